@@ -1,0 +1,139 @@
+/**
+ * Typed errors with stable codes. Every failure a user can cause (a bad file, a wrong shape,
+ * a batch out of range) surfaces as one of these, never as a crash.
+ */
+
+export type ErrorCode =
+  | "BAD_MODEL"
+  | "UNSUPPORTED_FORMAT"
+  | "UNSUPPORTED_OP"
+  | "SHAPE_INFERENCE"
+  | "DYN_BATCH_UNSUPPORTED_TOPOLOGY"
+  | "DYN_BATCH_NOT_ENABLED"
+  | "BATCH_OUT_OF_RANGE"
+  | "UNKNOWN_DEVICE"
+  | "BAD_CONFIG"
+  | "BAD_INPUT"
+  | "NOT_FOUND"
+  | "REQUEST_BUSY"
+  | "NATIVE";
+
+export class DynbatchError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The model file cannot be read: malformed XML/protobuf, missing or truncated .bin, bad offsets. */
+export class ModelError extends DynbatchError {
+  readonly file: string;
+  readonly layer?: string;
+  constructor(file: string, reason: string, layer?: string, code: ErrorCode = "BAD_MODEL") {
+    super(code, `${file}${layer ? `: layer '${layer}'` : ""}: ${reason}`);
+    this.file = file;
+    this.layer = layer;
+  }
+}
+
+/** A well-formed model uses something dynbatch does not implement (old IR version, op, ONNX external data). */
+export class UnsupportedError extends ModelError {
+  constructor(file: string, reason: string, layer?: string) {
+    super(file, reason, layer, "UNSUPPORTED_OP");
+  }
+}
+
+/** Shape inference failed for a layer (incompatible shapes, bad reshape target). */
+export class ShapeError extends ModelError {
+  constructor(file: string, layer: string, reason: string) {
+    super(file, reason, layer, "SHAPE_INFERENCE");
+  }
+}
+
+export interface OffendingLayer {
+  name: string;
+  type: string;
+  legacyType: string;
+  reason: string;
+}
+
+/** loadNetwork with DYN_BATCH_ENABLED on a topology that cannot run with a dynamic batch. */
+export class DynamicBatchError extends DynbatchError {
+  readonly model: string;
+  readonly mode: string;
+  readonly layers: OffendingLayer[];
+  constructor(model: string, mode: string, layers: OffendingLayer[]) {
+    const list = layers.map((l) => `  - ${l.name} (${l.type} → ${l.legacyType}): ${l.reason}`).join("\n");
+    super(
+      "DYN_BATCH_UNSUPPORTED_TOPOLOGY",
+      `Model '${model}': such topology cannot be compiled for dynamic batch (${mode} analysis); ` +
+        `${layers.length} offending layer(s):\n${list}`,
+    );
+    this.model = model;
+    this.mode = mode;
+    this.layers = layers;
+  }
+}
+
+export class BatchRangeError extends DynbatchError {
+  readonly batch: number;
+  readonly limit: number;
+  constructor(batch: number, limit: number) {
+    super(
+      "BATCH_OUT_OF_RANGE",
+      `Invalid dynamic batch size ${batch} for this request. Expected value in range [1;${limit}]`,
+    );
+    this.batch = batch;
+    this.limit = limit;
+  }
+}
+
+export class DynamicBatchNotEnabledError extends DynbatchError {
+  constructor() {
+    super(
+      "DYN_BATCH_NOT_ENABLED",
+      "Dynamic batch is not enabled. Load the network with DYN_BATCH_ENABLED=YES to call setBatch().",
+    );
+  }
+}
+
+export class UnknownDeviceError extends DynbatchError {
+  readonly device: string;
+  constructor(device: string, available: string[]) {
+    super("UNKNOWN_DEVICE", `Device '${device}' is not registered; available devices: ${available.join(", ")}`);
+    this.device = device;
+  }
+}
+
+export class ConfigError extends DynbatchError {
+  constructor(message: string) {
+    super("BAD_CONFIG", message);
+  }
+}
+
+export class InputError extends DynbatchError {
+  constructor(message: string) {
+    super("BAD_INPUT", message);
+  }
+}
+
+export class NotFoundError extends DynbatchError {
+  constructor(message: string) {
+    super("NOT_FOUND", message);
+  }
+}
+
+export class RequestBusyError extends DynbatchError {
+  constructor() {
+    super("REQUEST_BUSY", "Infer request is busy: wait for the running inference before changing or starting it");
+  }
+}
+
+/** A failure reported by the native backend (oneDNN status, out of memory). */
+export class NativeError extends DynbatchError {
+  constructor(message: string) {
+    super("NATIVE", message);
+  }
+}

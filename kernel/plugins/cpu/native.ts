@@ -1,0 +1,72 @@
+/**
+ * Typed view of the native addon (native/src/addon.cc). The plugin builds a
+ * NativeProgramSpec from a graph; the addon compiles it once (oneDNN primitives, reordered
+ * weights) and every request runs it for any batch n <= maxBatch.
+ */
+import * as path from "path";
+
+export type NativeAttr = number | number[] | string;
+
+export interface NativeTensorSpec {
+  /** Shape at the maximum batch. */
+  shape: number[];
+  /** Axis 0 is the batch: at batch n the shape is [n, ...shape.slice(1)]. */
+  batched: boolean;
+  /** Constant data (weights, folded values); absent for activations, inputs and outputs. */
+  data?: Float32Array;
+}
+
+export interface NativeOpSpec {
+  /** A native op type from native/OPS.md ("conv", "binary", ...). */
+  type: string;
+  /** The graph layer this op implements, for errors and performance counters. */
+  name: string;
+  inputs: number[];
+  outputs: number[];
+  attrs: Record<string, NativeAttr>;
+}
+
+export interface NativeProgramSpec {
+  maxBatch: number;
+  /** OpenMP threads used by each run (oneDNN and own kernels share them). */
+  threads: number;
+  tensors: NativeTensorSpec[];
+  /** In execution order. */
+  ops: NativeOpSpec[];
+  /** Tensor ids written by the user before a run. */
+  inputs: number[];
+  /** Tensor ids read by the user after a run. */
+  outputs: number[];
+}
+
+export interface NativeRequest {
+  /** Memory of tensor `id` (inputs, outputs) sized for the maximum batch; stable for the request's life. */
+  buffer(id: number): ArrayBuffer;
+  /** Runs the program for batch n on a worker thread; resolves with the time of each op in µs. */
+  run(n: number): Promise<Float64Array>;
+}
+
+export interface NativeProgram {
+  createRequest(): NativeRequest;
+}
+
+export interface NativeAddon {
+  Program: new (spec: NativeProgramSpec) => NativeProgram;
+  /** Op types the addon implements. */
+  opTypes(): string[];
+  /** oneDNN version string, e.g. "2.6.3". */
+  dnnlVersion(): string;
+  /** Hardware threads available. */
+  hardwareConcurrency(): number;
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (!cached) {
+    const file = path.resolve(__dirname, "../../../../build/Release/dynbatch_native.node");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    cached = require(file) as NativeAddon;
+  }
+  return cached;
+}

@@ -1,0 +1,120 @@
+// The contract between the executor (program.cc) and every native operation (ops/*.cc).
+// An op is created once per compiled program from an OpSpec (primitive-descriptor style:
+// create once, execute many) and may then be run concurrently by several infer requests,
+// each with its own tensors and a batch n <= maxBatch.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dynbatch {
+
+using Shape = std::vector<int64_t>;
+
+inline int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+// Static description of one tensor of the program (all runtime tensors are fp32).
+struct TensorDesc {
+  Shape maxShape;        // shape at the maximum batch
+  bool batched = false;  // axis 0 is the batch: at batch n the shape is {n, maxShape[1..]}
+  bool constant = false; // data is fixed at compile time (weights, folded values)
+  std::vector<float> data;  // only for constants
+  Shape shapeAt(int64_t n) const {
+    Shape s = maxShape;
+    if (batched && !s.empty()) s[0] = n;
+    return s;
+  }
+};
+
+// A tensor as an op sees it during one run: data pointer and the shape at this run's batch.
+struct Tensor {
+  float* data = nullptr;
+  Shape shape;
+  int64_t size() const { return numel(shape); }
+};
+
+// Attribute values passed from TypeScript: numbers, number lists and strings.
+class Attrs {
+ public:
+  std::map<std::string, std::vector<double>> nums;
+  std::map<std::string, std::string> strs;
+
+  bool has(const std::string& k) const { return nums.count(k) || strs.count(k); }
+  double num(const std::string& k) const;
+  double num(const std::string& k, double def) const { return nums.count(k) ? num(k) : def; }
+  int64_t integer(const std::string& k) const { return static_cast<int64_t>(num(k)); }
+  int64_t integer(const std::string& k, int64_t def) const { return nums.count(k) ? integer(k) : def; }
+  std::vector<int64_t> ints(const std::string& k) const;
+  std::vector<int64_t> ints(const std::string& k, const std::vector<int64_t>& def) const {
+    return nums.count(k) ? ints(k) : def;
+  }
+  std::vector<float> floats(const std::string& k) const;
+  std::vector<float> floats(const std::string& k, const std::vector<float>& def) const {
+    return nums.count(k) ? floats(k) : def;
+  }
+  const std::string& str(const std::string& k) const;
+  std::string str(const std::string& k, const std::string& def) const { return strs.count(k) ? strs.at(k) : def; }
+};
+
+// What an op factory receives: its type, layer name (for errors), attributes and the
+// static descriptions of its inputs and outputs (constants carry their data).
+struct OpSpec {
+  std::string type;
+  std::string name;
+  Attrs attrs;
+  std::vector<const TensorDesc*> inputs;
+  std::vector<const TensorDesc*> outputs;
+  int64_t maxBatch = 1;
+};
+
+// Per-run state shared by all ops of one run (one infer request, one thread).
+struct RunContext {
+  int64_t batch = 1;  // this run's n
+  int threads = 1;    // OpenMP threads for this run
+  void* engineStream = nullptr;  // dnnl::stream* owned by the executor (oneDNN ops cast it)
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  // Called concurrently from several requests: implementations guard any lazily built
+  // state (e.g. a per-batch primitive cache) themselves.
+  virtual void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) = 0;
+};
+
+using OpFactory = std::function<std::unique_ptr<Op>(const OpSpec&)>;
+
+// Registry of op factories by type name; ops register themselves from their own file.
+class OpRegistry {
+ public:
+  static OpRegistry& instance();
+  void add(const std::string& type, OpFactory f);
+  std::unique_ptr<Op> create(const OpSpec& spec) const;  // throws OpError for unknown types
+  std::vector<std::string> types() const;
+ private:
+  std::map<std::string, OpFactory> factories_;
+};
+
+struct OpRegistrar {
+  OpRegistrar(const std::string& type, OpFactory f) { OpRegistry::instance().add(type, std::move(f)); }
+};
+
+#define DYNBATCH_REGISTER_OP(type, factory) \
+  static ::dynbatch::OpRegistrar dynbatch_registrar_##factory(type, factory)
+
+// Error with the layer name, raised at creation or run time; becomes a JS Error.
+class OpError : public std::runtime_error {
+ public:
+  OpError(const std::string& layer, const std::string& msg)
+      : std::runtime_error("layer '" + layer + "': " + msg) {}
+};
+
+}  // namespace dynbatch
