@@ -50,6 +50,8 @@ export interface Node {
   outputs: OutputPort[];
   /** Only for type "Const" (and for nodes replaced by constant folding). */
   value?: ConstTensor;
+  /** Set by constant folding: the node kept its type but its outputs are the constant `value`(s). */
+  folded?: ConstTensor[];
 }
 
 export interface Graph {
