@@ -1,0 +1,11 @@
+/** dynbatch: OpenVINO-style dynamic batching for TypeScript. */
+export { IECore } from "./runtime/core";
+export type { ConfigMap } from "./runtime/core";
+export { CNNNetwork } from "./runtime/network";
+export type { PortInfo, LayerInfo } from "./runtime/network";
+export { ExecutableNetwork } from "./runtime/executable";
+export { InferRequest } from "./runtime/request";
+export type { PerfCount } from "./runtime/request";
+export { Blob } from "./runtime/blob";
+export * from "./errors";
+export type { TopologyReport, LayerVerdict, LatencyReport } from "./schema";

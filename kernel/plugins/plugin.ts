@@ -1,0 +1,51 @@
+/**
+ * What a device plugin gives the runtime: a graph (prepared at the maximum batch) compiled once
+ * into a program whose requests run any batch n ≤ max.
+ */
+import { Graph } from "../graph/graph";
+
+export interface CompileOptions {
+  maxBatch: number;
+  /** Per node id, per output: axis 0 is the batch. Null for a static network (every run uses maxBatch). */
+  batched: Map<number, boolean[]> | null;
+  threads: number;
+}
+
+/** A network input or output bound to a program tensor. */
+export interface IoBinding {
+  /** Primary name (tensor name, else the layer name). */
+  name: string;
+  /** Every name that resolves to it: tensor names, producing layer name, Result name. */
+  aliases: string[];
+  /** Shape at the maximum batch. */
+  shape: number[];
+  /** Axis 0 follows the request's batch. */
+  batched: boolean;
+  tensor: number;
+}
+
+/** One executed layer, in execution order (for performance counters). */
+export interface ExecutedLayer {
+  name: string;
+  type: string;
+  execType: string;
+}
+
+export interface DeviceRequest {
+  buffer(tensor: number): Float32Array;
+  run(n: number): Promise<Float64Array>;
+}
+
+export interface CompiledModel {
+  inputs: IoBinding[];
+  outputs: IoBinding[];
+  layers: ExecutedLayer[];
+  createRequest(): DeviceRequest;
+}
+
+export interface Plugin {
+  /** "CPU", "GPU" */
+  readonly device: string;
+  readonly fullDeviceName: string;
+  compile(prepared: Graph, opts: CompileOptions): CompiledModel;
+}

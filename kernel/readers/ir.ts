@@ -1,0 +1,269 @@
+import * as fs from "fs";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { ModelError, UnsupportedError } from "../errors";
+import { Attrs, DType, Graph, Node, OutputPort, PortRef } from "../graph/graph";
+import { ELEMENT_BYTES, decodeRaw, numel } from "./tensor";
+import { topoSort } from "./topo";
+
+/** OpenVINO IR v10/v11 (.xml topology + .bin weights) → Graph. */
+
+const SUPPORTED_VERSIONS = [10, 11];
+
+/** IR `element_type` spellings (Const/Parameter `<data>`). */
+const ELEMENT_TYPES: Record<string, DType> = {
+  f32: "f32",
+  f16: "f16",
+  f64: "f64",
+  i64: "i64",
+  i32: "i32",
+  i16: "i16",
+  i8: "i8",
+  u8: "u8",
+  u16: "u16",
+  u32: "u32",
+  u64: "u64",
+  boolean: "boolean",
+};
+
+/** IR port `precision` spellings. */
+const PRECISIONS: Record<string, DType> = {
+  FP32: "f32",
+  FP16: "f16",
+  FP64: "f64",
+  I64: "i64",
+  I32: "i32",
+  I16: "i16",
+  I8: "i8",
+  U8: "u8",
+  U16: "u16",
+  U32: "u32",
+  U64: "u64",
+  BOOL: "boolean",
+  BOOLEAN: "boolean",
+};
+
+type XmlAttrs = Record<string, string>;
+interface XmlPort {
+  "@"?: XmlAttrs;
+  dim?: (string | { "#text"?: string })[];
+}
+interface XmlLayer {
+  "@"?: XmlAttrs;
+  data?: { "@"?: XmlAttrs } | string;
+  input?: { port?: XmlPort[] } | string;
+  output?: { port?: XmlPort[] } | string;
+}
+
+/** "-1", "?" and ranges ("1..10") are dynamic dims; kept as -1 until reshape/shape inference. */
+function parseDim(s: string): number {
+  const t = s.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  return -1;
+}
+
+function parseShapeAttr(s: string): number[] {
+  const t = s.trim();
+  if (t === "" || t === "[]") return [];
+  return t.replace(/^\[|\]$/g, "").split(",").map(parseDim);
+}
+
+/** v11 `names="a,b"`; a comma inside a name is written "\,". */
+export function splitNames(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "\\" && s[i + 1] === ",") {
+      cur += ",";
+      i++;
+    } else if (s[i] === ",") {
+      out.push(cur.trim());
+      cur = "";
+    } else cur += s[i];
+  }
+  out.push(cur.trim());
+  return out.filter((n) => n !== "");
+}
+
+function portDims(p: XmlPort): number[] {
+  return (p.dim ?? []).map((d) => parseDim(typeof d === "string" ? d : (d["#text"] ?? "")));
+}
+
+function ports(x: { port?: XmlPort[] } | string | undefined): XmlPort[] {
+  return typeof x === "object" && x.port ? x.port : [];
+}
+
+function lineOf(xml: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index && i < xml.length; i++) if (xml.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+export function readIR(xmlPath: string, binPath?: string): Graph {
+  const bin = binPath ?? xmlPath.replace(/\.xml$/i, "") + ".bin";
+  let xml: string;
+  try {
+    xml = fs.readFileSync(xmlPath, "utf8");
+  } catch (e) {
+    throw new ModelError(xmlPath, `cannot read the model file: ${(e as Error).message}`);
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    throw new ModelError(xmlPath, `malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`);
+  }
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    attributesGroupName: "@",
+    parseAttributeValue: false,
+    parseTagValue: false,
+    isArray: (name) => name === "layer" || name === "edge" || name === "port" || name === "dim",
+  });
+  let doc: { net?: { "@"?: XmlAttrs; layers?: { layer?: XmlLayer[] }; edges?: { edge?: { "@"?: XmlAttrs }[] } } };
+  try {
+    doc = parser.parse(xml);
+  } catch (e) {
+    throw new ModelError(xmlPath, `malformed XML: ${(e as Error).message}`);
+  }
+  const net = doc.net;
+  if (!net || typeof net !== "object") {
+    const at = xml.search(/<[A-Za-z]/);
+    throw new ModelError(xmlPath, `not an OpenVINO IR: no <net> root element (line ${lineOf(xml, Math.max(at, 0))})`);
+  }
+  const versionStr = net["@"]?.version;
+  const version = Number(versionStr);
+  if (!SUPPORTED_VERSIONS.includes(version)) {
+    throw new UnsupportedError(
+      xmlPath,
+      `IR version ${versionStr ?? "(missing)"} is not supported (${SUPPORTED_VERSIONS.join(", ")} are)`,
+    );
+  }
+
+  const layers = typeof net.layers === "object" ? (net.layers.layer ?? []) : [];
+  const nodes: Node[] = [];
+  // Per layer id: input port id → input index, output port id → output index.
+  const inIndex = new Map<number, Map<string, number>>();
+  const outIndex = new Map<number, Map<string, number>>();
+  const byId = new Map<number, Node>();
+  let weights: Buffer | undefined;
+  const loadWeights = (layer: string): Buffer => {
+    if (!weights) {
+      try {
+        weights = fs.readFileSync(bin);
+      } catch (e) {
+        throw new ModelError(bin, `cannot read the weights file: ${(e as Error).message}`, layer);
+      }
+    }
+    return weights;
+  };
+
+  for (const l of layers) {
+    const a = l["@"] ?? {};
+    const name = a.name ?? "";
+    const id = Number(a.id);
+    if (a.id === undefined || !Number.isInteger(id)) throw new ModelError(xmlPath, `layer has no valid id ('${a.id}')`, name);
+    if (byId.has(id)) throw new ModelError(xmlPath, `duplicate layer id ${id}`, name);
+    const type = a.type ?? "";
+    if (!type) throw new ModelError(xmlPath, `layer ${id} has no type`, name);
+    const attrs: Attrs = typeof l.data === "object" ? { ...(l.data["@"] ?? {}) } : {};
+
+    const ins = ports(l.input);
+    inIndex.set(id, new Map(ins.map((p, i) => [p["@"]?.id ?? "", i])));
+    const outs = ports(l.output);
+    outIndex.set(id, new Map(outs.map((p, i) => [p["@"]?.id ?? "", i])));
+    const outputs: OutputPort[] = outs.map((p) => {
+      const pa = p["@"] ?? {};
+      const prec = (pa.precision ?? "FP32").toUpperCase();
+      const dtype = PRECISIONS[prec];
+      if (!dtype) throw new UnsupportedError(xmlPath, `output port ${pa.id} has unsupported precision '${pa.precision}'`, name);
+      return { names: pa.names ? splitNames(pa.names) : [], dtype, shape: portDims(p) };
+    });
+
+    const node: Node = { id, name, type, version: a.version ?? "", attrs, inputs: [], outputs };
+    if (type === "Const") readConst(node, xmlPath, bin, loadWeights);
+    if (type === "Parameter") {
+      const et = attrs.element_type;
+      if (et !== undefined) {
+        const dtype = ELEMENT_TYPES[et];
+        if (!dtype) throw new UnsupportedError(xmlPath, `Parameter element_type '${et}' is not supported`, name);
+        if (outputs[0]) outputs[0].dtype = dtype;
+      }
+      if (attrs.shape !== undefined && outputs[0]) outputs[0].shape = parseShapeAttr(attrs.shape);
+      if (!outputs[0]) throw new ModelError(xmlPath, "Parameter has no output port", name);
+    }
+    byId.set(id, node);
+    nodes.push(node);
+  }
+
+  const edges = typeof net.edges === "object" ? (net.edges.edge ?? []) : [];
+  const filled = new Map<number, (PortRef | undefined)[]>();
+  for (const n of nodes) filled.set(n.id, new Array<PortRef | undefined>(inIndex.get(n.id)!.size).fill(undefined));
+  for (const e of edges) {
+    const a = e["@"] ?? {};
+    const from = Number(a["from-layer"]);
+    const to = Number(a["to-layer"]);
+    const src = byId.get(from);
+    const dst = byId.get(to);
+    const desc = `edge ${a["from-layer"]}:${a["from-port"]} -> ${a["to-layer"]}:${a["to-port"]}`;
+    if (!src || !dst) throw new ModelError(xmlPath, `${desc} refers to a missing layer`);
+    const port = outIndex.get(from)!.get(a["from-port"] ?? "");
+    if (port === undefined) throw new ModelError(xmlPath, `${desc}: layer ${from} has no output port ${a["from-port"]}`, src.name);
+    const idx = inIndex.get(to)!.get(a["to-port"] ?? "");
+    if (idx === undefined) throw new ModelError(xmlPath, `${desc}: layer ${to} has no input port ${a["to-port"]}`, dst.name);
+    const slots = filled.get(to)!;
+    if (slots[idx]) throw new ModelError(xmlPath, `${desc}: input port ${a["to-port"]} has two incoming edges`, dst.name);
+    slots[idx] = { node: from, port };
+  }
+  for (const n of nodes) {
+    const slots = filled.get(n.id)!;
+    const missing = slots.findIndex((s) => s === undefined);
+    if (missing >= 0) {
+      const portId = [...inIndex.get(n.id)!.entries()].find(([, i]) => i === missing)![0];
+      throw new ModelError(xmlPath, `input port ${portId} has no incoming edge`, n.name);
+    }
+    n.inputs = slots as PortRef[];
+  }
+
+  return {
+    name: net["@"]?.name ?? "",
+    file: xmlPath,
+    format: `ir${version}`,
+    nodes: topoSort(nodes, xmlPath),
+  };
+}
+
+function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer: string) => Buffer): void {
+  const a = node.attrs;
+  const et = a.element_type;
+  if (et === undefined) throw new ModelError(xmlPath, "Const has no element_type", node.name);
+  const dtype = ELEMENT_TYPES[et];
+  if (!dtype) throw new UnsupportedError(xmlPath, `Const element_type '${et}' is not supported`, node.name);
+  const shape = a.shape !== undefined ? parseShapeAttr(a.shape) : (node.outputs[0]?.shape ?? []);
+  if (shape.some((d) => d < 0)) throw new ModelError(xmlPath, `Const has a dynamic shape '${a.shape}'`, node.name);
+  const offset = Number(a.offset);
+  const size = Number(a.size);
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(size) || size < 0) {
+    throw new ModelError(xmlPath, `Const has invalid offset '${a.offset}' or size '${a.size}'`, node.name);
+  }
+  const expected = numel(shape) * ELEMENT_BYTES[dtype];
+  if (size !== expected) {
+    throw new ModelError(
+      xmlPath,
+      `Const size ${size} bytes does not match shape [${shape.join(", ")}] of ${et} (${expected} bytes)`,
+      node.name,
+    );
+  }
+  const w = loadWeights(node.name);
+  if (offset + size > w.length) {
+    throw new ModelError(
+      bin,
+      `Const data [${offset}, ${offset + size}) lies past the end of the weights file (${w.length} bytes): ` +
+        `the .bin is truncated or the offset is wrong`,
+      node.name,
+    );
+  }
+  node.value = { dtype, shape, data: decodeRaw(dtype, w.subarray(offset, offset + size)) };
+  if (node.outputs[0]) {
+    node.outputs[0].dtype = dtype;
+    node.outputs[0].shape = shape.slice();
+  } else node.outputs.push({ names: [], dtype, shape: shape.slice() });
+}

@@ -1,0 +1,81 @@
+/**
+ * Configuration keys, Inference Engine style. Keys are accepted with or without the legacy
+ * "KEY_" prefix; values are strings as in the Inference Engine ("YES"/"NO", "8").
+ */
+import { ConfigError } from "../errors";
+
+export type AnalysisMode = "strict" | "shape-aware";
+
+export interface DeviceConfig {
+  dynBatchEnabled: boolean;
+  /** Caps the network's batch as the maximum for setBatch; 0 = no cap. */
+  dynBatchLimit: number;
+  /** 0 = every hardware thread. */
+  threads: number;
+  analysis: AnalysisMode;
+}
+
+export const DEFAULT_CONFIG: DeviceConfig = { dynBatchEnabled: false, dynBatchLimit: 0, threads: 0, analysis: "shape-aware" };
+
+export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS"] as const;
+
+function canonicalKey(key: string): string {
+  return key.startsWith("KEY_") ? key.slice(4) : key;
+}
+
+function yesNo(key: string, v: string): boolean {
+  const s = String(v).toUpperCase();
+  if (s === "YES" || s === "TRUE") return true;
+  if (s === "NO" || s === "FALSE") return false;
+  throw new ConfigError(`${key} must be "YES" or "NO", got "${v}"`);
+}
+
+function count(key: string, v: string): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0) throw new ConfigError(`${key} must be a non-negative integer, got "${v}"`);
+  return x;
+}
+
+/** Returns `base` with the given keys applied; throws ConfigError on unknown keys or bad values. */
+export function applyConfig(base: DeviceConfig, config: Record<string, string | number | boolean>): DeviceConfig {
+  const out = { ...base };
+  for (const [rawKey, raw] of Object.entries(config)) {
+    const key = canonicalKey(rawKey);
+    const v = String(raw);
+    switch (key) {
+      case "DYN_BATCH_ENABLED":
+        out.dynBatchEnabled = yesNo(key, v);
+        break;
+      case "DYN_BATCH_LIMIT":
+        out.dynBatchLimit = count(key, v);
+        break;
+      case "CPU_THREADS_NUM":
+        out.threads = count(key, v);
+        break;
+      case "DYN_BATCH_ANALYSIS":
+        if (v !== "strict" && v !== "shape-aware")
+          throw new ConfigError(`DYN_BATCH_ANALYSIS must be "strict" or "shape-aware", got "${v}"`);
+        out.analysis = v;
+        break;
+      default:
+        throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}`);
+    }
+  }
+  return out;
+}
+
+/** The Inference Engine's string form of one key. */
+export function configValue(c: DeviceConfig, rawKey: string): string {
+  switch (canonicalKey(rawKey)) {
+    case "DYN_BATCH_ENABLED":
+      return c.dynBatchEnabled ? "YES" : "NO";
+    case "DYN_BATCH_LIMIT":
+      return String(c.dynBatchLimit);
+    case "CPU_THREADS_NUM":
+      return String(c.threads);
+    case "DYN_BATCH_ANALYSIS":
+      return c.analysis;
+    default:
+      throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}, FULL_DEVICE_NAME`);
+  }
+}

@@ -1,0 +1,79 @@
+/** IECore: the entry point: devices, configuration, reading and loading networks. */
+import * as fs from "fs";
+import { readModel } from "../readers";
+import { batchAxes } from "../analysis";
+import { DynamicBatchError, ModelError, UnknownDeviceError } from "../errors";
+import { devices, pluginFor, Plugin } from "../plugins";
+import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig } from "./config";
+import { CNNNetwork } from "./network";
+import { ExecutableNetwork } from "./executable";
+import { loadAddon } from "../plugins/cpu/native";
+
+export type ConfigMap = Record<string, string | number | boolean>;
+
+export class IECore {
+  private readonly configs = new Map<string, DeviceConfig>();
+
+  /** Devices a network can be loaded on. */
+  get availableDevices(): string[] {
+    return devices();
+  }
+
+  private plugin(device: string): Plugin {
+    const p = pluginFor(device);
+    if (!p) throw new UnknownDeviceError(device, this.availableDevices);
+    return p;
+  }
+
+  private config(device: string): DeviceConfig {
+    return this.configs.get(device) ?? DEFAULT_CONFIG;
+  }
+
+  /** Sets keys for one device, or for every device when none is named. */
+  setConfig(config: ConfigMap, device?: string): void {
+    const targets = device === undefined ? this.availableDevices : [this.plugin(device).device];
+    const next = targets.map((d) => [d, applyConfig(this.config(d), config)] as const);
+    for (const [d, c] of next) this.configs.set(d, c);
+  }
+
+  getConfig(device: string, key: string): string {
+    const p = this.plugin(device);
+    if (key === "FULL_DEVICE_NAME") return p.fullDeviceName;
+    return configValue(this.config(device), key);
+  }
+
+  /** Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. */
+  async readNetwork(model: string, weights?: string): Promise<CNNNetwork> {
+    if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
+    return new CNNNetwork(readModel(model, weights));
+  }
+
+  /**
+   * Compiles `net` for `device`. With DYN_BATCH_ENABLED the topology analysis runs first and an
+   * unsupported topology throws DynamicBatchError listing every offending layer.
+   */
+  async loadNetwork(net: CNNNetwork, device = "CPU", config: ConfigMap = {}): Promise<ExecutableNetwork> {
+    const plugin = this.plugin(device);
+    const c = applyConfig(this.config(plugin.device), config);
+    const netBatch = net.batchSize;
+    const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;
+    const threads = c.threads > 0 ? c.threads : loadAddon().hardwareConcurrency();
+    if (!c.dynBatchEnabled) {
+      const compiled = plugin.compile(net.prepared(), { maxBatch: netBatch, batched: null, threads });
+      return new ExecutableNetwork(compiled, netBatch, false, plugin.device);
+    }
+    const report = net.analyze({ mode: c.analysis });
+    if (!report.supported) {
+      throw new DynamicBatchError(
+        net.name,
+        report.mode,
+        report.layers
+          .filter((l) => l.verdict === "unsupported")
+          .map((l) => ({ name: l.name, type: l.type, legacyType: l.legacyType, reason: l.reason })),
+      );
+    }
+    const batched = batchAxes(net.graph);
+    const compiled = plugin.compile(net.prepared(limit), { maxBatch: limit, batched, threads });
+    return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * CNNNetwork: a graph as read, plus the input shapes the user chose (batchSize, reshape).
+ * Shapes are always re-inferred from the original graph, so constant folding done for one
+ * batch never leaks into another.
+ */
+import { Graph } from "../graph/graph";
+import { prepare } from "../graph/prepare";
+import { findIo, graphInputs, graphOutputs } from "../graph/io";
+import { analyze } from "../analysis";
+import { TopologyReport } from "../schema";
+import { InputError, NotFoundError } from "../errors";
+import { layoutFor, Precision } from "./blob";
+import { AnalysisMode } from "./config";
+
+export interface PortInfo {
+  shape: number[];
+  precision: Precision;
+  layout: string;
+}
+
+export interface LayerInfo {
+  name: string;
+  type: string;
+}
+
+export class CNNNetwork {
+  private inputShapes: Record<string, number[]> = {};
+  private cache: Graph | undefined;
+
+  constructor(readonly graph: Graph) {}
+
+  get name(): string {
+    return this.graph.name;
+  }
+
+  /** The graph with shapes inferred for the current input shapes and constants folded. */
+  prepared(batch?: number): Graph {
+    if (batch !== undefined && batch !== this.batchSize) {
+      const shapes = Object.fromEntries(
+        Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]),
+      );
+      return prepare(this.graph, { inputShapes: shapes });
+    }
+    this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes });
+    return this.cache;
+  }
+
+  private currentInputShapes(): Record<string, number[]> {
+    const g = this.prepared();
+    return Object.fromEntries(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
+  }
+
+  /** Axis 0 of the first input (the Inference Engine's notion of the network batch). */
+  get batchSize(): number {
+    const shapes = Object.values(this.currentInputShapes());
+    return shapes.length && shapes[0].length ? shapes[0][0] : 1;
+  }
+
+  /** Sets axis 0 of every input: the maximum batch when loaded with DYN_BATCH_ENABLED. */
+  set batchSize(n: number) {
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`batchSize must be a positive integer, got ${n}`);
+    const shapes = this.currentInputShapes();
+    this.reshape(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])));
+  }
+
+  /** Sets the shapes of the named inputs and re-infers every shape. */
+  reshape(shapes: Record<string, number[]>): void {
+    const ios = graphInputs(this.graph);
+    const next = { ...this.inputShapes };
+    for (const [name, shape] of Object.entries(shapes)) {
+      const io = findIo(ios, name);
+      if (!io) throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
+      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1))
+        throw new InputError(`shape for input '${name}' must be positive integers, got [${shape}]`);
+      next[io.name] = [...shape];
+    }
+    const candidate = prepare(this.graph, { inputShapes: next });
+    this.inputShapes = next;
+    this.cache = candidate;
+  }
+
+  private ports(which: "in" | "out"): Record<string, PortInfo> {
+    const g = this.prepared();
+    const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    return Object.fromEntries(
+      ios.map((io) => {
+        const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;
+        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }];
+      }),
+    );
+  }
+
+  get inputs(): Record<string, PortInfo> {
+    return this.ports("in");
+  }
+
+  get outputs(): Record<string, PortInfo> {
+    return this.ports("out");
+  }
+
+  /** Every layer of the model as read (constants included). */
+  get layers(): LayerInfo[] {
+    return this.graph.nodes.map((n) => ({ name: n.name, type: n.type }));
+  }
+
+  /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
+  analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
+    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes });
+  }
+}

@@ -1,0 +1,307 @@
+// JS binding of the executor (see kernel/plugins/cpu/native.ts for the typed view):
+// Program(spec) compiles once; createRequest() owns tensor memory exposed as external
+// ArrayBuffers; run(n) executes on a libuv worker thread and resolves with per-op µs.
+#include <napi.h>
+
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include "dnnl_common.h"
+#include "program.h"
+
+using namespace dynbatch;
+
+namespace {
+
+// Errors carry a `code` matching kernel/errors.ts so the TS side can map them to typed errors.
+Napi::Error codedError(Napi::Env env, const std::string& code, const std::string& msg) {
+  Napi::Error err = Napi::Error::New(env, msg);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+std::string codeOf(const std::exception& e) {
+  if (dynamic_cast<const OpError*>(&e)) return "NATIVE";
+  return "BAD_CONFIG";
+}
+
+[[noreturn]] void fail(Napi::Env env, const std::string& msg) { throw codedError(env, "BAD_CONFIG", msg); }
+
+Napi::Value prop(const Napi::Object& o, const char* key, const std::string& where) {
+  if (!o.Has(key)) fail(o.Env(), where + "." + key + " is missing");
+  return o.Get(key);
+}
+
+double number(const Napi::Value& v, const std::string& where) {
+  if (!v.IsNumber()) fail(v.Env(), where + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t integer(const Napi::Value& v, const std::string& where) {
+  double d = number(v, where);
+  if (!std::isfinite(d) || d != std::floor(d)) fail(v.Env(), where + " must be an integer");
+  return static_cast<int64_t>(d);
+}
+
+std::vector<int64_t> integers(const Napi::Value& v, const std::string& where) {
+  if (!v.IsArray()) fail(v.Env(), where + " must be an array of integers");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out[i] = integer(a.Get(i), where + "[" + std::to_string(i) + "]");
+  return out;
+}
+
+std::vector<int> ids(const Napi::Value& v, const std::string& where) {
+  std::vector<int64_t> xs = integers(v, where);
+  return std::vector<int>(xs.begin(), xs.end());
+}
+
+Attrs parseAttrs(const Napi::Value& v, const std::string& where) {
+  Attrs attrs;
+  if (v.IsUndefined() || v.IsNull()) return attrs;
+  if (!v.IsObject()) fail(v.Env(), where + " must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    std::string k = keys.Get(i).As<Napi::String>().Utf8Value();
+    Napi::Value x = o.Get(k);
+    const std::string at = where + "." + k;
+    if (x.IsNumber()) {
+      attrs.nums[k] = {x.As<Napi::Number>().DoubleValue()};
+    } else if (x.IsBoolean()) {
+      attrs.nums[k] = {x.As<Napi::Boolean>().Value() ? 1.0 : 0.0};
+    } else if (x.IsString()) {
+      attrs.strs[k] = x.As<Napi::String>().Utf8Value();
+    } else if (x.IsArray()) {
+      Napi::Array a = x.As<Napi::Array>();
+      std::vector<double> vals(a.Length());
+      for (uint32_t j = 0; j < a.Length(); ++j) vals[j] = number(a.Get(j), at + "[" + std::to_string(j) + "]");
+      attrs.nums[k] = std::move(vals);
+    } else {
+      fail(v.Env(), at + " must be a number, number[] or string");
+    }
+  }
+  return attrs;
+}
+
+ProgramSpec parseSpec(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsObject()) fail(env, "Program spec must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  ProgramSpec s;
+  s.maxBatch = integer(prop(o, "maxBatch", "spec"), "spec.maxBatch");
+  s.threads = static_cast<int>(integer(prop(o, "threads", "spec"), "spec.threads"));
+  Napi::Value tv = prop(o, "tensors", "spec");
+  if (!tv.IsArray()) fail(env, "spec.tensors must be an array");
+  Napi::Array ta = tv.As<Napi::Array>();
+  s.tensors.resize(ta.Length());
+  for (uint32_t i = 0; i < ta.Length(); ++i) {
+    const std::string where = "spec.tensors[" + std::to_string(i) + "]";
+    Napi::Value x = ta.Get(i);
+    if (!x.IsObject()) fail(env, where + " must be an object");
+    Napi::Object t = x.As<Napi::Object>();
+    TensorDesc& d = s.tensors[i];
+    d.maxShape = integers(prop(t, "shape", where), where + ".shape");
+    d.batched = t.Get("batched").ToBoolean().Value();
+    Napi::Value data = t.Get("data");
+    if (!data.IsUndefined() && !data.IsNull()) {
+      if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        fail(env, where + ".data must be a Float32Array");
+      Napi::Float32Array f = data.As<Napi::Float32Array>();
+      d.constant = true;
+      d.data.assign(f.Data(), f.Data() + f.ElementLength());
+    }
+  }
+  Napi::Value ov = prop(o, "ops", "spec");
+  if (!ov.IsArray()) fail(env, "spec.ops must be an array");
+  Napi::Array oa = ov.As<Napi::Array>();
+  s.ops.resize(oa.Length());
+  for (uint32_t i = 0; i < oa.Length(); ++i) {
+    const std::string where = "spec.ops[" + std::to_string(i) + "]";
+    Napi::Value x = oa.Get(i);
+    if (!x.IsObject()) fail(env, where + " must be an object");
+    Napi::Object op = x.As<Napi::Object>();
+    OpEntry& e = s.ops[i];
+    Napi::Value type = prop(op, "type", where);
+    if (!type.IsString()) fail(env, where + ".type must be a string");
+    e.type = type.As<Napi::String>().Utf8Value();
+    Napi::Value name = op.Get("name");
+    e.name = name.IsString() ? name.As<Napi::String>().Utf8Value() : e.type + "#" + std::to_string(i);
+    e.inputs = ids(prop(op, "inputs", where), where + ".inputs");
+    e.outputs = ids(prop(op, "outputs", where), where + ".outputs");
+    e.attrs = parseAttrs(op.Get("attrs"), where + ".attrs");
+  }
+  s.inputs = ids(prop(o, "inputs", "spec"), "spec.inputs");
+  s.outputs = ids(prop(o, "outputs", "spec"), "spec.outputs");
+  return s;
+}
+
+struct AddonData {
+  Napi::FunctionReference requestCtor;
+};
+
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, std::shared_ptr<Request> req, int64_t n)
+      : Napi::AsyncWorker(env, "dynbatch.run"), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)), n_(n) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      times_ = req_->run(n_);
+    } catch (const std::exception& e) {
+      code_ = dynamic_cast<const SpecError*>(&e) ? "BATCH_OUT_OF_RANGE" : "NATIVE";
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    req_->release();
+    Napi::Float64Array out = Napi::Float64Array::New(Env(), times_.size());
+    std::copy(times_.begin(), times_.end(), out.Data());
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    req_->release();
+    deferred_.Reject(codedError(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Request> req_;
+  int64_t n_;
+  std::vector<double> times_;
+  std::string code_ = "NATIVE";
+};
+
+class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Request", {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run)});
+  }
+
+  explicit RequestWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RequestWrap>(info) {
+    if (info.Length() < 1 || !info[0].IsExternal())
+      throw codedError(info.Env(), "BAD_CONFIG", "Request cannot be constructed directly: use program.createRequest()");
+    auto* program = info[0].As<Napi::External<std::shared_ptr<const Program>>>().Data();
+    try {
+      req_ = std::make_shared<Request>(*program);
+    } catch (const std::bad_alloc&) {
+      throw codedError(info.Env(), "NATIVE", "out of memory allocating request buffers");
+    }
+  }
+
+ private:
+  Napi::Value Buffer(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int id = static_cast<int>(integer(info[0], "buffer id"));
+    float* data;
+    try {
+      data = req_->buffer(id);
+    } catch (const std::exception& e) {
+      throw codedError(env, "BAD_CONFIG", e.what());
+    }
+    // One ArrayBuffer per tensor while it lives (V8 must not see two over the same memory);
+    // each holds the request so the memory outlives both this object and pending runs.
+    auto it = views_.find(id);
+    if (it != views_.end() && !it->second.IsEmpty() && !it->second.Value().IsEmpty()) return it->second.Value();
+    auto* keep = new std::shared_ptr<Request>(req_);
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+        env, data, req_->program().maxBytes(id),
+        [](Napi::Env, void*, std::shared_ptr<Request>* hint) { delete hint; }, keep);
+    views_[id] = Napi::Weak(ab);
+    return ab;
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto deferred = Napi::Promise::Deferred::New(env);
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      deferred.Reject(codedError(env, "BAD_INPUT", "run(n): n must be a number").Value());
+      return deferred.Promise();
+    }
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    int64_t maxBatch = req_->program().spec().maxBatch;
+    if (!(n >= 1 && n <= static_cast<double>(maxBatch)) || n != std::floor(n)) {
+      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE",
+                                 "batch " + Napi::Number::New(env, n).ToString().Utf8Value() + " is out of range 1.." +
+                                     std::to_string(maxBatch))
+                          .Value());
+      return deferred.Promise();
+    }
+    if (!req_->tryAcquire()) {
+      deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
+      return deferred.Promise();
+    }
+    auto* worker = new RunWorker(env, req_, static_cast<int64_t>(n));
+    Napi::Promise p = worker->promise();
+    worker->Queue();
+    return p;
+  }
+
+  std::shared_ptr<Request> req_;
+  std::map<int, Napi::Reference<Napi::ArrayBuffer>> views_;
+};
+
+class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Program", {InstanceMethod("createRequest", &ProgramWrap::CreateRequest)});
+  }
+
+  explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "Program must be called with new");
+    ProgramSpec spec = parseSpec(info[0]);
+    try {
+      program_ = std::make_shared<const Program>(std::move(spec));
+    } catch (const std::exception& e) {
+      throw codedError(env, codeOf(e), e.what());
+    }
+  }
+
+ private:
+  Napi::Value CreateRequest(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto* data = env.GetInstanceData<AddonData>();
+    // The External only carries the pointer into the constructor, which copies the shared_ptr.
+    auto ext = Napi::External<std::shared_ptr<const Program>>::New(env, &program_);
+    return data->requestCtor.New({ext});
+  }
+
+  std::shared_ptr<const Program> program_;
+};
+
+Napi::Value OpTypes(const Napi::CallbackInfo& info) {
+  auto types = OpRegistry::instance().types();
+  Napi::Array out = Napi::Array::New(info.Env(), types.size());
+  for (size_t i = 0; i < types.size(); ++i) out.Set(static_cast<uint32_t>(i), types[i]);
+  return out;
+}
+
+Napi::Value DnnlVersion(const Napi::CallbackInfo& info) {
+  const dnnl_version_t* v = dnnl_version();
+  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+}
+
+Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
+  env.SetInstanceData(data);
+  exports.Set("Program", ProgramWrap::Init(env));
+  exports.Set("opTypes", Napi::Function::New(env, OpTypes));
+  exports.Set("dnnlVersion", Napi::Function::New(env, DnnlVersion));
+  exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(dynbatch_native, Init)

@@ -1,0 +1,50 @@
+// Shared oneDNN helpers for the ops in ops/dnnl_*.cc: one CPU engine per process, the run's
+// stream, plain (row-major) memory descriptors and a per-batch primitive cache.
+#pragma once
+#include <map>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "op.h"
+
+namespace dynbatch {
+
+dnnl::engine& cpuEngine();
+
+inline dnnl::stream& runStream(RunContext& ctx) { return *static_cast<dnnl::stream*>(ctx.engineStream); }
+
+inline dnnl::memory::dims toDims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
+
+// Row-major strides for a shape (oneDNN "abcd..." plain layout). A rank-0 shape becomes {1}.
+dnnl::memory::desc plainDesc(const Shape& s);
+
+// Wraps a user pointer as a plain oneDNN memory (no copy).
+inline dnnl::memory plainMemory(const Shape& s, float* data) { return dnnl::memory(plainDesc(s), cpuEngine(), data); }
+
+// Lazily builds one entry per key (usually the run's batch n) and keeps it: oneDNN 2.6
+// cannot make batch a runtime dimension for most primitives, so each n gets its own.
+// Entries are never erased, so a returned reference stays valid while other threads insert.
+template <typename Key, typename Entry>
+class LazyCache {
+ public:
+  template <typename Make>
+  Entry& get(const Key& key, Make make) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) it = entries_.emplace(key, make()).first;
+    return it->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<Key, Entry> entries_;
+};
+
+// Numpy broadcasting of `in` to `out` (ranks right-aligned): the element stride of `in` for
+// each output axis, 0 where `in` is broadcast. Throws when the shapes are incompatible.
+std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);
+
+// Spatial format tags by tensor rank (3: ncw, 4: nchw, 5: ncdhw).
+dnnl::memory::format_tag plainTag(size_t rank);
+
+}  // namespace dynbatch

@@ -1,0 +1,45 @@
+// copy: out = x with the same element count (Reshape, Squeeze, Unsqueeze, Flatten, Convert,
+// Identity all lower to it: row-major data does not move when only the shape changes).
+#include <cstring>
+
+#include "op.h"
+
+namespace dynbatch {
+namespace {
+
+class CopyOp : public Op {
+ public:
+  explicit CopyOp(const OpSpec& spec) : name_(spec.name) {
+    if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "copy takes one input and one output");
+    if (numel(spec.inputs[0]->maxShape) != numel(spec.outputs[0]->maxShape))
+      throw OpError(name_, "copy: input and output element counts differ");
+  }
+
+  void run(RunContext&, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    const int64_t n = in[0].size();
+    if (n != out[0].size()) throw OpError(name_, "copy: input and output element counts differ at run time");
+    if (in[0].data == out[0].data || n == 0) return;
+    const float* src = in[0].data;
+    float* dst = out[0].data;
+    // Chunks of 64K floats: big tensors copy on all threads, small ones stay on one.
+    constexpr int64_t kChunk = 1 << 16;
+    const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t b = c * kChunk;
+      const int64_t e = b + kChunk < n ? b + kChunk : n;
+      std::memcpy(dst + b, src + b, static_cast<size_t>(e - b) * sizeof(float));
+    }
+  }
+
+ private:
+  std::string name_;
+};
+
+std::unique_ptr<Op> makeCopy(const OpSpec& spec) { return std::make_unique<CopyOp>(spec); }
+
+}  // namespace
+
+DYNBATCH_REGISTER_OP("copy", makeCopy);
+
+}  // namespace dynbatch
