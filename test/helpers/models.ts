@@ -1,0 +1,43 @@
+/** Paths of the bundled models and media, for tests. */
+import * as path from "path";
+
+export const ROOT = path.resolve(__dirname, "../../..");
+export const MODELS = path.join(ROOT, "models");
+export const MEDIA = path.join(ROOT, "media");
+
+export function irPath(model: string, precision: "FP16" | "FP32" = "FP16"): string {
+  return path.join(MODELS, model, precision, `${model}.xml`);
+}
+
+export const OPEN_CLOSED_EYE_ONNX = path.join(MODELS, "open-closed-eye-0001", "onnx", "open-closed-eye.onnx");
+
+/** Models whose topology allows a dynamic batch (shape-aware analysis), with their input name. */
+export const DYNAMIC_MODELS = [
+  "landmarks-regression-retail-0009",
+  "head-pose-estimation-adas-0001",
+  "open-closed-eye-0001",
+];
+
+/** Deterministic pseudo-random values in [lo, hi). */
+export function randomData(n: number, seed = 1, lo = 0, hi = 255): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
+  }
+  return out;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function numel(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
