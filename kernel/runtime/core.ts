@@ -1,7 +1,6 @@
 /** IECore: the entry point: devices, configuration, reading and loading networks. */
 import * as fs from "fs";
 import { readModel } from "../readers";
-import { batchAxes } from "../analysis";
 import { DynamicBatchError, ModelError, UnknownDeviceError } from "../errors";
 import { devices, pluginFor, Plugin } from "../plugins";
 import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig } from "./config";
@@ -72,7 +71,7 @@ export class IECore {
           .map((l) => ({ name: l.name, type: l.type, legacyType: l.legacyType, reason: l.reason })),
       );
     }
-    const batched = batchAxes(net.graph);
+    const batched = net.batchAxes();
     const compiled = plugin.compile(net.prepared(limit), { maxBatch: limit, batched, threads });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
   }

@@ -6,7 +6,7 @@
 import { Graph } from "../graph/graph";
 import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
-import { analyze } from "../analysis";
+import { analyze, batchAxes } from "../analysis";
 import { TopologyReport } from "../schema";
 import { InputError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
@@ -27,7 +27,14 @@ export class CNNNetwork {
   private inputShapes: Record<string, number[]> = {};
   private cache: Graph | undefined;
 
-  constructor(readonly graph: Graph) {}
+  constructor(readonly graph: Graph) {
+    // Dynamic dims (ONNX "batch", IR "?") start at 1, as the Inference Engine's reshape defaults do.
+    for (const io of graphInputs(graph)) {
+      const shape = graph.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape;
+      if (shape.some((d) => d < 0)) this.inputShapes[io.name] = shape.map((d) => (d < 0 ? 1 : d));
+    }
+    this.prepared();
+  }
 
   get name(): string {
     return this.graph.name;
@@ -102,6 +109,11 @@ export class CNNNetwork {
   /** Every layer of the model as read (constants included). */
   get layers(): LayerInfo[] {
     return this.graph.nodes.map((n) => ({ name: n.name, type: n.type }));
+  }
+
+  /** Per node id and output: whether axis 0 is the batch N (see analysis/symbolic). */
+  batchAxes(): Map<number, boolean[]> {
+    return batchAxes(this.graph, { inputShapes: this.inputShapes });
   }
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */

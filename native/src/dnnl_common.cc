@@ -48,3 +48,66 @@ dnnl::memory::format_tag plainTag(size_t rank) {
 }
 
 }  // namespace dynbatch
+
+namespace dynbatch {
+
+std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, size_t rank, int64_t def) {
+  std::vector<int64_t> v = spec.attrs.ints(key, std::vector<int64_t>(rank, def));
+  if (v.size() != rank)
+    throw OpError(spec.name, "attribute '" + key + "' needs " + std::to_string(rank) + " values, got " + std::to_string(v.size()));
+  return v;
+}
+
+dnnl::memory WeightsCache::get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& e : entries_)
+    if (e.first == wanted) return e.second;
+  dnnl::memory dst(wanted, cpuEngine());
+  dnnl::memory src(plain, cpuEngine(), const_cast<float*>(data));
+  dnnl::stream s(cpuEngine());
+  dnnl::reorder(src, dst).execute(s, src, dst);
+  s.wait();
+  entries_.emplace_back(wanted, dst);
+  return dst;
+}
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+dnnl::primitive_attr scratchpadAttr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
+  struct Buffer {
+    void* data = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer bufs[4];
+  if (slot < 0 || slot >= 4) throw std::runtime_error("bad thread buffer slot");
+  Buffer& buf = bufs[slot];
+  const size_t need = (desc.get_size() + 63) / 64 * 64;
+  if (need > buf.size) {
+    std::free(buf.data);
+    buf.data = std::aligned_alloc(64, need);
+    buf.size = buf.data ? need : 0;
+    if (!buf.data) throw std::bad_alloc();
+  }
+  return dnnl::memory(desc, cpuEngine(), buf.data);
+}
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args) {
+  const dnnl_memory_desc_t* md = dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  if (md && md->ndims > 0) args[DNNL_ARG_SCRATCHPAD] = threadMemory(0, dnnl::memory::desc(*md));
+  prim.execute(runStream(ctx), args);
+}
+
+}  // namespace dynbatch

@@ -48,3 +48,41 @@ std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);
 dnnl::memory::format_tag plainTag(size_t rank);
 
 }  // namespace dynbatch
+
+namespace dynbatch {
+
+// A per-spatial-axis attribute (strides, pads, ...) with exactly `rank` values.
+std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, size_t rank, int64_t def);
+
+// Reorders constant weights into the layout a primitive chose, once per distinct layout.
+class WeightsCache {
+ public:
+  // `plain` describes `data` as given; the result lives as long as this cache.
+  dnnl::memory get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> entries_;
+};
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+// Primitives use a user-provided scratchpad: oneDNN's library-managed scratchpad is tied to
+// the creating thread, while ours are created on the JS thread and run on worker threads.
+dnnl::primitive_attr scratchpadAttr();
+
+// Memory for `desc` from buffer `slot` owned by the calling thread (one run executes its ops
+// one after another on one thread, so a buffer is never shared). Slot 0 is the scratchpad;
+// ops use slots 1.. for temporaries that live during one op's run.
+dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc);
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+// Executes a primitive built with scratchpadAttr() on the run's stream.
+void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args);
+
+}  // namespace dynbatch

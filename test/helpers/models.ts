@@ -41,3 +41,11 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function numel(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** Largest |a−b| / max(1, |b|): absolute for small values, relative for large ones. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return m;
+}

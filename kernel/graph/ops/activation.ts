@@ -2,7 +2,7 @@ import { attrNum } from "../attrs";
 import type { InferCtx, OpDef } from "./registry";
 import { broadcastShapes, expectInputs, fail, makeTensor } from "./util";
 
-/** Shape-preserving op with `extra` optional/required side inputs (slopes, beta); folds with `fn` when given. */
+/** Shape-preserving op with minIn..maxIn inputs (extras are parameters such as Swish beta); folds with `fn` when given. */
 function unary(type: string, fn?: (x: number, ctx: InferCtx) => number, minIn = 1, maxIn = minIn): OpDef {
   const def: OpDef = {
     type,

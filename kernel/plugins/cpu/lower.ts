@@ -5,7 +5,8 @@
 import { ConstTensor, Graph, Node, PortRef } from "../../graph/graph";
 import { graphInputs, graphOutputs } from "../../graph/io";
 import { attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
-import { UnsupportedError } from "../../errors";
+import * as os from "os";
+import { ModelError, UnsupportedError } from "../../errors";
 import { NativeAttr, NativeOpSpec, NativeProgramSpec, NativeTensorSpec } from "./native";
 import { CompileOptions, ExecutedLayer, IoBinding } from "../plugin";
 
@@ -471,7 +472,8 @@ class Lowering {
     this.emit(n, "interpolate", [this.tensor(n.inputs[0])], [this.out(n)], {
       mode,
       coord: coord.toLowerCase(),
-      nearest: attrStr(n.attrs, "nearest_mode", mode === "nearest" && !n.attrs.nearest_mode ? "floor" : "round_prefer_floor").toLowerCase(),
+      // Interpolate-1 had no nearest_mode and floored; Interpolate-4 defaults to round_prefer_floor.
+      nearest: attrStr(n.attrs, "nearest_mode", n.version === "opset1" ? "floor" : "round_prefer_floor").toLowerCase(),
       scales,
     });
   }
@@ -481,7 +483,8 @@ class Lowering {
       throw new UnsupportedError(this.g.file, "DetectionOutput with ARM inputs is not implemented", n.name);
     const a = n.attrs;
     const priors = this.inShape(n, 2);
-    const numPriors = priors[priors.length - 1] / 4;
+    // Normalized priors are 4 numbers each; non-normalized ones carry a leading batch index too.
+    const numPriors = priors[priors.length - 1] / (attrBool(a, "normalized", false) ? 4 : 5);
     const conf = this.inShape(n, 1);
     const numClasses = a.num_classes !== undefined ? attrNum(a, "num_classes") : conf[conf.length - 1] / numPriors;
     this.emit(n, "detection_output", n.inputs.slice(0, 3).map((r) => this.tensor(r)), [this.out(n)], {
@@ -526,6 +529,22 @@ function liveNodes(g: Graph): Set<number> {
   return live;
 }
 
+/** Refuses networks whose activations cannot fit in memory, before the native side tries. */
+function checkMemory(g: Graph, tensors: NativeTensorSpec[]): void {
+  let floats = 0;
+  for (const t of tensors) {
+    if (t.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new ModelError(g.file, `tensor shape [${t.shape}] is not static; reshape the network first`);
+    floats += t.shape.reduce((a, d) => a * d, 1);
+  }
+  const bytes = floats * 4;
+  if (bytes > MAX_PROGRAM_BYTES)
+    throw new ModelError(g.file, `the network needs ${(bytes / 2 ** 30).toFixed(1)} GiB of tensors at this batch (limit ${MAX_PROGRAM_BYTES / 2 ** 30} GiB)`);
+}
+
+/** Largest tensor memory one request may ask for: half the machine, at most 16 GiB. */
+const MAX_PROGRAM_BYTES = Math.min(16 * 2 ** 30, Math.floor(os.totalmem() / 2 / 2 ** 30) * 2 ** 30);
+
 export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
   const L = new Lowering(g, opts);
   const live = liveNodes(g);
@@ -553,6 +572,7 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
     }
     return { name: io.name, aliases: io.aliases, shape: L.shapeOf(io.ref), batched: L.isBatched(io.ref), tensor: t };
   });
+  checkMemory(g, L.tensors);
   return {
     spec: {
       maxBatch: opts.maxBatch,

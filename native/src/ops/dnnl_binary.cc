@@ -74,7 +74,7 @@ class BinaryOp : public Op {
     const Tensor& a = p.swap ? in[1] : in[0];
     const Tensor& b = p.swap ? in[0] : in[1];
     if (p.useDnnl) {
-      p.prim.execute(runStream(ctx), {{DNNL_ARG_SRC_0, dnnl::memory(p.src0, cpuEngine(), a.data)},
+      runPrimitive(ctx, p.prim, {{DNNL_ARG_SRC_0, dnnl::memory(p.src0, cpuEngine(), a.data)},
                                       {DNNL_ARG_SRC_1, dnnl::memory(p.src1, cpuEngine(), b.data)},
                                       {DNNL_ARG_DST, dnnl::memory(p.dst, cpuEngine(), out[0].data)}});
       return;
@@ -117,7 +117,7 @@ class BinaryOp : public Op {
     p.src1 = plainDesc(padRank(p.swap ? as : bs, ys.size()));
     p.dst = plainDesc(ys);
     dnnl::binary::desc d(algs.at(kind_), p.src0, p.src1, p.dst);
-    p.prim = dnnl::binary(dnnl::binary::primitive_desc(d, cpuEngine()));
+    p.prim = dnnl::binary(dnnl::binary::primitive_desc(d, scratchpadAttr(), cpuEngine()));
     p.useDnnl = true;
     return p;
   }

@@ -47,10 +47,10 @@ class UnaryOp : public Op {
     auto& prim = cache_.get(count, [&] {
       dnnl::memory::desc md({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
       dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e_.algorithm, md, e_.alpha, e_.beta);
-      return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, cpuEngine()));
+      return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
     });
     dnnl::memory::desc md({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
-    prim.execute(runStream(ctx), {{DNNL_ARG_SRC, dnnl::memory(md, cpuEngine(), in[0].data)},
+    runPrimitive(ctx, prim, {{DNNL_ARG_SRC, dnnl::memory(md, cpuEngine(), in[0].data)},
                                   {DNNL_ARG_DST, dnnl::memory(md, cpuEngine(), out[0].data)}});
   }
 

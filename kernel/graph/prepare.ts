@@ -1,0 +1,138 @@
+import { ConstTensor, Graph, Node } from "./graph";
+import { DynbatchError, ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
+import { getOpDef, InferCtx } from "./ops/registry";
+import { numel } from "./ops/util";
+
+export interface PrepareOptions {
+  /** New shapes for inputs, keyed by Parameter name or by one of its output tensor names. */
+  inputShapes?: Record<string, number[]>;
+  /** Replaces axis 0 of every Parameter of rank >= 1 (applied after inputShapes). */
+  batch?: number;
+}
+
+/** Constant folding is skipped for outputs larger than this (elements), to bound memory. */
+const FOLD_LIMIT = 1 << 25;
+
+export function dimsEqual(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The constant value of output `port` of `n`, if it has one (Const or folded). */
+export function constOutput(n: Node, port: number): ConstTensor | undefined {
+  if (n.type === "Const") return port === 0 ? n.value : undefined;
+  return n.folded?.[port];
+}
+
+function copyGraph(g: Graph): Graph {
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      attrs: { ...n.attrs },
+      inputs: n.inputs.map((p) => ({ ...p })),
+      outputs: n.outputs.map((o) => ({ names: [...o.names], dtype: o.dtype, shape: [...o.shape] })),
+      folded: undefined,
+    })),
+  };
+}
+
+/** Nodes in an order where every input comes first (the graph's own order when already valid). */
+function topoOrder(g: Graph): Node[] {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const state = new Map<number, number>();
+  const order: Node[] = [];
+  for (const root of g.nodes) {
+    if (state.has(root.id)) continue;
+    // Iterative DFS: frame = [node, next input index].
+    const stack: [Node, number][] = [[root, 0]];
+    state.set(root.id, 1);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const [n, i] = top;
+      if (i < n.inputs.length) {
+        top[1]++;
+        const src = byId.get(n.inputs[i].node);
+        if (!src) throw new ModelError(g.file, `input ${i} refers to missing node ${n.inputs[i].node}`, n.name);
+        const st = state.get(src.id);
+        if (st === 1) throw new ModelError(g.file, "the graph has a cycle", n.name);
+        if (st === undefined) {
+          state.set(src.id, 1);
+          stack.push([src, 0]);
+        }
+      } else {
+        state.set(n.id, 2);
+        order.push(n);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+function applyInputShapes(g: Graph, opts: PrepareOptions): void {
+  const params = g.nodes.filter((n) => n.type === "Parameter");
+  for (const [key, shape] of Object.entries(opts.inputShapes ?? {})) {
+    const p = params.find((n) => n.name === key || n.outputs[0]?.names.includes(key));
+    if (!p) throw new NotFoundError(`${g.file}: no input named '${key}'`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new ShapeError(g.file, p.name, `input shape [${shape}] must be non-negative integers`);
+    }
+    p.outputs[0].shape = [...shape];
+  }
+  if (opts.batch !== undefined) {
+    if (!Number.isInteger(opts.batch) || opts.batch < 1) {
+      throw new ShapeError(g.file, params[0]?.name ?? g.name, `batch ${opts.batch} must be a positive integer`);
+    }
+    for (const p of params) if (p.outputs[0]?.shape.length >= 1) p.outputs[0].shape[0] = opts.batch;
+  }
+  for (const p of params) {
+    if (!p.outputs[0]) throw new ModelError(g.file, "Parameter has no output port", p.name);
+    if (p.outputs[0].shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new ShapeError(g.file, p.name, `input shape [${p.outputs[0].shape}] is not static; give it in inputShapes`);
+    }
+  }
+}
+
+/**
+ * Returns a copy of `g` with concrete shapes on every output and constant subgraphs folded
+ * (`node.folded`). The input graph is never modified; constant data arrays are shared.
+ */
+export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
+  const out = copyGraph(g);
+  applyInputShapes(out, opts);
+  const byId = new Map(out.nodes.map((n) => [n.id, n]));
+  for (const node of topoOrder(out)) {
+    const def = getOpDef(node.type);
+    if (!def) throw new UnsupportedError(g.file, `operation ${node.type} is not supported`, node.name);
+    const ctx: InferCtx = { node, shapes: [], dtypes: [], consts: [], file: g.file };
+    node.inputs.forEach((ref, i) => {
+      const src = byId.get(ref.node)!;
+      const port = src.outputs[ref.port];
+      if (!port) throw new ModelError(g.file, `input ${i} refers to missing output ${ref.port} of '${src.name}'`, node.name);
+      ctx.shapes.push(port.shape);
+      ctx.dtypes.push(port.dtype);
+      ctx.consts.push(constOutput(src, ref.port));
+    });
+    try {
+      const infos = def.infer(ctx);
+      if (infos.length < node.outputs.length) {
+        throw new ShapeError(g.file, node.name, `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`);
+      }
+      node.outputs.forEach((o, i) => {
+        o.shape = [...infos[i].shape];
+        o.dtype = infos[i].dtype;
+      });
+      const foldable =
+        def.fold !== undefined &&
+        node.type !== "Const" &&
+        (node.type === "ShapeOf" || ctx.consts.every((c) => c !== undefined)) &&
+        infos.reduce((s, o) => s + numel(o.shape), 0) <= FOLD_LIMIT;
+      if (foldable) node.folded = def.fold!(ctx);
+    } catch (e) {
+      if (e instanceof DynbatchError) throw e;
+      // Attribute helpers throw plain errors: a malformed attribute is a bad model.
+      throw new ModelError(g.file, e instanceof Error ? e.message : String(e), node.name);
+    }
+  }
+  return out;
+}

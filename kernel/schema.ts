@@ -1,0 +1,100 @@
+/**
+ * Report types shared by the kernel and the JupyterLab extension. Types only and no imports, so
+ * the extension can copy or reference this file and a report has exactly one definition.
+ * Every report is plain JSON: it crosses the notebook's MIME bundle unchanged.
+ */
+
+/** How the topology was judged. */
+export type AnalysisMode = "strict" | "shape-aware";
+
+/** A layer's verdict: "constant" layers are weights or shape computations folded at load, not layers for the rule. */
+export type Verdict = "supported" | "unsupported" | "constant";
+
+/** One node of the analysed graph. Every string in it comes from the model file: render it as text, never as markup. */
+export interface LayerVerdict {
+  /** Node id in the graph (IR layer id or reader-assigned); unique within the report. */
+  id: number;
+  /** Layer name as written in the model. */
+  name: string;
+  /** Opset operation type ("Convolution", "Reshape", ...). */
+  type: string;
+  /** The legacy Inference Engine layer type the op maps to ("Eltwise", "ScaleShift", "Permute", ...). */
+  legacyType: string;
+  /** Whether this layer allows a dynamic batch. */
+  verdict: Verdict;
+  /** Why: the rule applied, or for shape-aware mode the proof / counter-example. */
+  reason: string;
+  /** Ids of the nodes feeding this one, in input-port order (a node appears once per edge). */
+  inputs: number[];
+  /**
+   * Shape of output 0 (for a Result: of the value it returns). Numbers are fixed dims; in
+   * shape-aware mode dims that depend on the batch are strings in terms of N ("N", "2N", "512N+3").
+   * Empty for a scalar.
+   */
+  outputShape: (number | string)[];
+}
+
+/** The result of a dynamic-batch topology analysis of one network. */
+export interface TopologyReport {
+  /** Model name (IR net name or ONNX graph name). */
+  model: string;
+  /** Which analysis produced the report. */
+  mode: AnalysisMode;
+  /** True iff no layer is "unsupported": the network may be loaded with a dynamic batch. */
+  supported: boolean;
+  /** Every node of the graph in topological order, constants included. */
+  layers: LayerVerdict[];
+  summary: {
+    /** Number of entries in `layers`. */
+    total: number;
+    /** Layers with verdict "supported". */
+    supported: number;
+    /** Layers with verdict "unsupported". */
+    unsupported: number;
+    /** Layers with verdict "constant". */
+    constant: number;
+    /** Names of the unsupported layers, in topological order. */
+    blocking: string[];
+  };
+}
+
+/** How a latency point was measured. */
+export type LatencyMode = "dynamic" | "static" | "loop" | "ort";
+
+/** Latency statistics in milliseconds over the measured iterations of one point. */
+export interface LatencyStats {
+  /** Median. */
+  p50: number;
+  /** 90th percentile. */
+  p90: number;
+  min: number;
+  max: number;
+}
+
+/** One measurement: a batch run a given way. */
+export interface LatencyPoint {
+  /** Samples per inference request. */
+  batch: number;
+  /**
+   * "dynamic": one network loaded with the maximum batch, run with setBatch(batch);
+   * "static": a network compiled for exactly `batch`; "loop": `batch` requests of batch 1 in sequence;
+   * "ort": onnxruntime-node as an external reference.
+   */
+  mode: LatencyMode;
+  /** Per-request latency. */
+  latencyMs: LatencyStats;
+  /** Samples per second at the median latency (batch / p50 * 1000). */
+  throughput: number;
+}
+
+/** A latency-versus-batch sweep of one network on one device. */
+export interface LatencyReport {
+  /** Model name. */
+  model: string;
+  /** Device the sweep ran on ("CPU", "GPU"), optionally with a description of the hardware. */
+  device: string;
+  /** The maximum batch the dynamic network was loaded with. */
+  limit: number;
+  /** Measurements, in the order they were taken. */
+  points: LatencyPoint[];
+}

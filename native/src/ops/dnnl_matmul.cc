@@ -1,0 +1,80 @@
+// matmul: numpy matmul (rank >= 2, leading dims broadcast) via oneDNN matmul. Operands are
+// padded to the output rank with leading 1s (oneDNN broadcasts batch dims of size 1);
+// transposes are expressed as strides so no data moves. One primitive per batch n.
+#include "dnnl_common.h"
+
+namespace dynbatch {
+namespace {
+
+using dims = dnnl::memory::dims;
+
+// Logical [..., rows, cols] view of a row-major operand, stored transposed when `t`.
+dnnl::memory::desc operandDesc(const Shape& s, size_t rank, bool t) {
+  Shape p(rank - s.size(), 1);
+  p.insert(p.end(), s.begin(), s.end());
+  dims strides(rank);
+  int64_t acc = 1;
+  for (size_t i = rank; i-- > 0;) {
+    strides[i] = acc;
+    acc *= std::max<int64_t>(p[i], 1);
+  }
+  dims d(p.begin(), p.end());
+  if (t) {
+    std::swap(d[rank - 1], d[rank - 2]);
+    std::swap(strides[rank - 1], strides[rank - 2]);
+  }
+  return dnnl::memory::desc(d, dnnl::memory::data_type::f32, strides);
+}
+
+class MatMulOp : public Op {
+ public:
+  explicit MatMulOp(const OpSpec& spec) : name_(spec.name) {
+    if (spec.inputs.size() != 2 || spec.outputs.size() != 1) throw OpError(name_, "matmul needs 2 inputs and 1 output");
+    ta_ = spec.attrs.integer("transposeA", 0) != 0;
+    tb_ = spec.attrs.integer("transposeB", 0) != 0;
+    const Shape& a = spec.inputs[0]->maxShape;
+    const Shape& b = spec.inputs[1]->maxShape;
+    const Shape& y = spec.outputs[0]->maxShape;
+    if (a.size() < 2 || b.size() < 2 || y.size() < std::max(a.size(), b.size()))
+      throw OpError(name_, "matmul operands must have rank >= 2 and not exceed the output rank");
+    if (y.size() > DNNL_MAX_NDIMS) throw OpError(name_, "matmul rank too large");
+    cache_.get(spec.maxBatch, [&] { return build(a, b, y); });
+  }
+
+  void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    if (out[0].size() == 0) return;
+    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, in[1].shape, out[0].shape); });
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.a, cpuEngine(), in[0].data)},
+                                    {DNNL_ARG_WEIGHTS, dnnl::memory(e.b, cpuEngine(), in[1].data)},
+                                    {DNNL_ARG_DST, dnnl::memory(e.y, cpuEngine(), out[0].data)}});
+  }
+
+ private:
+  struct Entry {
+    dnnl::matmul prim;
+    dnnl::memory::desc a, b, y;
+  };
+
+  Entry build(const Shape& as, const Shape& bs, const Shape& ys) const {
+    Entry e;
+    const size_t r = ys.size();
+    e.a = operandDesc(as, r, ta_);
+    e.b = operandDesc(bs, r, tb_);
+    e.y = plainDesc(ys);
+    if (e.a.dims()[r - 1] != e.b.dims()[r - 2]) throw OpError(name_, "matmul inner dimensions differ");
+    e.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(e.a, e.b, e.y), scratchpadAttr(), cpuEngine()));
+    return e;
+  }
+
+  std::string name_;
+  bool ta_ = false, tb_ = false;
+  LazyCache<int64_t, Entry> cache_;
+};
+
+std::unique_ptr<Op> makeMatMul(const OpSpec& spec) { return std::make_unique<MatMulOp>(spec); }
+
+}  // namespace
+
+DYNBATCH_REGISTER_OP("matmul", makeMatMul);
+
+}  // namespace dynbatch

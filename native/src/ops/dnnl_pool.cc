@@ -1,0 +1,65 @@
+// pool: oneDNN pooling_v2 (max / avg with or without padding in the divisor, dilations)
+// over plain NC[D]HW activations; one primitive per batch n.
+#include "dnnl_common.h"
+
+namespace dynbatch {
+namespace {
+
+class PoolOp : public Op {
+ public:
+  explicit PoolOp(const OpSpec& spec) : name_(spec.name) {
+    if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "pool needs 1 input and 1 output");
+    const Shape& x = spec.inputs[0]->maxShape;
+    if (x.size() < 3 || x.size() > 5) throw OpError(name_, "pool input must have rank 3..5");
+    const size_t sp = x.size() - 2;
+    const std::string kind = spec.attrs.str("kind");
+    if (kind == "max") alg_ = dnnl::algorithm::pooling_max;
+    else if (kind == "avg")
+      alg_ = spec.attrs.integer("excludePad", 1) ? dnnl::algorithm::pooling_avg_exclude_padding
+                                                 : dnnl::algorithm::pooling_avg_include_padding;
+    else throw OpError(name_, "unknown pool kind '" + kind + "'");
+    kernel_ = spatialAttr(spec, "kernel", sp, 1);
+    if (!spec.attrs.has("kernel")) throw OpError(name_, "missing attribute 'kernel'");
+    strides_ = spatialAttr(spec, "strides", sp, 1);
+    dilations_ = spatialAttr(spec, "dilations", sp, 1);
+    for (auto& d : dilations_) d -= 1;  // oneDNN counts the gaps, IR counts the step
+    padL_ = spatialAttr(spec, "padsBegin", sp, 0);
+    padR_ = spatialAttr(spec, "padsEnd", sp, 0);
+    cache_.get(spec.maxBatch, [&] { return build(x, spec.outputs[0]->maxShape); });
+  }
+
+  void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.src, cpuEngine(), in[0].data)},
+                                    {DNNL_ARG_DST, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
+  }
+
+ private:
+  struct Entry {
+    dnnl::pooling_v2_forward prim;
+    dnnl::memory::desc src, dst;
+  };
+
+  Entry build(const Shape& xs, const Shape& ys) const {
+    Entry e;
+    e.src = plainDesc(xs);
+    e.dst = plainDesc(ys);
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg_, e.src, e.dst, strides_, kernel_,
+                                     dilations_, padL_, padR_);
+    e.prim = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    return e;
+  }
+
+  std::string name_;
+  dnnl::algorithm alg_;
+  dnnl::memory::dims kernel_, strides_, dilations_, padL_, padR_;
+  LazyCache<int64_t, Entry> cache_;
+};
+
+std::unique_ptr<Op> makePool(const OpSpec& spec) { return std::make_unique<PoolOp>(spec); }
+
+}  // namespace
+
+DYNBATCH_REGISTER_OP("pool", makePool);
+
+}  // namespace dynbatch

@@ -1,0 +1,65 @@
+// prelu: y = x > 0 ? x : slope·x via oneDNN prelu. A 1-D slope of C values applies along
+// axis 1 (per channel); other slopes broadcast numpy-style (right-aligned).
+#include "dnnl_common.h"
+
+namespace dynbatch {
+namespace {
+
+class PreluOp : public Op {
+ public:
+  explicit PreluOp(const OpSpec& spec) : name_(spec.name) {
+    if (spec.inputs.size() != 2 || spec.outputs.size() != 1) throw OpError(name_, "prelu needs inputs x, slope and 1 output");
+    const Shape& x = spec.inputs[0]->maxShape;
+    const Shape& s = spec.inputs[1]->maxShape;
+    if (x.empty()) throw OpError(name_, "prelu input must have rank >= 1");
+    if (numel(s) == 1) {
+      slope_ = Shape(x.size(), 1);
+    } else if (s.size() == 1 && x.size() >= 2 && s[0] == x[1]) {
+      slope_ = Shape(x.size(), 1);
+      slope_[1] = s[0];
+    } else {
+      if (s.size() > x.size()) throw OpError(name_, "prelu slope rank exceeds input rank");
+      slope_ = Shape(x.size() - s.size(), 1);
+      slope_.insert(slope_.end(), s.begin(), s.end());
+      for (size_t i = 1; i < x.size(); ++i)
+        if (slope_[i] != 1 && slope_[i] != x[i]) throw OpError(name_, "prelu slope does not broadcast to the input");
+      if (slope_[0] != 1) throw OpError(name_, "prelu slope must not vary along the batch axis");
+    }
+    cache_.get(spec.maxBatch, [&] { return build(x); });
+  }
+
+  void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    if (in[0].size() == 0) return;
+    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.x, cpuEngine(), in[0].data)},
+                                    {DNNL_ARG_WEIGHTS, dnnl::memory(e.w, cpuEngine(), in[1].data)},
+                                    {DNNL_ARG_DST, dnnl::memory(e.x, cpuEngine(), out[0].data)}});
+  }
+
+ private:
+  struct Entry {
+    dnnl::prelu_forward prim;
+    dnnl::memory::desc x, w;
+  };
+
+  Entry build(const Shape& xs) const {
+    Entry e;
+    e.x = plainDesc(xs);
+    e.w = plainDesc(slope_);
+    dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, e.x, e.w);
+    e.prim = dnnl::prelu_forward(dnnl::prelu_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    return e;
+  }
+
+  std::string name_;
+  Shape slope_;
+  LazyCache<int64_t, Entry> cache_;
+};
+
+std::unique_ptr<Op> makePrelu(const OpSpec& spec) { return std::make_unique<PreluOp>(spec); }
+
+}  // namespace
+
+DYNBATCH_REGISTER_OP("prelu", makePrelu);
+
+}  // namespace dynbatch
