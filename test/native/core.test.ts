@@ -186,3 +186,50 @@ test("buffer() rejects constants and unknown ids", () => {
   assert.throws(() => req.buffer(9), /tensor id 9 is out of range/);
   assert.throws(() => req.buffer(0.5), /buffer id must be an integer/);
 });
+
+test("concurrent conv requests at different batches give the sequential results", async () => {
+  const maxBatch = 4;
+  const w = Float32Array.from({ length: 8 * 3 * 9 }, (_, i) => ((i * 37) % 17) / 17 - 0.5);
+  const spec: NativeProgramSpec = {
+    maxBatch,
+    threads: 2,
+    tensors: [
+      { shape: [maxBatch, 3, 9, 9], batched: true },
+      { shape: [8, 3, 3, 3], batched: false, data: w },
+      { shape: [maxBatch, 8, 9, 9], batched: true },
+      { shape: [maxBatch, 8, 5, 5], batched: true },
+    ],
+    ops: [
+      {
+        type: "conv",
+        name: "c",
+        inputs: [0, 1],
+        outputs: [2],
+        attrs: { strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 },
+      },
+      {
+        type: "pool",
+        name: "p",
+        inputs: [2],
+        outputs: [3],
+        attrs: { kind: "max", kernel: [2, 2], strides: [2, 2], padsBegin: [0, 0], padsEnd: [1, 1], excludePad: 0 },
+      },
+    ],
+    inputs: [0],
+    outputs: [3],
+  };
+  const program = new addon.Program(spec);
+  const fill = (r: ReturnType<typeof program.createRequest>, seed: number) =>
+    new Float32Array(r.buffer(0)).forEach((_, i, a) => (a[i] = Math.sin(i * 0.37 + seed)));
+  const expected: Float32Array[] = [];
+  const solo = program.createRequest();
+  for (let k = 0; k < 4; k++) {
+    fill(solo, k);
+    await solo.run(k + 1);
+    expected.push(new Float32Array(solo.buffer(3)).slice(0, (k + 1) * 8 * 25));
+  }
+  const reqs = Array.from({ length: 4 }, () => program.createRequest());
+  reqs.forEach((r, k) => fill(r, k));
+  for (let round = 0; round < 3; round++) await Promise.all(reqs.map((r, k) => r.run(k + 1)));
+  reqs.forEach((r, k) => assert.deepEqual(new Float32Array(r.buffer(3)).slice(0, (k + 1) * 8 * 25), expected[k], `request ${k}`));
+});

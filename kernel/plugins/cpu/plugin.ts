@@ -1,6 +1,6 @@
 /** The CPU plugin: lowers a graph and compiles it into a native oneDNN program. */
 import { Graph } from "../../graph/graph";
-import { NativeError } from "../../errors";
+import { DynbatchError, NativeError } from "../../errors";
 import { CompileOptions, CompiledModel, Plugin } from "../plugin";
 import { lowerGraph } from "./lower";
 import { loadAddon } from "./native";
@@ -19,7 +19,7 @@ export class CpuPlugin implements Plugin {
     try {
       program = new addon.Program(lowered.spec);
     } catch (e) {
-      throw new NativeError(`${prepared.file}: ${(e as Error).message}`);
+      throw typedNativeError(e, prepared.file);
     }
     return {
       inputs: lowered.inputs,
@@ -29,9 +29,19 @@ export class CpuPlugin implements Plugin {
         const req = program.createRequest();
         return {
           buffer: (tensor: number) => new Float32Array(req.buffer(tensor)),
-          run: (n: number) => req.run(n),
+          run: (n: number) =>
+            req.run(n).catch((e: unknown) => {
+              throw typedNativeError(e, prepared.file);
+            }),
         };
       },
     };
   }
+}
+
+/** The addon throws plain Errors carrying a `code`; users get the typed class for it. */
+function typedNativeError(e: unknown, file: string): DynbatchError {
+  if (e instanceof DynbatchError) return e;
+  const err = e as Error & { code?: string };
+  return new NativeError(`${file}: ${err.message}${err.code && err.code !== "NATIVE" ? ` (${err.code})` : ""}`);
 }
