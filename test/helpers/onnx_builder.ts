@@ -1,0 +1,112 @@
+/** Builds tiny ONNX models in tests (protobufjs with the readers' schema) and writes them to a tmp dir. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ModelProtoType } from "../../kernel/readers/onnx-proto";
+import { numel, randomData } from "./models";
+
+const FLOAT = 1;
+const INT64 = 7;
+
+type Obj = Record<string, unknown>;
+
+/** An attribute value: numbers are INT unless listed as floats with `f()` / `fs()`. */
+export type AttrValue = number | number[] | string | { f: number } | { fs: number[] };
+
+export const f = (v: number) => ({ f: v });
+export const fs = (v: number[]) => ({ fs: v });
+
+function attribute(name: string, v: AttrValue): Obj {
+  if (typeof v === "number") return { name, type: 2, i: v };
+  if (typeof v === "string") return { name, type: 3, s: Buffer.from(v) };
+  if (Array.isArray(v)) return { name, type: 7, ints: v };
+  if ("f" in v) return { name, type: 1, f: v.f };
+  return { name, type: 6, floats: v.fs };
+}
+
+function valueInfo(name: string, dims?: (number | string)[]): Obj {
+  const tensorType: Obj = { elem_type: FLOAT };
+  if (dims) tensorType.shape = { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) };
+  return { name, type: { tensor_type: tensorType } };
+}
+
+export class OnnxBuilder {
+  private readonly nodes: Obj[] = [];
+  private readonly inits: Obj[] = [];
+  private readonly inputs: Obj[] = [];
+  private readonly outputs: Obj[] = [];
+  /** Per-sample input shapes (without the batch), by input name. */
+  readonly inputShapes: Record<string, number[]> = {};
+  readonly outputNames: string[] = [];
+  private seed = 1000;
+  private count = 0;
+
+  constructor(readonly opset = 13) {}
+
+  /** A graph input with the symbolic batch dim "N" in front of `sample`. */
+  input(name: string, sample: number[]): string {
+    this.inputs.push(valueInfo(name, ["N", ...sample]));
+    this.inputShapes[name] = sample;
+    return name;
+  }
+
+  /** A float initializer (raw_data) with values in [lo, hi), or the given values. */
+  weight(dims: number[], lo = -1, hi = 1, values?: number[]): string {
+    const data = values ? Float32Array.from(values) : randomData(numel(dims), this.seed++, lo, hi);
+    const name = `w${this.count++}`;
+    this.inits.push({ name, dims, data_type: FLOAT, raw_data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  /** An int64 initializer (raw_data), 1-D unless `dims` says otherwise. */
+  int64(values: number[], dims = [values.length]): string {
+    const raw = Buffer.alloc(values.length * 8);
+    values.forEach((v, i) => raw.writeBigInt64LE(BigInt(v), i * 8));
+    const name = `i${this.count++}`;
+    this.inits.push({ name, dims, data_type: INT64, raw_data: raw });
+    return name;
+  }
+
+  /** Adds a node and returns its first output (named `out` or generated). */
+  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, out?: string): string[] {
+    const names = Array.from({ length: outputs }, (_, i) => (i === 0 && out ? out : `t${this.count++}`));
+    const attribute_ = Object.entries(attrs).map(([k, v]) => attribute(k, v));
+    this.nodes.push({ op_type: type, input: inputs, output: names, name: `${type}_${this.count++}`, attribute: attribute_ });
+    return names;
+  }
+
+  /** Shorthand for a one-output node. */
+  op1(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.op(type, inputs, attrs)[0];
+  }
+
+  /** Marks tensors as graph outputs (shape left to inference). */
+  output(...names: string[]): void {
+    for (const n of names) {
+      this.outputs.push(valueInfo(n));
+      this.outputNames.push(n);
+    }
+  }
+
+  encode(): Buffer {
+    const msg = ModelProtoType.fromObject({
+      ir_version: 7,
+      opset_import: [{ domain: "", version: this.opset }],
+      graph: {
+        name: "g",
+        node: this.nodes,
+        initializer: this.inits,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return Buffer.from(ModelProtoType.encode(msg).finish());
+  }
+
+  /** Writes the model under a fresh tmp dir and returns its path. */
+  save(dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-onnx-ops-"))): string {
+    const file = path.join(dir, `m${this.count++}.onnx`);
+    fs.writeFileSync(file, this.encode());
+    return file;
+  }
+}
