@@ -32,6 +32,7 @@ const UNARY: Record<string, string> = {
   Clamp: "clamp",
   HSwish: "hswish",
   HSigmoid: "hsigmoid",
+  HardSigmoid: "hardsigmoid",
   Swish: "swish",
   Gelu: "gelu",
   SoftPlus: "softplus",
@@ -249,6 +250,10 @@ class Lowering {
     if (n.type === "Clamp") {
       a.min = attrNum(n.attrs, "min");
       a.max = attrNum(n.attrs, "max");
+    }
+    if (n.type === "HardSigmoid") {
+      a.alpha = this.requireConst(n, 1, "alpha").data[0];
+      a.beta = this.requireConst(n, 2, "beta").data[0];
     }
     if (n.type === "Swish") a.beta = n.inputs.length > 1 ? this.requireConst(n, 1, "beta").data[0] : 1;
     if (n.type === "Gelu") a.approximation = attrStr(n.attrs, "approximation_mode", "erf").toLowerCase();
@@ -567,7 +572,8 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
     if (L.tensors[t].data || inputs.some((i) => i.tensor === t)) {
       const copy = L.tensors.length;
       L.tensors.push({ shape: L.tensors[t].shape, batched: L.tensors[t].batched });
-      L.emit(L.node(io.ref.node), "copy", [t], [copy], {});
+      const src = L.node(io.ref.node);
+      L.emit({ ...src, name: `${src.name}/output_copy` }, "copy", [t], [copy], {});
       t = copy;
     }
     return { name: io.name, aliases: io.aliases, shape: L.shapeOf(io.ref), batched: L.isBatched(io.ref), tensor: t };
