@@ -16,7 +16,11 @@ export type ErrorCode =
   | "BAD_INPUT"
   | "NOT_FOUND"
   | "REQUEST_BUSY"
-  | "NATIVE";
+  | "NATIVE"
+  | "GPU_UNAVAILABLE"
+  | "GPU_BUILD_FAILED"
+  | "GPU_OUT_OF_MEMORY"
+  | "GPU_RUNTIME";
 
 export class DynbatchError extends Error {
   readonly code: ErrorCode;
@@ -135,5 +139,35 @@ export class RequestBusyError extends DynbatchError {
 export class NativeError extends DynbatchError {
   constructor(message: string) {
     super("NATIVE", message);
+  }
+}
+
+/**
+ * The GPU plugin has no OpenCL device to run on: no OpenCL platform is installed (or the ICD
+ * loader finds no driver), no device reports itself as a GPU, or the only device is a CPU one
+ * (pocl) and DYNBATCH_GPU_ALLOW_CPU=1 is not set.
+ */
+export class GpuUnavailableError extends DynbatchError {
+  readonly device: string;
+  constructor(device: string, reason: string) {
+    super("GPU_UNAVAILABLE", `Device '${device}' is not available: ${reason}`);
+    this.device = device;
+  }
+}
+
+export type GpuErrorCode = "GPU_BUILD_FAILED" | "GPU_OUT_OF_MEMORY" | "GPU_RUNTIME";
+
+/**
+ * An OpenCL failure in the GPU plugin: kernels that do not build (`buildLog` holds the
+ * compiler's log), device memory exhausted (CL_MEM_OBJECT_ALLOCATION_FAILURE and the like), or
+ * any other OpenCL or CLBlast status (`clStatus`).
+ */
+export class GpuError extends DynbatchError {
+  readonly clStatus?: number;
+  readonly buildLog?: string;
+  constructor(code: GpuErrorCode, message: string, clStatus?: number, buildLog?: string) {
+    super(code, message);
+    this.clStatus = clStatus;
+    this.buildLog = buildLog;
   }
 }

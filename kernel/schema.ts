@@ -85,6 +85,10 @@ export interface LatencyPoint {
   latencyMs: LatencyStats;
   /** Samples per second at the median latency (batch / p50 * 1000). */
   throughput: number;
+  /** Convolution and matmul GFLOP/s at the median latency (2 FLOPs per multiply-add). */
+  gflops?: number;
+  /** Number of timed requests behind the statistics. */
+  runs?: number;
 }
 
 /** A latency-versus-batch sweep of one network on one device. */
@@ -97,4 +101,14 @@ export interface LatencyReport {
   limit: number;
   /** Measurements, in the order they were taken. */
   points: LatencyPoint[];
+  /** Threads each engine used (dynbatch CPU_THREADS_NUM, onnxruntime intra-op threads). */
+  threads?: number;
+  /** Convolution and matmul GFLOP of one sample. */
+  gflopPerSample?: number;
+  /** The machine's FP32 peak GFLOP/s from the FMA microbenchmark of the same run. */
+  peakGflops?: number;
+  /** Modes that could not run on this model, and why. */
+  skipped?: { mode: LatencyMode; reason: string }[];
+  /** When the sweep ran (ISO 8601). */
+  date?: string;
 }

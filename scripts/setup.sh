@@ -9,6 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # oneDNN is the CPU math library; ffmpeg decodes the test image and video.
 APT_PACKAGES="libdnnl-dev g++ make python3 ffmpeg"
+# OpenCL headers + ICD loader, CLBlast (GEMM) for the GPU plugin; pocl is an OpenCL device on the
+# CPU so the GPU plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
+APT_PACKAGES="$APT_PACKAGES ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -28,3 +31,6 @@ fi
 
 echo "setup: building the native addon and the TypeScript sources"
 npm run --silent build
+
+# The notebooks: Debian's Jupyter, the tslab kernel, and `dynbatch` resolvable from notebooks/.
+bash scripts/jupyter-setup.sh

@@ -6,37 +6,17 @@
 import * as path from "path";
 import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
+import { facesFrom } from "../cascade/faces";
 import { imageSize, loadBgrPlanar } from "./image";
+
+// Kept importable from here for the single-image test.
+export { facesFrom };
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS = ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001", "face-detection-adas-0001"];
 
 function modelPath(name: string): string {
   return path.join(ROOT, "models", name, "FP16", `${name}.xml`);
-}
-
-export interface Face {
-  conf: number;
-  /** Box in pixels of the original image. */
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** Rows of a DetectionOutput [1,1,K,7] above `threshold`, scaled to the image. */
-export function facesFrom(det: Float32Array, width: number, height: number, threshold: number): Face[] {
-  const faces: Face[] = [];
-  for (let i = 0; i + 7 <= det.length; i += 7) {
-    if (det[i] < 0) break;
-    if (det[i + 2] < threshold) continue;
-    const x0 = Math.max(0, Math.round(det[i + 3] * width));
-    const y0 = Math.max(0, Math.round(det[i + 4] * height));
-    const x1 = Math.min(width, Math.round(det[i + 5] * width));
-    const y1 = Math.min(height, Math.round(det[i + 6] * height));
-    if (x1 - x0 >= 2 && y1 - y0 >= 2) faces.push({ conf: det[i + 2], x: x0, y: y0, w: x1 - x0, h: y1 - y0 });
-  }
-  return faces;
 }
 
 function pad(s: string | number, n: number): string {
@@ -124,7 +104,7 @@ async function batchCost(ie: IECore, limit: number): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log("usage: npm run demo [-- IMAGE]\n  Runs the bundled models: topology verdicts, a face cascade with setBatch, batch cost.");
+    console.log("usage: dynbatch image [IMAGE]   (or npm run demo [-- IMAGE])\n  Runs the bundled models: topology verdicts, a face cascade with setBatch, batch cost.");
     return 0;
   }
   const image = argv.find((a) => !a.startsWith("-")) ?? path.join(ROOT, "media", "faces.jpg");

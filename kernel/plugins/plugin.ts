@@ -29,6 +29,8 @@ export interface ExecutedLayer {
   name: string;
   type: string;
   execType: string;
+  /** The layer this one was fused into: it runs inside that layer's kernel and has no time of its own. */
+  fusedInto?: string;
 }
 
 export interface DeviceRequest {

@@ -581,9 +581,12 @@ function softmax(c: Ctx, type: string): PortRef[] {
   const rank = c.rank(0);
   const last = axis === -1 || (rank !== undefined && (axis + rank) % rank === rank - 1);
   if (!legacy || last) return [c.op(type, [x], { axis: fmt(axis) })];
-  // Opset < 13 normalizes over all axes from `axis` on: coerce to 2-D, normalize, restore the shape.
-  const flat = c.op("Flatten", [x], { axis: fmt(axis) }, "flatten");
-  const sm = c.op(type, [flat], { axis: "1" }, "softmax");
+  // Opset < 13 normalizes over all axes from `axis` on: merge them into one, normalize, restore the shape.
+  // The leading axes stay as they are (not coerced to 2-D), so the batch is never folded into axis 0.
+  const a = axis < 0 ? axis + c.requireRank(0, "a negative softmax axis") : axis;
+  const merge = c.i64("merged_shape", [...new Array<number>(a).fill(0), -1]);
+  const merged = c.op("Reshape", [x, merge], { special_zero: "true" }, "merge");
+  const sm = c.op(type, [merged], { axis: fmt(a) }, "softmax");
   const shape = c.op("ShapeOf", [x], { output_type: "i64" }, "shape", "i64");
   return [c.op("Reshape", [sm, shape], { special_zero: "false" })];
 }
@@ -594,7 +597,8 @@ function pool(c: Ctx, kind: "max" | "avg"): PortRef[] {
   const n = kernel.length;
   const attrs = windowAttrs(c, n, kind === "max");
   attrs.kernel = list(kernel);
-  attrs.rounding_type = c.int("ceil_mode", 0) ? "ceil" : "floor";
+  // ONNX ceil_mode (like PyTorch) never starts a window in the end padding: opset14's ceil_torch.
+  attrs.rounding_type = c.int("ceil_mode", 0) ? "ceil_torch" : "floor";
   if (kind === "avg") {
     if (c.has("dilations") && c.ints("dilations").some((d) => d !== 1)) throw c.unsupported("dilated AveragePool is not supported");
     attrs["exclude-pad"] = bool(c.int("count_include_pad", 0) === 0);

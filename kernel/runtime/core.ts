@@ -1,12 +1,14 @@
 /** IECore: the entry point: devices, configuration, reading and loading networks. */
 import * as fs from "fs";
 import { readModel } from "../readers";
-import { DynamicBatchError, ModelError, UnknownDeviceError } from "../errors";
-import { devices, pluginFor, Plugin } from "../plugins";
+import { DynamicBatchError, ModelError } from "../errors";
+import { deviceError, devices, pluginFor, Plugin } from "../plugins";
 import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig } from "./config";
 import { CNNNetwork } from "./network";
 import { ExecutableNetwork } from "./executable";
 import { loadAddon } from "../plugins/cpu/native";
+import type { BenchmarkOptions } from "../bench/benchmark";
+import type { LatencyReport } from "../schema";
 
 export type ConfigMap = Record<string, string | number | boolean>;
 
@@ -20,7 +22,8 @@ export class IECore {
 
   private plugin(device: string): Plugin {
     const p = pluginFor(device);
-    if (!p) throw new UnknownDeviceError(device, this.availableDevices);
+    // UnknownDeviceError, or GpuUnavailableError for "GPU" without a usable OpenCL device.
+    if (!p) throw deviceError(device);
     return p;
   }
 
@@ -74,5 +77,15 @@ export class IECore {
     const batched = net.batchAxes();
     const compiled = plugin.compile(net.prepared(limit), { maxBatch: limit, batched, threads });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
+  }
+
+  /**
+   * Latency and throughput of `model` against the batch (kernel/bench): dynamic setBatch(n),
+   * static batch n, a loop of n batch-1 requests and onnxruntime-node, with this core's configs.
+   */
+  async benchmark(model: string | CNNNetwork, opts: Omit<BenchmarkOptions, "model" | "ie"> = {}): Promise<LatencyReport> {
+    // Loaded on use: the bench module sits above the runtime and imports it.
+    const { benchmark } = await import("../bench/benchmark");
+    return benchmark({ ...opts, model, ie: this });
   }
 }

@@ -11,6 +11,7 @@ import { TopologyReport } from "../schema";
 import { InputError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
 import { AnalysisMode } from "./config";
+import { serializeNetwork } from "../serialize";
 
 export interface PortInfo {
   shape: number[];
@@ -114,6 +115,15 @@ export class CNNNetwork {
   /** Per node id and output: whether axis 0 is the batch N (see analysis/symbolic). */
   batchAxes(): Map<number, boolean[]> {
     return batchAxes(this.graph, { inputShapes: this.inputShapes });
+  }
+
+  /**
+   * Writes the network at its current input shapes: ONNX when `path` ends in .onnx (opset 18, FP32
+   * weights, batch axis "N" when the network runs at any batch), IR v11 when it ends in .xml (the
+   * .bin beside it). Throws UnsupportedError for a layer ONNX cannot express (DetectionOutput).
+   */
+  serialize(path: string): void {
+    serializeNetwork(this, path);
   }
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */

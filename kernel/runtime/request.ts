@@ -12,6 +12,8 @@ export interface PerfCount {
   execType: string;
   realTimeUs: number;
   cpuTimeUs: number;
+  /** Set for a layer fused into another (NOT_RUN): the layer whose kernel computes it. */
+  fusedInto?: string;
 }
 
 export class InferRequest {
@@ -113,11 +115,12 @@ export class InferRequest {
     this.model.layers.forEach((l, i) => {
       const us = this.times ? this.times[i] : 0;
       out[l.name] = {
-        status: this.times ? "EXECUTED" : "NOT_RUN",
+        status: this.times && !l.fusedInto ? "EXECUTED" : "NOT_RUN",
         layerType: l.type,
-        execType: l.execType,
+        execType: l.fusedInto ? "undef" : l.execType,
         realTimeUs: us,
         cpuTimeUs: us,
+        ...(l.fusedInto ? { fusedInto: l.fusedInto } : {}),
       };
     });
     return out;

@@ -1,6 +1,6 @@
 // JS binding of the executor (see kernel/plugins/cpu/native.ts for the typed view):
 // Program(spec) compiles once; createRequest() owns tensor memory exposed as external
-// ArrayBuffers; run(n) executes on a libuv worker thread and resolves with per-op µs.
+// ArrayBuffers; run(n) executes on the Runner's threads and resolves with per-step µs.
 #include <napi.h>
 
 #include <cmath>
@@ -8,7 +8,10 @@
 #include <thread>
 
 #include "dnnl_common.h"
+#include "gpu/gpu_addon.h"
+#include "peak.h"
 #include "program.h"
+#include "runner.h"
 
 using namespace dynbatch;
 
@@ -137,45 +140,57 @@ ProgramSpec parseSpec(const Napi::Value& v) {
   return s;
 }
 
+// A run handed to the Runner; completes on the JS thread through the addon's thread-safe function.
+struct RunJob {
+  Napi::Promise::Deferred deferred;
+  std::shared_ptr<Request> req;
+  int64_t n = 1;
+  std::vector<double> times;
+  std::string error, code;
+};
+
+void completeRun(Napi::Env env, Napi::Function, void*, RunJob* job);
+using CompletionFn = Napi::TypedThreadSafeFunction<void, RunJob, completeRun>;
+
 struct AddonData {
   Napi::FunctionReference requestCtor;
+  CompletionFn done;
+  size_t pending = 0;  // runs in flight; the function keeps the event loop alive while > 0
 };
 
-class RunWorker : public Napi::AsyncWorker {
- public:
-  RunWorker(Napi::Env env, std::shared_ptr<Request> req, int64_t n)
-      : Napi::AsyncWorker(env, "dynbatch.run"), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)), n_(n) {}
+void completeRun(Napi::Env env, Napi::Function, void*, RunJob* job) {
+  std::unique_ptr<RunJob> owned(job);
+  if (env == nullptr) return;  // the environment is shutting down
+  auto* data = env.GetInstanceData<AddonData>();
+  if (--data->pending == 0) data->done.Unref(env);
+  job->req->release();
+  if (!job->error.empty()) {
+    job->deferred.Reject(codedError(env, job->code, job->error).Value());
+    return;
+  }
+  Napi::Float64Array out = Napi::Float64Array::New(env, job->times.size());
+  std::copy(job->times.begin(), job->times.end(), out.Data());
+  job->deferred.Resolve(out);
+}
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
+// Queues a run of `req` for batch n on the Runner; the promise settles on the JS thread.
+Napi::Promise startRun(Napi::Env env, std::shared_ptr<Request> req, int64_t n) {
+  auto* data = env.GetInstanceData<AddonData>();
+  auto* job = new RunJob{Napi::Promise::Deferred::New(env), std::move(req), n, {}, {}, {}};
+  Napi::Promise promise = job->deferred.Promise();
+  if (data->pending++ == 0) data->done.Ref(env);
+  CompletionFn done = data->done;
+  Runner::instance().submit(job->req->program().spec().threads, [job, done]() mutable {
     try {
-      times_ = req_->run(n_);
+      job->times = job->req->run(job->n);
     } catch (const std::exception& e) {
-      code_ = dynamic_cast<const SpecError*>(&e) ? "BATCH_OUT_OF_RANGE" : "NATIVE";
-      SetError(e.what());
+      job->code = dynamic_cast<const SpecError*>(&e) ? "BATCH_OUT_OF_RANGE" : "NATIVE";
+      job->error = e.what();
     }
-  }
-
-  void OnOK() override {
-    req_->release();
-    Napi::Float64Array out = Napi::Float64Array::New(Env(), times_.size());
-    std::copy(times_.begin(), times_.end(), out.Data());
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    req_->release();
-    deferred_.Reject(codedError(Env(), code_, e.Message()).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::shared_ptr<Request> req_;
-  int64_t n_;
-  std::vector<double> times_;
-  std::string code_ = "NATIVE";
-};
+    if (done.NonBlockingCall(job) != napi_ok) delete job;
+  });
+  return promise;
+}
 
 class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
  public:
@@ -236,10 +251,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
       deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
       return deferred.Promise();
     }
-    auto* worker = new RunWorker(env, req_, static_cast<int64_t>(n));
-    Napi::Promise p = worker->promise();
-    worker->Queue();
-    return p;
+    return startRun(env, req_, static_cast<int64_t>(n));
   }
 
   std::shared_ptr<Request> req_;
@@ -249,7 +261,8 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
 class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Program", {InstanceMethod("createRequest", &ProgramWrap::CreateRequest)});
+    return DefineClass(env, "Program",
+                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps)});
   }
 
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
@@ -270,6 +283,26 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
     // The External only carries the pointer into the constructor, which copies the shared_ptr.
     auto ext = Napi::External<std::shared_ptr<const Program>>::New(env, &program_);
     return data->requestCtor.New({ext});
+  }
+
+  // What each run executes, in order: one entry per time run() reports.
+  Napi::Value Steps(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto& steps = program_->steps();
+    Napi::Array out = Napi::Array::New(env, steps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", steps[i].name);
+      o.Set("type", steps[i].type);
+      o.Set("impl", steps[i].op->impl());
+      o.Set("op", steps[i].specOp);
+      Napi::Array layouts = Napi::Array::New(env, steps[i].outputs.size());
+      for (size_t k = 0; k < steps[i].outputs.size(); ++k)
+        layouts.Set(static_cast<uint32_t>(k), layoutName(program_->tensors()[steps[i].outputs[k]].layout));
+      o.Set("outLayouts", layouts);
+      out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
   }
 
   std::shared_ptr<const Program> program_;
@@ -294,11 +327,15 @@ Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
+  data->done = CompletionFn::New(env, "dynbatch.run", 0, 1);
+  data->done.Unref(env);
   env.SetInstanceData(data);
   exports.Set("Program", ProgramWrap::Init(env));
   exports.Set("opTypes", Napi::Function::New(env, OpTypes));
   exports.Set("dnnlVersion", Napi::Function::New(env, DnnlVersion));
   exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));
+  exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
+  gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;
 }
 

@@ -47,6 +47,163 @@ dnnl::memory::format_tag plainTag(size_t rank) {
   }
 }
 
+dnnl::memory::desc layoutDesc(const Shape& s, Layout layout) {
+  using tag = dnnl::memory::format_tag;
+  if (layout == Layout::Plain) return plainDesc(s);
+  if (s.size() != 4) throw std::runtime_error(std::string("layout ") + layoutName(layout) + " needs a 4-D tensor");
+  const tag t = layout == Layout::Nhwc ? tag::acdb : layout == Layout::NChw8c ? tag::aBcd8b : tag::aBcd16b;
+  return dnnl::memory::desc(toDims(s), dnnl::memory::data_type::f32, t);
+}
+
+bool matchLayout(const dnnl::memory::desc& md, Layout& out) {
+  if (md.data_type() != dnnl::memory::data_type::f32) return false;
+  const auto d = md.dims();
+  const Shape s(d.begin(), d.end());
+  for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c}) {
+    if (l != Layout::Plain && s.size() != 4) continue;
+    if (md == layoutDesc(s, l)) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+Layout parseLayout(const std::string& name) {
+  for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c})
+    if (name == layoutName(l)) return l;
+  throw std::runtime_error("unknown layout '" + name + "'");
+}
+
+bool flatCompatible(const Shape& s, Layout layout) {
+  return layout == Layout::Plain || layout == Layout::Nhwc || layoutBytes(s, layout) == layoutBytes(s, Layout::Plain);
+}
+
+Eltwise eltwiseFor(const std::string& op, const std::vector<float>& p) {
+  using alg = dnnl::algorithm;
+  auto at = [&](size_t i, float def) { return i < p.size() ? p[i] : def; };
+  if (op == "relu") return {alg::eltwise_relu, 0.f, 0.f};
+  if (op == "leakyrelu") return {alg::eltwise_relu, at(0, 0.f), 0.f};
+  if (op == "sigmoid") return {alg::eltwise_logistic};
+  if (op == "tanh") return {alg::eltwise_tanh};
+  if (op == "exp") return {alg::eltwise_exp};
+  if (op == "log") return {alg::eltwise_log};
+  if (op == "abs") return {alg::eltwise_abs};
+  if (op == "sqrt") return {alg::eltwise_sqrt};
+  if (op == "neg") return {alg::eltwise_linear, -1.f, 0.f};
+  if (op == "elu") return {alg::eltwise_elu, at(0, 1.f), 0.f};
+  if (op == "clamp") return {alg::eltwise_clip_v2, at(0, 0.f), at(1, 0.f)};
+  if (op == "hswish") return {alg::eltwise_hardswish};
+  if (op == "swish") return {alg::eltwise_swish, at(0, 1.f), 0.f};
+  if (op == "gelu") return {alg::eltwise_gelu_erf};
+  if (op == "gelu_tanh") return {alg::eltwise_gelu_tanh};
+  if (op == "softplus") return {alg::eltwise_soft_relu};
+  if (op == "mish") return {alg::eltwise_mish};
+  if (op == "hsigmoid" || op == "hardsigmoid" || op == "floor" || op == "ceil") return {};
+  throw std::runtime_error("unknown unary op '" + op + "'");
+}
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+namespace {
+
+std::vector<std::string> splitOn(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+PostOps::PostOps(const OpSpec& spec, int64_t channels, size_t rank) {
+  const std::string text = spec.attrs.str("post", "");
+  if (text.empty()) return;
+  static const std::map<std::string, dnnl::algorithm> binaries = {
+      {"add", dnnl::algorithm::binary_add}, {"sub", dnnl::algorithm::binary_sub}, {"mul", dnnl::algorithm::binary_mul},
+      {"div", dnnl::algorithm::binary_div}, {"max", dnnl::algorithm::binary_max}, {"min", dnnl::algorithm::binary_min}};
+  const auto parts = splitOn(text, ';');
+  for (const std::string& part : parts) {
+    const auto fields = splitOn(part, ':');
+    Item it;
+    const std::string& name = fields[0];
+    if (name == "sum") {
+      if (sumInput_ >= 0) throw std::runtime_error("post-ops: at most one sum");
+      it.kind = Kind::Sum;
+    } else if (binaries.count(name)) {
+      it.kind = Kind::Binary;
+      it.binary = binaries.at(name);
+    } else {
+      it.kind = Kind::Eltwise;
+      std::vector<float> params;
+      for (size_t i = 1; i < fields.size(); ++i) params.push_back(std::stof(fields[i]));
+      it.eltwise = eltwiseFor(name, params);
+      if (it.eltwise.algorithm == dnnl::algorithm::undef) throw std::runtime_error("post-op '" + name + "' has no oneDNN eltwise");
+    }
+    if (it.kind != Kind::Eltwise) ++operands_;
+    items_.push_back(it);
+  }
+  if (spec.inputs.size() < operands_) throw std::runtime_error("post-ops need " + std::to_string(operands_) + " operand inputs");
+  int next = static_cast<int>(spec.inputs.size() - operands_);
+  const Shape& out = spec.outputs.at(0)->maxShape;
+  for (Item& it : items_) {
+    if (it.kind == Kind::Eltwise) continue;
+    it.input = next++;
+    const Shape& s = spec.inputs[it.input]->maxShape;
+    if (it.kind == Kind::Sum) {
+      if (s != out) throw std::runtime_error("post-op sum operand must have the output's shape");
+      sumInput_ = it.input;
+      continue;
+    }
+    // Per-channel ([C], [1,C,1,1], [C,1,1]) or one value for the whole output.
+    it.dims.assign(rank, 1);
+    if (numel(s) != 1) {
+      if (numel(s) != channels || rank < 2) throw std::runtime_error("post-op operand must have one value or one per channel");
+      it.dims[1] = channels;
+    }
+    if (!spec.inputs[it.input]->constant) throw std::runtime_error("post-op binary operands must be constants");
+    it.data = spec.inputs[it.input]->data;
+    it.data.resize((it.data.size() + 15) / 16 * 16, 0.f);
+  }
+}
+
+dnnl::memory::desc PostOps::operandDesc(const Item& it, const dnnl::memory::desc& dst) const {
+  const bool concrete = dst.data.format_kind != dnnl_format_kind_any;
+  if (concrete && dst.dims() == dnnl::memory::dims(it.dims.begin(), it.dims.end())) return dst;
+  return plainDesc(it.dims);
+}
+
+dnnl::primitive_attr PostOps::attr(const dnnl::memory::desc& dst) const {
+  dnnl::primitive_attr a = scratchpadAttr();
+  if (items_.empty()) return a;
+  dnnl::post_ops po;
+  for (const Item& it : items_) {
+    switch (it.kind) {
+      case Kind::Eltwise: po.append_eltwise(1.f, it.eltwise.algorithm, it.eltwise.alpha, it.eltwise.beta); break;
+      case Kind::Sum: po.append_sum(1.f); break;
+      case Kind::Binary: po.append_binary(it.binary, operandDesc(it, dst)); break;
+    }
+  }
+  a.set_post_ops(po);
+  return a;
+}
+
+void PostOps::addArgs(std::unordered_map<int, dnnl::memory>& args, const dnnl::memory::desc& dst) const {
+  for (size_t i = 0; i < items_.size(); ++i) {
+    const Item& it = items_[i];
+    if (it.kind == Kind::Binary)
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(i)) | DNNL_ARG_SRC_1] =
+          dnnl::memory(operandDesc(it, dst), cpuEngine(), const_cast<float*>(it.data.data()));
+  }
+}
+
 }  // namespace dynbatch
 
 namespace dynbatch {

@@ -11,6 +11,10 @@ namespace dynbatch {
 
 dnnl::engine& cpuEngine();
 
+// Own elementwise loops run on one thread below this many elements: waking the OpenMP team
+// costs more than the work.
+constexpr int64_t kParallelMin = 16384;
+
 inline dnnl::stream& runStream(RunContext& ctx) { return *static_cast<dnnl::stream*>(ctx.engineStream); }
 
 inline dnnl::memory::dims toDims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
@@ -46,6 +50,70 @@ std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);
 
 // Spatial format tags by tensor rank (3: ncw, 4: nchw, 5: ncdhw).
 dnnl::memory::format_tag plainTag(size_t rank);
+
+// oneDNN descriptor of a tensor stored in `layout` (non-plain layouts need rank 4).
+dnnl::memory::desc layoutDesc(const Shape& s, Layout layout);
+
+// The Layout a primitive's descriptor is, if it is one of ours.
+bool matchLayout(const dnnl::memory::desc& md, Layout& out);
+
+Layout parseLayout(const std::string& name);
+
+// Blocked layouts whose channels fill whole blocks (no padding): elementwise code may then
+// treat the buffer as a flat array of numel values in any order.
+bool flatCompatible(const Shape& s, Layout layout);
+
+// An eltwise algorithm with its parameters.
+struct Eltwise {
+  dnnl::algorithm algorithm = dnnl::algorithm::undef;
+  float alpha = 0.f, beta = 0.f;
+};
+
+// oneDNN eltwise for a unary op name (OPS.md) and its parameters; algorithm undef when oneDNN
+// has none. Throws for unknown names.
+Eltwise eltwiseFor(const std::string& op, const std::vector<float>& params);
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+// Post-operations fused into a primitive (attribute "post", see OPS.md): eltwise, `sum` (adds an
+// operand shaped like the output, read in the output's layout), binary add/sub/mul/div/max/min
+// with a constant per-channel or scalar operand. Operands are the op's last inputs, in the order
+// their post-ops appear. (oneDNN 2.6 has a prelu post-op, but only its reference convolution
+// takes it.)
+class PostOps {
+ public:
+  PostOps() = default;
+  // `channels`: the output's axis-1 size; `rank`: the output's rank.
+  PostOps(const OpSpec& spec, int64_t channels, size_t rank);
+  size_t operands() const { return operands_; }
+  bool empty() const { return items_.empty(); }
+  // Input index of the sum operand, or -1.
+  int sumInput() const { return sumInput_; }
+  // Scratchpad-mode attribute carrying the post-ops for a primitive writing `dst` (a concrete
+  // descriptor, or one with format any).
+  dnnl::primitive_attr attr(const dnnl::memory::desc& dst) const;
+  // Adds the operands' memories to the arguments of a primitive built with attr(dst).
+  void addArgs(std::unordered_map<int, dnnl::memory>& args, const dnnl::memory::desc& dst) const;
+
+ private:
+  enum class Kind { Eltwise, Sum, Binary };
+  struct Item {
+    Kind kind;
+    Eltwise eltwise;
+    dnnl::algorithm binary = dnnl::algorithm::undef;
+    int input = -1;              // operand input index
+    Shape dims;                  // binary operand, broadcast to the output rank
+    std::vector<float> data;     // its values, channels zero-padded to a multiple of 16
+  };
+  // oneDNN reads an operand whose dims equal the output's as a full tensor, which must then be
+  // in the output's layout (the padded copy serves every layout of a [1, C, 1, 1] tensor).
+  dnnl::memory::desc operandDesc(const Item& it, const dnnl::memory::desc& dst) const;
+  std::vector<Item> items_;
+  size_t operands_ = 0;
+  int sumInput_ = -1;
+};
 
 }  // namespace dynbatch
 

@@ -2,6 +2,29 @@
 
 namespace dynbatch {
 
+const char* layoutName(Layout layout) {
+  switch (layout) {
+    case Layout::Plain: return "plain";
+    case Layout::Nhwc: return "nhwc";
+    case Layout::NChw8c: return "nChw8c";
+    case Layout::NChw16c: return "nChw16c";
+  }
+  return "?";
+}
+
+size_t layoutBytes(const Shape& shape, Layout layout) {
+  int64_t block = layout == Layout::NChw8c ? 8 : layout == Layout::NChw16c ? 16 : 1;
+  if (block == 1 || shape.size() < 2) return static_cast<size_t>(numel(shape)) * sizeof(float);
+  Shape padded = shape;
+  padded[1] = (shape[1] + block - 1) / block * block;
+  return static_cast<size_t>(numel(padded)) * sizeof(float);
+}
+
+void Op::negotiate(std::vector<Layout>& in, std::vector<Layout>& out) {
+  for (auto& l : in) l = Layout::Plain;
+  for (auto& l : out) l = Layout::Plain;
+}
+
 double Attrs::num(const std::string& k) const {
   auto it = nums.find(k);
   if (it == nums.end() || it->second.size() != 1) throw std::runtime_error("attribute '" + k + "' must be one number");

@@ -21,6 +21,17 @@ inline int64_t numel(const Shape& s) {
   return n;
 }
 
+// How an activation lies in memory. Plain is row-major (NCHW for 4-D); the others are the
+// 4-D formats oneDNN prefers for convolutions (nhwc, channels in blocks of 8 or 16, padded with
+// zeros). Every layout keeps the batch outermost, so a tensor at batch n is a prefix of its
+// max-batch buffer.
+enum class Layout : int8_t { Plain, Nhwc, NChw8c, NChw16c };
+
+const char* layoutName(Layout layout);
+
+// Bytes of a tensor of `shape` stored in `layout` (blocked layouts round the channels up).
+size_t layoutBytes(const Shape& shape, Layout layout);
+
 // Static description of one tensor of the program (all runtime tensors are fp32).
 struct TensorDesc {
   Shape maxShape;        // shape at the maximum batch
@@ -34,10 +45,12 @@ struct TensorDesc {
   }
 };
 
-// A tensor as an op sees it during one run: data pointer and the shape at this run's batch.
+// A tensor as an op sees it during one run: data pointer, the shape at this run's batch and
+// the layout the executor agreed with the op (see Op::negotiate).
 struct Tensor {
   float* data = nullptr;
   Shape shape;
+  Layout layout = Layout::Plain;
   int64_t size() const { return numel(shape); }
 };
 
@@ -88,6 +101,17 @@ class Op {
   // Called concurrently from several requests: implementations guard any lazily built
   // state (e.g. a per-batch primitive cache) themselves.
   virtual void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) = 0;
+  // Layout negotiation, once at compile time in execution order: `in[i]` holds the layout input
+  // i is produced in; the op sets it to the layout it reads (the executor inserts a reorder where
+  // they differ) and sets `out[i]` to the layout it writes. Constants are always Plain. The
+  // default reads and writes everything Plain.
+  virtual void negotiate(std::vector<Layout>& in, std::vector<Layout>& out);
+  // Index of an input whose buffer may also hold output 0 (the op computes in place), or -1.
+  virtual int inplaceInput() const { return -1; }
+  // Output 0 holds exactly input 0's bytes (a reshape): the executor may share one buffer.
+  virtual bool isView() const { return false; }
+  // The implementation that runs at the maximum batch, for performance counters ("jit:avx2").
+  virtual std::string impl() const { return "ref"; }
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>(const OpSpec&)>;

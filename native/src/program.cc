@@ -2,9 +2,12 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "dnnl_common.h"
 
@@ -49,10 +52,43 @@ void validate(const ProgramSpec& s) {
   for (int id : s.outputs) checkWritable(s, id, "program output");
 }
 
+constexpr size_t kAlign = 64;  // cache line; also what AVX-512 loads like
+
+size_t aligned(size_t bytes) { return std::max<size_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign); }
+
+// Union-find over tensor ids with what buffer planning needs per group.
+struct Groups {
+  std::vector<int> parent;
+  std::vector<int> firstDef, lastUse;
+  std::vector<int> external;  // a program input/output member, or -1
+  std::vector<bool> hasInput;
+  explicit Groups(size_t n) : parent(n), firstDef(n, INT_MAX), lastUse(n, -1), external(n, -1), hasInput(n, false) {
+    for (size_t i = 0; i < n; ++i) parent[i] = static_cast<int>(i);
+  }
+  int find(int x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  void unite(int a, int b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return;
+    parent[b] = a;
+    firstDef[a] = std::min(firstDef[a], firstDef[b]);
+    lastUse[a] = std::max(lastUse[a], lastUse[b]);
+    if (external[a] < 0) external[a] = external[b];
+    hasInput[a] = hasInput[a] || hasInput[b];
+  }
+};
+
 }  // namespace
 
 Program::Program(ProgramSpec spec) : spec_(std::move(spec)) {
   validate(spec_);
+  // oneDNN sizes a primitive's thread team when it is created: use the program's count.
+  omp_set_num_threads(spec_.threads);
+  tensors_.resize(spec_.tensors.size());
+  for (size_t i = 0; i < spec_.tensors.size(); ++i) tensors_[i].desc = &spec_.tensors[i];
   ops_.reserve(spec_.ops.size());
   for (const OpEntry& e : spec_.ops) {
     OpSpec os;
@@ -64,35 +100,269 @@ Program::Program(ProgramSpec spec) : spec_(std::move(spec)) {
     for (int id : e.outputs) os.outputs.push_back(&spec_.tensors[id]);
     ops_.push_back(OpRegistry::instance().create(os));
   }
+  negotiateLayouts();
+  planBuffers();
+}
+
+void Program::negotiateLayouts() {
+  const size_t count = spec_.tensors.size();
+  std::vector<bool> external(count, false);
+  for (int id : spec_.inputs) external[id] = true;
+  for (int id : spec_.outputs) external[id] = true;
+  // Per spec tensor: the tensor ids holding its current value, by layout, and the layout its
+  // producer wrote (where consumers start negotiating).
+  std::vector<std::map<Layout, int>> versions(count);
+  std::vector<Layout> native(count, Layout::Plain);
+  for (size_t i = 0; i < count; ++i) versions[i][Layout::Plain] = static_cast<int>(i);
+
+  auto addTensor = [&](int like, Layout layout) {
+    TensorDesc d;
+    d.maxShape = tensors_[like].desc->maxShape;
+    d.batched = tensors_[like].desc->batched;
+    inserted_.push_back(std::move(d));
+    TensorPlan p;
+    p.desc = &inserted_.back();
+    p.layout = layout;
+    tensors_.push_back(p);
+    return static_cast<int>(tensors_.size()) - 1;
+  };
+  auto addReorder = [&](int from, int to, const std::string& name) {
+    OpSpec os;
+    os.type = "reorder";
+    os.name = name;
+    os.attrs.strs["from"] = layoutName(tensors_[from].layout);
+    os.attrs.strs["to"] = layoutName(tensors_[to].layout);
+    os.maxBatch = spec_.maxBatch;
+    os.inputs.push_back(tensors_[from].desc);
+    os.outputs.push_back(tensors_[to].desc);
+    ops_.push_back(OpRegistry::instance().create(os));
+    Step st;
+    st.op = ops_.back().get();
+    st.name = name;
+    st.type = "reorder";
+    st.inputs = {from};
+    st.outputs = {to};
+    steps_.push_back(std::move(st));
+  };
+
+  std::vector<bool> written(count, false);
+  for (size_t i = 0; i < spec_.ops.size(); ++i) {
+    const OpEntry& e = spec_.ops[i];
+    std::vector<Layout> in(e.inputs.size()), out(e.outputs.size(), Layout::Plain);
+    for (size_t j = 0; j < in.size(); ++j) in[j] = native[e.inputs[j]];
+    try {
+      ops_[i]->negotiate(in, out);
+    } catch (const OpError&) {
+      throw;
+    } catch (const std::exception& ex) {
+      throw OpError(e.name, e.type + ": " + ex.what());
+    }
+    Step st;
+    st.op = ops_[i].get();
+    st.specOp = static_cast<int>(i);
+    st.name = e.name;
+    st.type = e.type;
+    for (size_t j = 0; j < in.size(); ++j) {
+      const int id = e.inputs[j];
+      auto& v = versions[id];
+      auto found = v.find(in[j]);
+      if (found == v.end()) {
+        if (spec_.tensors[id].constant) throw OpError(e.name, "a constant input must be read in plain layout");
+        const int tmp = addTensor(id, in[j]);
+        addReorder(v.at(native[id]), tmp, e.name + "/reorder_in" + std::to_string(j));
+        found = v.emplace(in[j], tmp).first;
+      }
+      st.inputs.push_back(found->second);
+    }
+    std::vector<std::pair<int, int>> toPlain;  // (written tensor, external tensor) reorders after the step
+    std::vector<size_t> toPlainSlot;
+    for (size_t j = 0; j < out.size(); ++j) {
+      const int id = e.outputs[j];
+      if (written[id] && out[j] != native[id])
+        throw SpecError("op '" + e.name + "': tensor " + std::to_string(id) + " is written twice in different layouts");
+      written[id] = true;
+      versions[id].clear();
+      native[id] = out[j];
+      int target = id;
+      if (out[j] != Layout::Plain) {
+        if (external[id]) {
+          // Users read program outputs plain: the op writes a blocked copy that is reordered out.
+          target = addTensor(id, out[j]);
+          toPlain.emplace_back(target, id);
+          toPlainSlot.push_back(j);
+          versions[id][Layout::Plain] = id;
+        } else {
+          tensors_[id].layout = out[j];
+        }
+      }
+      versions[id][out[j]] = target;
+      st.outputs.push_back(target);
+    }
+    steps_.push_back(std::move(st));
+    for (size_t k = 0; k < toPlain.size(); ++k)
+      addReorder(toPlain[k].first, toPlain[k].second, e.name + "/reorder_out" + std::to_string(toPlainSlot[k]));
+  }
+}
+
+void Program::planBuffers() {
+  const int count = static_cast<int>(tensors_.size());
+  Groups g(count);
+  std::vector<bool> used(count, false);
+  for (int s = 0; s < static_cast<int>(steps_.size()); ++s) {
+    for (int id : steps_[s].inputs) {
+      used[id] = true;
+      if (g.firstDef[id] == INT_MAX) g.firstDef[id] = -1;  // read before any write: live from the start
+      g.lastUse[id] = s;
+    }
+    for (int id : steps_[s].outputs) {
+      used[id] = true;
+      g.firstDef[id] = std::min(g.firstDef[id], s);
+      g.lastUse[id] = std::max(g.lastUse[id], s);
+    }
+  }
+  for (int id : spec_.inputs) {
+    used[id] = true;
+    g.external[id] = id;
+    g.hasInput[id] = true;
+    g.firstDef[id] = -1;
+  }
+  for (int id : spec_.outputs) {
+    used[id] = true;
+    g.external[id] = id;
+    g.lastUse[id] = INT_MAX;
+  }
+  auto bytes = [&](int id) { return layoutBytes(tensors_[id].desc->maxShape, tensors_[id].layout); };
+  auto isConst = [&](int id) { return tensors_[id].desc->constant; };
+
+  for (int s = 0; s < static_cast<int>(steps_.size()); ++s) {
+    const Step& st = steps_[s];
+    if (st.inputs.empty() || st.outputs.empty()) continue;
+    const int b = st.outputs[0];
+    if (st.op->isView()) {
+      const int a = st.inputs[0];
+      const bool bothExternal = g.external[g.find(a)] >= 0 && g.external[g.find(b)] >= 0;
+      if (!isConst(a) && tensors_[a].layout == Layout::Plain && tensors_[b].layout == Layout::Plain &&
+          bytes(a) == bytes(b) && !bothExternal)
+        g.unite(a, b);
+      continue;
+    }
+    const int k = st.op->inplaceInput();
+    if (k < 0 || k >= static_cast<int>(st.inputs.size())) continue;
+    const int a = st.inputs[k];
+    if (isConst(a) || tensors_[a].layout != tensors_[b].layout || bytes(a) != bytes(b)) continue;
+    const int ga = g.find(a), gb = g.find(b);
+    // The input's memory may be overwritten only when nothing reads it later, it is not the
+    // user's input, no other operand of the step lives there and the output is fresh.
+    bool ok = ga != gb && !g.hasInput[ga] && g.lastUse[ga] <= s && g.firstDef[gb] >= s &&
+              !(g.external[ga] >= 0 && g.external[gb] >= 0);
+    for (size_t j = 0; ok && j < st.inputs.size(); ++j)
+      if (static_cast<int>(j) != k && g.find(st.inputs[j]) == ga) ok = false;
+    if (ok) g.unite(a, b);
+  }
+
+  // One buffer per group; internal groups share the arena when their lifetimes are disjoint.
+  std::vector<int> bufferOf(count, -1);
+  std::vector<size_t> groupBytes(count, 0);
+  std::vector<bool> needed(count, false);
+  for (int id = 0; id < count; ++id) {
+    if (!used[id] || isConst(id)) continue;
+    const int r = g.find(id);
+    needed[r] = true;
+    groupBytes[r] = std::max(groupBytes[r], bytes(id));
+  }
+  std::vector<int> arenaGroups;
+  for (int r = 0; r < count; ++r) {
+    if (!needed[r]) continue;
+    BufferPlan p;
+    p.bytes = aligned(groupBytes[r]);
+    p.external = g.external[r] >= 0 || g.firstDef[r] < 0;
+    bufferOf[r] = static_cast<int>(buffers_.size());
+    buffers_.push_back(p);
+    if (!p.external) arenaGroups.push_back(r);
+  }
+  std::stable_sort(arenaGroups.begin(), arenaGroups.end(),
+                   [&](int x, int y) { return buffers_[bufferOf[x]].bytes > buffers_[bufferOf[y]].bytes; });
+  std::vector<int> placed;
+  for (int r : arenaGroups) {
+    BufferPlan& p = buffers_[bufferOf[r]];
+    // Lowest offset that overlaps no placed group alive at the same time.
+    std::vector<std::pair<size_t, size_t>> busy;
+    for (int q : placed)
+      if (g.firstDef[q] <= g.lastUse[r] && g.firstDef[r] <= g.lastUse[q])
+        busy.emplace_back(buffers_[bufferOf[q]].offset, buffers_[bufferOf[q]].offset + buffers_[bufferOf[q]].bytes);
+    std::sort(busy.begin(), busy.end());
+    size_t offset = 0;
+    for (auto& [lo, hi] : busy) {
+      if (offset + p.bytes <= lo) break;
+      offset = std::max(offset, hi);
+    }
+    p.offset = offset;
+    arenaBytes_ = std::max(arenaBytes_, offset + p.bytes);
+    placed.push_back(r);
+  }
+  for (int id = 0; id < count; ++id)
+    if (used[id] && !isConst(id)) tensors_[id].buffer = bufferOf[g.find(id)];
 }
 
 Request::Request(std::shared_ptr<const Program> program) : program_(std::move(program)) {
-  const auto& tensors = program_->spec().tensors;
-  buffers_.assign(tensors.size(), nullptr);
+  const Program& p = *program_;
+  std::vector<float*> bases(p.buffers().size(), nullptr);
+  auto alloc = [&](size_t bytes) {
+    void* m = std::aligned_alloc(kAlign, aligned(bytes));
+    if (!m) throw std::bad_alloc();
+    allocations_.push_back(m);
+    // Zeroed once: blocked layouts' channel padding must read as zeros.
+    std::memset(m, 0, aligned(bytes));
+    return static_cast<float*>(m);
+  };
   try {
-    for (size_t i = 0; i < tensors.size(); ++i) {
-      if (tensors[i].constant) continue;
-      // 64-byte aligned for AVX-512 loads; at least one line so empty tensors get a valid pointer.
-      size_t bytes = (program_->maxBytes(static_cast<int>(i)) + 63) / 64 * 64;
-      if (bytes == 0) bytes = 64;
-      void* p = std::aligned_alloc(64, bytes);
-      if (!p) throw std::bad_alloc();
-      std::memset(p, 0, bytes);
-      buffers_[i] = static_cast<float*>(p);
+    float* arena = p.arenaBytes() ? alloc(p.arenaBytes()) : nullptr;
+    for (size_t b = 0; b < bases.size(); ++b) {
+      const BufferPlan& bp = p.buffers()[b];
+      bases[b] = bp.external ? alloc(bp.bytes) : reinterpret_cast<float*>(reinterpret_cast<char*>(arena) + bp.offset);
     }
   } catch (...) {
-    for (float* p : buffers_) std::free(p);
+    for (void* m : allocations_) std::free(m);
     throw;
+  }
+  data_.assign(p.tensors().size(), nullptr);
+  for (size_t i = 0; i < data_.size(); ++i) {
+    const TensorPlan& t = p.tensors()[i];
+    if (t.desc->constant) data_[i] = const_cast<float*>(t.desc->data.data());
+    else if (t.buffer >= 0) data_[i] = bases[t.buffer];
+  }
+  args_.resize(p.steps().size());
+  auto view = [&](int id) {
+    Tensor t;
+    t.data = data_[id];
+    t.shape = p.tensors()[id].desc->maxShape;
+    t.layout = p.tensors()[id].layout;
+    return t;
+  };
+  for (size_t s = 0; s < args_.size(); ++s) {
+    const Step& st = p.steps()[s];
+    for (int id : st.inputs) {
+      args_[s].in.push_back(view(id));
+      args_[s].inBatched.push_back(p.tensors()[id].desc->batched);
+    }
+    for (int id : st.outputs) {
+      args_[s].out.push_back(view(id));
+      args_[s].outBatched.push_back(p.tensors()[id].desc->batched);
+    }
   }
 }
 
 Request::~Request() {
-  for (float* p : buffers_) std::free(p);
+  for (void* m : allocations_) std::free(m);
 }
 
 float* Request::buffer(int id) const {
-  checkWritable(program_->spec(), id, "buffer");
-  return buffers_[id];
+  const ProgramSpec& s = program_->spec();
+  checkWritable(s, id, "buffer");
+  if (std::find(s.inputs.begin(), s.inputs.end(), id) == s.inputs.end() &&
+      std::find(s.outputs.begin(), s.outputs.end(), id) == s.outputs.end())
+    throw SpecError("buffer: tensor " + std::to_string(id) + " is neither a program input nor a program output");
+  return data_[id];
 }
 
 std::vector<double> Request::run(int64_t n) {
@@ -100,40 +370,31 @@ std::vector<double> Request::run(int64_t n) {
   if (n < 1 || n > s.maxBatch)
     throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(s.maxBatch));
   omp_set_num_threads(s.threads);
-  dnnl::stream stream(cpuEngine());
+  if (!stream_) stream_ = std::make_unique<dnnl::stream>(cpuEngine());
   RunContext ctx;
   ctx.batch = n;
   ctx.threads = s.threads;
-  ctx.engineStream = &stream;
+  ctx.engineStream = stream_.get();
 
-  auto tensorAt = [&](int id) {
-    const TensorDesc& d = s.tensors[id];
-    Tensor t;
-    t.data = d.constant ? const_cast<float*>(d.data.data()) : buffers_[id];
-    t.shape = d.shapeAt(n);
-    return t;
-  };
-
-  std::vector<double> times(s.ops.size());
-  std::vector<Tensor> in, out;
-  for (size_t i = 0; i < s.ops.size(); ++i) {
-    const OpEntry& e = s.ops[i];
-    in.clear();
-    out.clear();
-    for (int id : e.inputs) in.push_back(tensorAt(id));
-    for (int id : e.outputs) out.push_back(tensorAt(id));
-    auto t0 = std::chrono::steady_clock::now();
+  const auto& steps = program_->steps();
+  std::vector<double> times(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    StepArgs& a = args_[i];
+    for (size_t k = 0; k < a.in.size(); ++k)
+      if (a.inBatched[k]) a.in[k].shape[0] = n;
+    for (size_t k = 0; k < a.out.size(); ++k)
+      if (a.outBatched[k]) a.out[k].shape[0] = n;
+    const auto t0 = std::chrono::steady_clock::now();
     try {
-      program_->ops()[i]->run(ctx, in, out);
-      stream.wait();
+      steps[i].op->run(ctx, a.in, a.out);
     } catch (const OpError&) {
       throw;
     } catch (const std::exception& ex) {
-      throw OpError(e.name, e.type + ": " + ex.what());
+      throw OpError(steps[i].name, steps[i].type + ": " + ex.what());
     }
-    auto t1 = std::chrono::steady_clock::now();
-    times[i] = std::chrono::duration<double, std::micro>(t1 - t0).count();
+    times[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   }
+  stream_->wait();
   return times;
 }
 

@@ -1,13 +1,24 @@
 // The executor: a Program is compiled once from a spec (tensors + ops in execution order)
 // for a maximum batch; each Request owns the memory of every non-constant tensor and runs
 // the program for any batch n <= maxBatch. Several requests of one program may run at once.
+//
+// Compilation negotiates a memory layout per tensor (ops such as conv keep oneDNN's blocked
+// layouts between layers; the executor inserts reorder steps only where a consumer needs
+// another layout, and program inputs/outputs are always plain), then plans buffers: reshapes
+// share their input's buffer, in-place ops write over an input that dies there, and tensors
+// whose lifetimes do not overlap share one arena region.
 #pragma once
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "op.h"
+
+namespace dnnl {
+struct stream;
+}
 
 namespace dynbatch {
 
@@ -34,18 +45,55 @@ class SpecError : public std::runtime_error {
   explicit SpecError(const std::string& msg) : std::runtime_error(msg) {}
 };
 
+// One executed step: a spec op or a reorder the executor inserted.
+struct Step {
+  Op* op = nullptr;
+  int specOp = -1;  // index into spec().ops; -1 for an inserted reorder
+  std::string name;
+  std::string type;  // native op type ("conv", "reorder", ...)
+  std::vector<int> inputs, outputs;  // tensor ids, inserted tensors included
+};
+
+// Where a tensor lives: its layout and, for non-constants, its buffer.
+struct TensorPlan {
+  const TensorDesc* desc = nullptr;
+  Layout layout = Layout::Plain;
+  int buffer = -1;  // index into buffers(); -1 for constants
+};
+
+// One memory region of a request: allocated alone (`external`: it holds a program input or
+// output, exposed to JS, or a tensor read before any op writes it), or a range of the arena.
+struct BufferPlan {
+  size_t bytes = 0;
+  bool external = false;
+  size_t offset = 0;  // in the arena, when not external
+};
+
 class Program {
  public:
-  // Validates the spec and creates every op once; throws SpecError or OpError.
+  // Validates the spec, creates every op once, negotiates layouts and plans buffers;
+  // throws SpecError or OpError.
   explicit Program(ProgramSpec spec);
   const ProgramSpec& spec() const { return spec_; }
-  const std::vector<std::unique_ptr<Op>>& ops() const { return ops_; }
-  // Bytes of tensor `id` at the maximum batch.
+  const std::vector<Step>& steps() const { return steps_; }
+  const std::vector<TensorPlan>& tensors() const { return tensors_; }
+  const std::vector<BufferPlan>& buffers() const { return buffers_; }
+  size_t arenaBytes() const { return arenaBytes_; }
+  // Bytes of program tensor `id` (plain) at the maximum batch.
   size_t maxBytes(int id) const { return static_cast<size_t>(numel(spec_.tensors[id].maxShape)) * sizeof(float); }
 
  private:
+  void negotiateLayouts();
+  int converted(int tensor, Layout layout, const std::string& name, int beforeStep);
+  void planBuffers();
+
   ProgramSpec spec_;
-  std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<std::unique_ptr<Op>> ops_;  // spec ops, then inserted reorders
+  std::deque<TensorDesc> inserted_;       // descs of tensors the executor added (stable addresses)
+  std::vector<TensorPlan> tensors_;
+  std::vector<Step> steps_;
+  std::vector<BufferPlan> buffers_;
+  size_t arenaBytes_ = 0;
 };
 
 class Request {
@@ -56,17 +104,25 @@ class Request {
   Request& operator=(const Request&) = delete;
 
   const Program& program() const { return *program_; }
-  // Memory of a non-constant tensor sized for the maximum batch; throws SpecError otherwise.
+  // Memory of a program input or output sized for the maximum batch; throws SpecError otherwise.
   float* buffer(int id) const;
   // Marks the request busy; false when a run is already pending.
   bool tryAcquire() { return !busy_.exchange(true); }
   void release() { busy_.store(false); }
-  // Runs every op for batch n on the calling thread; returns each op's time in µs.
+  // Runs every step for batch n on the calling thread; returns each step's time in µs.
   std::vector<double> run(int64_t n);
 
  private:
+  struct StepArgs {
+    std::vector<Tensor> in, out;
+    std::vector<bool> inBatched, outBatched;
+  };
+
   std::shared_ptr<const Program> program_;
-  std::vector<float*> buffers_;  // per tensor id; nullptr for constants
+  std::vector<void*> allocations_;  // external buffers and the arena
+  std::vector<float*> data_;        // per tensor id
+  std::vector<StepArgs> args_;      // per step, reused by every run
+  std::unique_ptr<dnnl::stream> stream_;
   std::atomic<bool> busy_{false};
 };
 

@@ -10,11 +10,11 @@ const INT64 = 7;
 
 type Obj = Record<string, unknown>;
 
-/** An attribute value: numbers are INT unless listed as floats with `f()` / `fs()`. */
+/** An attribute value: numbers are INT unless listed as floats with `f()` / `floats()`. */
 export type AttrValue = number | number[] | string | { f: number } | { fs: number[] };
 
 export const f = (v: number) => ({ f: v });
-export const fs = (v: number[]) => ({ fs: v });
+export const floats = (v: number[]) => ({ fs: v });
 
 function attribute(name: string, v: AttrValue): Obj {
   if (typeof v === "number") return { name, type: 2, i: v };

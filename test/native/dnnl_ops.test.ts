@@ -61,8 +61,9 @@ async function runOp(
     if (!t.constant) new Float32Array(req.buffer(i)).set(t.data);
   });
   const times = await req.run(n);
-  assert.equal(times.length, 1);
-  assert.ok(times[0] >= 0);
+  // The op itself, plus any layout reorders the executor put around it.
+  assert.equal(times.length, program.steps().length);
+  assert.ok(times.every((t) => t >= 0));
   return outIds.map((id, i) => new Float32Array(req.buffer(id)).slice(0, numel(outShapes[i])));
 }
 

@@ -3,7 +3,7 @@ import type { OpDef } from "./registry";
 import { expectInputs, fail, parseDType } from "./util";
 import { windowOut, windowParams } from "./conv";
 
-/** MaxPool (opset1; opset8 adds dilations and a second output with indices) and AvgPool. */
+/** MaxPool (opset1; opset8 adds dilations and a second output with indices; opset14 adds ceil_torch) and AvgPool. */
 function pool(type: string): OpDef {
   return {
     type,
@@ -15,8 +15,19 @@ function pool(type: string): OpDef {
       const kernel = attrInts(ctx.node.attrs, "kernel");
       if (kernel.length !== ns) fail(ctx, `kernel [${kernel}] must have ${ns} values for data [${x}]`);
       const p = windowParams(ctx, ns, type === "MaxPool");
-      const ceil = attrStr(ctx.node.attrs, "rounding_type", "floor").toLowerCase() === "ceil";
-      const shape = [x[0], x[1], ...kernel.map((k, i) => windowOut(ctx, x[i + 2], k, p, i, ceil))];
+      const rounding = attrStr(ctx.node.attrs, "rounding_type", "floor").toLowerCase();
+      const torch = rounding === "ceil_torch";
+      const ceil = torch || rounding === "ceil";
+      const shape = [
+        x[0],
+        x[1],
+        ...kernel.map((k, i) => {
+          const out = windowOut(ctx, x[i + 2], k, p, i, ceil);
+          // ceil_torch (opset14; ONNX and PyTorch ceil_mode) drops a last window that starts in the end padding.
+          const begin = p.autoPad === "valid" ? 0 : p.padsBegin[i];
+          return torch && out > 1 && (out - 1) * p.strides[i] >= x[i + 2] + begin ? out - 1 : out;
+        }),
+      ];
       const outs = [{ shape, dtype: ctx.dtypes[0] }];
       // opset8 MaxPool has an indices output; it exists on the node whenever the IR declares two ports.
       if (type === "MaxPool" && (ctx.node.version === "opset8" || ctx.node.outputs.length > 1)) {

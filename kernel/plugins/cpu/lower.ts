@@ -354,19 +354,41 @@ class Lowering {
     const strides = attrInts(n.attrs, "strides");
     const dil = attrInts(n.attrs, "dilations", [1, 1]);
     const outSp = n.outputs[0].shape.slice(2);
-    const { begin, end } = this.pads(n, xs.slice(2), outSp, kernel, strides, dil);
+    const { begin: explicitBegin, end } = this.pads(n, xs.slice(2), outSp, kernel, strides, dil);
+    let begin = explicitBegin;
     // Ceil rounding (and any shape the model states) becomes extra padding at the end.
-    const padsEnd = end.map((e, i) =>
+    let padsEnd = end.map((e, i) =>
       Math.max(e, (outSp[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - xs[2 + i] - begin[i]),
     );
-    this.emit(n, "pool", [this.tensor(n.inputs[0])], [this.out(n)], {
+    let x = this.tensor(n.inputs[0]);
+    let excludePad = attrBool(n.attrs, "exclude-pad", false);
+    // An average counts the model's pads but never the ceil extension beyond them, while oneDNN's
+    // include_padding counts every padded element: pad explicitly with zeros, then exclude the rest.
+    if (n.type === "AvgPool" && !excludePad && padsEnd.some((p, i) => p > end[i])) {
+      if ([...begin, ...end].some((p) => p > 0)) {
+        const padded = this.tensors.length;
+        const shape = [xs[0], xs[1], ...xs.slice(2).map((d, i) => d + begin[i] + end[i])];
+        this.tensors.push({ shape, batched: this.isBatched(n.inputs[0]) });
+        this.emit({ ...n, name: `${n.name}/pad` }, "pad", [x], [padded], {
+          padsBegin: [0, 0, ...begin],
+          padsEnd: [0, 0, ...end],
+          mode: "constant",
+          value: 0,
+        });
+        x = padded;
+        padsEnd = padsEnd.map((p, i) => p - end[i]);
+        begin = begin.map(() => 0);
+      }
+      excludePad = true;
+    }
+    this.emit(n, "pool", [x], [this.out(n)], {
       kind: n.type === "MaxPool" ? "max" : "avg",
       kernel,
       strides,
       dilations: dil,
       padsBegin: begin,
       padsEnd,
-      excludePad: attrBool(n.attrs, "exclude-pad", false) ? 1 : 0,
+      excludePad: excludePad ? 1 : 0,
     });
   }
 

@@ -40,14 +40,29 @@ export interface NativeProgramSpec {
 }
 
 export interface NativeRequest {
-  /** Memory of tensor `id` (inputs, outputs) sized for the maximum batch; stable for the request's life. */
+  /** Memory of a program input or output sized for the maximum batch; stable for the request's life. */
   buffer(id: number): ArrayBuffer;
-  /** Runs the program for batch n on a worker thread; resolves with the time of each op in µs. */
+  /** Runs the program for batch n on a native worker thread; resolves with the time of each step in µs. */
   run(n: number): Promise<Float64Array>;
+}
+
+/** One step a run executes: a spec op, or a layout reorder the executor inserted. */
+export interface NativeStep {
+  name: string;
+  /** Native op type ("conv", "reorder", ...). */
+  type: string;
+  /** Implementation at the maximum batch, e.g. oneDNN's "jit:avx2" or "ref" for own kernels. */
+  impl: string;
+  /** Index into the spec's ops; -1 for an inserted reorder. */
+  op: number;
+  /** Layout of each output: "plain", "nhwc", "nChw8c" or "nChw16c". */
+  outLayouts: string[];
 }
 
 export interface NativeProgram {
   createRequest(): NativeRequest;
+  /** The steps of every run, in order (run() reports one time per step). */
+  steps(): NativeStep[];
 }
 
 export interface NativeAddon {
@@ -58,6 +73,8 @@ export interface NativeAddon {
   dnnlVersion(): string;
   /** Hardware threads available. */
   hardwareConcurrency(): number;
+  /** FP32 GFLOP/s of `threads` threads running FMAs for `ms` ms each (native/src/peak.cc); blocks. */
+  fmaPeakGflops(threads: number, ms: number): number;
 }
 
 let cached: NativeAddon | undefined;

@@ -1,9 +1,10 @@
 /** The CPU plugin: lowers a graph and compiles it into a native oneDNN program. */
 import { Graph } from "../../graph/graph";
 import { DynbatchError, NativeError } from "../../errors";
-import { CompileOptions, CompiledModel, Plugin } from "../plugin";
+import { CompileOptions, CompiledModel, ExecutedLayer, Plugin } from "../plugin";
+import { fuseProgram } from "./fuse";
 import { lowerGraph } from "./lower";
-import { loadAddon } from "./native";
+import { loadAddon, NativeStep } from "./native";
 
 export class CpuPlugin implements Plugin {
   readonly device = "CPU";
@@ -13,7 +14,7 @@ export class CpuPlugin implements Plugin {
   }
 
   compile(prepared: Graph, opts: CompileOptions): CompiledModel {
-    const lowered = lowerGraph(prepared, opts);
+    const lowered = fuseProgram(lowerGraph(prepared, opts));
     const addon = loadAddon();
     let program;
     try {
@@ -21,22 +22,49 @@ export class CpuPlugin implements Plugin {
     } catch (e) {
       throw typedNativeError(e, prepared.file);
     }
+    // Layers in execution order: each step's layer followed by the layers fused into it, and the
+    // reorders the executor inserted; `slot` maps each step's time to its layer.
+    const layers: ExecutedLayer[] = [];
+    const slot: number[] = [];
+    for (const s of program.steps()) {
+      slot.push(layers.length);
+      if (s.op < 0) layers.push({ name: s.name, type: "Reorder", execType: execType(s) });
+      else layers.push({ ...lowered.layers[s.op], execType: execType(s) }, ...lowered.fused[s.op]);
+    }
     return {
       inputs: lowered.inputs,
       outputs: lowered.outputs,
-      layers: lowered.layers,
+      layers,
       createRequest() {
         const req = program.createRequest();
+        // One view per buffer for the request's life: getBlob/setInput ask for them on every call.
+        const views = new Map<number, Float32Array>();
         return {
-          buffer: (tensor: number) => new Float32Array(req.buffer(tensor)),
+          buffer: (tensor: number) => {
+            let v = views.get(tensor);
+            if (!v) views.set(tensor, (v = new Float32Array(req.buffer(tensor))));
+            return v;
+          },
           run: (n: number) =>
-            req.run(n).catch((e: unknown) => {
-              throw typedNativeError(e, prepared.file);
-            }),
+            req.run(n).then(
+              (times) => {
+                const perLayer = new Float64Array(layers.length);
+                times.forEach((t, i) => (perLayer[slot[i]] = t));
+                return perLayer;
+              },
+              (e: unknown) => {
+                throw typedNativeError(e, prepared.file);
+              },
+            ),
         };
       },
     };
   }
+}
+
+/** benchmark_app's style of implementation name: oneDNN's "jit:avx2" becomes "jit_avx2_FP32". */
+function execType(s: NativeStep): string {
+  return `${s.impl.replace(/[:]/g, "_")}_FP32`;
 }
 
 /** The addon throws plain Errors carrying a `code`; users get the typed class for it. */

@@ -1,6 +1,8 @@
 // binary: elementwise a (op) b with numpy broadcasting. oneDNN binary handles the case where
 // only the second operand is broadcast (swapping operands of commutative ops); every other
 // case, and pow/sqdiff which oneDNN binary lacks, runs an OpenMP loop over broadcast strides.
+// Operands of the output's shape may arrive in any layout without channel padding (the op is
+// then flat); a blocked first operand with a broadcast second one runs oneDNN on the layout.
 #include <cmath>
 
 #include "dnnl_common.h"
@@ -44,9 +46,15 @@ Shape padRank(const Shape& s, size_t rank) {
   return r;
 }
 
+// [1, C, 1, 1] against a 4-D output with C channels.
+bool perChannel(const Shape& b, const Shape& y) {
+  return b.size() == 4 && y.size() == 4 && b[0] == 1 && b[1] == y[1] && b[2] == 1 && b[3] == 1;
+}
+
 struct Prepared {
   bool useDnnl = false;
   bool swap = false;
+  std::string impl = "ref";
   dnnl::binary prim;
   dnnl::memory::desc src0, src1, dst;
 };
@@ -54,7 +62,10 @@ struct Prepared {
 class BinaryOp : public Op {
  public:
   explicit BinaryOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() != 2 || spec.outputs.size() != 1) throw OpError(name_, "binary needs 2 inputs and 1 output");
+    if (spec.outputs.size() != 1) throw OpError(name_, "binary needs 1 output");
+    const Shape& y = spec.outputs[0]->maxShape;
+    post_ = PostOps(spec, y.size() > 1 ? y[1] : 1, y.size());
+    if (spec.inputs.size() != 2 + post_.operands()) throw OpError(name_, "binary needs 2 inputs before its post-op operands");
     const std::string op = spec.attrs.str("op");
     static const std::map<std::string, Kind> kinds = {{"add", Kind::Add}, {"sub", Kind::Sub}, {"mul", Kind::Mul},
                                                       {"div", Kind::Div}, {"max", Kind::Max}, {"min", Kind::Min},
@@ -65,7 +76,44 @@ class BinaryOp : public Op {
     // Fail at creation rather than at run for shapes that cannot broadcast.
     broadcastStrides(spec.inputs[0]->maxShape, spec.outputs[0]->maxShape);
     broadcastStrides(spec.inputs[1]->maxShape, spec.outputs[0]->maxShape);
+    as_ = spec.inputs[0]->maxShape;
+    bs_ = spec.inputs[1]->maxShape;
+    ys_ = spec.outputs[0]->maxShape;
+    bConst_ = spec.inputs[1]->constant;
+    if (!post_.empty() && !prepare(as_, bs_, ys_).useDnnl)
+      throw OpError(name_, "post-ops need oneDNN binary: a of the output's shape and add/sub/mul/div/max/min");
   }
+
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    layout_ = Layout::Plain;
+    // oneDNN's jit binary wants a broadcast operand in the first one's layout, which only a
+    // layout without channel padding makes the same bytes as the plain operand we hold.
+    if (in[0] != Layout::Plain && as_ == ys_ && flatCompatible(ys_, in[0])) {
+      if (bs_ == ys_ && !bConst_) {
+        flat_ = in[0];
+      } else if (perChannel(padRank(bs_, ys_.size()), ys_)) {
+        layout_ = in[0];
+        try {
+          if (!prepare(as_, bs_, ys_).useDnnl) layout_ = Layout::Plain;
+        } catch (const std::exception&) {
+          layout_ = Layout::Plain;
+        }
+      }
+    }
+    try {
+      impl_ = prepare(as_, bs_, ys_).impl;
+    } catch (const std::exception&) {
+      // Shapes are checked at creation; the impl name only labels performance counters.
+    }
+    in[0] = flat_ != Layout::Plain ? flat_ : layout_;
+    in[1] = flat_ != Layout::Plain ? flat_ : Layout::Plain;
+    for (size_t i = 2; i < in.size(); ++i) in[i] = Layout::Plain;
+    out[0] = in[0];
+  }
+
+  int inplaceInput() const override { return as_ == ys_ ? 0 : -1; }
+
+  std::string impl() const override { return impl_; }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     const Shape& ys = out[0].shape;
@@ -74,9 +122,11 @@ class BinaryOp : public Op {
     const Tensor& a = p.swap ? in[1] : in[0];
     const Tensor& b = p.swap ? in[0] : in[1];
     if (p.useDnnl) {
-      runPrimitive(ctx, p.prim, {{DNNL_ARG_SRC_0, dnnl::memory(p.src0, cpuEngine(), a.data)},
-                                      {DNNL_ARG_SRC_1, dnnl::memory(p.src1, cpuEngine(), b.data)},
-                                      {DNNL_ARG_DST, dnnl::memory(p.dst, cpuEngine(), out[0].data)}});
+      std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC_0, dnnl::memory(p.src0, cpuEngine(), a.data)},
+                                                    {DNNL_ARG_SRC_1, dnnl::memory(p.src1, cpuEngine(), b.data)},
+                                                    {DNNL_ARG_DST, dnnl::memory(p.dst, cpuEngine(), out[0].data)}};
+      post_.addArgs(args, p.dst);
+      runPrimitive(ctx, p.prim, args);
       return;
     }
     auto sa = broadcastStrides(a.shape, ys);
@@ -104,7 +154,10 @@ class BinaryOp : public Op {
     broadcastStrides(bs, ys);
     const bool commutative = kind_ == Kind::Add || kind_ == Kind::Mul || kind_ == Kind::Max || kind_ == Kind::Min;
     const bool dnnlKind = kind_ != Kind::Pow && kind_ != Kind::SqDiff;
-    if (!dnnlKind || ys.empty() || ys.size() > DNNL_MAX_NDIMS) return p;
+    if (!dnnlKind || ys.empty() || ys.size() > DNNL_MAX_NDIMS) {
+      if (layout_ != Layout::Plain) throw std::runtime_error("a broadcast operand needs oneDNN in a blocked layout");
+      return p;
+    }
     if (as != ys) {
       if (!commutative || bs != ys) return p;
       p.swap = true;
@@ -113,17 +166,26 @@ class BinaryOp : public Op {
         {Kind::Add, dnnl::algorithm::binary_add}, {Kind::Sub, dnnl::algorithm::binary_sub},
         {Kind::Mul, dnnl::algorithm::binary_mul}, {Kind::Div, dnnl::algorithm::binary_div},
         {Kind::Max, dnnl::algorithm::binary_max}, {Kind::Min, dnnl::algorithm::binary_min}};
-    p.src0 = plainDesc(ys);
-    p.src1 = plainDesc(padRank(p.swap ? as : bs, ys.size()));
-    p.dst = plainDesc(ys);
+    p.src0 = layoutDesc(ys, layout_);
+    const Shape b1 = padRank(p.swap ? as : bs, ys.size());
+    p.src1 = layoutDesc(b1, layout_ != Layout::Plain && perChannel(b1, ys) ? layout_ : Layout::Plain);
+    p.dst = layoutDesc(ys, layout_);
     dnnl::binary::desc d(algs.at(kind_), p.src0, p.src1, p.dst);
-    p.prim = dnnl::binary(dnnl::binary::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    dnnl::binary::primitive_desc pd(d, post_.attr(p.dst), cpuEngine());
+    p.prim = dnnl::binary(pd);
+    p.impl = pd.impl_info_str();
     p.useDnnl = true;
     return p;
   }
 
   std::string name_;
   Kind kind_;
+  Shape as_, bs_, ys_;
+  bool bConst_ = false;
+  PostOps post_;
+  std::string impl_ = "ref";
+  Layout layout_ = Layout::Plain;  // of a and y when b is broadcast by oneDNN
+  Layout flat_ = Layout::Plain;    // of a, b and y when all have the output's shape
   LazyCache<int64_t, Prepared> cache_;
 };
 

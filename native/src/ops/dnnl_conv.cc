@@ -1,9 +1,12 @@
-// conv: oneDNN forward-inference convolution over plain NC[D]HW tensors (1-3 spatial axes).
-// The primitive picks its own activation layout (plain NCHW would force the slow
-// im2col+gemm path, ~10x slower on AVX-512), so input and output are reordered around it
-// when that layout is blocked. Weights are reordered once into the layout the primitive
+// conv: oneDNN forward-inference convolution (1-3 spatial axes) with fused post-ops.
+// At creation the primitive for the maximum batch picks its activation layouts (format_tag
+// any: blocked nChw8c/nChw16c or nhwc; plain NCHW would force the slow im2col+gemm path);
+// when both are layouts the executor knows, the op reads and writes them directly and the
+// executor keeps them between layers. Otherwise it reads and writes plain tensors and reorders
+// around the primitive itself. Weights are reordered once into the layout the primitive
 // prefers; batch is not a runtime dimension in oneDNN 2.6, so one primitive is built per
 // batch n and cached.
+#include <cstring>
 #include <optional>
 
 #include "dnnl_common.h"
@@ -16,13 +19,16 @@ using dims = dnnl::memory::dims;
 class ConvOp : public Op {
  public:
   explicit ConvOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() < 2 || spec.inputs.size() > 3 || spec.outputs.size() != 1)
-      throw OpError(name_, "conv needs inputs x, w[, b] and 1 output");
+    if (spec.inputs.size() < 2 || spec.outputs.size() != 1) throw OpError(name_, "conv needs inputs x, w[, b] and 1 output");
     const Shape& x = spec.inputs[0]->maxShape;
     const Shape& w = spec.inputs[1]->maxShape;
+    const Shape& y = spec.outputs[0]->maxShape;
     if (x.size() < 3 || x.size() > 5) throw OpError(name_, "conv input must have rank 3..5");
     if (w.size() != x.size()) throw OpError(name_, "conv weights rank must equal input rank");
     if (!spec.inputs[1]->constant) throw OpError(name_, "conv weights must be constant");
+    post_ = PostOps(spec, y.size() > 1 ? y[1] : 1, y.size());
+    const size_t regular = spec.inputs.size() - post_.operands();
+    if (regular < 2 || regular > 3) throw OpError(name_, "conv needs inputs x, w[, b] before its post-op operands");
     const size_t sp = x.size() - 2;
     group_ = spec.attrs.integer("group", 1);
     if (group_ < 1 || w[0] % group_ != 0 || x[1] != w[1] * group_)
@@ -39,16 +45,35 @@ class ConvOp : public Op {
       wd.insert(wd.begin(), group_);
     }
     wPlain_ = plainDesc(wd);
-    if (spec.inputs.size() == 3) {
+    if (regular == 3) {
       if (!spec.inputs[2]->constant || numel(spec.inputs[2]->maxShape) != w[0])
         throw OpError(name_, "conv bias must be a constant with " + std::to_string(w[0]) + " values");
       bias_ = spec.inputs[2]->data.data();
     }
-    // Build the max-batch primitive now so bad attributes fail at compile time.
-    cache_.get(spec.maxBatch, [&] { return build(x, spec.outputs[0]->maxShape); });
+    // Let oneDNN choose the layouts at the maximum batch, without post-ops: binary ones with a
+    // not yet concrete destination can steer it to a slower kernel with plain layouts.
+    const auto any = dnnl::memory::format_tag::any;
+    const auto f32 = dnnl::memory::data_type::f32;
+    auto pd = primitiveDesc(dnnl::memory::desc(toDims(x), f32, any), dnnl::memory::desc(toDims(y), f32, any), scratchpadAttr());
+    direct_ = matchLayout(pd.src_desc(), src_) && matchLayout(pd.dst_desc(), dst_);
+    if (!direct_) src_ = dst_ = Layout::Plain;
+    impl_ = cache_.get(spec.maxBatch, [&] { return build(x, y); }).impl;
   }
 
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    for (auto& l : in) l = Layout::Plain;
+    in[0] = src_;
+    if (post_.sumInput() >= 0) in[post_.sumInput()] = dst_;
+    out[0] = dst_;
+  }
+
+  // The sum operand is accumulated into the output: they may share one buffer.
+  int inplaceInput() const override { return post_.sumInput(); }
+
+  std::string impl() const override { return impl_; }
+
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
     auto& eng = cpuEngine();
     dnnl::memory src(e.src, eng, in[0].data);
@@ -59,9 +84,19 @@ class ConvOp : public Op {
       runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, innerSrc}});
     }
     if (e.dstReorder) innerDst = threadMemory(2, e.innerDst);
+    const int sum = post_.sumInput();
+    if (sum >= 0) {
+      // The sum post-op adds what the destination holds before the convolution runs.
+      if (e.sumReorder) {
+        runPrimitive(ctx, *e.sumReorder, {{DNNL_ARG_FROM, dnnl::memory(e.dst, eng, in[sum].data)}, {DNNL_ARG_TO, innerDst}});
+      } else if (in[sum].data != out[0].data) {
+        std::memcpy(out[0].data, in[sum].data, layoutBytes(out[0].shape, dst_));
+      }
+    }
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, innerSrc}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, innerDst}};
     if (bias_) args[DNNL_ARG_BIAS] = e.bias;
+    post_.addArgs(args, e.innerDst);
     runPrimitive(ctx, e.prim, args);
     if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, innerDst}, {DNNL_ARG_TO, dst}});
   }
@@ -69,39 +104,52 @@ class ConvOp : public Op {
  private:
   struct Entry {
     dnnl::convolution_forward prim;
-    dnnl::memory::desc src, dst;            // plain, as the program stores them
+    dnnl::memory::desc src, dst;            // as the executor stores them
     dnnl::memory::desc innerSrc, innerDst;  // the primitive's layouts
-    std::optional<dnnl::reorder> srcReorder, dstReorder;
+    std::optional<dnnl::reorder> srcReorder, dstReorder, sumReorder;
     dnnl::memory weights, bias;
+    std::string impl;
   };
 
-  Entry build(const Shape& xs, const Shape& ys) {
-    Entry e;
-    e.src = plainDesc(xs);
-    e.dst = plainDesc(ys);
-    const auto any = dnnl::memory::format_tag::any;
+  dnnl::convolution_forward::primitive_desc primitiveDesc(const dnnl::memory::desc& src, const dnnl::memory::desc& dst,
+                                                          const dnnl::primitive_attr& attr) const {
     const auto f32 = dnnl::memory::data_type::f32;
-    dnnl::memory::desc anyW(wPlain_.dims(), f32, any), anySrc(e.src.dims(), f32, any), anyDst(e.dst.dims(), f32, any);
+    dnnl::memory::desc anyW(wPlain_.dims(), f32, dnnl::memory::format_tag::any);
     const auto prop = dnnl::prop_kind::forward_inference;
     const auto alg = dnnl::algorithm::convolution_direct;
     std::unique_ptr<dnnl::convolution_forward::desc> d;
     if (bias_) {
-      dnnl::memory::desc bd({biasCount()}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
-      d.reset(new dnnl::convolution_forward::desc(prop, alg, anySrc, anyW, bd, anyDst, strides_, dilations_, padL_, padR_));
-      e.bias = dnnl::memory(bd, cpuEngine(), const_cast<float*>(bias_));
+      dnnl::memory::desc bd({biasCount()}, f32, dnnl::memory::format_tag::a);
+      d.reset(new dnnl::convolution_forward::desc(prop, alg, src, anyW, bd, dst, strides_, dilations_, padL_, padR_));
     } else {
-      d.reset(new dnnl::convolution_forward::desc(prop, alg, anySrc, anyW, anyDst, strides_, dilations_, padL_, padR_));
+      d.reset(new dnnl::convolution_forward::desc(prop, alg, src, anyW, dst, strides_, dilations_, padL_, padR_));
     }
-    dnnl::convolution_forward::primitive_desc pd(*d, scratchpadAttr(), cpuEngine());
+    return dnnl::convolution_forward::primitive_desc(*d, attr, cpuEngine());
+  }
+
+  Entry build(const Shape& xs, const Shape& ys) {
+    Entry e;
+    e.src = layoutDesc(xs, src_);
+    e.dst = layoutDesc(ys, dst_);
+    const auto f32 = dnnl::memory::data_type::f32;
+    const auto any = dnnl::memory::format_tag::any;
+    const dnnl::memory::desc anyDst(e.dst.dims(), f32, any);
+    auto pd = direct_ ? primitiveDesc(e.src, e.dst, post_.attr(e.dst))
+                      : primitiveDesc(dnnl::memory::desc(e.src.dims(), f32, any), anyDst, post_.attr(anyDst));
     e.weights = weightsCache_.get(wPlain_, weights_, pd.weights_desc());
+    if (bias_) e.bias = dnnl::memory(pd.bias_desc(), cpuEngine(), const_cast<float*>(bias_));
     e.prim = dnnl::convolution_forward(pd);
+    e.impl = pd.impl_info_str();
     e.innerSrc = pd.src_desc();
     e.innerDst = pd.dst_desc();
     auto reorder = [](const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
       return dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to, scratchpadAttr()));
     };
     if (e.innerSrc != e.src) e.srcReorder = reorder(e.src, e.innerSrc);
-    if (e.innerDst != e.dst) e.dstReorder = reorder(e.innerDst, e.dst);
+    if (e.innerDst != e.dst) {
+      e.dstReorder = reorder(e.innerDst, e.dst);
+      if (post_.sumInput() >= 0) e.sumReorder = reorder(e.dst, e.innerDst);
+    }
     return e;
   }
 
@@ -116,6 +164,10 @@ class ConvOp : public Op {
   const float* weights_ = nullptr;
   const float* bias_ = nullptr;
   dnnl::memory::desc wPlain_;
+  PostOps post_;
+  bool direct_ = false;  // the primitive reads src_ and writes dst_ itself
+  Layout src_ = Layout::Plain, dst_ = Layout::Plain;
+  std::string impl_;
   WeightsCache weightsCache_;
   LazyCache<int64_t, Entry> cache_;
 };

@@ -29,7 +29,11 @@ dnnl::memory::desc operandDesc(const Shape& s, size_t rank, bool t) {
 class MatMulOp : public Op {
  public:
   explicit MatMulOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() != 2 || spec.outputs.size() != 1) throw OpError(name_, "matmul needs 2 inputs and 1 output");
+    if (spec.outputs.size() != 1) throw OpError(name_, "matmul needs 1 output");
+    const Shape& y0 = spec.outputs[0]->maxShape;
+    post_ = PostOps(spec, y0.size() > 1 ? y0[1] : 1, y0.size());
+    if (spec.inputs.size() != 2 + post_.operands()) throw OpError(name_, "matmul needs 2 inputs before its post-op operands");
+    if (!post_.empty() && y0.size() != 2) throw OpError(name_, "matmul post-ops need a 2-D output");
     ta_ = spec.attrs.integer("transposeA", 0) != 0;
     tb_ = spec.attrs.integer("transposeB", 0) != 0;
     const Shape& a = spec.inputs[0]->maxShape;
@@ -38,21 +42,26 @@ class MatMulOp : public Op {
     if (a.size() < 2 || b.size() < 2 || y.size() < std::max(a.size(), b.size()))
       throw OpError(name_, "matmul operands must have rank >= 2 and not exceed the output rank");
     if (y.size() > DNNL_MAX_NDIMS) throw OpError(name_, "matmul rank too large");
-    cache_.get(spec.maxBatch, [&] { return build(a, b, y); });
+    impl_ = cache_.get(spec.maxBatch, [&] { return build(a, b, y); }).impl;
   }
+
+  std::string impl() const override { return impl_; }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, in[1].shape, out[0].shape); });
-    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.a, cpuEngine(), in[0].data)},
-                                    {DNNL_ARG_WEIGHTS, dnnl::memory(e.b, cpuEngine(), in[1].data)},
-                                    {DNNL_ARG_DST, dnnl::memory(e.y, cpuEngine(), out[0].data)}});
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e.a, cpuEngine(), in[0].data)},
+                                                  {DNNL_ARG_WEIGHTS, dnnl::memory(e.b, cpuEngine(), in[1].data)},
+                                                  {DNNL_ARG_DST, dnnl::memory(e.y, cpuEngine(), out[0].data)}};
+    post_.addArgs(args, e.y);
+    runPrimitive(ctx, e.prim, args);
   }
 
  private:
   struct Entry {
     dnnl::matmul prim;
     dnnl::memory::desc a, b, y;
+    std::string impl;
   };
 
   Entry build(const Shape& as, const Shape& bs, const Shape& ys) const {
@@ -62,12 +71,16 @@ class MatMulOp : public Op {
     e.b = operandDesc(bs, r, tb_);
     e.y = plainDesc(ys);
     if (e.a.dims()[r - 1] != e.b.dims()[r - 2]) throw OpError(name_, "matmul inner dimensions differ");
-    e.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(e.a, e.b, e.y), scratchpadAttr(), cpuEngine()));
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.y), post_.attr(e.y), cpuEngine());
+    e.prim = dnnl::matmul(pd);
+    e.impl = pd.impl_info_str();
     return e;
   }
 
   std::string name_;
   bool ta_ = false, tb_ = false;
+  PostOps post_;
+  std::string impl_;
   LazyCache<int64_t, Entry> cache_;
 };
 

@@ -1,5 +1,6 @@
-// pool: oneDNN pooling_v2 (max / avg with or without padding in the divisor, dilations)
-// over plain NC[D]HW activations; one primitive per batch n.
+// pool: oneDNN pooling_v2 (max / avg with or without padding in the divisor, dilations) over
+// NC[D]HW activations in the layout its producer wrote (blocked layouts run the jit kernels,
+// plain NCHW a reference one); one primitive per batch n.
 #include "dnnl_common.h"
 
 namespace dynbatch {
@@ -25,8 +26,24 @@ class PoolOp : public Op {
     for (auto& d : dilations_) d -= 1;  // oneDNN counts the gaps, IR counts the step
     padL_ = spatialAttr(spec, "padsBegin", sp, 0);
     padR_ = spatialAttr(spec, "padsEnd", sp, 0);
-    cache_.get(spec.maxBatch, [&] { return build(x, spec.outputs[0]->maxShape); });
+    xMax_ = x;
+    yMax_ = spec.outputs[0]->maxShape;
+    impl_ = build(xMax_, yMax_).impl;  // fails early on bad attributes
   }
+
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    if (in[0] != Layout::Plain) {
+      try {
+        layout_ = in[0];
+        impl_ = build(xMax_, yMax_).impl;
+      } catch (const std::exception&) {
+        layout_ = Layout::Plain;
+      }
+    }
+    in[0] = out[0] = layout_;
+  }
+
+  std::string impl() const override { return impl_; }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
@@ -38,21 +55,27 @@ class PoolOp : public Op {
   struct Entry {
     dnnl::pooling_v2_forward prim;
     dnnl::memory::desc src, dst;
+    std::string impl;
   };
 
   Entry build(const Shape& xs, const Shape& ys) const {
     Entry e;
-    e.src = plainDesc(xs);
-    e.dst = plainDesc(ys);
+    e.src = layoutDesc(xs, layout_);
+    e.dst = layoutDesc(ys, layout_);
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg_, e.src, e.dst, strides_, kernel_,
                                      dilations_, padL_, padR_);
-    e.prim = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    dnnl::pooling_v2_forward::primitive_desc pd(d, scratchpadAttr(), cpuEngine());
+    e.prim = dnnl::pooling_v2_forward(pd);
+    e.impl = pd.impl_info_str();
     return e;
   }
 
   std::string name_;
   dnnl::algorithm alg_;
   dnnl::memory::dims kernel_, strides_, dilations_, padL_, padR_;
+  Shape xMax_, yMax_;
+  Layout layout_ = Layout::Plain;
+  std::string impl_;
   LazyCache<int64_t, Entry> cache_;
 };
 

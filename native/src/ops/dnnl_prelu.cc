@@ -1,5 +1,8 @@
 // prelu: y = x > 0 ? x : slope·x via oneDNN prelu. A 1-D slope of C values applies along
-// axis 1 (per channel); other slopes broadcast numpy-style (right-aligned).
+// axis 1 (per channel); other slopes broadcast numpy-style (right-aligned). x may arrive in a
+// blocked layout when oneDNN has a kernel for it. A constant slope is copied once into the
+// layout the primitive prefers, a single value repeated per channel (oneDNN 2.6 runs a scalar
+// slope only in its reference kernel).
 #include "dnnl_common.h"
 
 namespace dynbatch {
@@ -25,14 +28,39 @@ class PreluOp : public Op {
         if (slope_[i] != 1 && slope_[i] != x[i]) throw OpError(name_, "prelu slope does not broadcast to the input");
       if (slope_[0] != 1) throw OpError(name_, "prelu slope must not vary along the batch axis");
     }
-    cache_.get(spec.maxBatch, [&] { return build(x); });
+    if (spec.inputs[1]->constant) {
+      slopeData_ = spec.inputs[1]->data;
+      if (numel(s) == 1 && x.size() >= 2) {
+        slope_[1] = x[1];
+        slopeData_.assign(x[1], slopeData_[0]);
+      }
+    }
+    xMax_ = x;
+    impl_ = build(x).impl;  // fails early on bad shapes
   }
+
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    if (in[0] != Layout::Plain) {
+      try {
+        layout_ = in[0];
+        impl_ = build(xMax_).impl;
+      } catch (const std::exception&) {
+        layout_ = Layout::Plain;
+      }
+    }
+    in[0] = out[0] = layout_;
+    in[1] = Layout::Plain;
+  }
+
+  int inplaceInput() const override { return 0; }
+
+  std::string impl() const override { return impl_; }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
     runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.x, cpuEngine(), in[0].data)},
-                                    {DNNL_ARG_WEIGHTS, dnnl::memory(e.w, cpuEngine(), in[1].data)},
+                                    {DNNL_ARG_WEIGHTS, slopeData_.empty() ? dnnl::memory(e.w, cpuEngine(), in[1].data) : e.weights},
                                     {DNNL_ARG_DST, dnnl::memory(e.x, cpuEngine(), out[0].data)}});
   }
 
@@ -40,19 +68,31 @@ class PreluOp : public Op {
   struct Entry {
     dnnl::prelu_forward prim;
     dnnl::memory::desc x, w;
+    dnnl::memory weights;  // the constant slope in the primitive's layout
+    std::string impl;
   };
 
   Entry build(const Shape& xs) const {
     Entry e;
-    e.x = plainDesc(xs);
+    e.x = layoutDesc(xs, layout_);
     e.w = plainDesc(slope_);
-    dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, e.x, e.w);
-    e.prim = dnnl::prelu_forward(dnnl::prelu_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    const bool constant = !slopeData_.empty();
+    dnnl::memory::desc w = constant ? dnnl::memory::desc(e.w.dims(), e.w.data_type(), dnnl::memory::format_tag::any) : e.w;
+    dnnl::prelu_forward::desc d(dnnl::prop_kind::forward_inference, e.x, w);
+    dnnl::prelu_forward::primitive_desc pd(d, scratchpadAttr(), cpuEngine());
+    if (constant) e.weights = weightsCache_.get(e.w, slopeData_.data(), pd.weights_desc());
+    e.prim = dnnl::prelu_forward(pd);
+    e.impl = pd.impl_info_str();
     return e;
   }
 
   std::string name_;
   Shape slope_;
+  std::vector<float> slopeData_;  // constant slopes, repeated per channel when one value
+  mutable WeightsCache weightsCache_;
+  Shape xMax_;
+  Layout layout_ = Layout::Plain;
+  std::string impl_;
   LazyCache<int64_t, Entry> cache_;
 };
 

@@ -9,35 +9,42 @@ namespace {
 
 using alg = dnnl::algorithm;
 
-struct Eltwise {
-  alg algorithm = alg::undef;
-  float alpha = 0.f, beta = 0.f;
-};
-
 class UnaryOp : public Op {
  public:
   explicit UnaryOp(const OpSpec& spec) : name_(spec.name) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "unary needs 1 input and 1 output");
     op_ = spec.attrs.str("op");
     const Attrs& a = spec.attrs;
-    if (op_ == "relu") e_ = {alg::eltwise_relu, 0.f, 0.f};
-    else if (op_ == "leakyrelu") e_ = {alg::eltwise_relu, static_cast<float>(a.num("alpha")), 0.f};
-    else if (op_ == "sigmoid") e_ = {alg::eltwise_logistic};
-    else if (op_ == "tanh") e_ = {alg::eltwise_tanh};
-    else if (op_ == "exp") e_ = {alg::eltwise_exp};
-    else if (op_ == "log") e_ = {alg::eltwise_log};
-    else if (op_ == "abs") e_ = {alg::eltwise_abs};
-    else if (op_ == "sqrt") e_ = {alg::eltwise_sqrt};
-    else if (op_ == "neg") e_ = {alg::eltwise_linear, -1.f, 0.f};
-    else if (op_ == "elu") e_ = {alg::eltwise_elu, static_cast<float>(a.num("alpha", 1.0)), 0.f};
-    else if (op_ == "clamp") e_ = {alg::eltwise_clip_v2, static_cast<float>(a.num("min")), static_cast<float>(a.num("max"))};
-    else if (op_ == "hswish") e_ = {alg::eltwise_hardswish};
-    else if (op_ == "swish") e_ = {alg::eltwise_swish, static_cast<float>(a.num("beta", 1.0)), 0.f};
-    else if (op_ == "gelu") e_ = {a.str("approximation", "erf") == "tanh" ? alg::eltwise_gelu_tanh : alg::eltwise_gelu_erf};
-    else if (op_ == "softplus") e_ = {alg::eltwise_soft_relu};
-    else if (op_ == "mish") e_ = {alg::eltwise_mish};
-    else if (op_ != "hsigmoid" && op_ != "floor" && op_ != "ceil") throw OpError(name_, "unknown unary op '" + op_ + "'");
+    std::vector<float> params;
+    if (op_ == "leakyrelu" || op_ == "hardsigmoid") params.push_back(static_cast<float>(a.num("alpha")));
+    if (op_ == "elu") params.push_back(static_cast<float>(a.num("alpha", 1.0)));
+    if (op_ == "clamp") params = {static_cast<float>(a.num("min")), static_cast<float>(a.num("max"))};
+    if (op_ == "swish") params.push_back(static_cast<float>(a.num("beta", 1.0)));
+    if (op_ == "hardsigmoid") params.push_back(static_cast<float>(a.num("beta")));
+    const std::string name = op_ == "gelu" && a.str("approximation", "erf") == "tanh" ? "gelu_tanh" : op_;
+    e_ = eltwiseFor(name, params);
+    if (e_.algorithm == alg::undef && params.size() == 2) {
+      e_.alpha = params[0];
+      e_.beta = params[1];
+    }
+    shape_ = spec.inputs[0]->maxShape;
+    const int64_t count = numel(shape_);
+    if (e_.algorithm != alg::undef && count > 0) {
+      dnnl::memory::desc md({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e_.algorithm, md, e_.alpha, e_.beta);
+      impl_ = dnnl::eltwise_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()).impl_info_str();
+    }
   }
+
+  // Elementwise over the whole buffer, so any layout without channel padding works unchanged.
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    if (!flatCompatible(shape_, in[0])) in[0] = Layout::Plain;
+    out[0] = in[0];
+  }
+
+  int inplaceInput() const override { return 0; }
+
+  std::string impl() const override { return impl_; }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     const int64_t count = in[0].size();
@@ -57,13 +64,18 @@ class UnaryOp : public Op {
  private:
   void loop(const float* x, float* y, int64_t count) const {
     if (op_ == "hsigmoid") {
-#pragma omp parallel for
+#pragma omp parallel for if (count > kParallelMin)
       for (int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(x[i] + 3.f, 0.f), 6.f) / 6.f;
+    } else if (op_ == "hardsigmoid") {
+      // oneDNN 2.6 has no hardsigmoid algorithm: max(0, min(1, alpha * x + beta)).
+      const float alpha = e_.alpha, beta = e_.beta;
+#pragma omp parallel for if (count > kParallelMin)
+      for (int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(alpha * x[i] + beta, 0.f), 1.f);
     } else if (op_ == "floor") {
-#pragma omp parallel for
+#pragma omp parallel for if (count > kParallelMin)
       for (int64_t i = 0; i < count; ++i) y[i] = std::floor(x[i]);
     } else {
-#pragma omp parallel for
+#pragma omp parallel for if (count > kParallelMin)
       for (int64_t i = 0; i < count; ++i) y[i] = std::ceil(x[i]);
     }
   }
@@ -71,6 +83,8 @@ class UnaryOp : public Op {
   std::string name_;
   std::string op_;
   Eltwise e_;
+  Shape shape_;
+  std::string impl_ = "ref";
   LazyCache<int64_t, dnnl::eltwise_forward> cache_;
 };
 

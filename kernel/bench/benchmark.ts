@@ -1,0 +1,306 @@
+/**
+ * benchmark(): latency and throughput of one model against the batch, measured four ways in one
+ * run, interleaved point by point so that every contender shares the machine's noise:
+ *   dynamic: one network loaded with the largest batch and DYN_BATCH_ENABLED, run with setBatch(n);
+ *   static:  the network compiled for exactly n, dynamic batching off;
+ *   loop:    n batch-1 requests in sequence (what users did before batching);
+ *   ort:     onnxruntime-node on the same model as ONNX, when it is installed.
+ * A timed request covers setting its inputs and the inference, in every mode.
+ */
+import * as path from "path";
+import { DynamicBatchError, DynbatchError, InputError } from "../errors";
+import { IECore } from "../runtime/core";
+import { CNNNetwork } from "../runtime/network";
+import { InferRequest } from "../runtime/request";
+import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
+import { networkToONNX } from "../serialize";
+import { loadAddon } from "../plugins/cpu/native";
+import { countFlops } from "./flops";
+import { measurePeakGflops } from "./peak";
+import { medianStable, summarize } from "./stats";
+
+export const DEFAULT_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
+export const ALL_MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
+
+export interface BenchProgress {
+  model: string;
+  batch: number;
+  /** Points finished so far, with the fraction of the current one (0 ≤ done ≤ total). */
+  done: number;
+  total: number;
+  phase: "load" | "warmup" | "measure";
+}
+
+export interface BenchmarkOptions {
+  /** Model file (IR .xml with its .bin, or .onnx) or a network already read. */
+  model: string | CNNNetwork;
+  /** Name in the report; by default the file name without extension, or the network's name. */
+  name?: string;
+  device?: string;
+  /** Batches to measure; the largest is the dynamic network's limit. Default 1, 2, 4, 8, 16, 32. */
+  batches?: readonly number[];
+  /** Modes to measure (default all four); "ort" is skipped when onnxruntime-node is missing. */
+  modes?: readonly LatencyMode[];
+  /** Threads of each engine: dynbatch CPU_THREADS_NUM and onnxruntime intra-op threads. Default: every hardware thread. */
+  threads?: number;
+  /** Time box of one point, all modes together (ms). Default 3000. */
+  timePerPointMs?: number;
+  /** Timed requests per mode and point, at least. Default 5. */
+  minRuns?: number;
+  /** Untimed requests per mode before each point (ms; at least one request). Default 200. */
+  warmupMs?: number;
+  /** The machine's peak GFLOP/s to report; measured with the FMA microbenchmark when not given. */
+  peakGflops?: number;
+  onProgress?: (p: BenchProgress) => void;
+  /** Core to read and load with (its device configs apply). */
+  ie?: IECore;
+}
+
+interface Contender {
+  mode: LatencyMode;
+  run(): Promise<void>;
+}
+
+interface Input {
+  name: string;
+  sample: number[];
+  size: number;
+  data: Float32Array;
+}
+
+type OrtModule = typeof import("onnxruntime-node");
+
+/** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
+function loadOrt(): OrtModule | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require("onnxruntime-node") as OrtModule;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deterministic values in [0, 1): every mode and engine sees the same input. */
+function inputData(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = (s >>> 0) / 4294967296;
+  }
+  return out;
+}
+
+function setInputs(req: InferRequest, inputs: Input[], first: number, count: number): void {
+  for (const x of inputs) req.setInput(x.name, x.data.subarray(first * x.size, (first + count) * x.size));
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+/** An ONNX session on the model: the file itself when its batch is symbolic, else the network exported by dynbatch. */
+async function ortSession(ort: OrtModule, net: CNNNetwork, file: string | undefined, threads: number) {
+  const symbolic = net.graph.nodes.filter((n) => n.type === "Parameter").every((p) => (p.outputs[0].shape[0] ?? 0) < 0);
+  const options = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential" as const,
+    graphOptimizationLevel: "all" as const,
+    // ORT's pool threads spin after each run and would slow whatever runs next: stop them.
+    extra: { session: { force_spinning_stop: "1" } },
+  };
+  return file && /\.onnx$/i.test(file) && symbolic
+    ? ort.InferenceSession.create(file, options)
+    : ort.InferenceSession.create(networkToONNX(net), options);
+}
+
+/** The batch an ONNX session is fixed to, or undefined when its batch axis is symbolic. */
+function fixedBatch(session: { inputMetadata: readonly unknown[] }): number | undefined {
+  const meta = session.inputMetadata[0] as { shape?: readonly (number | string)[] } | undefined;
+  const d = meta?.shape?.[0];
+  return typeof d === "number" && d > 0 ? d : undefined;
+}
+
+/** Runs the contenders round-robin (rotating who goes first) until the medians settle or time is up. */
+async function measurePoint(
+  cs: Contender[],
+  t: { timeMs: number; minRuns: number; warmupMs: number },
+  tick: (phase: BenchProgress["phase"], fraction: number) => void,
+): Promise<number[][]> {
+  tick("warmup", 0);
+  for (const c of cs) {
+    const end = performance.now() + t.warmupMs;
+    do await c.run();
+    while (performance.now() < end);
+  }
+  const samples = cs.map(() => [] as number[]);
+  const start = performance.now();
+  for (let round = 0; ; round++) {
+    for (let k = 0; k < cs.length; k++) {
+      const i = (k + round) % cs.length;
+      const t0 = performance.now();
+      await cs[i].run();
+      samples[i].push(performance.now() - t0);
+    }
+    const elapsed = performance.now() - start;
+    if (samples.every((s) => s.length >= t.minRuns)) {
+      if (elapsed >= t.timeMs) break;
+      if (elapsed >= t.timeMs / 4 && samples.every((s) => medianStable(s))) break;
+    }
+    tick("measure", Math.min(elapsed / t.timeMs, 1));
+  }
+  return samples;
+}
+
+/** Measures one model; see the file comment for the modes. Never leaves `model`'s batch changed. */
+export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> {
+  const ie = opts.ie ?? new IECore();
+  const device = opts.device ?? "CPU";
+  const batches = [...(opts.batches ?? DEFAULT_BATCHES)];
+  if (batches.length === 0 || batches.some((b) => !Number.isInteger(b) || b < 1)) {
+    throw new InputError(`batches must be positive integers, got [${batches}]`);
+  }
+  const modes = opts.modes ?? ALL_MODES;
+  const maxBatch = Math.max(...batches);
+  const threads = opts.threads ?? loadAddon().hardwareConcurrency();
+  const timing = { timeMs: opts.timePerPointMs ?? 3000, minRuns: opts.minRuns ?? 5, warmupMs: opts.warmupMs ?? 200 };
+  const file = typeof opts.model === "string" ? opts.model : undefined;
+  const net = typeof opts.model === "string" ? await ie.readNetwork(opts.model) : opts.model;
+  const name = opts.name ?? (file ? path.basename(file).replace(/\.(xml|onnx)$/i, "") : net.name);
+  const peakGflops = opts.peakGflops ?? measurePeakGflops(threads);
+  const config = { CPU_THREADS_NUM: threads };
+  const skipped: { mode: LatencyMode; reason: string }[] = [];
+  const points: LatencyPoint[] = [];
+  const inputs: Input[] = Object.entries(net.inputs).map(([inputName, p], i) => {
+    const sample = p.shape.slice(1);
+    const size = sample.reduce((a, b) => a * b, 1);
+    return { name: inputName, sample, size, data: inputData(maxBatch * size, 7 + i) };
+  });
+  const progress = (batch: number, done: number, phase: BenchProgress["phase"]) =>
+    opts.onProgress?.({ model: name, batch, done, total: batches.length, phase });
+  const original = net.batchSize;
+
+  try {
+    progress(batches[0], 0, "load");
+    let dynamic: InferRequest | undefined;
+    if (modes.includes("dynamic")) {
+      try {
+        net.batchSize = maxBatch;
+        dynamic = (await ie.loadNetwork(net, device, { ...config, DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+      } catch (e) {
+        if (!(e instanceof DynamicBatchError)) throw e;
+        skipped.push({ mode: "dynamic", reason: `unsupported topology: ${e.layers.map((l) => `${l.name} (${l.type})`).join(", ")}` });
+      }
+    }
+    let single: InferRequest | undefined;
+    if (modes.includes("loop")) {
+      net.batchSize = 1;
+      single = (await ie.loadNetwork(net, device, config)).createInferRequest();
+    }
+    let ortRun: ((n: number) => Promise<void>) | undefined;
+    // A model whose shapes pin the batch is exported with that batch only.
+    let ortBatch: number | undefined;
+    if (modes.includes("ort")) {
+      const ort = loadOrt();
+      if (!ort) skipped.push({ mode: "ort", reason: "onnxruntime-node is not installed" });
+      else {
+        try {
+          net.batchSize = original;
+          const session = await ortSession(ort, net, file, threads);
+          ortBatch = fixedBatch(session);
+          ortRun = async (n) => {
+            const feeds = Object.fromEntries(
+              inputs.map((x) => [x.name, new ort.Tensor("float32", x.data.subarray(0, n * x.size), [n, ...x.sample])]),
+            );
+            await session.run(feeds);
+          };
+        } catch (e) {
+          // A model ONNX cannot express, or one onnxruntime rejects: measured without it, and the report says why.
+          skipped.push({ mode: "ort", reason: reason(e) });
+        }
+      }
+    }
+
+    for (const [i, n] of batches.entries()) {
+      progress(n, i, "load");
+      const cs: Contender[] = [];
+      if (dynamic) {
+        const req = dynamic;
+        cs.push({
+          mode: "dynamic",
+          run: () => {
+            req.setBatch(n);
+            setInputs(req, inputs, 0, n);
+            return req.infer();
+          },
+        });
+      }
+      if (modes.includes("static")) {
+        try {
+          net.batchSize = n;
+          const req = (await ie.loadNetwork(net, device, config)).createInferRequest();
+          cs.push({
+            mode: "static",
+            run: () => {
+              setInputs(req, inputs, 0, n);
+              return req.infer();
+            },
+          });
+        } catch (e) {
+          if (!(e instanceof DynbatchError)) throw e;
+          skipped.push({ mode: "static", reason: `batch ${n}: ${reason(e)}` });
+        }
+      }
+      if (single) {
+        const req = single;
+        cs.push({
+          mode: "loop",
+          run: async () => {
+            for (let k = 0; k < n; k++) {
+              setInputs(req, inputs, k, 1);
+              await req.infer();
+            }
+          },
+        });
+      }
+      if (ortRun && ortBatch !== undefined && ortBatch !== n) {
+        skipped.push({ mode: "ort", reason: `batch ${n}: the exported model has a fixed batch of ${ortBatch}` });
+      } else if (ortRun) {
+        const run = ortRun;
+        cs.push({ mode: "ort", run: () => run(n) });
+      }
+      if (cs.length === 0) continue;
+      const gflop = countFlops(net.prepared(n)).total / 1e9;
+      const samples = await measurePoint(cs, timing, (phase, f) => progress(n, i + f, phase));
+      cs.forEach((c, k) => {
+        const latencyMs = summarize(samples[k]);
+        points.push({
+          batch: n,
+          mode: c.mode,
+          latencyMs,
+          throughput: (n / latencyMs.p50) * 1000,
+          gflops: gflop / (latencyMs.p50 / 1000),
+          runs: samples[k].length,
+        });
+      });
+    }
+    progress(batches[batches.length - 1], batches.length, "measure");
+  } finally {
+    net.batchSize = original;
+  }
+
+  return {
+    model: name,
+    device,
+    limit: maxBatch,
+    points,
+    threads,
+    gflopPerSample: countFlops(net.prepared(1)).total / 1e9,
+    peakGflops,
+    skipped,
+    date: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,10 @@
+/** Latency and throughput sweeps → LatencyReport (see benchmark.ts), and what they are built on. */
+export { benchmark, ALL_MODES, DEFAULT_BATCHES } from "./benchmark";
+export type { BenchmarkOptions, BenchProgress } from "./benchmark";
+export { countFlops } from "./flops";
+export type { FlopCount } from "./flops";
+export { measurePeakGflops } from "./peak";
+export { percentile, summarize, medianStable } from "./stats";
+export { generatedModelPath, GENERATED_MODELS, DEFAULT_CACHE, resnet18Graph, mobilenetV2Graph } from "./models";
+export { formatTable, toMarkdown, machineInfo, targetLines, TARGETS } from "./report";
+export type { MachineInfo } from "./report";

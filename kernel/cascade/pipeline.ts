@@ -1,0 +1,347 @@
+/**
+ * The seed scenario per video frame: face-detection-adas-0001 at batch 1, then landmarks and head
+ * pose on every face, then open/closed state on both eyes of every face. The number of faces
+ * changes from frame to frame, which is what dynamic batching is for. The secondary stages run
+ * with up to three strategies on identical inputs so their cost and outputs can be compared:
+ *
+ * - `dynamic`: one request per stage, networks loaded once with batchSize = maxFaces (2·maxFaces
+ *   for eyes) and DYN_BATCH_ENABLED, `setBatch(faces)` per frame;
+ * - `batch1`: networks at batch 1, one request per face (two per face for eyes);
+ * - `padded`: the legacy workaround — networks at a static batch of maxFaces, every frame padded
+ *   with blank crops to the full batch.
+ *
+ * Face detection itself cannot use a dynamic batch: DetectionOutput writes the detections of all
+ * images into one list (shape-aware analysis rejects it), so it always runs as a static batch 1.
+ */
+import * as path from "path";
+import { InputError } from "../errors";
+import { IECore } from "../runtime/core";
+import { InferRequest } from "../runtime/request";
+import { Frame } from "../video/frame";
+import { Face, facesFrom } from "./faces";
+import { Box, toPlanarBgr } from "./preprocess";
+
+export type Strategy = "dynamic" | "batch1" | "padded";
+export const STRATEGIES: readonly Strategy[] = ["dynamic", "batch1", "padded"];
+export const STRATEGY_LABELS: Record<Strategy, string> = {
+  dynamic: "dynamic batch: setBatch(faces)",
+  batch1: "one batch-1 request per face",
+  padded: "static batch padded to maxFaces",
+};
+
+const DEFAULT_MODELS = path.resolve(__dirname, "../../../models");
+
+interface StageSpec {
+  model: string;
+  /** Square input side in pixels. */
+  size: number;
+  outputs: string[];
+}
+
+const DETECTOR = "face-detection-adas-0001";
+const LANDMARKS: StageSpec = { model: "landmarks-regression-retail-0009", size: 48, outputs: ["95"] };
+const HEAD_POSE: StageSpec = { model: "head-pose-estimation-adas-0001", size: 60, outputs: ["fc_y", "fc_p", "fc_r"] };
+const EYES: StageSpec = { model: "open-closed-eye-0001", size: 32, outputs: ["19"] };
+
+/** One secondary network, loaded once per strategy. */
+class Stage {
+  private constructor(
+    readonly spec: StageSpec,
+    /** Samples per request for `dynamic` and `padded` (maxFaces, or 2·maxFaces for eyes). */
+    readonly limit: number,
+    private readonly input: string,
+    /** Values per sample of each output. */
+    private readonly outSizes: number[],
+    private readonly requests: Partial<Record<Strategy, InferRequest>>,
+  ) {}
+
+  static async load(ie: IECore, spec: StageSpec, xml: string, device: string, limit: number, strategies: readonly Strategy[]): Promise<Stage> {
+    const requests: Partial<Record<Strategy, InferRequest>> = {};
+    let input = "";
+    let outSizes: number[] = [];
+    for (const s of strategies) {
+      const net = await ie.readNetwork(xml);
+      net.batchSize = s === "batch1" ? 1 : limit;
+      const exec = await ie.loadNetwork(net, device, s === "dynamic" ? { DYN_BATCH_ENABLED: "YES" } : {});
+      requests[s] = exec.createInferRequest();
+      input = Object.keys(exec.inputs)[0];
+      outSizes = spec.outputs.map((o) => {
+        const shape = requests[s]!.getBlob(o).shape;
+        return shape.slice(1).reduce((a, b) => a * b, 1);
+      });
+    }
+    return new Stage(spec, limit, input, outSizes, requests);
+  }
+
+  get sampleSize(): number {
+    return 3 * this.spec.size * this.spec.size;
+  }
+
+  /** Runs `n` samples of `inputs` with `strategy`; returns each output as n × its per-sample size, and the infer calls made. */
+  async run(strategy: Strategy, inputs: Float32Array, n: number): Promise<{ outputs: Float32Array[]; requests: number }> {
+    const req = this.requests[strategy];
+    if (!req) throw new InputError(`strategy '${strategy}' was not loaded`);
+    const S = this.sampleSize;
+    const outputs = this.outSizes.map((k) => new Float32Array(n * k));
+    const collect = (first: number, count: number) =>
+      this.spec.outputs.forEach((o, j) => outputs[j].set(req.getBlob(o).data.subarray(0, count * this.outSizes[j]), first * this.outSizes[j]));
+    if (strategy === "batch1") {
+      for (let i = 0; i < n; i++) {
+        req.setInput(this.input, inputs.subarray(i * S, (i + 1) * S));
+        await req.infer();
+        collect(i, 1);
+      }
+      return { outputs, requests: n };
+    }
+    if (strategy === "dynamic") {
+      req.setBatch(n);
+      req.setInput(this.input, inputs.subarray(0, n * S));
+    } else {
+      const blob = req.getBlob(this.input).data;
+      blob.set(inputs.subarray(0, n * S));
+      blob.fill(0, n * S);
+    }
+    await req.infer();
+    collect(0, n);
+    return { outputs, requests: 1 };
+  }
+}
+
+export interface CascadeOptions {
+  /** Device for every network (default "CPU"). */
+  device?: string;
+  /** Most faces per frame handled (the batch limit); extra faces, lowest confidence first, are dropped. Default 8. */
+  maxFaces?: number;
+  /** Minimum detection confidence (default 0.5). */
+  threshold?: number;
+  /** Folder holding the four model folders (default: the bundled models/). */
+  modelsDir?: string;
+  /** Strategies to load and run per frame (default all three); the first one's outputs become the results. */
+  strategies?: readonly Strategy[];
+}
+
+export interface EyeResult {
+  /** Crop given to open-closed-eye-0001, in frame pixels. */
+  box: Box;
+  open: boolean;
+  /** Softmax probability of "open" (output channel 1). */
+  openProbability: number;
+}
+
+export interface FaceResult {
+  box: Box;
+  confidence: number;
+  /** Five points in frame pixels: left eye, right eye, nose tip, left and right mouth corner. */
+  landmarks: [number, number][];
+  /** Degrees. */
+  headPose: { yaw: number; pitch: number; roll: number };
+  /** Left, then right eye (the person's). */
+  eyes: [EyeResult, EyeResult];
+}
+
+/** Raw outputs of the secondary networks for the faces of one frame, in face order. */
+export interface CascadeOutputs {
+  /** faces × 10: landmark x, y pairs normalised to the face box. */
+  landmarks: Float32Array;
+  yaw: Float32Array;
+  pitch: Float32Array;
+  roll: Float32Array;
+  /** 2·faces × 2: per eye (left, right of each face), the probabilities [closed, open]. */
+  eyes: Float32Array;
+}
+
+export interface StrategyRun {
+  strategy: Strategy;
+  /** Milliseconds per stage (input copy + inference) and their sum. */
+  ms: { landmarks: number; headPose: number; eyes: number; total: number };
+  /** infer() calls made. */
+  requests: number;
+  /** Samples the networks computed, padding included. */
+  samples: number;
+  outputs: CascadeOutputs;
+}
+
+export interface FrameResult {
+  index: number;
+  faces: FaceResult[];
+  /** Face detection, batch 1 (common to every strategy). */
+  detectMs: number;
+  /** Cropping and resizing the faces and eyes (common to every strategy). */
+  cropMs: number;
+  /** One entry per strategy, in the order of CascadeOptions.strategies. */
+  runs: StrategyRun[];
+}
+
+/** Square eye crop centred on the eye landmark; its side follows the distance between the eyes. */
+export function eyeBox(eye: [number, number], otherEye: [number, number]): Box {
+  const side = Math.max(4, 0.6 * Math.hypot(eye[0] - otherEye[0], eye[1] - otherEye[1]));
+  return { x: eye[0] - side / 2, y: eye[1] - side / 2, w: side, h: side };
+}
+
+export class FaceCascade {
+  private constructor(
+    readonly device: string,
+    readonly maxFaces: number,
+    readonly threshold: number,
+    readonly strategies: readonly Strategy[],
+    private readonly detector: InferRequest,
+    private readonly detectorInput: { name: string; width: number; height: number },
+    private readonly landmarks: Stage,
+    private readonly headPose: Stage,
+    private readonly eyes: Stage,
+  ) {}
+
+  /** Reads and compiles the four networks once (the secondary ones once per strategy). */
+  static async load(ie: IECore, options: CascadeOptions = {}): Promise<FaceCascade> {
+    const device = options.device ?? "CPU";
+    const maxFaces = options.maxFaces ?? 8;
+    const threshold = options.threshold ?? 0.5;
+    const strategies = options.strategies ?? STRATEGIES;
+    if (!Number.isInteger(maxFaces) || maxFaces < 1) throw new InputError(`maxFaces ${maxFaces}: expected an integer ≥ 1`);
+    if (strategies.length === 0 || strategies.some((s) => !STRATEGIES.includes(s)) || new Set(strategies).size !== strategies.length)
+      throw new InputError(`strategies [${strategies.join(", ")}]: expected distinct names among ${STRATEGIES.join(", ")}`);
+    const dir = options.modelsDir ?? DEFAULT_MODELS;
+    const xml = (model: string) => path.join(dir, model, "FP16", `${model}.xml`);
+    const det = await ie.loadNetwork(await ie.readNetwork(xml(DETECTOR)), device);
+    const [name, info] = Object.entries(det.inputs)[0];
+    const stage = (spec: StageSpec, limit: number) => Stage.load(ie, spec, xml(spec.model), device, limit, strategies);
+    return new FaceCascade(
+      device,
+      maxFaces,
+      threshold,
+      strategies,
+      det.createInferRequest(),
+      { name, width: info.shape[3], height: info.shape[2] },
+      await stage(LANDMARKS, maxFaces),
+      await stage(HEAD_POSE, maxFaces),
+      await stage(EYES, 2 * maxFaces),
+    );
+  }
+
+  /** Faces in `frame` with confidence ≥ threshold, at most maxFaces, highest confidence first. */
+  async detect(frame: Frame): Promise<Face[]> {
+    const { name, width, height } = this.detectorInput;
+    const input = this.detector.getBlob(name).data;
+    toPlanarBgr(frame, { x: 0, y: 0, w: frame.width, h: frame.height }, width, height, input);
+    await this.detector.infer();
+    const faces = facesFrom(this.detector.getBlob("detection_out").data, frame.width, frame.height, this.threshold);
+    return faces.sort((a, b) => b.conf - a.conf).slice(0, this.maxFaces);
+  }
+
+  /**
+   * Runs the whole cascade on one frame. Every strategy gets the same crops; the eye crops come
+   * from the first strategy's landmarks. Strategies take turns going first from frame to frame so
+   * that none always runs on warm caches.
+   */
+  async processFrame(frame: Frame, index = 0): Promise<FrameResult> {
+    let t = performance.now();
+    const faces = await this.detect(frame);
+    const detectMs = performance.now() - t;
+    const n = faces.length;
+    const order = this.strategies.map((_, k) => this.strategies[(k + index) % this.strategies.length]);
+    const runs = new Map<Strategy, StrategyRun>();
+    for (const s of this.strategies) {
+      const empty = new Float32Array(0);
+      runs.set(s, {
+        strategy: s,
+        ms: { landmarks: 0, headPose: 0, eyes: 0, total: 0 },
+        requests: 0,
+        samples: 0,
+        outputs: { landmarks: empty, yaw: empty, pitch: empty, roll: empty, eyes: empty },
+      });
+    }
+    if (n === 0) return { index, faces: [], detectMs, cropMs: 0, runs: [...runs.values()] };
+
+    t = performance.now();
+    const lmIn = new Float32Array(n * this.landmarks.sampleSize);
+    const hpIn = new Float32Array(n * this.headPose.sampleSize);
+    faces.forEach((f, i) => {
+      toPlanarBgr(frame, f, LANDMARKS.size, LANDMARKS.size, lmIn, i * this.landmarks.sampleSize);
+      toPlanarBgr(frame, f, HEAD_POSE.size, HEAD_POSE.size, hpIn, i * this.headPose.sampleSize);
+    });
+    let cropMs = performance.now() - t;
+
+    const timed = async (run: StrategyRun, stage: Stage, key: "landmarks" | "headPose" | "eyes", inputs: Float32Array, count: number) => {
+      const t0 = performance.now();
+      const r = await stage.run(run.strategy, inputs, count);
+      run.ms[key] = performance.now() - t0;
+      run.requests += r.requests;
+      run.samples += run.strategy === "padded" ? stage.limit : count;
+      return r.outputs;
+    };
+    for (const s of order) {
+      const run = runs.get(s)!;
+      [run.outputs.landmarks] = await timed(run, this.landmarks, "landmarks", lmIn, n);
+      [run.outputs.yaw, run.outputs.pitch, run.outputs.roll] = await timed(run, this.headPose, "headPose", hpIn, n);
+    }
+
+    const ref = runs.get(this.strategies[0])!.outputs;
+    const points = faces.map((f, i) =>
+      Array.from({ length: 5 }, (_, k): [number, number] => [
+        f.x + ref.landmarks[i * 10 + 2 * k] * f.w,
+        f.y + ref.landmarks[i * 10 + 2 * k + 1] * f.h,
+      ]),
+    );
+    t = performance.now();
+    const eyeBoxes = points.flatMap((p) => [eyeBox(p[0], p[1]), eyeBox(p[1], p[0])]);
+    const eyeIn = new Float32Array(2 * n * this.eyes.sampleSize);
+    eyeBoxes.forEach((b, i) => toPlanarBgr(frame, b, EYES.size, EYES.size, eyeIn, i * this.eyes.sampleSize));
+    cropMs += performance.now() - t;
+    for (const s of order) {
+      const run = runs.get(s)!;
+      [run.outputs.eyes] = await timed(run, this.eyes, "eyes", eyeIn, 2 * n);
+      run.ms.total = run.ms.landmarks + run.ms.headPose + run.ms.eyes;
+    }
+
+    const results: FaceResult[] = faces.map((f, i) => {
+      const eye = (k: number): EyeResult => {
+        const [closed, open] = [ref.eyes[(2 * i + k) * 2], ref.eyes[(2 * i + k) * 2 + 1]];
+        return { box: eyeBoxes[2 * i + k], open: open > closed, openProbability: open };
+      };
+      return {
+        box: { x: f.x, y: f.y, w: f.w, h: f.h },
+        confidence: f.conf,
+        landmarks: points[i],
+        headPose: { yaw: ref.yaw[i], pitch: ref.pitch[i], roll: ref.roll[i] },
+        eyes: [eye(0), eye(1)],
+      };
+    });
+    return { index, faces: results, detectMs, cropMs, runs: this.strategies.map((s) => runs.get(s)!) };
+  }
+}
+
+export interface StrategySummary {
+  strategy: Strategy;
+  frames: number;
+  faces: number;
+  requests: number;
+  samples: number;
+  /** Secondary stages only (detection and cropping are common to every strategy). */
+  totalMs: number;
+  meanMs: number;
+  medianMs: number;
+  /** Frames whose time was the lowest among the strategies. */
+  wins: number;
+}
+
+/** Per-strategy totals over frames processed by one cascade. */
+export function summarize(frames: FrameResult[]): StrategySummary[] {
+  if (frames.length === 0) return [];
+  const strategies = frames[0].runs.map((r) => r.strategy);
+  return strategies.map((strategy, k) => {
+    const times = frames.map((f) => f.runs[k].ms.total);
+    const sorted = [...times].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return {
+      strategy,
+      frames: frames.length,
+      faces: frames.reduce((a, f) => a + f.faces.length, 0),
+      requests: frames.reduce((a, f) => a + f.runs[k].requests, 0),
+      samples: frames.reduce((a, f) => a + f.runs[k].samples, 0),
+      totalMs: times.reduce((a, b) => a + b, 0),
+      meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+      medianMs: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2,
+      wins: frames.filter((f) => f.faces.length > 0 && f.runs[k].ms.total === Math.min(...f.runs.map((r) => r.ms.total))).length,
+    };
+  });
+}

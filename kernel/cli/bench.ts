@@ -1,0 +1,233 @@
+/**
+ * `npm run bench`: latency and throughput against the batch for every bundled model and the
+ * generated ResNet-18- and MobileNetV2-shaped classifiers: dynbatch dynamic, static, a batch-1
+ * loop and onnxruntime-node, interleaved point by point, with the machine's FP32 peak.
+ * Progress goes to stderr, the table to stdout.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { InputError } from "../errors";
+import { IECore } from "../runtime/core";
+import { LatencyReport } from "../schema";
+import { benchmark, BenchProgress, DEFAULT_BATCHES } from "../bench/benchmark";
+import { GENERATED_MODELS, generatedModelPath } from "../bench/models";
+import { measurePeakGflops } from "../bench/peak";
+import { formatTable, machineInfo, toMarkdown } from "../bench/report";
+import { loadAddon } from "../plugins/cpu/native";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const MODELS_DIR = path.join(ROOT, "models");
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Measures, for each model and batch n, with warm-up and repetitions until the median settles:
+  dynamic  one network loaded with the largest batch and DYN_BATCH_ENABLED, setBatch(n)
+  static   the network compiled for batch n
+  loop     n batch-1 requests in sequence
+  ORT      onnxruntime-node on the same model as ONNX (intra-op threads = --threads)
+and prints p50/p90 latency, throughput, GFLOP/s, the fraction of the measured FP32 peak and the
+ratios dynamic/static, dynbatch/ORT and batched/loop.
+
+Options:
+  --model NAME|PATH   a bundled model (models/NAME), a generated one (${Object.keys(GENERATED_MODELS).join(", ")})
+                      or an .xml/.onnx file; repeatable (default: all bundled and generated models)
+  --batches LIST      comma-separated batches (default ${DEFAULT_BATCHES.join(",")})
+  --device NAME       device to load on (default CPU)
+  --threads N         threads of each engine (default: every hardware thread)
+  --time MS           time box of one point, all modes together (default 3000; --quick 300)
+  --json FILE         write the LatencyReport as JSON (an array of them for several models)
+  --markdown FILE     write the tables as markdown with machine, date and method
+  --quick             CI-size run: batches 1,2,4, short time boxes
+  --help              this text
+`;
+
+export interface BenchArgs {
+  models: string[];
+  batches?: number[];
+  device: string;
+  threads?: number;
+  timeMs?: number;
+  json?: string;
+  markdown?: string;
+  quick: boolean;
+  help: boolean;
+}
+
+/** Parses the command line (the arguments after the script). */
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const a: BenchArgs = { models: [], device: "CPU", quick: false, help: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new InputError(`${flag} needs a value`);
+    return v;
+  };
+  const positive = (s: string, flag: string): number => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} expects a positive integer, got '${s}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    switch (flag) {
+      case "--model":
+        a.models.push(value(i++, flag));
+        break;
+      case "--batches":
+        a.batches = value(i++, flag)
+          .split(",")
+          .map((s) => positive(s.trim(), flag));
+        break;
+      case "--device":
+        a.device = value(i++, flag);
+        break;
+      case "--threads":
+        a.threads = positive(value(i++, flag), flag);
+        break;
+      case "--time":
+        a.timeMs = positive(value(i++, flag), flag);
+        break;
+      case "--json":
+        a.json = value(i++, flag);
+        break;
+      case "--markdown":
+        a.markdown = value(i++, flag);
+        break;
+      case "--quick":
+        a.quick = true;
+        break;
+      case "--help":
+      case "-h":
+        a.help = true;
+        break;
+      default:
+        throw new InputError(`unknown option '${flag}'`);
+    }
+  }
+  return a;
+}
+
+/** Bundled models: models/<name>/FP16/<name>.xml (FP32 or ONNX when there is no FP16). */
+function bundledModels(): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!fs.existsSync(MODELS_DIR)) return out;
+  for (const name of fs.readdirSync(MODELS_DIR).sort()) {
+    const candidates = [path.join(MODELS_DIR, name, "FP16", `${name}.xml`), path.join(MODELS_DIR, name, "FP32", `${name}.xml`)];
+    const file = candidates.find((f) => fs.existsSync(f));
+    if (file) out[name] = file;
+  }
+  return out;
+}
+
+/** NAME|PATH → [report name, file]. */
+function resolveModel(spec: string, bundled: Record<string, string>): [string, string] {
+  if (bundled[spec]) return [spec, bundled[spec]];
+  if (GENERATED_MODELS[spec]) return [spec, generatedModelPath(spec)];
+  if (fs.existsSync(spec)) return [path.basename(spec).replace(/\.(xml|onnx)$/i, ""), spec];
+  throw new InputError(
+    `unknown model '${spec}': not a file, a bundled model (${Object.keys(bundled).join(", ")}) ` +
+      `or a generated one (${Object.keys(GENERATED_MODELS).join(", ")})`,
+  );
+}
+
+function methodText(batches: number[], timeMs: number, threads: number): string {
+  return (
+    `Method: \`npm run bench\` (kernel/cli/bench.ts). For each model and n in ${batches.join(", ")}, four contenders run ` +
+    `round-robin, one request each per round with the first one rotating, so they share the machine's noise: ` +
+    `dynbatch dynamic (one network loaded with batchSize ${Math.max(...batches)} and DYN_BATCH_ENABLED, setBatch(n)), ` +
+    `dynbatch static (loaded with batchSize n), a loop of n batch-1 requests, and onnxruntime-node on the same model ` +
+    `as ONNX (bundled IR exported by \`CNNNetwork.serialize\`, batch axis symbolic; intraOpNumThreads ${threads}, ` +
+    `session.force_spinning_stop=1 so its idle threads do not spin into the next contender). dynbatch runs with ` +
+    `CPU_THREADS_NUM ${threads}. A request's time includes setting its inputs. Each contender warms up, then rounds ` +
+    `repeat until the medians settle (median of all samples within 1% of that of the first 80%) or ${timeMs} ms per point. ` +
+    `GFLOP/s counts 2 FLOPs per multiply-add of convolutions and matmuls at the median latency; "% peak" divides by the ` +
+    `FMA microbenchmark (native/src/peak.cc, AVX2/AVX-512 FMAs on ${threads} threads, best of 3). Ratios use medians: ` +
+    `dyn/static and dyn/ORT are latency ratios (lower is better; face detection runs static, as its topology ` +
+    `cannot use a dynamic batch), batched/loop is the throughput gain over n batch-1 requests. ` +
+    `ResNet-18- and MobileNetV2-shaped models are generated with random weights (kernel/bench/models.ts).`
+  );
+}
+
+function progressBar(p: BenchProgress, modelIndex: number, models: number): string {
+  const width = 30;
+  const fraction = Math.min(1, (modelIndex + p.done / p.total) / models);
+  const filled = Math.round(fraction * width);
+  const bar = `${"#".repeat(filled)}${".".repeat(width - filled)}`;
+  return `\r[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.model} n=${p.batch} ${p.phase}\x1b[K`;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    process.stderr.write(`${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const bundled = bundledModels();
+  let models: [string, string][];
+  try {
+    const specs = args.models.length ? args.models : [...Object.keys(bundled), ...Object.keys(GENERATED_MODELS)];
+    models = specs.map((s) => resolveModel(s, bundled));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  const batches = args.batches ?? (args.quick ? [1, 2, 4] : [...DEFAULT_BATCHES]);
+  const timeMs = args.timeMs ?? (args.quick ? 300 : 3000);
+  const threads = args.threads ?? loadAddon().hardwareConcurrency();
+  const tty = process.stderr.isTTY;
+
+  process.stderr.write(`Measuring the FP32 peak (${threads} threads)...\n`);
+  const peakBefore = measurePeakGflops(threads, args.quick ? 50 : 200);
+  const ie = new IECore();
+  const reports: LatencyReport[] = [];
+  for (const [i, [name, file]] of models.entries()) {
+    let last = "";
+    const report = await benchmark({
+      model: file,
+      name,
+      device: args.device,
+      batches,
+      threads,
+      timePerPointMs: timeMs,
+      minRuns: args.quick ? 3 : 5,
+      warmupMs: args.quick ? 20 : 200,
+      peakGflops: peakBefore,
+      ie,
+      onProgress: (p) => {
+        // Without a terminal, one line per point instead of a redrawn bar.
+        if (tty) process.stderr.write(progressBar(p, i, models.length));
+        else if (p.phase === "load" && `${p.model}:${p.batch}` !== last) {
+          last = `${p.model}:${p.batch}`;
+          process.stderr.write(`${p.model} n=${p.batch}\n`);
+        }
+      },
+    });
+    reports.push(report);
+  }
+  if (tty) process.stderr.write("\r\x1b[K");
+  // The peak is measured around the run and the higher value kept: a busy moment only lowers it.
+  const peak = Math.max(peakBefore, measurePeakGflops(threads, args.quick ? 50 : 200));
+  for (const r of reports) r.peakGflops = peak;
+
+  process.stdout.write(`FP32 peak (FMA microbenchmark, ${threads} threads): ${peak.toFixed(1)} GFLOP/s\n\n${formatTable(reports)}\n`);
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
+  if (args.markdown) fs.writeFileSync(args.markdown, toMarkdown(reports, machineInfo(), methodText(batches, timeMs, threads)));
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

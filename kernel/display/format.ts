@@ -1,0 +1,62 @@
+/**
+ * Small formatting helpers shared by the bundles: HTML escaping, HTML and text tables, numbers.
+ * Every string that can come from a model or a user passes through `escapeHtml` before it
+ * reaches markup, so a layer name is always data, never markup.
+ */
+
+/** Escapes text for HTML and SVG element content and quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** A number with about three significant digits, without exponent noise for ordinary values. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a === 0) return "0";
+  if (a >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  if (a >= 0.01) return x.toFixed(a >= 1 ? 2 : 3);
+  return x.toExponential(2);
+}
+
+/** "[N,3,48,48]"; a scalar is "[]". */
+export function shapeText(shape: readonly (number | string)[]): string {
+  return `[${shape.join(",")}]`;
+}
+
+/**
+ * An HTML table; `rows` hold already-escaped cell markup. Legacy table attributes rather than a
+ * style per cell: they survive HTML sanitizers and keep large tables small.
+ */
+export function htmlTable(headers: string[], rows: string[][], numericColumns: number[] = []): string {
+  const align = (i: number) => (numericColumns.includes(i) ? ` align="right"` : "");
+  const head = headers.map((h, i) => `<th${align(i) || ` align="left"`}>${escapeHtml(h)}</th>`).join("");
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${align(i)} valign="top">${c}</td>`).join("")}</tr>`).join("");
+  return (
+    `<table border="1" cellpadding="3" style="border-collapse:collapse;border-color:#ddd;font-size:12px;margin:4px 0">` +
+    `<thead style="background:#f4f4f4"><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
+  );
+}
+
+/** A plain-text table with columns padded to their widest cell. */
+export function textTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** Truncates long labels for SVG boxes (the full text stays in the <title> tooltip). */
+export function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

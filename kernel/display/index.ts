@@ -1,0 +1,86 @@
+/**
+ * Rich display for notebooks: `display(x)` shows a topology report, latency report, error, blob
+ * or performance counters as one MIME bundle. Runtime classes do not import this floor; the
+ * package exports `display` from its index instead.
+ */
+import { randomBytes } from "crypto";
+import { InputError } from "../errors";
+import { Blob } from "../runtime/blob";
+import type { PerfCount } from "../runtime/request";
+import { LatencyReport, TopologyReport } from "../schema";
+import { MimeBundle } from "./bundle";
+import { latencyBundle } from "./latency";
+import { blobBundle, errorBundle, perfBundle, progressBundle } from "./objects";
+import { topologyBundle } from "./topology";
+import { DisplayWriter, selectWriter } from "./writer";
+
+export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
+export type { MimeBundle } from "./bundle";
+
+/** What `display` accepts; performance counters are `InferRequest.getPerformanceCounts()`. */
+export type Displayable = TopologyReport | LatencyReport | Error | Blob | Record<string, PerfCount>;
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null;
+}
+
+function isTopologyReport(x: Record<string, unknown>): x is Record<string, unknown> & TopologyReport {
+  return typeof x.model === "string" && Array.isArray(x.layers) && isObject(x.summary);
+}
+
+function isLatencyReport(x: Record<string, unknown>): x is Record<string, unknown> & LatencyReport {
+  return typeof x.model === "string" && typeof x.limit === "number" && Array.isArray(x.points);
+}
+
+function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
+  const values = Object.values(x);
+  return values.length > 0 && values.every((v) => isObject(v) && typeof v.realTimeUs === "number" && typeof v.execType === "string");
+}
+
+/** The MIME bundle for a value (what `display` sends). */
+export function toMimeBundle(value: Displayable): MimeBundle {
+  if (value instanceof Error) return errorBundle(value);
+  if (value instanceof Blob) return blobBundle(value);
+  if (isObject(value)) {
+    if (isTopologyReport(value)) return topologyBundle(value);
+    if (isLatencyReport(value)) return latencyBundle(value);
+    if (isPerfCounts(value)) return perfBundle(value);
+  }
+  throw new InputError(
+    "display() takes a TopologyReport, LatencyReport, Error, Blob or the result of getPerformanceCounts()",
+  );
+}
+
+/** Shows `value` in the notebook (tslab), or prints its text form in a plain Node program. */
+export function display(value: Displayable, writer: DisplayWriter = selectWriter()): void {
+  writer(toMimeBundle(value));
+}
+
+/** One output that later values replace in place, e.g. a latency report growing during a sweep. */
+export class LiveDisplay {
+  /** The Jupyter display_id of this output. */
+  readonly id = randomBytes(8).toString("hex");
+  private shown = false;
+
+  constructor(private readonly writer?: DisplayWriter) {}
+
+  /** Shows `value`: the first call creates the output, later calls replace it. */
+  update(value: Displayable): void {
+    this.write(toMimeBundle(value));
+  }
+
+  /** Shows a progress line (and bar, when `fraction` in [0, 1] is given) in this output, e.g. during a sweep. */
+  progress(label: string, fraction?: number): void {
+    this.write(progressBundle(label, fraction));
+  }
+
+  private write(bundle: MimeBundle): void {
+    (this.writer ?? selectWriter())(bundle, this.id, this.shown);
+    this.shown = true;
+  }
+}
+
+/** A display to update in place (update_display_data) as work progresses. */
+export function newDisplay(writer?: DisplayWriter): LiveDisplay {
+  return new LiveDisplay(writer);
+}

@@ -1,0 +1,101 @@
+/**
+ * The GPU plugin: the CPU plugin's lowering (the native op set is device-neutral) compiled into
+ * OpenCL kernels and CLBlast GEMMs (native/src/gpu). Dynamic batch: every kernel takes the
+ * run's shapes as arguments, so one program compiled for the maximum batch runs any n.
+ */
+import { Graph } from "../../graph/graph";
+import { DynbatchError, GpuError, GpuErrorCode, GpuUnavailableError, NativeError } from "../../errors";
+import { CompileOptions, CompiledModel, Plugin } from "../plugin";
+import { lowerGraph } from "../cpu/lower";
+import { GpuDeviceInfo, loadGpuAddon } from "./native";
+
+/** Set to "1" to let an OpenCL CPU device (pocl) serve as "GPU", e.g. in CI. */
+export const ALLOW_CPU_ENV = "DYNBATCH_GPU_ALLOW_CPU";
+/** Extra OpenCL C compiler options for the GPU kernels (e.g. "-cl-mad-enable"). */
+export const BUILD_OPTIONS_ENV = "DYNBATCH_GPU_BUILD_OPTIONS";
+
+let allDevices: GpuDeviceInfo[] | undefined;
+
+/** OpenCL devices usable as "GPU": GPU-type devices, plus CPU-type ones when allowed by the environment. */
+export function gpuDevices(): GpuDeviceInfo[] {
+  // OpenCL's ICD loader reads its platforms once per process, so the list cannot change.
+  allDevices ??= loadGpuAddon().gpuDevices();
+  const allowCpu = process.env[ALLOW_CPU_ENV] === "1";
+  return allDevices.filter((d) => d.type === "GPU" || (allowCpu && d.type === "CPU"));
+}
+
+/** Device names to list: "GPU", and "GPU.0", "GPU.1"… when there are several. */
+export function gpuDeviceNames(): string[] {
+  const n = gpuDevices().length;
+  if (n === 0) return [];
+  return n === 1 ? ["GPU"] : ["GPU", ...Array.from({ length: n }, (_, i) => `GPU.${i}`)];
+}
+
+/** Why no "GPU" device can be used right now (for GpuUnavailableError). */
+export function gpuUnavailableReason(): string {
+  allDevices ??= loadGpuAddon().gpuDevices();
+  if (allDevices.length === 0)
+    return "no OpenCL device found: no OpenCL platform is installed, or the ICD loader finds no driver (CL_PLATFORM_NOT_FOUND_KHR)";
+  const cpus = allDevices.filter((d) => d.type === "CPU");
+  if (cpus.length > 0 && process.env[ALLOW_CPU_ENV] !== "1")
+    return `the only OpenCL devices are not GPUs (${allDevices.map((d) => `${d.name}: ${d.type}`).join(", ")}); set ${ALLOW_CPU_ENV}=1 to run the GPU plugin on an OpenCL CPU device`;
+  return `no OpenCL GPU device (found ${allDevices.map((d) => `${d.name}: ${d.type}`).join(", ")})`;
+}
+
+export class GpuPlugin implements Plugin {
+  constructor(
+    /** "GPU" or "GPU.<i>". */
+    readonly device: string,
+    private readonly info: GpuDeviceInfo,
+  ) {}
+
+  get fullDeviceName(): string {
+    const d = this.info;
+    const cpu = d.type === "CPU" ? `, an OpenCL CPU device allowed by ${ALLOW_CPU_ENV}=1` : "";
+    return `${d.name} (${d.platform}, ${d.version}, ${d.computeUnits} compute units${cpu})`;
+  }
+
+  compile(prepared: Graph, opts: CompileOptions): CompiledModel {
+    const lowered = lowerGraph(prepared, opts);
+    const addon = loadGpuAddon();
+    let program;
+    try {
+      program = new addon.GpuProgram(lowered.spec, this.info.index, process.env[BUILD_OPTIONS_ENV] ?? "");
+    } catch (e) {
+      throw typedGpuError(e, prepared.file, this.device);
+    }
+    const device = this.device;
+    return {
+      inputs: lowered.inputs,
+      outputs: lowered.outputs,
+      layers: lowered.layers,
+      createRequest() {
+        let req;
+        try {
+          req = program.createRequest();
+        } catch (e) {
+          throw typedGpuError(e, prepared.file, device);
+        }
+        return {
+          buffer: (tensor: number) => new Float32Array(req.buffer(tensor)),
+          run: (n: number) =>
+            req.run(n).catch((e: unknown) => {
+              throw typedGpuError(e, prepared.file, device);
+            }),
+        };
+      },
+    };
+  }
+}
+
+const GPU_CODES: ReadonlySet<string> = new Set<GpuErrorCode>(["GPU_BUILD_FAILED", "GPU_OUT_OF_MEMORY", "GPU_RUNTIME"]);
+
+/** The addon throws plain Errors carrying a `code` (and `clStatus`, `buildLog`); users get the typed class. */
+export function typedGpuError(e: unknown, file: string, device: string): DynbatchError {
+  if (e instanceof DynbatchError) return e;
+  const err = e as Error & { code?: string; clStatus?: number; buildLog?: string };
+  if (err.code === "GPU_UNAVAILABLE") return new GpuUnavailableError(device, err.message);
+  if (err.code && GPU_CODES.has(err.code))
+    return new GpuError(err.code as GpuErrorCode, `${file}: ${err.message}`, err.clStatus, err.buildLog);
+  return new NativeError(`${file}: ${err.message}${err.code && err.code !== "NATIVE" ? ` (${err.code})` : ""}`);
+}

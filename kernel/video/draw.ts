@@ -1,0 +1,130 @@
+/**
+ * Drawing on frames in place: rectangles, lines, discs and a 3×5 pixel font. Everything clips
+ * to the frame, so callers may pass boxes that cross its edges.
+ */
+import { channelOrder, Color, Frame } from "./frame";
+
+function put(frame: Frame, x: number, y: number, px: [number, number, number]): void {
+  if (x < 0 || y < 0 || x >= frame.width || y >= frame.height) return;
+  const i = (y * frame.width + x) * 3;
+  frame.data[i] = px[0];
+  frame.data[i + 1] = px[1];
+  frame.data[i + 2] = px[2];
+}
+
+/** Fills the pixels x..x+w-1, y..y+h-1 (rounded to whole pixels). */
+export function fillRect(frame: Frame, x: number, y: number, w: number, h: number, color: Color): void {
+  const px = channelOrder(frame.format, color);
+  const x0 = Math.max(0, Math.round(x));
+  const y0 = Math.max(0, Math.round(y));
+  const x1 = Math.min(frame.width, Math.round(x + w));
+  const y1 = Math.min(frame.height, Math.round(y + h));
+  for (let j = y0; j < y1; j++) for (let i = x0; i < x1; i++) put(frame, i, j, px);
+}
+
+/** Outline of the box x, y, w, h, `thickness` pixels wide, drawn inside the box. */
+export function drawRect(frame: Frame, x: number, y: number, w: number, h: number, color: Color, thickness = 1): void {
+  const t = Math.max(1, Math.min(Math.round(thickness), Math.ceil(w / 2), Math.ceil(h / 2)));
+  fillRect(frame, x, y, w, t, color);
+  fillRect(frame, x, y + h - t, w, t, color);
+  fillRect(frame, x, y + t, t, h - 2 * t, color);
+  fillRect(frame, x + w - t, y + t, t, h - 2 * t, color);
+}
+
+/** Line between two points (Bresenham); a thickness above 1 stamps a square brush on every point. */
+export function drawLine(
+  frame: Frame,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  color: Color,
+  thickness = 1,
+): void {
+  const px = channelOrder(frame.format, color);
+  const t = Math.max(1, Math.round(thickness));
+  const lo = -Math.floor((t - 1) / 2);
+  let x = Math.round(x0);
+  let y = Math.round(y0);
+  const xe = Math.round(x1);
+  const ye = Math.round(y1);
+  const dx = Math.abs(xe - x);
+  const dy = -Math.abs(ye - y);
+  const sx = x < xe ? 1 : -1;
+  const sy = y < ye ? 1 : -1;
+  let err = dx + dy;
+  for (;;) {
+    for (let j = lo; j < lo + t; j++) for (let i = lo; i < lo + t; i++) put(frame, x + i, y + j, px);
+    if (x === xe && y === ye) break;
+    const e2 = 2 * err;
+    if (e2 >= dy) {
+      err += dy;
+      x += sx;
+    }
+    if (e2 <= dx) {
+      err += dx;
+      y += sy;
+    }
+  }
+}
+
+/** Filled disc: every pixel whose distance to the (rounded) centre is at most `radius`. */
+export function drawPoint(frame: Frame, x: number, y: number, radius: number, color: Color): void {
+  const px = channelOrder(frame.format, color);
+  const cx = Math.round(x);
+  const cy = Math.round(y);
+  const r = Math.max(0, Math.floor(radius));
+  for (let j = -r; j <= r; j++) for (let i = -r; i <= r; i++) if (i * i + j * j <= radius * radius) put(frame, cx + i, cy + j, px);
+}
+
+/** 3×5 glyphs, rows top to bottom, '1' = ink. Lower-case text is drawn in capitals. */
+const FONT: Record<string, string> = {
+  "0": "111101101101111", "1": "010110010010111", "2": "111001111100111", "3": "111001111001111",
+  "4": "101101111001001", "5": "111100111001111", "6": "111100111101111", "7": "111001001010010",
+  "8": "111101111101111", "9": "111101111001111",
+  A: "010101111101101", B: "110101110101110", C: "011100100100011", D: "110101101101110",
+  E: "111100110100111", F: "111100110100100", G: "011100101101011", H: "101101111101101",
+  I: "111010010010111", J: "001001001101010", K: "101101110101101", L: "100100100100111",
+  M: "101111111101101", N: "110101101101101", O: "010101101101010", P: "110101110100100",
+  Q: "010101101110011", R: "110101110101101", S: "011100010001110", T: "111010010010010",
+  U: "101101101101111", V: "101101101101010", W: "101101111111101", X: "101101010101101",
+  Y: "101101010010010", Z: "111001010100111",
+  " ": "000000000000000", ".": "000000000000010", ",": "000000000010100", ":": "000010000010000",
+  "-": "000000111000000", "+": "000010111010000", "/": "001001010100100", "%": "101001010100101",
+  "=": "000111000111000", "(": "010100100100010", ")": "010001001001010", "?": "111001010000010",
+};
+
+/** Width and height in pixels of `text` drawn at `scale` (glyphs 3×5 plus one column of spacing). */
+export function textSize(text: string, scale = 1): { width: number; height: number } {
+  const s = Math.max(1, Math.round(scale));
+  if (text.length === 0) return { width: 0, height: 0 };
+  return { width: (text.length * 4 - 1) * s, height: 5 * s };
+}
+
+/**
+ * Draws `text` with its top-left corner at x, y, each font pixel a scale×scale square. With
+ * `background`, the text's box plus a one-pixel margin is filled first so it stays readable on video.
+ * Characters outside the font are drawn as '?'.
+ */
+export function drawText(
+  frame: Frame,
+  x: number,
+  y: number,
+  text: string,
+  color: Color,
+  options: { scale?: number; background?: Color } = {},
+): void {
+  const s = Math.max(1, Math.round(options.scale ?? 1));
+  const x0 = Math.round(x);
+  const y0 = Math.round(y);
+  if (options.background) {
+    const { width, height } = textSize(text, s);
+    fillRect(frame, x0 - s, y0 - s, width + 2 * s, height + 2 * s, options.background);
+  }
+  [...text.toUpperCase()].forEach((ch, k) => {
+    const glyph = FONT[ch] ?? FONT["?"];
+    for (let row = 0; row < 5; row++)
+      for (let col = 0; col < 3; col++)
+        if (glyph[row * 3 + col] === "1") fillRect(frame, x0 + (k * 4 + col) * s, y0 + row * s, s, s, color);
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Checks that a JSON payload has the shape documented in kernel/schema.ts (what a frontend may
+ * rely on). Returns the list of violations; empty means valid.
+ */
+
+type Json = Record<string, unknown>;
+
+const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+
+export function validateTopologyReport(x: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(x)) return ["not an object"];
+  if (typeof x.model !== "string") errs.push("model is not a string");
+  if (x.mode !== "strict" && x.mode !== "shape-aware") errs.push(`mode is ${String(x.mode)}`);
+  if (typeof x.supported !== "boolean") errs.push("supported is not a boolean");
+  if (!Array.isArray(x.layers)) return [...errs, "layers is not an array"];
+  const ids = new Set<number>();
+  x.layers.forEach((l: unknown, i) => {
+    if (!isObj(l)) return errs.push(`layers[${i}] is not an object`);
+    if (!Number.isInteger(l.id)) errs.push(`layers[${i}].id is not an integer`);
+    for (const k of ["name", "type", "legacyType", "reason"])
+      if (typeof l[k] !== "string") errs.push(`layers[${i}].${k} is not a string`);
+    if (!["supported", "unsupported", "constant"].includes(l.verdict as string)) errs.push(`layers[${i}].verdict is ${String(l.verdict)}`);
+    if (!Array.isArray(l.inputs) || !l.inputs.every((id) => ids.has(id as number)))
+      errs.push(`layers[${i}].inputs do not all name earlier layers (topological order)`);
+    if (!Array.isArray(l.outputShape) || !l.outputShape.every((d) => isNum(d) || typeof d === "string"))
+      errs.push(`layers[${i}].outputShape is not (number|string)[]`);
+    ids.add(l.id as number);
+  });
+  if (!isObj(x.summary)) return [...errs, "summary is not an object"];
+  const layers = x.layers as Json[];
+  const count = (v: string) => layers.filter((l) => l.verdict === v).length;
+  const s = x.summary;
+  if (s.total !== layers.length) errs.push("summary.total != layers.length");
+  for (const v of ["supported", "unsupported", "constant"]) if (s[v] !== count(v)) errs.push(`summary.${v} != count`);
+  const blocking = layers.filter((l) => l.verdict === "unsupported").map((l) => l.name);
+  if (JSON.stringify(s.blocking) !== JSON.stringify(blocking)) errs.push("summary.blocking != unsupported names in order");
+  if (x.supported !== (blocking.length === 0)) errs.push("supported disagrees with the verdicts");
+  return errs;
+}
+
+export function validateLatencyReport(x: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(x)) return ["not an object"];
+  if (typeof x.model !== "string") errs.push("model is not a string");
+  if (typeof x.device !== "string") errs.push("device is not a string");
+  if (!Number.isInteger(x.limit) || (x.limit as number) < 1) errs.push("limit is not a positive integer");
+  if (!Array.isArray(x.points)) return [...errs, "points is not an array"];
+  x.points.forEach((p: unknown, i) => {
+    if (!isObj(p)) return errs.push(`points[${i}] is not an object`);
+    if (!Number.isInteger(p.batch) || (p.batch as number) < 1) errs.push(`points[${i}].batch is not a positive integer`);
+    if (!["dynamic", "static", "loop", "ort"].includes(p.mode as string)) errs.push(`points[${i}].mode is ${String(p.mode)}`);
+    const l = p.latencyMs;
+    if (!isObj(l) || !["p50", "p90", "min", "max"].every((k) => isNum(l[k]) && (l[k] as number) >= 0))
+      return errs.push(`points[${i}].latencyMs is not {p50,p90,min,max} >= 0`);
+    const { p50, p90, min, max } = l as Record<string, number>;
+    if (!(min <= p50 && p50 <= p90 && p90 <= max)) errs.push(`points[${i}]: not min <= p50 <= p90 <= max`);
+    if (!isNum(p.throughput)) errs.push(`points[${i}].throughput is not a number`);
+    else if (p50 > 0 && Math.abs((p.throughput as number) - ((p.batch as number) / p50) * 1000) > 1e-3 * (p.throughput as number))
+      errs.push(`points[${i}].throughput != batch / p50 * 1000`);
+  });
+  return errs;
+}

@@ -1,0 +1,51 @@
+"""Executes a notebook headless with its kernel (tslab) through Debian's nbclient.
+
+usage: /usr/bin/python3 run_notebook.py IN.ipynb OUT.ipynb [--cwd DIR] [--timeout SECONDS]
+
+The kernel starts in --cwd (default: the notebook's folder), where tslab resolves imports.
+OUT is written even when a cell fails, so the failing output can be read; the exit status is 1
+when a cell raised or any output is an error. Timing metadata is not recorded, so regenerated
+notebooks differ only where their outputs do.
+"""
+import argparse
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("src")
+    ap.add_argument("dst")
+    ap.add_argument("--cwd")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = ap.parse_args()
+
+    nb = nbformat.read(args.src, as_version=4)
+    cwd = os.path.abspath(args.cwd or os.path.dirname(os.path.abspath(args.src)))
+    client = NotebookClient(
+        nb,
+        timeout=args.timeout,
+        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "tslab"),
+        resources={"metadata": {"path": cwd}},
+        record_timing=False,
+    )
+    start = time.monotonic()
+    failure = None
+    try:
+        client.execute()
+    except (CellExecutionError, DeadKernelError, CellTimeoutError) as e:
+        failure = str(e)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    nbformat.write(nb, args.dst)
+    print(f"{os.path.basename(args.src)}: {time.monotonic() - start:.1f} s", file=sys.stderr)
+    if failure or errors:
+        print(failure or "\n".join(f"{o.get('ename')}: {o.get('evalue')}" for o in errors), file=sys.stderr)
+        sys.exit(1)
+
+
+main()
