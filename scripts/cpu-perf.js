@@ -3,7 +3,10 @@
 // median infer() latency per model and batch for a dynamic network (max 32, setBatch(n)), a
 // static network compiled for n and, for ONNX models, onnxruntime-node; contenders interleave
 // point by point. Needs `npm run build` first.
-//   node scripts/cpu-perf.js [--models a,b] [--batches 1,4,16,32] [--seconds 1.5] [--json out.json] [--root dir]
+//   node scripts/cpu-perf.js [--models a,b] [--batches 1,4,16,32] [--seconds 1.5] [--json out.json]
+//                            [--base dir]   (also time the build in another checkout, e.g. the last commit's)
+//                            [--profile]    (print the slowest layers of the static network per point)
+//                            [--save dir]   (keep the generated ONNX models there)
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -14,7 +17,8 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const ROOT = path.resolve(opt("root", path.join(__dirname, "..")));
+const ROOT = path.join(__dirname, "..");
+const BASE = opt("base");
 const { IECore } = require(path.join(ROOT, "dist/kernel"));
 const { OnnxBuilder } = require(path.join(ROOT, "dist/test/helpers/onnx_builder"));
 const { randomData } = require(path.join(ROOT, "dist/test/helpers/models"));
@@ -23,7 +27,7 @@ const ort = require("onnxruntime-node");
 const BATCHES = opt("batches", "1,4,16,32").split(",").map(Number);
 const SECONDS = Number(opt("seconds", "1.5"));
 const MAX = Math.max(...BATCHES);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-perf-"));
+const tmp = opt("save") ?? fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-perf-"));
 
 /** ResNet-18-shaped: 7x7/2 stem, max pool, 4 stages of two basic blocks, global pool, FC. */
 function resnet18(size) {
@@ -130,8 +134,8 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-async function contenders(name, file) {
-  const ie = new IECore();
+async function contenders(name, file, Core = IECore, tag = "") {
+  const ie = new Core();
   const out = [];
   const input = async (net) => Object.keys((await ie.loadNetwork(net, "CPU")).inputs)[0];
   const netDyn = await ie.readNetwork(file);
@@ -152,10 +156,10 @@ async function contenders(name, file) {
     const shape = exec.inputs[first].shape;
     const data = randomData(shape.reduce((a, b) => a * b, 1), 7, 0, 1);
     req.setInput(first, data);
-    const point = { n, shape, data, runs: {} };
-    point.runs.static = async () => req.infer();
+    const point = { n, shape, data, runs: {}, req };
+    point.runs[`static${tag}`] = async () => req.infer();
     if (dyn) {
-      point.runs.dynamic = async () => {
+      point.runs[`dynamic${tag}`] = async () => {
         dyn.setBatch(n);
         dyn.setInput(first, data);
         await dyn.infer();
@@ -163,8 +167,19 @@ async function contenders(name, file) {
     }
     out.push(point);
   }
-  if (file.endsWith(".onnx")) {
-    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 2, extra: { session: { force_spinning_stop: "1" } } });
+  let onnx = file;
+  if (file.endsWith(".xml") && !tag) {
+    // ORT runs the IR model as exported by CNNNetwork.serialize (symbolic batch when it allows one).
+    onnx = path.join(tmp, `${name}.onnx`);
+    try {
+      (await ie.readNetwork(file)).serialize(onnx);
+    } catch (e) {
+      console.error(`${name}: no ONNX export (${e.message})`);
+      onnx = "";
+    }
+  }
+  if (onnx.endsWith(".onnx") && !tag) {
+    const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2, extra: { session: { force_spinning_stop: "1" } } });
     for (const p of out) {
       const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", p.data, p.shape) };
       // A model with a fixed batch in its file runs on ORT only at that batch.
@@ -178,6 +193,10 @@ async function contenders(name, file) {
 async function measure(name) {
   const { file, flops } = MODELS[name]();
   const { out } = await contenders(name, file);
+  if (BASE) {
+    const base = (await contenders(name, file, require(path.join(path.resolve(BASE), "dist/kernel")).IECore, "Base")).out;
+    out.forEach((p, i) => Object.assign(p.runs, base[i].runs));
+  }
   const rows = [];
   for (const p of out) {
     const names = Object.keys(p.runs);
@@ -197,14 +216,22 @@ async function measure(name) {
     }
     const row = { model: name, n: p.n, rounds };
     for (const k of names) row[k] = median(times[k]);
-    if (flops) row.gflops = (flops * p.n) / (Math.min(...names.filter((k) => k !== "ort").map((k) => row[k])) * 1e6);
+    if (flops) row.gflops = (flops * p.n) / (Math.min(row.static, row.dynamic ?? Infinity) * 1e6);
     if (flops && row.ort) row.ortGflops = (flops * p.n) / (row.ort * 1e6);
     rows.push(row);
+    if (args.includes("--profile") && p.req) {
+      const pc = Object.entries(p.req.getPerformanceCounts()).filter(([, v]) => v.status === "EXECUTED");
+      pc.sort((a, b) => b[1].realTimeUs - a[1].realTimeUs);
+      const total = pc.reduce((a, [, v]) => a + v.realTimeUs, 0);
+      console.log(`  ${pc.length} executed layers, ${(total / 1000).toFixed(2)} ms`);
+      for (const [k, v] of pc.slice(0, 12)) console.log(`    ${k.slice(0, 40).padEnd(40)} ${v.layerType.padEnd(16)} ${v.execType.padEnd(22)} ${(v.realTimeUs / 1000).toFixed(3)} ms`);
+    }
     const fmt = (v) => (v === undefined ? "-" : v < 1 ? v.toFixed(3) : v.toFixed(2));
     console.log(
       [name.padEnd(34), `n=${String(p.n).padStart(2)}`, `static ${fmt(row.static)}ms`, `dyn ${fmt(row.dynamic)}ms`, `ort ${fmt(row.ort)}ms`,
         row.dynamic ? `dyn/static ${(row.dynamic / row.static).toFixed(3)}` : "", row.ort ? `ours/ort ${(Math.min(row.static, row.dynamic ?? Infinity) / row.ort).toFixed(3)}` : "",
-        row.gflops ? `${row.gflops.toFixed(1)} GFLOP/s` : "", row.ortGflops ? `(ort ${row.ortGflops.toFixed(1)})` : ""].join("  "),
+        row.gflops ? `${row.gflops.toFixed(1)} GFLOP/s` : "", row.ortGflops ? `(ort ${row.ortGflops.toFixed(1)})` : "",
+        row.staticBase ? `base static ${fmt(row.staticBase)}ms dyn ${fmt(row.dynamicBase)}ms  now/base ${(row.static / row.staticBase).toFixed(3)}` : ""].join("  "),
     );
   }
   return rows;
@@ -216,5 +243,5 @@ async function measure(name) {
   for (const m of names) all.push(...(await measure(m)));
   const json = opt("json");
   if (json) fs.writeFileSync(json, JSON.stringify(all, null, 1));
-  fs.rmSync(tmp, { recursive: true, force: true });
+  if (!opt("save")) fs.rmSync(tmp, { recursive: true, force: true });
 })();

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { InputError } from "../errors";
+import { DynbatchError, InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { LatencyReport } from "../schema";
 import { benchmark, BenchProgress, DEFAULT_BATCHES } from "../bench/benchmark";
@@ -226,7 +226,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {
-      process.stderr.write(`\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      // A typed error (unknown device, bad model) is the user's to fix: its message says what; anything else is a bug.
+      const text = e instanceof DynbatchError ? `${e.name}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      process.stderr.write(`\n${text}\n`);
       process.exit(1);
     },
   );

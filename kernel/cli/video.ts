@@ -124,6 +124,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => "  " + r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ")).join("\n");
 }
 
+/** "1.50× faster" for a time ratio of 1.5, "2.00× slower" for 0.5. */
+function faster(ratio: number): string {
+  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
+}
+
 /** The summary printed after a run. */
 export function formatSummary(frames: FrameResult[], maxFaces: number): string {
   const lines: string[] = [];
@@ -147,7 +152,7 @@ export function formatSummary(frames: FrameResult[], maxFaces: number): string {
       s.totalMs.toFixed(0),
       s.meanMs.toFixed(1),
       s.medianMs.toFixed(1),
-      s === first ? "—" : `${(s.totalMs / first.totalMs).toFixed(2)}× faster`,
+      s === first ? "—" : faster(s.totalMs / first.totalMs),
     ]);
   }
   lines.push(table(rows));

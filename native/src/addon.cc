@@ -262,7 +262,8 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Program",
-                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps)});
+                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps),
+                        InstanceMethod("plan", &ProgramWrap::Plan)});
   }
 
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
@@ -296,6 +297,12 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       o.Set("type", steps[i].type);
       o.Set("impl", steps[i].op->impl());
       o.Set("op", steps[i].specOp);
+      Napi::Array ins = Napi::Array::New(env, steps[i].inputs.size());
+      for (size_t k = 0; k < steps[i].inputs.size(); ++k) ins.Set(static_cast<uint32_t>(k), steps[i].inputs[k]);
+      o.Set("inputs", ins);
+      Napi::Array outs = Napi::Array::New(env, steps[i].outputs.size());
+      for (size_t k = 0; k < steps[i].outputs.size(); ++k) outs.Set(static_cast<uint32_t>(k), steps[i].outputs[k]);
+      o.Set("outputs", outs);
       Napi::Array layouts = Napi::Array::New(env, steps[i].outputs.size());
       for (size_t k = 0; k < steps[i].outputs.size(); ++k)
         layouts.Set(static_cast<uint32_t>(k), layoutName(program_->tensors()[steps[i].outputs[k]].layout));
@@ -303,6 +310,33 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       out.Set(static_cast<uint32_t>(i), o);
     }
     return out;
+  }
+
+  // Where each tensor lives: its layout and buffer, and the buffers of one request.
+  Napi::Value Plan(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("arenaBytes", static_cast<double>(program_->arenaBytes()));
+    const auto& tensors = program_->tensors();
+    Napi::Array ts = Napi::Array::New(env, tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("layout", layoutName(tensors[i].layout));
+      t.Set("buffer", tensors[i].buffer);
+      ts.Set(static_cast<uint32_t>(i), t);
+    }
+    o.Set("tensors", ts);
+    const auto& buffers = program_->buffers();
+    Napi::Array bs = Napi::Array::New(env, buffers.size());
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      Napi::Object b = Napi::Object::New(env);
+      b.Set("bytes", static_cast<double>(buffers[i].bytes));
+      b.Set("external", buffers[i].external);
+      b.Set("offset", static_cast<double>(buffers[i].offset));
+      bs.Set(static_cast<uint32_t>(i), b);
+    }
+    o.Set("buffers", bs);
+    return o;
   }
 
   std::shared_ptr<const Program> program_;

@@ -1,5 +1,8 @@
 #include "dnnl_common.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace dynbatch {
 
 dnnl::engine& cpuEngine() {
@@ -44,6 +47,16 @@ dnnl::memory::format_tag plainTag(size_t rank) {
     case 5: return tag::abcde;
     case 6: return tag::abcdef;
     default: throw std::runtime_error("unsupported tensor rank " + std::to_string(rank));
+  }
+}
+
+void copyBytes(void* dst, const void* src, size_t bytes) {
+  constexpr size_t kChunk = 256 * 1024;
+  const int64_t chunks = static_cast<int64_t>((bytes + kChunk - 1) / kChunk);
+#pragma omp parallel for if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t b = static_cast<size_t>(c) * kChunk;
+    std::memcpy(static_cast<char*>(dst) + b, static_cast<const char*>(src) + b, std::min(kChunk, bytes - b));
   }
 }
 

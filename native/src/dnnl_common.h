@@ -1,6 +1,8 @@
 // Shared oneDNN helpers for the ops in ops/dnnl_*.cc: one CPU engine per process, the run's
 // stream, plain (row-major) memory descriptors and a per-batch primitive cache.
 #pragma once
+#include <omp.h>
+
 #include <map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,6 +17,9 @@ dnnl::engine& cpuEngine();
 // costs more than the work.
 constexpr int64_t kParallelMin = 16384;
 
+// memcpy on the run's threads when it is large enough to be worth waking them.
+void copyBytes(void* dst, const void* src, size_t bytes);
+
 inline dnnl::stream& runStream(RunContext& ctx) { return *static_cast<dnnl::stream*>(ctx.engineStream); }
 
 inline dnnl::memory::dims toDims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
@@ -26,22 +31,25 @@ dnnl::memory::desc plainDesc(const Shape& s);
 inline dnnl::memory plainMemory(const Shape& s, float* data) { return dnnl::memory(plainDesc(s), cpuEngine(), data); }
 
 // Lazily builds one entry per key (usually the run's batch n) and keeps it: oneDNN 2.6
-// cannot make batch a runtime dimension for most primitives, so each n gets its own.
-// Entries are never erased, so a returned reference stays valid while other threads insert.
+// cannot make batch a runtime dimension for most primitives, so each n gets its own. Entries
+// are also kept apart per OpenMP thread count (the executor runs small steps on one thread, and
+// some primitives fix their thread team when created). Entries are never erased, so a returned
+// reference stays valid while other threads insert.
 template <typename Key, typename Entry>
 class LazyCache {
  public:
   template <typename Make>
   Entry& get(const Key& key, Make make) {
+    const std::pair<Key, int> k(key, omp_get_max_threads());
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) it = entries_.emplace(key, make()).first;
+    auto it = entries_.find(k);
+    if (it == entries_.end()) it = entries_.emplace(k, make()).first;
     return it->second;
   }
 
  private:
   std::mutex mutex_;
-  std::map<Key, Entry> entries_;
+  std::map<std::pair<Key, int>, Entry> entries_;
 };
 
 // Numpy broadcasting of `in` to `out` (ranks right-aligned): the element stride of `in` for

@@ -112,6 +112,9 @@ class Op {
   virtual bool isView() const { return false; }
   // The implementation that runs at the maximum batch, for performance counters ("jit:avx2").
   virtual std::string impl() const { return "ref"; }
+  // Floating-point operations of a run at batch n, for ops whose time is arithmetic rather than
+  // memory traffic (the executor picks the thread count of small steps from it).
+  virtual double flops(int64_t n) const { return 0; }
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>(const OpSpec&)>;

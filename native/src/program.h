@@ -92,6 +92,7 @@ class Program {
   std::deque<TensorDesc> inserted_;       // descs of tensors the executor added (stable addresses)
   std::vector<TensorPlan> tensors_;
   std::vector<Step> steps_;
+  std::vector<std::pair<int, int>> aliases_;  // (tensor, source): same bytes in another layout
   std::vector<BufferPlan> buffers_;
   size_t arenaBytes_ = 0;
 };
@@ -116,6 +117,7 @@ class Request {
   struct StepArgs {
     std::vector<Tensor> in, out;
     std::vector<bool> inBatched, outBatched;
+    double bytesFixed = 0, bytesPerSample = 0;  // memory a run touches: fixed + per-sample · n
   };
 
   std::shared_ptr<const Program> program_;

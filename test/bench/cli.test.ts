@@ -50,11 +50,14 @@ test("--quick on one model prints the table and writes a LatencyReport JSON and 
   assert.equal(text.match(/\n\| [12] \| /g)?.length, 2);
 });
 
-test("an unknown option or model exits 2 with a message", () => {
+test("an unknown option or model exits 2 with a message; an unknown device exits 1 with the typed error", () => {
   const bad = run("--bogus");
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown option '--bogus'/);
   const missing = run("--model", "no-such-model");
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /unknown model 'no-such-model'/);
+  const device = run("--quick", "--model", "open-closed-eye-0001", "--device", "NPU");
+  assert.equal(device.status, 1);
+  assert.match(device.stderr, /UnknownDeviceError: Device 'NPU' is not registered/);
 });

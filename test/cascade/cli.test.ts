@@ -102,4 +102,5 @@ test("formatSummary: totals, medians and speed-ups of the first strategy", () =>
   assert.match(text, /dynamic batch: setBatch\(faces\) +6 +20 +50 +25\.0 +25\.0 +—/);
   assert.match(text, /one batch-1 request per face +20 +20 +75 +37\.5 +37\.5 +1\.50× faster/);
   assert.match(text, /whole cascade per frame: dynamic 36\.0 ms, batch1 48\.5 ms/);
+  assert.match(formatSummary([frame(0, 1, 40, 20)], 4), /one batch-1 request per face .* 2\.00× slower/);
 });

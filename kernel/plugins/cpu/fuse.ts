@@ -3,12 +3,15 @@
  * consumer that is not a program output disappears into its producer.
  * - conv → per-channel Add/Subtract of a constant: folded into the bias; Multiply/Divide by a
  *   per-channel constant or BatchNorm (before any post-op): folded into weights and bias;
+ * - per-channel Multiply by a constant → conv: folded into the conv's weights (input channels;
+ *   exact with padding, which stays zero); per-channel Add → conv without padding: folded into
+ *   its bias;
  * - conv → Add of a same-shaped tensor computed earlier (a residual): the `sum` post-op;
- * - conv, matmul (2-D) or binary → activation (PReLU with one slope as leaky ReLU) or a
- *   per-channel constant binary op: eltwise / binary post-ops;
- * - conv → MaxPool (or AvgPool without padding in the divisor) → per-channel constant Add, or
- *   Multiply by positive values: the affine op moves before the pool (max(s·x + t) = s·max(x) + t
- *   for s > 0) and into the conv's post-ops.
+ * - other per-channel constant Multiply/Add/Subtract/Divide chains and batch norms: one `affine`
+ *   op (x·scale + shift per channel);
+ * - mean / max over the spatial axes of a 4-D tensor: a global pool;
+ * - conv, pool, matmul (2-D) or binary → activation (PReLU with one slope as leaky ReLU): eltwise
+ *   post-ops; a 2-D matmul also takes per-channel constant binary ops as post-ops.
  * Every fused layer stays listed: it is reported as run inside the op that absorbed it.
  */
 import { ExecutedLayer } from "../plugin";
@@ -129,9 +132,14 @@ class Fuser {
 
   /** Moves op `j` into op `i`: i now writes what j wrote, j's layer is listed under i. */
   absorb(i: number, j: number): void {
-    const host = this.ops[i]!;
-    host.outputs = [...this.ops[j]!.outputs];
-    this.fused[i].push({ ...this.layers[j], fusedInto: this.layers[i].name }, ...this.fused[j].map((l) => ({ ...l, fusedInto: this.layers[i].name })));
+    this.ops[i]!.outputs = [...this.ops[j]!.outputs];
+    this.moveLayers(i, j);
+  }
+
+  /** Drops op j, listing its layers (and those fused into it) as run inside op i. */
+  moveLayers(i: number, j: number): void {
+    const into = this.layers[i].name;
+    this.fused[i].push({ ...this.layers[j], fusedInto: into }, ...this.fused[j].map((l) => ({ ...l, fusedInto: into })));
     this.ops[j] = null;
   }
 
@@ -153,11 +161,14 @@ class Fuser {
   }
 
   run(): FusedProgram {
+    for (let i = 0; i < this.ops.length; i++) if (this.ops[i]?.type === "conv") this.foldInputAffine(i);
     for (let i = 0; i < this.ops.length; i++) {
       const op = this.ops[i];
       if (!op) continue;
       if (op.type === "conv") this.fuseConv(i);
       else if (op.type === "matmul" && this.shape(op.outputs[0]).length === 2) this.fusePost(i);
+      else if (op.type === "pool") this.fusePost(i);
+      else if (this.affineInput(op) !== undefined) this.collapseAffine(i, this.affineInput(op)!);
       else if (op.type === "binary" && this.binaryHost(op)) this.fusePost(i);
     }
     const keep = this.ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
@@ -181,37 +192,14 @@ class Fuser {
 
   fuseConv(i: number): void {
     const conv = this.ops[i]!;
-    const O = this.shape(conv.outputs[0])[1];
     // Affine ops right after the conv change its weights and bias while no post-op exists yet.
     for (;;) {
       const j = this.soleConsumer(conv.outputs[0]);
-      if (j === undefined || this.postItems(conv).length) break;
-      const next = this.ops[j]!;
-      const y = this.shape(conv.outputs[0]);
-      if (next.type === "batchnorm" && next.inputs[0] === conv.outputs[0]) {
-        const [gamma, beta, mean, variance] = next.inputs.slice(1).map((t) => this.tensors[t].data!);
-        const eps = next.attrs.epsilon as number;
-        const scale = new Float32Array(O);
-        const shift = new Float32Array(O);
-        for (let c = 0; c < O; c++) {
-          scale[c] = gamma[c] / Math.sqrt(variance[c] + eps);
-          shift[c] = beta[c] - mean[c] * scale[c];
-        }
-        this.scaleConv(i, scale);
-        this.shiftConv(i, shift);
-        this.absorb(i, j);
-        continue;
-      }
-      if (next.type !== "binary" || !same(this.shape(next.outputs[0]), y)) break;
-      const first = next.inputs[0] === conv.outputs[0];
-      const other = first ? next.inputs[1] : next.inputs[0];
-      const v = this.perChannel(other, y);
-      if (!v) break;
-      const kind = next.attrs.op;
-      if (kind === "add" || (kind === "sub" && first)) this.shiftConv(i, kind === "sub" ? v.map((x) => -x) : v);
-      else if (kind === "mul" || (kind === "div" && first)) this.scaleConv(i, kind === "div" ? v.map((x) => 1 / x) : v);
-      else break;
-      this.absorb(i, j);
+      const step = j === undefined || this.postItems(conv).length ? undefined : this.affineOf(this.ops[j]!, conv.outputs[0]);
+      if (!step) break;
+      this.scaleConv(i, step.s);
+      this.shiftConv(i, step.t);
+      this.absorb(i, j!);
     }
     // A residual add becomes `sum`, which oneDNN's jit kernels take only as the first post-op.
     const j = this.soleConsumer(conv.outputs[0]);
@@ -221,19 +209,23 @@ class Fuser {
       if (next.type === "binary" && next.attrs.op === "add" && same(this.shape(next.outputs[0]), y)) {
         const other = next.inputs[0] === conv.outputs[0] ? next.inputs[1] : next.inputs[0];
         const from = this.producer(other);
-        if (!this.tensors[other].data && same(this.shape(other), y) && from < i && !conv.inputs.includes(other)) {
+        if (!this.tensors[other].data && same(this.shape(other), y) && from < i) {
           this.addPost(conv, "sum", other);
           this.absorb(i, j);
         }
       }
     }
     this.fusePost(i);
-    this.hoistThroughPool(i);
   }
 
-  /** Activations and per-channel constant binary ops after op i become its post-ops. */
+  /**
+   * Activations after op i become its post-ops; after a 2-D matmul, per-channel constant binary
+   * ops too. (oneDNN 2.6's binary post-ops slow a jit convolution down by up to 3x and a binary or
+   * pooling primitive by 5-10x; gemm applies them in a cheap pass of its own.)
+   */
   fusePost(i: number): void {
     const host = this.ops[i]!;
+    const binaries = host.type === "matmul";
     for (;;) {
       const j = this.soleConsumer(host.outputs[0]);
       if (j === undefined) return;
@@ -246,7 +238,7 @@ class Fuser {
         this.addPost(host, item);
       } else if (next.type === "prelu" && numel(this.shape(next.inputs[1])) === 1 && this.tensors[next.inputs[1]].data) {
         this.addPost(host, `leakyrelu:${this.tensors[next.inputs[1]].data![0]}`);
-      } else if (next.type === "binary" && BINARY_POST.has(next.attrs.op as string)) {
+      } else if (binaries && next.type === "binary" && BINARY_POST.has(next.attrs.op as string)) {
         const first = next.inputs[0] === host.outputs[0];
         const kind = next.attrs.op as string;
         if (!first && (kind === "sub" || kind === "div")) return;
@@ -261,34 +253,130 @@ class Fuser {
   }
 
   /**
-   * conv → pool → per-channel affine ops: the affine ops run before the pool as post-ops, where
-   * they commute with it (max pool: add, and multiply by positive values; avg pool whose divisor
-   * counts only real elements: both).
+   * What op applies to its input tensor x when it is y = x·s + t per channel: a batch norm, or a
+   * mul/add (either operand order) or sub/div (x first) with a per-channel constant.
    */
-  hoistThroughPool(i: number): void {
-    const conv = this.ops[i]!;
-    const p = this.soleConsumer(conv.outputs[0]);
-    if (p === undefined) return;
-    const pool = this.ops[p]!;
-    if (pool.type !== "pool") return;
-    const pads = [...(pool.attrs.padsBegin as number[]), ...(pool.attrs.padsEnd as number[])];
-    if (pool.attrs.kind !== "max" && pool.attrs.excludePad !== 1 && pads.some((x) => x !== 0)) return;
-    const y = this.shape(conv.outputs[0]);
-    for (;;) {
-      const j = this.soleConsumer(pool.outputs[0]);
-      if (j === undefined) return;
-      const next = this.ops[j]!;
-      const kind = next.attrs.op;
-      if (next.type !== "binary" || next.inputs[0] !== pool.outputs[0] || !same(this.shape(next.outputs[0]), this.shape(pool.outputs[0])))
-        return;
-      const v = this.perChannel(next.inputs[1], this.shape(pool.outputs[0]));
-      if (!v || !(kind === "add" || kind === "sub" || kind === "mul")) return;
-      if (kind === "mul" && pool.attrs.kind === "max" && !v.every((x) => x > 0)) return;
-      this.addPost(conv, kind, this.channelConst(v, y.length));
-      pool.outputs = [...next.outputs];
-      this.fused[i].push({ ...this.layers[j], fusedInto: this.layers[i].name });
-      this.ops[j] = null;
+  affineOf(op: NativeOpSpec, x: number): { s: Float32Array; t: Float32Array } | undefined {
+    const y = this.shape(op.outputs[0]);
+    if (y.length < 2 || !same(this.shape(x), y)) return undefined;
+    const C = y[1];
+    if (op.type === "batchnorm" && op.inputs[0] === x) {
+      const [gamma, beta, mean, variance] = op.inputs.slice(1).map((t) => this.tensors[t].data!);
+      const s = new Float32Array(C);
+      const t = new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        s[c] = gamma[c] / Math.sqrt(variance[c] + (op.attrs.epsilon as number));
+        t[c] = beta[c] - mean[c] * s[c];
+      }
+      return { s, t };
     }
+    const kind = op.attrs.op as string;
+    if (op.type !== "binary" || op.inputs.length !== 2 || !op.inputs.includes(x) || op.inputs[0] === op.inputs[1]) return undefined;
+    const first = op.inputs[0] === x;
+    if (!first && (kind === "sub" || kind === "div")) return undefined;
+    const v = this.perChannel(first ? op.inputs[1] : op.inputs[0], y);
+    if (!v) return undefined;
+    const ones = new Float32Array(C).fill(1);
+    const zeros = new Float32Array(C);
+    switch (kind) {
+      case "mul":
+        return { s: v, t: zeros };
+      case "div":
+        return { s: v.map((u) => 1 / u), t: zeros };
+      case "add":
+        return { s: ones, t: v };
+      case "sub":
+        return { s: ones, t: v.map((u) => -u) };
+      default:
+        return undefined;
+    }
+  }
+
+  /** The input of op that it transforms per channel (see affineOf), if any. */
+  affineInput(op: NativeOpSpec): number | undefined {
+    return op.inputs.slice(0, 2).find((x) => !this.tensors[x].data && this.affineOf(op, x));
+  }
+
+  /** Op i and the per-channel affine ops after it become one affine op of x: x·s + t. */
+  collapseAffine(i: number, x: number): void {
+    const op = this.ops[i]!;
+    const { s, t } = this.affineOf(op, x)!;
+    const scale = Float64Array.from(s);
+    const shift = Float64Array.from(t);
+    for (;;) {
+      const j = this.soleConsumer(op.outputs[0]);
+      const step = j === undefined ? undefined : this.affineOf(this.ops[j]!, op.outputs[0]);
+      if (!step) break;
+      for (let c = 0; c < scale.length; c++) {
+        scale[c] *= step.s[c];
+        shift[c] = shift[c] * step.s[c] + step.t[c];
+      }
+      this.absorb(i, j!);
+    }
+    const C = scale.length;
+    op.type = "affine";
+    op.inputs = [x, this.addConst([C], Float32Array.from(scale)), this.addConst([C], Float32Array.from(shift))];
+    op.attrs = {};
+  }
+
+  /**
+   * Per-channel constant Multiply / Add ops whose only reader is conv i fold into its weights
+   * (input channels) and bias, nearest first: conv(x·s) = conv_{w·s}(x), and without padding
+   * conv(x + t) = conv(x) + Σ w·t.
+   */
+  foldInputAffine(i: number): void {
+    const conv = this.ops[i]!;
+    const unpadded = [...(conv.attrs.padsBegin as number[]), ...(conv.attrs.padsEnd as number[])].every((p) => p === 0);
+    for (;;) {
+      const j = this.producer(conv.inputs[0]);
+      if (j < 0 || this.soleConsumer(conv.inputs[0]) !== i) return;
+      const op = this.ops[j]!;
+      const x = this.affineInput(op);
+      const step = x === undefined ? undefined : this.affineOf(op, x);
+      if (!step) return;
+      const shifts = step.t.some((v) => v !== 0);
+      if (shifts && !unpadded) return;
+      // conv(x·s + t) = conv_{w·s}(x) + Σ w·t: the shift uses the weights before scaling.
+      if (shifts) this.shiftConvInput(i, step.t);
+      this.scaleConvInput(i, step.s);
+      conv.inputs = [x!, ...conv.inputs.slice(1)];
+      this.moveLayers(i, j);
+    }
+  }
+
+  /** For each weight of conv i: its input channel (groups split the input channels evenly). */
+  inputChannel(i: number): (index: number) => number {
+    const conv = this.ops[i]!;
+    const w = this.shape(conv.inputs[1]);
+    const group = (conv.attrs.group as number | undefined) ?? 1;
+    const perGroupOut = w[0] / group;
+    const kernel = numel(w.slice(2));
+    return (index) => {
+      const o = Math.floor(index / (w[1] * kernel));
+      const ci = Math.floor(index / kernel) % w[1];
+      return Math.floor(o / perGroupOut) * w[1] + ci;
+    };
+  }
+
+  scaleConvInput(i: number, s: Float32Array): void {
+    const w = this.tensors[this.ownConst(i, 1)].data!;
+    const channel = this.inputChannel(i);
+    for (let k = 0; k < w.length; k++) w[k] *= s[channel(k)];
+  }
+
+  shiftConvInput(i: number, t: Float32Array): void {
+    const conv = this.ops[i]!;
+    const w = this.tensors[conv.inputs[1]].data!;
+    const O = this.shape(conv.inputs[1])[0];
+    const per = w.length / O;
+    const channel = this.inputChannel(i);
+    const add = new Float32Array(O);
+    for (let o = 0; o < O; o++) {
+      let acc = 0;
+      for (let k = o * per; k < (o + 1) * per; k++) acc += w[k] * t[channel(k)];
+      add[o] = acc;
+    }
+    this.shiftConv(i, add);
   }
 
   scaleConv(i: number, s: Float32Array): void {
@@ -318,11 +406,47 @@ function same(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/**
+ * Mean or max over the spatial axes of a 4-D tensor (a global pool) as oneDNN pooling, which reads
+ * the blocked layout of the conv before it; without keepDims a view drops the 1x1 axes.
+ */
+function globalPools(p: LoweredProgram): LoweredProgram {
+  const ops: NativeOpSpec[] = [];
+  const layers: ExecutedLayer[] = [];
+  const tensors = [...p.spec.tensors];
+  p.spec.ops.forEach((op, i) => {
+    const x = tensors[op.inputs[0]]?.shape;
+    const axes = op.attrs.axes as number[] | undefined;
+    const kind = op.attrs.op === "mean" ? "avg" : op.attrs.op === "max" ? "max" : undefined;
+    if (op.type !== "reduce" || !kind || x.length !== 4 || axes?.join() !== "2,3") {
+      ops.push(op);
+      layers.push(p.layers[i]);
+      return;
+    }
+    const y = tensors[op.outputs[0]];
+    let out = op.outputs[0];
+    if (!op.attrs.keepDims) {
+      out = tensors.length;
+      tensors.push({ shape: [...x.slice(0, 2), 1, 1], batched: y.batched });
+    }
+    ops.push({
+      ...op,
+      type: "pool",
+      outputs: [out],
+      attrs: { kind, kernel: x.slice(2), strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], excludePad: 1 },
+    });
+    layers.push(p.layers[i]);
+    if (out !== op.outputs[0]) {
+      ops.push({ type: "copy", name: `${op.name}/squeeze`, inputs: [out], outputs: [...op.outputs], attrs: {} });
+      layers.push({ name: `${op.name}/squeeze`, type: "Squeeze", execType: "copy" });
+    }
+  });
+  return { ...p, spec: { ...p.spec, tensors, ops }, layers };
+}
+
 /** Fuses a lowered program; the input is left unchanged except for constants only it holds. */
 export function fuseProgram(p: LoweredProgram): FusedProgram {
-  const copy: LoweredProgram = {
-    ...p,
-    spec: { ...p.spec, tensors: [...p.spec.tensors], ops: p.spec.ops.map((o) => ({ ...o, inputs: [...o.inputs], outputs: [...o.outputs] })) },
-  };
+  const copy = globalPools(p);
+  copy.spec.ops = copy.spec.ops.map((o) => ({ ...o, inputs: [...o.inputs], outputs: [...o.outputs] }));
   return new Fuser(copy).run();
 }

@@ -55,14 +55,28 @@ export interface NativeStep {
   impl: string;
   /** Index into the spec's ops; -1 for an inserted reorder. */
   op: number;
+  /** Tensor ids read and written (ids past the spec's tensors are ones the executor inserted). */
+  inputs: number[];
+  outputs: number[];
   /** Layout of each output: "plain", "nhwc", "nChw8c" or "nChw16c". */
   outLayouts: string[];
+}
+
+/** How a request's memory is laid out (see native/src/program.h). */
+export interface NativePlan {
+  /** Bytes of the arena that internal tensors share. */
+  arenaBytes: number;
+  /** Per tensor id (spec tensors, then those the executor inserted): layout and buffer (-1: constant or unused). */
+  tensors: { layout: string; buffer: number }[];
+  /** External buffers (program inputs/outputs) are allocated alone; the others lie at `offset` in the arena. */
+  buffers: { bytes: number; external: boolean; offset: number }[];
 }
 
 export interface NativeProgram {
   createRequest(): NativeRequest;
   /** The steps of every run, in order (run() reports one time per step). */
   steps(): NativeStep[];
+  plan(): NativePlan;
 }
 
 export interface NativeAddon {

@@ -76,8 +76,14 @@ export class GpuPlugin implements Plugin {
         } catch (e) {
           throw typedGpuError(e, prepared.file, device);
         }
+        // One view per buffer for the request's life: getBlob/setInput ask for them on every call.
+        const views = new Map<number, Float32Array>();
         return {
-          buffer: (tensor: number) => new Float32Array(req.buffer(tensor)),
+          buffer: (tensor: number) => {
+            let v = views.get(tensor);
+            if (!v) views.set(tensor, (v = new Float32Array(req.buffer(tensor))));
+            return v;
+          },
           run: (n: number) =>
             req.run(n).catch((e: unknown) => {
               throw typedGpuError(e, prepared.file, device);

@@ -6,7 +6,6 @@
 // around the primitive itself. Weights are reordered once into the layout the primitive
 // prefers; batch is not a runtime dimension in oneDNN 2.6, so one primitive is built per
 // batch n and cached.
-#include <cstring>
 #include <optional>
 
 #include "dnnl_common.h"
@@ -39,6 +38,7 @@ class ConvOp : public Op {
     padL_ = spatialAttr(spec, "padsBegin", sp, 0);
     padR_ = spatialAttr(spec, "padsEnd", sp, 0);
     weights_ = spec.inputs[1]->data.data();
+    flopsPerSample_ = 2.0 * static_cast<double>(numel(y) / std::max<int64_t>(y[0], 1)) * static_cast<double>(numel(w) / w[0]);
     Shape wd = w;
     if (group_ > 1) {
       wd[0] = w[0] / group_;
@@ -72,6 +72,8 @@ class ConvOp : public Op {
 
   std::string impl() const override { return impl_; }
 
+  double flops(int64_t n) const override { return flopsPerSample_ * static_cast<double>(n); }
+
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
@@ -90,7 +92,7 @@ class ConvOp : public Op {
       if (e.sumReorder) {
         runPrimitive(ctx, *e.sumReorder, {{DNNL_ARG_FROM, dnnl::memory(e.dst, eng, in[sum].data)}, {DNNL_ARG_TO, innerDst}});
       } else if (in[sum].data != out[0].data) {
-        std::memcpy(out[0].data, in[sum].data, layoutBytes(out[0].shape, dst_));
+        copyBytes(out[0].data, in[sum].data, layoutBytes(out[0].shape, dst_));
       }
     }
     std::unordered_map<int, dnnl::memory> args = {
@@ -168,6 +170,7 @@ class ConvOp : public Op {
   bool direct_ = false;  // the primitive reads src_ and writes dst_ itself
   Layout src_ = Layout::Plain, dst_ = Layout::Plain;
   std::string impl_;
+  double flopsPerSample_ = 0;
   WeightsCache weightsCache_;
   LazyCache<int64_t, Entry> cache_;
 };

@@ -56,8 +56,12 @@ class DeconvOp : public Op {
       bias_ = spec.inputs[2]->data.data();
       biasCount_ = O;
     }
+    // Each input value meets every weight of its group once: 2·(C/g)·(O/g)·k per input pixel.
+    flopsPerSample_ = 2.0 * static_cast<double>(numel(x) / std::max<int64_t>(x[0], 1)) * static_cast<double>(numel(w) / C);
     cache_.get(spec.maxBatch, [&] { return build(x, y); });
   }
+
+  double flops(int64_t n) const override { return flopsPerSample_ * static_cast<double>(n); }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
@@ -109,6 +113,7 @@ class DeconvOp : public Op {
   int64_t biasCount_ = 0;
   dnnl::memory::desc wPlain_;
   WeightsCache weightsCache_;
+  double flopsPerSample_ = 0;
   LazyCache<int64_t, Entry> cache_;
 };
 

@@ -42,10 +42,19 @@ class MatMulOp : public Op {
     if (a.size() < 2 || b.size() < 2 || y.size() < std::max(a.size(), b.size()))
       throw OpError(name_, "matmul operands must have rank >= 2 and not exceed the output rank");
     if (y.size() > DNNL_MAX_NDIMS) throw OpError(name_, "matmul rank too large");
+    const int64_t k = ta_ ? a[a.size() - 2] : a[a.size() - 1];
+    flopsAtMax_ = 2.0 * static_cast<double>(numel(y)) * static_cast<double>(k);
+    maxBatch_ = spec.maxBatch;
+    batched_ = spec.outputs[0]->batched;
     impl_ = cache_.get(spec.maxBatch, [&] { return build(a, b, y); }).impl;
   }
 
   std::string impl() const override { return impl_; }
+
+  // 2·K per output element; a batched output shrinks with n.
+  double flops(int64_t n) const override {
+    return batched_ ? flopsAtMax_ * static_cast<double>(n) / static_cast<double>(maxBatch_) : flopsAtMax_;
+  }
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
@@ -81,6 +90,9 @@ class MatMulOp : public Op {
   bool ta_ = false, tb_ = false;
   PostOps post_;
   std::string impl_;
+  double flopsAtMax_ = 0;
+  int64_t maxBatch_ = 1;
+  bool batched_ = false;
   LazyCache<int64_t, Entry> cache_;
 };
 

@@ -1,6 +1,6 @@
 // pool: oneDNN pooling_v2 (max / avg with or without padding in the divisor, dilations) over
 // NC[D]HW activations in the layout its producer wrote (blocked layouts run the jit kernels,
-// plain NCHW a reference one); one primitive per batch n.
+// plain NCHW a reference one), with fused post-ops; one primitive per batch n.
 #include "dnnl_common.h"
 
 namespace dynbatch {
@@ -9,8 +9,11 @@ namespace {
 class PoolOp : public Op {
  public:
   explicit PoolOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "pool needs 1 input and 1 output");
-    const Shape& x = spec.inputs[0]->maxShape;
+    if (spec.outputs.size() != 1) throw OpError(name_, "pool needs 1 output");
+    const Shape& x = spec.inputs.at(0)->maxShape;
+    const Shape& y = spec.outputs[0]->maxShape;
+    post_ = PostOps(spec, y.size() > 1 ? y[1] : 1, y.size());
+    if (spec.inputs.size() != 1 + post_.operands()) throw OpError(name_, "pool needs 1 input before its post-op operands");
     if (x.size() < 3 || x.size() > 5) throw OpError(name_, "pool input must have rank 3..5");
     const size_t sp = x.size() - 2;
     const std::string kind = spec.attrs.str("kind");
@@ -40,6 +43,7 @@ class PoolOp : public Op {
         layout_ = Layout::Plain;
       }
     }
+    for (auto& l : in) l = Layout::Plain;
     in[0] = out[0] = layout_;
   }
 
@@ -47,8 +51,10 @@ class PoolOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                                    {DNNL_ARG_DST, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e.src, cpuEngine(), in[0].data)},
+                                                  {DNNL_ARG_DST, dnnl::memory(e.dst, cpuEngine(), out[0].data)}};
+    post_.addArgs(args, e.dst);
+    runPrimitive(ctx, e.prim, args);
   }
 
  private:
@@ -64,7 +70,7 @@ class PoolOp : public Op {
     e.dst = layoutDesc(ys, layout_);
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg_, e.src, e.dst, strides_, kernel_,
                                      dilations_, padL_, padR_);
-    dnnl::pooling_v2_forward::primitive_desc pd(d, scratchpadAttr(), cpuEngine());
+    dnnl::pooling_v2_forward::primitive_desc pd(d, post_.attr(e.dst), cpuEngine());
     e.prim = dnnl::pooling_v2_forward(pd);
     e.impl = pd.impl_info_str();
     return e;
@@ -75,6 +81,7 @@ class PoolOp : public Op {
   dnnl::memory::dims kernel_, strides_, dilations_, padL_, padR_;
   Shape xMax_, yMax_;
   Layout layout_ = Layout::Plain;
+  PostOps post_;
   std::string impl_;
   LazyCache<int64_t, Entry> cache_;
 };

@@ -36,9 +36,11 @@ class UnaryOp : public Op {
     }
   }
 
-  // Elementwise over the whole buffer, so any layout without channel padding works unchanged.
+  // Elementwise, so any layout works: oneDNN knows a blocked layout's channel padding, our own
+  // loops run over flat buffers and need layouts without it.
   void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
-    if (!flatCompatible(shape_, in[0])) in[0] = Layout::Plain;
+    if (e_.algorithm == alg::undef && !flatCompatible(shape_, in[0])) in[0] = Layout::Plain;
+    layout_ = in[0];
     out[0] = in[0];
   }
 
@@ -51,14 +53,18 @@ class UnaryOp : public Op {
     if (out[0].size() != count) throw OpError(name_, "input and output sizes differ");
     if (count == 0) return;
     if (e_.algorithm == alg::undef) return loop(in[0].data, out[0].data, count);
-    auto& prim = cache_.get(count, [&] {
-      dnnl::memory::desc md({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e_.algorithm, md, e_.alpha, e_.beta);
-      return dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+    // Plain tensors run as one flat vector (one primitive per element count).
+    const bool flat = layout_ == Layout::Plain;
+    auto& entry = cache_.get(flat ? count : in[0].shape[0], [&] {
+      Entry e;
+      e.md = flat ? dnnl::memory::desc({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a)
+                  : layoutDesc(in[0].shape, layout_);
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e_.algorithm, e.md, e_.alpha, e_.beta);
+      e.prim = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
+      return e;
     });
-    dnnl::memory::desc md({count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
-    runPrimitive(ctx, prim, {{DNNL_ARG_SRC, dnnl::memory(md, cpuEngine(), in[0].data)},
-                                  {DNNL_ARG_DST, dnnl::memory(md, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, entry.prim, {{DNNL_ARG_SRC, dnnl::memory(entry.md, cpuEngine(), in[0].data)},
+                                   {DNNL_ARG_DST, dnnl::memory(entry.md, cpuEngine(), out[0].data)}});
   }
 
  private:
@@ -85,7 +91,12 @@ class UnaryOp : public Op {
   Eltwise e_;
   Shape shape_;
   std::string impl_ = "ref";
-  LazyCache<int64_t, dnnl::eltwise_forward> cache_;
+  struct Entry {
+    dnnl::eltwise_forward prim;
+    dnnl::memory::desc md;
+  };
+  Layout layout_ = Layout::Plain;
+  LazyCache<int64_t, Entry> cache_;
 };
 
 std::unique_ptr<Op> makeUnary(const OpSpec& spec) { return std::make_unique<UnaryOp>(spec); }

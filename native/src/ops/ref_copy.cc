@@ -1,8 +1,6 @@
 // copy: out = x with the same element count (Reshape, Squeeze, Unsqueeze, Flatten, Convert,
 // Identity all lower to it: row-major data does not move when only the shape changes).
-#include <cstring>
-
-#include "op.h"
+#include "dnnl_common.h"
 
 namespace dynbatch {
 namespace {
@@ -23,17 +21,7 @@ class CopyOp : public Op {
     const int64_t n = in[0].size();
     if (n != out[0].size()) throw OpError(name_, "copy: input and output element counts differ at run time");
     if (in[0].data == out[0].data || n == 0) return;
-    const float* src = in[0].data;
-    float* dst = out[0].data;
-    // Chunks of 64K floats: big tensors copy on all threads, small ones stay on one.
-    constexpr int64_t kChunk = 1 << 16;
-    const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for if (chunks > 1)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t b = c * kChunk;
-      const int64_t e = b + kChunk < n ? b + kChunk : n;
-      std::memcpy(dst + b, src + b, static_cast<size_t>(e - b) * sizeof(float));
-    }
+    copyBytes(out[0].data, in[0].data, static_cast<size_t>(n) * sizeof(float));
   }
 
  private:
