@@ -8,7 +8,7 @@
  * A timed request covers setting its inputs and the inference, in every mode.
  */
 import * as path from "path";
-import { DynamicBatchError, DynbatchError, InputError } from "../errors";
+import { DynamicBatchError, DynbatchError, InputError, ModelError } from "../errors";
 import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
 import { InferRequest } from "../runtime/request";
@@ -97,8 +97,11 @@ function setInputs(req: InferRequest, inputs: Input[], first: number, count: num
   for (const x of inputs) req.setInput(x.name, x.data.subarray(first * x.size, (first + count) * x.size));
 }
 
+/** The first line of an error, without the model's path (a report names its model already). */
 function reason(e: unknown): string {
-  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+  if (!(e instanceof Error)) return String(e);
+  const line = e.message.split("\n")[0];
+  return e instanceof ModelError && line.startsWith(`${e.file}: `) ? line.slice(e.file.length + 2) : line;
 }
 
 /** An ONNX session on the model: the file itself when its batch is symbolic, else the network exported by dynbatch. */
