@@ -56,6 +56,11 @@ export interface TopologyReport {
     /** Names of the unsupported layers, in topological order. */
     blocking: string[];
   };
+  /**
+   * The same network judged in the other mode, when a display carries both (`display([strict,
+   * shapeAware])`); the JupyterLab view then offers a strict/shape-aware toggle. Never nested.
+   */
+  alternate?: TopologyReport;
 }
 
 /** How a latency point was measured. */
@@ -111,4 +116,9 @@ export interface LatencyReport {
   skipped?: { mode: LatencyMode; reason: string }[];
   /** When the sweep ran (ISO 8601). */
   date?: string;
+  /**
+   * Sweeps of the same model on other devices, when a display carries several (`display([cpu,
+   * gpu])`); the JupyterLab view draws them as more series on the same charts. Never nested.
+   */
+  others?: LatencyReport[];
 }

@@ -17,8 +17,19 @@ import { DisplayWriter, selectWriter } from "./writer";
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
 
-/** What `display` accepts; performance counters are `InferRequest.getPerformanceCounts()`. */
-export type Displayable = TopologyReport | LatencyReport | Error | Blob | Record<string, PerfCount>;
+/**
+ * What `display` accepts; performance counters are `InferRequest.getPerformanceCounts()`. An array
+ * of topology reports is one network in both modes; an array of latency reports is one model's
+ * sweeps on several devices: each array is shown as one output.
+ */
+export type Displayable =
+  | TopologyReport
+  | LatencyReport
+  | TopologyReport[]
+  | LatencyReport[]
+  | Error
+  | Blob
+  | Record<string, PerfCount>;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
@@ -41,13 +52,19 @@ function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount
 export function toMimeBundle(value: Displayable): MimeBundle {
   if (value instanceof Error) return errorBundle(value);
   if (value instanceof Blob) return blobBundle(value);
-  if (isObject(value)) {
+  if (Array.isArray(value)) {
+    const all = value as unknown[];
+    if (all.length && all.length <= 2 && all.every((v) => isObject(v) && isTopologyReport(v)))
+      return topologyBundle(all[0] as TopologyReport, all[1] as TopologyReport | undefined);
+    if (all.length && all.every((v) => isObject(v) && isLatencyReport(v)))
+      return latencyBundle(all[0] as LatencyReport, ...(all.slice(1) as LatencyReport[]));
+  } else if (isObject(value)) {
     if (isTopologyReport(value)) return topologyBundle(value);
     if (isLatencyReport(value)) return latencyBundle(value);
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, Error, Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 

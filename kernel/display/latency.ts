@@ -183,11 +183,16 @@ export function latencyText(r: LatencyReport): string {
   return [title(r), context(r), textTable(headers, rows), ...skippedLines(r)].filter((l) => l).join("\n");
 }
 
-/** The bundle for a latency report; the JSON part is the report itself. */
-export function latencyBundle(report: LatencyReport): MimeBundle {
+/**
+ * The bundle for latency reports; the JSON part is the first report, carrying the rest (the same
+ * model on other devices) as `others`. The fallbacks show each report in turn.
+ */
+export function latencyBundle(report: LatencyReport, ...more: LatencyReport[]): MimeBundle {
+  const all = [report, ...more].map(({ others: _, ...r }) => r);
+  const payload = more.length ? { ...all[0], others: all.slice(1) } : all[0];
   return {
-    [LATENCY_MIME]: JSON.parse(JSON.stringify(report)),
-    "text/html": latencyHtml(report),
-    "text/plain": latencyText(report),
+    [LATENCY_MIME]: JSON.parse(JSON.stringify(payload)),
+    "text/html": all.map(latencyHtml).join(""),
+    "text/plain": all.map(latencyText).join("\n\n"),
   };
 }

@@ -4,6 +4,7 @@
  * left out), colored by verdict; hovering a box shows its name, shape and reason.
  */
 import { LayerVerdict, TopologyReport } from "../schema";
+import { InputError } from "../errors";
 import { MimeBundle, TOPOLOGY_MIME } from "./bundle";
 import { clip, escapeHtml, htmlTable, shapeText, textTable } from "./format";
 
@@ -175,11 +176,27 @@ export function topologyText(r: TopologyReport): string {
   return `${head}\n${lines.join("\n")}`;
 }
 
-/** The bundle for a topology report; the JSON part is the report itself. */
-export function topologyBundle(report: TopologyReport): MimeBundle {
+/**
+ * The bundle for a topology report; the JSON part is the report itself. With a second report (the
+ * same network in the other mode) the JSON carries it as `alternate` and the fallbacks show both.
+ */
+export function topologyBundle(report: TopologyReport, alternate?: TopologyReport): MimeBundle {
+  if (!alternate) {
+    return {
+      [TOPOLOGY_MIME]: JSON.parse(JSON.stringify(report)),
+      "text/html": topologyHtml(report),
+      "text/plain": topologyText(report),
+    };
+  }
+  if (alternate.mode === report.mode || alternate.model !== report.model)
+    throw new InputError(
+      `display([a, b]) of topology reports takes one network in both modes; got ${report.model} (${report.mode}) and ${alternate.model} (${alternate.mode})`,
+    );
+  const { alternate: _a, ...primary } = report;
+  const { alternate: _b, ...other } = alternate;
   return {
-    [TOPOLOGY_MIME]: JSON.parse(JSON.stringify(report)),
-    "text/html": topologyHtml(report),
-    "text/plain": topologyText(report),
+    [TOPOLOGY_MIME]: JSON.parse(JSON.stringify({ ...primary, alternate: other })),
+    "text/html": topologyHtml(primary) + topologyHtml(other),
+    "text/plain": `${topologyText(primary)}\n\n${topologyText(other)}`,
   };
 }

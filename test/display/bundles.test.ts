@@ -274,3 +274,34 @@ test("toMimeBundle rejects what it cannot show with a typed error", () => {
   assert.throws(() => toMimeBundle({} as never), InputError);
   assert.throws(() => toMimeBundle(42 as never), InputError);
 });
+
+test("display([strict, shapeAware]) is one output: the JSON carries the other mode as `alternate`", async () => {
+  const net = await new IECore().readNetwork(irPath("head-pose-estimation-adas-0001"));
+  const strict = net.analyze({ mode: "strict" });
+  const aware = net.analyze({ mode: "shape-aware" });
+  const b = toMimeBundle([strict, aware]);
+  const json = b[TOPOLOGY_MIME] as TopologyReport;
+  assert.deepEqual(validateTopologyReport(json), []);
+  assert.equal(json.mode, "strict");
+  assert.ok(json.alternate);
+  assert.deepEqual(validateTopologyReport(json.alternate), []);
+  assert.equal(json.alternate.mode, "shape-aware");
+  assert.equal(json.alternate.alternate, undefined, "never nested");
+  assert.deepEqual(json.alternate.summary, aware.summary);
+  assert.match(b["text/plain"], /\(strict\)[\s\S]*\(shape-aware\)/);
+  assert.throws(() => toMimeBundle([strict, strict]), InputError);
+  assert.throws(() => toMimeBundle([strict, aware, strict]), InputError);
+});
+
+test("display([cpu, gpu]) is one output: the JSON carries the other devices as `others`", () => {
+  const cpu = latencyReport();
+  const gpu = { ...latencyReport(), device: "GPU" };
+  const b = toMimeBundle([cpu, gpu]);
+  const json = b[LATENCY_MIME] as LatencyReport;
+  assert.deepEqual(validateLatencyReport(json), []);
+  assert.equal(json.device, "CPU");
+  assert.deepEqual(json.others, [gpu]);
+  assert.equal(readHtml(b["text/html"]).svgs.length, 4, "two charts per device");
+  assert.equal(b["text/plain"].split("\n\n").length, 2);
+  assert.deepEqual(toMimeBundle([cpu])[LATENCY_MIME], cpu);
+});

@@ -1,0 +1,42 @@
+/**
+ * dynbatch's JupyterLab 4 MIME-renderer extension: one renderer factory per MIME type, each
+ * creating a widget whose renderModel draws the report (as @jupyterlab/vega5-extension does).
+ */
+import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
+import { LatencyWidget } from "./latency/widget";
+import { LATENCY_MIME, TOPOLOGY_MIME } from "./mime";
+import { TopologyWidget } from "./topology/widget";
+
+export { LATENCY_MIME, TOPOLOGY_MIME } from "./mime";
+
+/** Renders `application/vnd.dynbatch.topology+json` (a TopologyReport) as an interactive graph. */
+export const topologyRendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [TOPOLOGY_MIME],
+  createRenderer: (options) => new TopologyWidget(options),
+};
+
+/** Renders `application/vnd.dynbatch.latency+json` (a LatencyReport) as plotly charts. */
+export const latencyRendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [LATENCY_MIME],
+  createRenderer: (options) => new LatencyWidget(options),
+};
+
+// rank 0 puts our views ahead of the bundle's text/html fallback.
+const extensions: IRenderMime.IExtension[] = [
+  {
+    id: "dynbatch-jupyterlab:topology",
+    rendererFactory: topologyRendererFactory,
+    rank: 0,
+    dataType: "json",
+  },
+  {
+    id: "dynbatch-jupyterlab:latency",
+    rendererFactory: latencyRendererFactory,
+    rank: 0,
+    dataType: "json",
+  },
+];
+
+export default extensions;
