@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "buffer_views.h"
 #include "dnnl_common.h"
 #include "gpu/gpu_addon.h"
 #include "peak.h"
@@ -219,16 +220,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     } catch (const std::exception& e) {
       throw codedError(env, "BAD_CONFIG", e.what());
     }
-    // One ArrayBuffer per tensor while it lives (V8 must not see two over the same memory);
-    // each holds the request so the memory outlives both this object and pending runs.
-    auto it = views_.find(id);
-    if (it != views_.end() && !it->second.IsEmpty() && !it->second.Value().IsEmpty()) return it->second.Value();
-    auto* keep = new std::shared_ptr<Request>(req_);
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-        env, data, req_->program().maxBytes(id),
-        [](Napi::Env, void*, std::shared_ptr<Request>* hint) { delete hint; }, keep);
-    views_[id] = Napi::Weak(ab);
-    return ab;
+    return views_.get(env, req_, id, data);
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
@@ -255,7 +247,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
   }
 
   std::shared_ptr<Request> req_;
-  std::map<int, Napi::Reference<Napi::ArrayBuffer>> views_;
+  BufferViews<Request> views_;
 };
 
 class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {

@@ -21,6 +21,17 @@ inline int64_t numel(const Shape& s) {
   return n;
 }
 
+// Elements between neighbours along each axis of a row-major tensor of shape `s`.
+inline std::vector<int64_t> rowMajorStrides(const Shape& s) {
+  std::vector<int64_t> stride(s.size());
+  int64_t n = 1;
+  for (size_t d = s.size(); d-- > 0;) {
+    stride[d] = n;
+    n *= s[d];
+  }
+  return stride;
+}
+
 // How an activation lies in memory. Plain is row-major (NCHW for 4-D); the others are the
 // 4-D formats oneDNN prefers for convolutions (nhwc, channels in blocks of 8 or 16, padded with
 // zeros). Every layout keeps the batch outermost, so a tensor at batch n is a prefix of its

@@ -15,35 +15,13 @@
 #include <vector>
 
 #include "op.h"
+#include "program_spec.h"
 
 namespace dnnl {
 struct stream;
 }
 
 namespace dynbatch {
-
-struct OpEntry {
-  std::string type;
-  std::string name;
-  Attrs attrs;
-  std::vector<int> inputs;   // tensor ids
-  std::vector<int> outputs;  // tensor ids
-};
-
-struct ProgramSpec {
-  int64_t maxBatch = 1;
-  int threads = 1;
-  std::vector<TensorDesc> tensors;
-  std::vector<OpEntry> ops;
-  std::vector<int> inputs;
-  std::vector<int> outputs;
-};
-
-// Thrown for a malformed program spec or a bad run argument; becomes a JS Error.
-class SpecError : public std::runtime_error {
- public:
-  explicit SpecError(const std::string& msg) : std::runtime_error(msg) {}
-};
 
 // One executed step: a spec op or a reorder the executor inserted.
 struct Step {

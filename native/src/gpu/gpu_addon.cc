@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "buffer_views.h"
 #include "gpu/gpu_program.h"
 
 namespace dynbatch {
@@ -110,16 +111,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     } catch (const std::exception& e) {
       throw codedError(env, "BAD_CONFIG", e.what());
     }
-    // One ArrayBuffer per tensor (V8 must not see two over the same memory); each keeps the
-    // request alive so the memory outlives this object and pending runs.
-    auto it = views_.find(id);
-    if (it != views_.end() && !it->second.IsEmpty() && !it->second.Value().IsEmpty()) return it->second.Value();
-    auto* keep = new std::shared_ptr<GpuRequest>(req_);
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
-        env, data, req_->program().maxBytes(id), [](Napi::Env, void*, std::shared_ptr<GpuRequest>* hint) { delete hint; },
-        keep);
-    views_[id] = Napi::Weak(ab);
-    return ab;
+    return views_.get(env, req_, id, data);
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
@@ -144,7 +136,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
   }
 
   std::shared_ptr<GpuRequest> req_;
-  std::map<int, Napi::Reference<Napi::ArrayBuffer>> views_;
+  BufferViews<GpuRequest> views_;
 };
 
 class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {

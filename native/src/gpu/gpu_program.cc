@@ -64,55 +64,20 @@ Dims8 dims8(const std::vector<int64_t>& v, const std::string& layer) {
 
 namespace {
 
-void validate(const ProgramSpec& s) {
-  if (s.maxBatch < 1) throw SpecError("maxBatch must be >= 1, got " + std::to_string(s.maxBatch));
-  const int count = static_cast<int>(s.tensors.size());
-  auto writable = [&](int id, const std::string& where) {
-    if (id < 0 || id >= count) throw SpecError(where + ": tensor id " + std::to_string(id) + " is out of range");
-    if (s.tensors[id].constant) throw SpecError(where + ": tensor " + std::to_string(id) + " is a constant");
-  };
-  for (int i = 0; i < count; ++i) {
-    const TensorDesc& t = s.tensors[i];
-    const std::string where = "tensor " + std::to_string(i);
-    for (auto d : t.maxShape)
-      if (d < 0) throw SpecError(where + ": negative dimension " + std::to_string(d));
-    if (t.batched && (t.constant || t.maxShape.empty() || t.maxShape[0] != s.maxBatch))
-      throw SpecError(where + ": a batched tensor is not constant and has axis 0 == maxBatch (" + std::to_string(s.maxBatch) + ")");
-    if (t.constant && static_cast<int64_t>(t.data.size()) != numel(t.maxShape))
-      throw SpecError(where + ": constant has " + std::to_string(t.data.size()) + " values, shape needs " +
-                      std::to_string(numel(t.maxShape)));
-  }
-  for (const OpEntry& op : s.ops) {
-    const std::string where = "op '" + op.name + "' (" + op.type + ")";
-    for (int id : op.inputs)
-      if (id < 0 || id >= count) throw SpecError(where + " input: tensor id " + std::to_string(id) + " is out of range");
-    for (int id : op.outputs) writable(id, where + " output");
-  }
-  for (int id : s.inputs) writable(id, "program input");
-  for (int id : s.outputs) writable(id, "program output");
-}
-
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
 }  // namespace
 
 GpuProgram::GpuProgram(ProgramSpec spec, size_t deviceIndex, const std::string& buildOptions)
     : spec_(std::move(spec)), dev_(&DeviceContext::get(deviceIndex)) {
-  validate(spec_);
+  validateSpec(spec_);
   Builder builder(*dev_, dev_->program(buildOptions));
   constants_.resize(spec_.tensors.size());
   for (size_t i = 0; i < spec_.tensors.size(); ++i)
     if (spec_.tensors[i].constant) constants_[i] = builder.upload(spec_.tensors[i].data);
   ops_.reserve(spec_.ops.size());
   for (const OpEntry& e : spec_.ops) {
-    OpSpec os;
-    os.type = e.type;
-    os.name = e.name;
-    os.attrs = e.attrs;
-    os.maxBatch = spec_.maxBatch;
-    for (int id : e.inputs) os.inputs.push_back(&spec_.tensors[id]);
-    for (int id : e.outputs) os.outputs.push_back(&spec_.tensors[id]);
-    ops_.push_back(GpuOpRegistry::instance().create(os, builder));
+    ops_.push_back(GpuOpRegistry::instance().create(opSpecOf(spec_, e), builder));
     scratchBytes_ = std::max(scratchBytes_, ops_.back()->scratchBytes());
   }
 }

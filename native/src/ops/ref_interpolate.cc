@@ -67,12 +67,7 @@ class InterpolateOp : public Op {
       if (xs[d] <= 0) throw OpError(name_, "interpolate: cannot resize an empty axis");
     std::vector<std::vector<Tap>> taps(rank);
     for (size_t d = 0; d < rank; ++d) taps[d] = axisTaps(d, xs[d], ys[d]);
-    std::vector<int64_t> xstride(rank);
-    int64_t s = 1;
-    for (size_t d = rank; d-- > 0;) {
-      xstride[d] = s;
-      s *= xs[d];
-    }
+    const std::vector<int64_t> xstride = rowMajorStrides(xs);
     const int64_t inner = ys[rank - 1];
     const int64_t rows = out[0].size() / inner;
     const std::vector<Tap>& innerTaps = taps[rank - 1];

@@ -36,12 +36,7 @@ class SliceOp : public Op {
       out[0].data[0] = in[0].data[0];
       return;
     }
-    std::vector<int64_t> xstride(rank);
-    int64_t s = 1;
-    for (size_t d = rank; d-- > 0;) {
-      xstride[d] = s;
-      s *= xs[d];
-    }
+    const std::vector<int64_t> xstride = rowMajorStrides(xs);
     const int64_t inner = ys[rank - 1];
     const int64_t innerStep = step_[rank - 1];
     const int64_t innerBegin = begin_[rank - 1];

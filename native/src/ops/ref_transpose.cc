@@ -38,12 +38,8 @@ class TransposeOp : public Op {
       return;
     }
     // Input stride of each output axis.
-    std::vector<int64_t> xstride(rank), istride(rank);
-    int64_t s = 1;
-    for (size_t d = rank; d-- > 0;) {
-      xstride[d] = s;
-      s *= xs[d];
-    }
+    const std::vector<int64_t> xstride = rowMajorStrides(xs);
+    std::vector<int64_t> istride(rank);
     for (size_t d = 0; d < rank; ++d) istride[d] = xstride[perm_[d]];
     const int64_t inner = ys[rank - 1];
     const int64_t innerStride = istride[rank - 1];
