@@ -5,21 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
+. scripts/apt.sh
 # Debian's packages, used through /usr/bin/python3: a python3 earlier on PATH (pyenv, venv)
 # may not see them.
-APT_PACKAGES="jupyter-client python3-nbclient python3-ipykernel jupyter-nbconvert python3-nbformat"
-missing=""
-for p in $APT_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "jupyter-setup: installing apt packages:$missing"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+apt_ensure jupyter-client python3-nbclient python3-ipykernel jupyter-nbconvert python3-nbformat
 
 TSLAB="$PWD/node_modules/.bin/tslab"
 if [ ! -x "$TSLAB" ]; then

@@ -4,23 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
-# oneDNN is the CPU math library; ffmpeg decodes the test image and video.
-APT_PACKAGES="libdnnl-dev g++ make python3 ffmpeg"
-# OpenCL headers + ICD loader, CLBlast (GEMM) for the GPU plugin; pocl is an OpenCL device on the
-# CPU so the GPU plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
-APT_PACKAGES="$APT_PACKAGES ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo"
-missing=""
-for p in $APT_PACKAGES; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "setup: installing apt packages:$missing"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+. scripts/apt.sh
+# oneDNN is the CPU math library; ffmpeg decodes the test image and video. OpenCL headers + ICD
+# loader and CLBlast (GEMM) build the GPU plugin; pocl is an OpenCL device on the CPU so the GPU
+# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
+apt_ensure libdnnl-dev g++ make python3 ffmpeg \
+  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
 
 # onnxruntime-node's own CPU library ships in the package; its binary download is skipped (.npmrc).
 export ONNXRUNTIME_NODE_INSTALL=skip
@@ -29,8 +18,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "setup: building the native addon and the TypeScript sources"
-npm run --silent build
+# npm ci already built the addon (binding.gyp's default install script): rebuild only when stale.
+addon=build/Release/dynbatch_native.node
+if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
+  echo "setup: building the native addon"
+  npm run --silent build:native
+fi
+echo "setup: building the TypeScript sources"
+npm run --silent build:ts
 
 # The notebooks: Debian's Jupyter, the tslab kernel, and `dynbatch` resolvable from notebooks/.
 bash scripts/jupyter-setup.sh
