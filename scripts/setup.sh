@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 . scripts/apt.sh
 # oneDNN is the CPU math library; ffmpeg decodes the test image and video. OpenCL headers + ICD
 # loader and CLBlast (GEMM) build the GPU plugin; pocl is an OpenCL device on the CPU so the GPU
-# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
+# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1). chromium runs
+# the browser tests of the JupyterLab extension.
 apt_ensure libdnnl-dev g++ make python3 ffmpeg \
-  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
+  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo \
+  chromium
 
 # onnxruntime-node's own CPU library ships in the package; its binary download is skipped (.npmrc).
 export ONNXRUNTIME_NODE_INSTALL=skip

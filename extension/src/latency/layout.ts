@@ -1,0 +1,79 @@
+/**
+ * Plotly layouts of the two charts: theme colors, linear or log axes, ticks at the measured
+ * batches and a vertical line at each batch limit.
+ */
+import type { Config, Layout, Shape } from "plotly.js-dist-min";
+import type { Metric } from "./traces";
+import type { ChartTheme } from "./theme";
+
+export type AxisScale = "linear" | "log";
+
+const TITLES: Record<Metric, { chart: string; y: string }> = {
+  latency: { chart: "Latency: p50 line, min–max band", y: "ms per request" },
+  throughput: { chart: "Throughput", y: "samples/s" },
+};
+
+/** More ticks than this crowd the axis: plotly picks its own instead. */
+const MAX_BATCH_TICKS = 12;
+
+/** A dotted vertical line over the whole plot height, labelled "limit N" at its top. */
+function limitLine(limit: number, theme: ChartTheme): Partial<Shape> {
+  return {
+    type: "line",
+    xref: "x",
+    yref: "paper",
+    x0: limit,
+    x1: limit,
+    y0: 0,
+    y1: 1,
+    line: { color: theme.muted, width: 1.5, dash: "dot" },
+    label: {
+      text: `limit ${limit}`,
+      textposition: "end",
+      textangle: 0,
+      yanchor: "top",
+      xanchor: "right",
+      font: { color: theme.muted, size: 11 },
+    },
+  };
+}
+
+export function layoutFor(
+  metric: Metric,
+  opts: { theme: ChartTheme; scale: AxisScale; batches: number[]; limits: number[] },
+): Partial<Layout> {
+  const { theme, scale, batches, limits } = opts;
+  const axis = {
+    type: scale,
+    gridcolor: theme.grid,
+    linecolor: theme.line,
+    zerolinecolor: theme.line,
+    tickcolor: theme.line,
+    showline: true,
+    automargin: true,
+  };
+  const ticks = batches.length <= MAX_BATCH_TICKS ? { tickmode: "array" as const, tickvals: batches } : {};
+  return {
+    title: { text: TITLES[metric].chart, font: { size: 13, color: theme.font }, x: 0.02, xanchor: "left" },
+    paper_bgcolor: theme.background,
+    plot_bgcolor: theme.background,
+    font: { family: theme.fontFamily, color: theme.font, size: 12 },
+    margin: { l: 56, r: 16, t: 40, b: 44 },
+    showlegend: false,
+    hovermode: "closest",
+    hoverlabel: { bgcolor: theme.hoverBackground, bordercolor: theme.line, font: { color: theme.font, family: theme.fontFamily } },
+    xaxis: { ...axis, ...ticks, title: { text: "batch" } },
+    // On a linear axis latency and throughput start at 0, so ratios between series read true.
+    yaxis: { ...axis, title: { text: TITLES[metric].y }, rangemode: scale === "linear" ? "tozero" : "normal" },
+    shapes: limits.map((l) => limitLine(l, theme)),
+    autosize: true,
+  };
+}
+
+export const CONFIG: Partial<Config> = {
+  displaylogo: false,
+  responsive: false,
+  displayModeBar: "hover",
+  // Few buttons, so that the bar fits beside the chart title: dragging zooms, a double click resets.
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"],
+};

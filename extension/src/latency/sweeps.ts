@@ -1,0 +1,112 @@
+/**
+ * A LatencyReport (and the sweeps in its `others`) turned into what the charts draw: one series
+ * per device and mode, points sorted by batch, with a line style per device. Pure data, no DOM.
+ */
+import type { LatencyMode, LatencyPoint, LatencyReport } from "../../../kernel/schema";
+
+/** Modes in legend order, with the names people know them by. */
+export const MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
+export const MODE_LABELS: Record<LatencyMode, string> = {
+  dynamic: "dynamic",
+  static: "static",
+  loop: "batch-1 loop",
+  ort: "onnxruntime",
+};
+
+/** Line dash and marker per device, in sweep order: colors belong to modes, so devices differ by style. */
+const DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"] as const;
+const SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "star"] as const;
+
+export interface Sweep {
+  report: LatencyReport;
+  /** The device as shown: report.device, with "#k" appended when two sweeps share a device name. */
+  label: string;
+  dash: (typeof DASHES)[number];
+  symbol: (typeof SYMBOLS)[number];
+}
+
+export interface Series {
+  sweep: Sweep;
+  mode: LatencyMode;
+  /** This mode's points of the sweep, by increasing batch. */
+  points: LatencyPoint[];
+}
+
+/** Why a value cannot be drawn as a latency report, or undefined when it can. */
+export function reportProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "the data is not an object";
+  const r = value as Partial<LatencyReport>;
+  if (typeof r.model !== "string") return "`model` is not a string";
+  if (typeof r.device !== "string") return "`device` is not a string";
+  if (typeof r.limit !== "number") return "`limit` is not a number";
+  if (!Array.isArray(r.points)) return "`points` is not a list";
+  for (const p of r.points) {
+    if (typeof p?.batch !== "number" || !MODES.includes(p.mode) || typeof p.latencyMs?.p50 !== "number") {
+      return "a point lacks `batch`, a known `mode` or `latencyMs`";
+    }
+  }
+  if (r.others !== undefined) {
+    if (!Array.isArray(r.others)) return "`others` is not a list";
+    for (const o of r.others) {
+      const problem = reportProblem(o);
+      if (problem) return `in \`others\`: ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+/** The report's own sweep first, then its `others` (one level: `others` is never nested). */
+export function sweepsOf(report: LatencyReport): Sweep[] {
+  const reports = [report, ...(report.others ?? [])];
+  const seen = new Map<string, number>();
+  return reports.map((r, i) => {
+    const count = (seen.get(r.device) ?? 0) + 1;
+    seen.set(r.device, count);
+    return {
+      report: r,
+      label: count === 1 ? r.device : `${r.device} #${count}`,
+      dash: DASHES[i % DASHES.length],
+      symbol: SYMBOLS[i % SYMBOLS.length],
+    };
+  });
+}
+
+/** One series per sweep and measured mode, sweeps in order and modes in MODES order. */
+export function seriesOf(sweeps: Sweep[]): Series[] {
+  const out: Series[] = [];
+  for (const sweep of sweeps) {
+    for (const mode of MODES) {
+      const points = sweep.report.points.filter((p) => p.mode === mode).sort((a, b) => a.batch - b.batch);
+      if (points.length > 0) out.push({ sweep, mode, points });
+    }
+  }
+  return out;
+}
+
+/** The distinct batch limits of the sweeps, ascending (usually one). */
+export function limitsOf(sweeps: Sweep[]): number[] {
+  return [...new Set(sweeps.map((s) => s.report.limit))].filter((l) => l > 0).sort((a, b) => a - b);
+}
+
+/** The distinct batches measured by any sweep, ascending. */
+export function batchesOf(series: Series[]): number[] {
+  return [...new Set(series.flatMap((s) => s.points.map((p) => p.batch)))].sort((a, b) => a - b);
+}
+
+/** A skipped mode of one sweep, with every reason given for it (static may be skipped per batch). */
+export interface SkippedMode {
+  device: string;
+  mode: LatencyMode;
+  reasons: string[];
+}
+
+export function skippedOf(sweeps: Sweep[]): SkippedMode[] {
+  const out: SkippedMode[] = [];
+  for (const sweep of sweeps) {
+    for (const mode of MODES) {
+      const reasons = (sweep.report.skipped ?? []).filter((s) => s.mode === mode).map((s) => String(s.reason));
+      if (reasons.length > 0) out.push({ device: sweep.label, mode, reasons: [...new Set(reasons)] });
+    }
+  }
+  return out;
+}
