@@ -7,11 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/apt.sh
 # oneDNN is the CPU math library; ffmpeg decodes the test image and video. OpenCL headers + ICD
 # loader and CLBlast (GEMM) build the GPU plugin; pocl is an OpenCL device on the CPU so the GPU
-# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1). chromium runs
-# the browser tests of the JupyterLab extension.
+# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
 apt_ensure libdnnl-dev g++ make python3 ffmpeg \
-  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo \
-  chromium
+  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
 
 # onnxruntime-node's own CPU library ships in the package; its binary download is skipped (.npmrc).
 export ONNXRUNTIME_NODE_INSTALL=skip
@@ -31,3 +29,5 @@ npm run --silent build:ts
 
 # The notebooks: Debian's Jupyter, the tslab kernel, and `dynbatch` resolvable from notebooks/.
 bash scripts/jupyter-setup.sh
+# JupyterLab 4 with the dynbatch extension (npm start) and chromium for the browser tests.
+bash scripts/lab-setup.sh

@@ -190,7 +190,11 @@ export class GraphCanvas {
     this.resizeObserver.disconnect();
   }
 
-  private resize(): void {
+  /**
+   * Matches the canvas to its host's size now; the ResizeObserver does it too, but late when the
+   * host was off screen (JupyterLab's windowed notebook leaves off-screen outputs unmeasured).
+   */
+  resize(): void {
     const width = this.host.clientWidth;
     const height = this.host.clientHeight;
     if (width === this.width && height === this.height) return;

@@ -299,9 +299,11 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
     const view = this.view;
     const index = this.graph?.indexByName.get(name);
     if (!view || index === undefined || this.node.dataset.state !== "ready") return null;
+    // Scroll first: an output that was off screen may not have been measured yet.
+    view.canvas.scrollIntoView({ block: "nearest", inline: "nearest" });
+    view.resize();
     view.centerOn(index, READABLE_SCALE);
     view.drawNow();
-    view.canvas.scrollIntoView({ block: "nearest", inline: "nearest" });
     return view.clientCenterOf(index);
   }
 
