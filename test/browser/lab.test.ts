@@ -87,7 +87,9 @@ before(async () => {
     fs.copyFileSync(path.join(ROOT, "notebooks", f), path.join(root, f));
   }
   fs.symlinkSync(path.join(ROOT, "notebooks", "node_modules"), path.join(root, "node_modules"));
-  for (const dir of ["models", "media"]) fs.symlinkSync(path.join(ROOT, dir), path.join(work, dir));
+  // tslab runs the first tslab it finds upwards from the kernel's folder: make it this checkout's,
+  // whatever a parent of the temporary folder holds.
+  for (const dir of ["models", "media", "node_modules"]) fs.symlinkSync(path.join(ROOT, dir), path.join(work, dir));
   fs.writeFileSync(path.join(root, "xss.ipynb"), xssNotebook());
 
   server = await startLab({ root, work, env: { DYNBATCH_QUICK: process.env.DYNBATCH_QUICK ?? "1" } });
