@@ -3,6 +3,7 @@
  * with a min–p90 whisker, and throughput, both against the batch; one line per mode) and the
  * numbers as a table with one row per batch.
  */
+import { InputError } from "../errors";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { LATENCY_MIME, MimeBundle } from "./bundle";
 import { escapeHtml, htmlTable, num, textTable } from "./format";
@@ -188,6 +189,9 @@ export function latencyText(r: LatencyReport): string {
  * model on other devices) as `others`. The fallbacks show each report in turn.
  */
 export function latencyBundle(report: LatencyReport, ...more: LatencyReport[]): MimeBundle {
+  const other = more.find((r) => r.model !== report.model);
+  if (other)
+    throw new InputError(`display([a, b]) of latency reports takes one model on several devices; got ${report.model} and ${other.model}`);
   const all = [report, ...more].map(({ others: _, ...r }) => r);
   const payload = more.length ? { ...all[0], others: all.slice(1) } : all[0];
   return {

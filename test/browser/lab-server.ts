@@ -121,8 +121,16 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
   let output = "";
   const log = () => output;
 
+  const killAll = () => {
+    child.kill("SIGKILL");
+    for (const pid of processesMentioning(runtime)) process.kill(pid, "SIGKILL");
+  };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lab/serve.py did not start within 60 s:\n${output}`)), 60_000);
+    // A server that never got ready is killed: its open pipes would keep the test run alive.
+    const timer = setTimeout(() => {
+      killAll();
+      reject(new Error(`lab/serve.py did not start within 60 s:\n${output}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const m = READY.exec(output);

@@ -208,10 +208,12 @@ async function checkLatencies(page: Page, nb: Notebook): Promise<number> {
 test("lab: JupyterLab loads dynbatch-jupyterlab from the server's federated extensions, and every request it makes succeeds", async () => {
   await onPage(async (page) => {
     const failed: string[] = [];
-    const sockets: { url: string; closed: () => boolean }[] = [];
     page.on("response", (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
-    page.on("websocket", (ws) => sockets.push({ url: ws.url(), closed: () => ws.isClosed() }));
+    const eventsSocket = page.waitForEvent("websocket", (ws) => ws.url().includes("/api/events/subscribe"));
     const remoteEntry = page.waitForResponse((r) => /\/lab\/extensions\/dynbatch-jupyterlab\/static\/remoteEntry\.[0-9a-f]+\.js$/.test(new URL(r.url()).pathname));
+    const answered = (suffix: string) => page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(suffix));
+    const meAnswered = answered("/api/me");
+    const lspAnswered = answered("/lsp/status");
     await page.goto(server.url);
     assert.equal((await remoteEntry).status(), 200);
     await page.locator(".jp-LabShell .jp-DirListing-item").first().waitFor();
@@ -223,11 +225,12 @@ test("lab: JupyterLab loads dynbatch-jupyterlab from the server's federated exte
     // The file browser lists the notebooks, not notebooks/node_modules.
     const names = await page.locator(".jp-DirListing-itemName").allTextContents();
     assert.ok(names.some((n) => n.startsWith("01-")) && !names.includes("node_modules"), names.join(", "));
-    // Let the start-up polls (user, language servers, kernels, events) happen.
-    await page.waitForTimeout(3000);
+    // The start-up requests JupyterLab 4 makes and jupyter_server 1.23 lacks are answered.
+    const [me, lsp, events] = await Promise.all([meAnswered, lspAnswered, eventsSocket]);
+    assert.equal(me.status(), 200);
+    assert.equal(lsp.status(), 200);
     assert.deepEqual(failed, []);
-    const events = sockets.find((s) => s.url.includes("/api/events/subscribe"));
-    assert.ok(events && !events.closed(), "the events socket is open");
+    assert.ok(!events.isClosed(), "the events socket stays open");
   });
 });
 

@@ -304,4 +304,5 @@ test("display([cpu, gpu]) is one output: the JSON carries the other devices as `
   assert.equal(readHtml(b["text/html"]).svgs.length, 4, "two charts per device");
   assert.equal(b["text/plain"].split("\n\n").length, 2);
   assert.deepEqual(toMimeBundle([cpu])[LATENCY_MIME], cpu);
+  assert.throws(() => toMimeBundle([cpu, latencyReport("other")]), InputError);
 });
