@@ -24,6 +24,7 @@ interface TraceMeta {
   band?: true;
 }
 interface Trace {
+  name: string;
   x: number[];
   y: number[];
   text?: string[];
@@ -54,7 +55,7 @@ function charts(page: Page): Promise<Chart[]> {
       const gd = el as unknown as Gd;
       return {
         metric: gd.dataset.metric,
-        traces: gd.data.map((t) => ({ x: [...t.x], y: [...t.y], text: t.text && [...t.text], meta: { ...t.meta }, visible: t.visible })),
+        traces: gd.data.map((t) => ({ name: t.name, x: [...t.x], y: [...t.y], text: t.text && [...t.text], meta: { ...t.meta }, visible: t.visible })),
         xType: gd.layout.xaxis.type,
         yType: gd.layout.yaxis.type,
         shapes: (gd.layout.shapes ?? []).map((s) => ({ x0: s.x0, x1: s.x1, label: s.label?.text ?? "" })),
@@ -283,6 +284,8 @@ test("latency: model, device and reasons named <img src=x onerror=alert(1)> rend
   const second = latency.traces.findIndex((t) => !t.meta.band && t.meta.device === MARKUP);
   const expected = `dynamic · ${MARKUP}batch 1`;
   assert.equal((await hoverPoint(h.page, chartEl, second, 0)).slice(0, expected.length), expected);
+  // Plotly fills "%{meta.device}" in trace names from meta, which holds the raw device.
+  assert.deepEqual(latency.traces.filter((t) => t.name.includes("%{")).map((t) => t.name), [], "no plotly template in a name");
   assert.equal(await h.page.locator(".dynbatch-latency-chart svg a").count(), 0, "no link was drawn");
   assert.equal(await h.page.locator("img").count(), 0, "no img element was created");
   assert.equal(await h.page.locator("svg image").count(), 0, "no SVG image was created");
@@ -307,7 +310,85 @@ test("latency: a report without points shows the message and its skipped modes, 
 
 test("latency: data that is no latency report shows why instead of throwing", async () => {
   const h = await rendered({ model: "m", device: "CPU", limit: 8, points: [{ batch: 1, mode: "warp" }] });
-  assert.match(await h.page.locator(".dynbatch-latency-error").innerText(), /Not a latency report: a point lacks/);
+  assert.match(await h.page.locator(".dynbatch-latency-error").innerText(), /Not a latency report: a point's `mode` is not one of/);
+  const good = sweep("CPU", 2);
+  // Malformed `skipped` entries once threw out of renderModel.
+  for (const [skipped, why] of [
+    ["x", "`skipped` is not a list"],
+    [[null], "an entry of `skipped` lacks a known `mode` or a `reason`"],
+  ] as const) {
+    await h.render(MIME, { ...good, skipped });
+    assert.equal(await h.page.locator(".dynbatch-latency-error").innerText(), `Not a latency report: ${why}.`);
+    assert.equal(await h.page.locator(".dynbatch-latency-chart").count(), 0);
+  }
+  assert.deepEqual(h.problems, []);
+});
+
+test("latency: markup in a statistic (p90, runs) is refused with a message, never drawn in a hover label", async () => {
+  const good = sweep("CPU", 2);
+  const [first, ...rest] = good.points;
+  const link = '<a href="https://evil.example/">click me</a>';
+  const cases: [LatencyPoint, string][] = [
+    [{ ...first, latencyMs: { ...first.latencyMs, p90: link as unknown as number } }, "a point's `latencyMs.p90` is not a number"],
+    [{ ...first, runs: "<b>BOLD</b>" as unknown as number }, "a point's `runs` is not a number"],
+  ];
+  const h = shared;
+  for (const [bad, why] of cases) {
+    await h.render(MIME, { ...good, points: [bad, ...rest] });
+    assert.equal(await h.page.locator(".dynbatch-latency-error").innerText(), `Not a latency report: ${why}.`);
+    assert.equal(await h.page.locator(".dynbatch-latency-chart").count(), 0);
+    assert.equal(await h.page.locator("a, b").count(), 0, "no link or bold element");
+  }
+  assert.deepEqual(h.problems, []);
+});
+
+test("latency: charts that cannot be drawn say so in the view, and a later draw that works removes the message", async () => {
+  // The theme is read first thing in each draw: making that throw stands in for plotly failing to load or draw.
+  const breakDrawing = (broken: boolean) =>
+    h.page.evaluate((b) => {
+      type Style = (el: { classList?: { contains(c: string): boolean } }, pseudo?: string | null) => unknown;
+      const w = globalThis as unknown as { getComputedStyle: Style; __dynbatchStyle?: Style };
+      w.__dynbatchStyle ??= w.getComputedStyle;
+      const original = w.__dynbatchStyle;
+      w.getComputedStyle = b
+        ? (el, pseudo) => {
+            if (el.classList?.contains("dynbatch-latency")) throw new Error("plotly stand-in failure");
+            return original(el, pseudo);
+          }
+        : original;
+    }, broken);
+  const h = shared;
+  try {
+    await breakDrawing(true);
+    await h.render(MIME, twoDevices());
+    const error = h.page.locator(".dynbatch-latency-error");
+    assert.equal(await error.innerText(), "The charts could not be drawn: plotly stand-in failure");
+    // A toggle draws again: still failing, still one message.
+    await h.page.locator("button.dynbatch-log-toggle").click();
+    assert.equal(await error.count(), 1);
+    await breakDrawing(false);
+    await h.page.locator("button.dynbatch-log-toggle").click();
+    await error.waitFor({ state: "detached" });
+    assert.deepEqual((await charts(h.page)).map((c) => c.xType), ["linear", "linear"]);
+  } finally {
+    await breakDrawing(false);
+  }
+  assert.deepEqual(h.problems, []);
+});
+
+test("latency: a 5000-character device name wraps in its legend button; the toggles stay in the view", async () => {
+  const long = "D".repeat(5000);
+  const h = await rendered({ ...sweep(long, 2), others: [sweep("GPU", 1.5)] });
+  const view = await h.page.locator(".dynbatch-latency").boundingBox();
+  assert.ok(view, "the view is drawn");
+  const right = view.x + view.width;
+  for (const selector of ["button.dynbatch-log-toggle", "button.dynbatch-band-toggle", ".dynbatch-latency-series"]) {
+    const boxes = await h.page.locator(selector).evaluateAll((els) =>
+      els.map((el) => (el as unknown as { getBoundingClientRect(): { left: number; right: number } }).getBoundingClientRect()),
+    );
+    assert.ok(boxes.length > 0, selector);
+    for (const b of boxes) assert.ok(b.left >= view.x && b.right <= right + 0.5, `${selector}: ${b.left}–${b.right} within ${view.x}–${right}`);
+  }
   assert.deepEqual(h.problems, []);
 });
 

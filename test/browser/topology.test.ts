@@ -10,6 +10,7 @@ import { Browser, Page } from "playwright-core";
 import type { LayerVerdict, TopologyReport } from "../../kernel/schema";
 import { fixSuggestion, formatShape, symbolicShape } from "../../extension/src/topology/describe";
 import { buildViewGraph, countHiddenMatches, countVerdicts, neighbours, searchLayers } from "../../extension/src/topology/model";
+import { topologyProblem } from "../../extension/src/topology/validate";
 import { launch, screenshot } from "./chromium";
 import { generatedReport, modelPayload, TOPOLOGY_MODELS, withSummary, XSS_NAME, xssReport } from "./fixtures";
 import { Harness, openHarness, setTheme } from "./harness";
@@ -91,6 +92,40 @@ test("view graph: search is case-insensitive with an exact name first; hidden co
   const big = generatedReport(5000);
   assert.deepEqual(countVerdicts(big), { supported: big.summary.supported, unsupported: big.summary.unsupported, constant: big.summary.constant });
   assert.equal(big.summary.total - big.summary.constant, 5000);
+});
+
+/** SMALL, with `change` applied to a deep copy: the malformed payloads of the checks below. */
+function broken(change: (r: Record<string, unknown> & { layers: Record<string, unknown>[]; summary: Record<string, unknown> }) => void): unknown {
+  const copy = JSON.parse(JSON.stringify({ ...SMALL, alternate: { ...SMALL, mode: "shape-aware" } }));
+  change(copy);
+  return copy;
+}
+
+test("validate: a well-formed report passes; each malformed field is named", () => {
+  assert.equal(topologyProblem(SMALL), null);
+  assert.equal(topologyProblem(broken(() => undefined)), null);
+  assert.equal(topologyProblem(xssReport()), null);
+  assert.equal(topologyProblem(generatedReport(200)), null);
+  assert.equal(topologyProblem(null), "the payload is not an object");
+  assert.equal(topologyProblem([]), "the payload is not an object");
+  assert.equal(topologyProblem(broken((r) => delete r.layers[3].inputs)), "layers[3].inputs is not an array of layer ids");
+  assert.equal(topologyProblem(broken((r) => (r.layers[3].inputs = ["0"]))), "layers[3].inputs is not an array of layer ids");
+  assert.equal(topologyProblem(broken((r) => (r.layers[3].inputs = [0, 99]))), "layers[3].inputs names layer id 99, which is not in the report");
+  assert.equal(topologyProblem(broken((r) => (r.layers[2].id = 0))), "layers[2].id 0 is used by an earlier layer too");
+  assert.equal(topologyProblem(broken((r) => (r.layers[2].id = "2"))), "layers[2].id is not a number");
+  assert.equal(topologyProblem(broken((r) => (r.layers = [null as unknown as Record<string, unknown>]))), "layers[0] is not an object");
+  assert.equal(topologyProblem(broken((r) => (r.layers[1].verdict = "maybe"))), 'layers[1].verdict is "maybe", not one of supported, unsupported, constant');
+  assert.equal(topologyProblem(broken((r) => delete r.layers[1].verdict)), "layers[1].verdict is missing, not one of supported, unsupported, constant");
+  for (const key of ["name", "type", "legacyType", "reason"]) {
+    assert.equal(topologyProblem(broken((r) => (r.layers[4][key] = 1))), `layers[4].${key} is not a string`);
+  }
+  assert.equal(topologyProblem(broken((r) => (r.layers[0].outputShape = "N"))), "layers[0].outputShape is not an array");
+  assert.equal(topologyProblem(broken((r) => delete (r as Record<string, unknown>).summary)), "summary is not an object");
+  assert.equal(topologyProblem(broken((r) => (r.mode = "lenient"))), 'mode is "lenient", not strict or shape-aware');
+  assert.equal(topologyProblem(broken((r) => delete r.model)), "model is not a string");
+  assert.equal(topologyProblem(broken((r) => delete (r.alternate as Record<string, unknown>).layers)), "alternate.layers is not an array");
+  assert.equal(topologyProblem(broken((r) => ((r.alternate as { layers: unknown[] }).layers[5] = 5))), "alternate.layers[5] is not an object");
+  assert.equal(topologyProblem(broken((r) => (r.alternate = "strict"))), "alternate is not an object");
 });
 
 test("describe: shapes in terms of N, from the shape-aware twin of a strict layer", () => {
@@ -317,9 +352,148 @@ test("topology: a layer named like markup renders as text and runs nothing", asy
   for (const tag of ["img", "script", "svg", "i", "b"]) {
     assert.equal(await h.page.locator(`${ROOT} ${tag}`).count(), 0, `no <${tag}> element from model text`);
   }
-  await h.page.waitForTimeout(100);
-  assert.deepEqual(dialogs, []);
+  // A dialog of our own after the checks: it proves the listener sees dialogs, and one opened by
+  // injected markup while the page rendered and was searched would be listed before it.
+  await h.page.evaluate(() => (globalThis as unknown as { alert(m: string): void }).alert("probe"));
+  assert.deepEqual(dialogs, ["probe"]);
+  h.page.removeAllListeners("dialog");
   assert.deepEqual(h.problems, []);
+});
+
+/** A fresh harness page for the checks that must not share the main page's state (its errors, its ELK engine). */
+async function freshPage(): Promise<Harness> {
+  return openHarness(browser);
+}
+
+/** Renders a malformed payload and expects the view's readable error, not an exception. */
+async function expectRejected(payload: unknown, message: RegExp): Promise<void> {
+  const p = await freshPage();
+  await p.render(MIME, payload);
+  await p.page.waitForSelector(`${ROOT}[data-state="error"]`, { timeout: 10_000 });
+  assert.match((await p.page.locator(`${ROOT} .dynbatch-error`).textContent()) ?? "", message);
+  assert.equal(await p.page.locator(`${ROOT} canvas`).count(), 0, "nothing is drawn");
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+}
+
+test("topology: a layer without inputs shows a message, not an unhandled rejection", async () => {
+  await expectRejected(broken((r) => delete r.layers[3].inputs), /^Not a dynbatch topology report: layers\[3\]\.inputs is not an array of layer ids\.$/);
+});
+
+test("topology: an alternate without layers shows a message, not a JavaScript error", async () => {
+  await expectRejected(broken((r) => delete (r.alternate as Record<string, unknown>).layers), /alternate\.layers is not an array/);
+});
+
+test("topology: a null layer shows a message, not a JavaScript error", async () => {
+  await expectRejected(broken((r) => (r.layers = [null as unknown as Record<string, unknown>])), /layers\[0\] is not an object/);
+});
+
+test("topology: an unknown verdict shows a message, not a blank view", async () => {
+  await expectRejected(broken((r) => (r.layers[5].verdict = "maybe")), /layers\[5\]\.verdict is "maybe"/);
+});
+
+test("topology: an input naming no layer shows a message", async () => {
+  await expectRejected(broken((r) => (r.layers[7].inputs = [3, 42])), /layers\[7\]\.inputs names layer id 42/);
+});
+
+test("topology: the header counts the blocking layers itself, whatever the summary says", async () => {
+  const p = await freshPage();
+  await renderReady(p.page, () => p.render(MIME, broken((r) => delete r.summary.unsupported)));
+  assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 2 layers block a dynamic batch");
+  await renderReady(p.page, () => p.render(MIME, broken((r) => (r.layers[5].verdict = "supported"))));
+  assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 1 layer blocks a dynamic batch");
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+});
+
+type StubGlobal = {
+  Worker: unknown;
+  EventTarget: new () => { dispatchEvent(e: unknown): boolean };
+  ErrorEvent: new (type: string, init: { message: string }) => unknown;
+  setTimeout(f: () => void, ms: number): void;
+  URL: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
+  dynbatchUrls?: { created: string[]; revoked: string[] };
+  /** The stub worker's layout requests so far, and how to make it fail. */
+  dynbatchWorker?: { layouts: number; kill(): void };
+};
+
+test("topology: the ELK worker's blob URL is revoked once the worker exists, and layouts run in it", async () => {
+  const p = await freshPage();
+  // The engine is made on the first layout: instrumenting the URL API before it is enough.
+  await p.page.evaluate(() => {
+    const g = globalThis as unknown as StubGlobal;
+    const urls = { created: [] as string[], revoked: [] as string[] };
+    g.dynbatchUrls = urls;
+    const { createObjectURL, revokeObjectURL } = g.URL;
+    g.URL.createObjectURL = (b) => {
+      const u = createObjectURL.call(g.URL, b);
+      urls.created.push(u);
+      return u;
+    };
+    g.URL.revokeObjectURL = (u) => {
+      urls.revoked.push(u);
+      revokeObjectURL.call(g.URL, u);
+    };
+  });
+  await renderReady(p.page, () => p.render(MIME, SMALL));
+  assert.equal((await stats(p.page)).engine, "worker");
+  const urls = await p.page.evaluate(() => (globalThis as unknown as StubGlobal).dynbatchUrls);
+  assert.ok(urls);
+  assert.equal(urls.created.length, 1);
+  assert.deepEqual(urls.revoked, urls.created);
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+});
+
+test("topology: where no Worker can be made, ELK runs on the main thread and the view gets ready", async () => {
+  const p = await freshPage();
+  // As under a Content-Security-Policy without blob: workers: the constructor throws.
+  await p.page.evaluate(() => {
+    (globalThis as unknown as StubGlobal).Worker = class {
+      constructor() {
+        throw new Error("Worker blocked by the test");
+      }
+    };
+  });
+  await renderReady(p.page, () => p.render(MIME, SMALL));
+  const s = await stats(p.page);
+  assert.equal(s.engine, "main-thread");
+  assert.equal(s.nodes, 4);
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+});
+
+test("topology: a worker that fails after starting hands every pending layout to one main-thread ELK", async () => {
+  const p = await freshPage();
+  // A worker whose script never answers: it counts layout requests and reports an error when told.
+  await p.page.evaluate(() => {
+    const g = globalThis as unknown as StubGlobal;
+    g.Worker = class extends g.EventTarget {
+      onmessage: unknown = null;
+      constructor() {
+        super();
+        g.dynbatchWorker = { layouts: 0, kill: () => this.dispatchEvent(new g.ErrorEvent("error", { message: "stub worker died" })) };
+      }
+      postMessage(m: { cmd?: string }): void {
+        if (m.cmd === "layout" && g.dynbatchWorker) g.dynbatchWorker.layouts += 1;
+      }
+      terminate(): void {}
+    };
+  });
+  await p.render(MIME, SMALL);
+  // A second layout while the first still waits on the worker, then the failure: both meet it.
+  await p.page.check(".dynbatch-constants-toggle input");
+  await p.page.waitForFunction(() => (globalThis as unknown as StubGlobal).dynbatchWorker?.layouts === 2);
+  await p.page.evaluate(() => (globalThis as unknown as StubGlobal).dynbatchWorker?.kill());
+  await p.page.waitForSelector(READY, { timeout: LAYOUT_WAIT_MS });
+  const s = await stats(p.page);
+  assert.equal(s.engine, "main-thread");
+  assert.equal(s.nodes, SMALL.layers.length);
+  await p.page.uncheck(".dynbatch-constants-toggle input");
+  await p.page.waitForSelector(READY, { timeout: LAYOUT_WAIT_MS });
+  assert.equal((await stats(p.page)).nodes, 4);
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
 });
 
 type FrameGlobal = PageGlobal & { requestAnimationFrame(cb: (now: number) => void): number; performance: { now(): number } };
@@ -391,6 +565,7 @@ test("topology: a generated 5000-layer network lays out off the main thread, the
   const ready = Date.now() - start;
   const s0 = await stats(h.page);
   assert.equal(s0.nodes, 5000);
+  assert.equal(s0.engine, "worker", "the layout ran in the Web Worker");
   assert.deepEqual(await legendCounts(h.page), summaryCounts(report));
   const overview = await wheelFrames(h.page);
 
@@ -473,7 +648,16 @@ test("topology: face-detection timings (diagnostic) and the dark theme follows J
   for (let i = 0; i < 2; i++) await dark.page.click(".dynbatch-zoom-out");
   await screenshot(dark.page, "topology-dark", ROOT);
   await setTheme(dark.page, "light");
-  await dark.page.waitForTimeout(50);
+  // The redraw follows the theme switch on a later animation frame: wait for the pixel itself.
+  await dark.page.waitForFunction(
+    ([sel, before]) => {
+      type El = { getContext(k: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: number[] } } };
+      const root = (globalThis as unknown as PageGlobal).document.querySelector(sel) as { querySelector(s: string): El };
+      const [r, g, b] = root.querySelector("canvas").getContext("2d").getImageData(1, 1, 1, 1).data;
+      return `rgb(${r}, ${g}, ${b})` !== before;
+    },
+    [ROOT, inDark.drawn] as const,
+  );
   const inLight = await pixel();
   assert.equal(inLight.drawn, inLight.css);
   assert.notEqual(inLight.drawn, inDark.drawn, "the canvas follows a theme switch");

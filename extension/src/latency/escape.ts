@@ -6,8 +6,11 @@ const ENTITIES: Record<string, string> = {
   // Numeric: plotly decodes numeric entities but not &quot;.
   '"': "&#34;",
   "'": "&#39;",
+  // Plotly fills "%{...}" templates in names from the trace's meta, which holds the raw device:
+  // an escaped "%" never starts a template, and plotly still draws it as "%".
+  "%": "&#37;",
 };
 
 export function escapePlotly(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  return text.replace(/[&<>"'%]/g, (c) => ENTITIES[c]);
 }

@@ -3,7 +3,7 @@
  * Every string from the report goes in through textContent.
  */
 import { MODE_LABELS, SkippedMode, Sweep } from "./sweeps";
-import { formatNumber } from "./traces";
+import { formatNumber } from "./hover";
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

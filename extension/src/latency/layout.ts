@@ -1,11 +1,11 @@
 /**
  * Plotly layouts of the two charts: theme colors, linear or log axes, ticks at the measured
- * batches and a vertical line at each batch limit.
+ * batches and a vertical line at each batch limit. Plain objects without plotly's types, so
+ * that node tests import this module; Plotly.react checks their shape where widget.ts passes them.
  */
-import type { Config, Layout, Shape } from "plotly.js-dist-min";
-import type { Metric } from "./traces";
 import type { ChartTheme } from "./theme";
 
+export type Metric = "latency" | "throughput";
 export type AxisScale = "linear" | "log";
 
 const TITLES: Record<Metric, { chart: string; y: string }> = {
@@ -17,7 +17,7 @@ const TITLES: Record<Metric, { chart: string; y: string }> = {
 const MAX_BATCH_TICKS = 12;
 
 /** A dotted vertical line over the whole plot height, labelled "limit N" at its top. */
-function limitLine(limit: number, theme: ChartTheme): Partial<Shape> {
+function limitLine(limit: number, theme: ChartTheme) {
   return {
     type: "line",
     xref: "x",
@@ -35,13 +35,13 @@ function limitLine(limit: number, theme: ChartTheme): Partial<Shape> {
       xanchor: "right",
       font: { color: theme.muted, size: 11 },
     },
-  };
+  } as const;
 }
 
 export function layoutFor(
   metric: Metric,
   opts: { theme: ChartTheme; scale: AxisScale; batches: number[]; limits: number[] },
-): Partial<Layout> {
+) {
   const { theme, scale, batches, limits } = opts;
   const axis = {
     type: scale,
@@ -67,13 +67,5 @@ export function layoutFor(
     yaxis: { ...axis, title: { text: TITLES[metric].y }, rangemode: scale === "linear" ? "tozero" : "normal" },
     shapes: limits.map((l) => limitLine(l, theme)),
     autosize: true,
-  };
+  } as const;
 }
-
-export const CONFIG: Partial<Config> = {
-  displaylogo: false,
-  responsive: false,
-  displayModeBar: "hover",
-  // Few buttons, so that the bar fits beside the chart title: dragging zooms, a double click resets.
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"],
-};

@@ -4,7 +4,7 @@
  * textContent, so names are never parsed as markup.
  */
 import { Series, Sweep } from "./sweeps";
-import { seriesName } from "./traces";
+import { seriesName } from "./hover";
 
 const SVG = "http://www.w3.org/2000/svg";
 

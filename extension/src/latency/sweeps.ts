@@ -5,7 +5,7 @@
 import type { LatencyMode, LatencyPoint, LatencyReport } from "../../../kernel/schema";
 
 /** Modes in legend order, with the names people know them by. */
-export const MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
+const MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
 export const MODE_LABELS: Record<LatencyMode, string> = {
   dynamic: "dynamic",
   static: "static",
@@ -32,18 +32,59 @@ export interface Series {
   points: LatencyPoint[];
 }
 
+function finite(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/**
+ * Why a point cannot be drawn, or undefined when it can: every number it has goes into a hover
+ * label. An optional number may be null: JSON writes a non-finite one (e.g. GFLOP/s of a 0 ms run) so.
+ */
+function pointProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return "a point is not an object";
+  const p = value as Partial<LatencyPoint>;
+  if (!finite(p.batch)) return "a point's `batch` is not a number";
+  if (!MODES.includes(p.mode as LatencyMode)) return `a point's \`mode\` is not one of ${MODES.join(", ")}`;
+  const ms = p.latencyMs;
+  if (typeof ms !== "object" || ms === null) return "a point lacks `latencyMs`";
+  for (const key of ["p50", "p90", "min", "max"] as const) {
+    if (!finite(ms[key])) return `a point's \`latencyMs.${key}\` is not a number`;
+  }
+  if (!finite(p.throughput)) return "a point's `throughput` is not a number";
+  if (p.runs != null && !finite(p.runs)) return "a point's `runs` is not a number";
+  if (p.gflops != null && !finite(p.gflops)) return "a point's `gflops` is not a number";
+  return undefined;
+}
+
+function skippedProblem(skipped: unknown): string | undefined {
+  if (!Array.isArray(skipped)) return "`skipped` is not a list";
+  for (const s of skipped as unknown[]) {
+    const entry = s as { mode?: unknown; reason?: unknown } | null;
+    if (typeof entry !== "object" || entry === null || !MODES.includes(entry.mode as LatencyMode) || typeof entry.reason !== "string") {
+      return "an entry of `skipped` lacks a known `mode` or a `reason`";
+    }
+  }
+  return undefined;
+}
+
 /** Why a value cannot be drawn as a latency report, or undefined when it can. */
 export function reportProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "the data is not an object";
   const r = value as Partial<LatencyReport>;
   if (typeof r.model !== "string") return "`model` is not a string";
   if (typeof r.device !== "string") return "`device` is not a string";
-  if (typeof r.limit !== "number") return "`limit` is not a number";
+  if (!finite(r.limit)) return "`limit` is not a number";
+  for (const key of ["threads", "gflopPerSample", "peakGflops"] as const) {
+    if (r[key] != null && !finite(r[key])) return `\`${key}\` is not a number`;
+  }
   if (!Array.isArray(r.points)) return "`points` is not a list";
-  for (const p of r.points) {
-    if (typeof p?.batch !== "number" || !MODES.includes(p.mode) || typeof p.latencyMs?.p50 !== "number") {
-      return "a point lacks `batch`, a known `mode` or `latencyMs`";
-    }
+  for (const p of r.points as unknown[]) {
+    const problem = pointProblem(p);
+    if (problem) return problem;
+  }
+  if (r.skipped !== undefined) {
+    const problem = skippedProblem(r.skipped);
+    if (problem) return problem;
   }
   if (r.others !== undefined) {
     if (!Array.isArray(r.others)) return "`others` is not a list";
@@ -104,7 +145,7 @@ export function skippedOf(sweeps: Sweep[]): SkippedMode[] {
   const out: SkippedMode[] = [];
   for (const sweep of sweeps) {
     for (const mode of MODES) {
-      const reasons = (sweep.report.skipped ?? []).filter((s) => s.mode === mode).map((s) => String(s.reason));
+      const reasons = (sweep.report.skipped ?? []).filter((s) => s.mode === mode).map((s) => s.reason);
       if (reasons.length > 0) out.push({ device: sweep.label, mode, reasons: [...new Set(reasons)] });
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The colors and font the charts take from JupyterLab's theme. Plotly draws SVG with colors it
  * is given, not CSS variables, so they are read from the widget's computed style, and read
- * again when the theme changes.
+ * again when the theme changes. No DOM types: node tests pass a stand-in for the style.
  */
 import type { LatencyMode } from "../../../kernel/schema";
 
@@ -28,8 +28,12 @@ const FALLBACK: ChartTheme = {
   modes: { dynamic: "#1976d2", static: "#f57c00", loop: "#757575", ort: "#7b1fa2" },
 };
 
-export function readTheme(node: HTMLElement): ChartTheme {
-  const style = getComputedStyle(node);
+/** What readTheme needs of a CSSStyleDeclaration (getComputedStyle's result). */
+interface StyleLookup {
+  getPropertyValue(name: string): string;
+}
+
+export function readTheme(style: StyleLookup): ChartTheme {
   const v = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
   return {
     background: v("--jp-layout-color0", FALLBACK.background),

@@ -4,16 +4,19 @@
  * names; names and hover text are built from report strings only through escapePlotly.
  */
 import type { Data } from "plotly.js-dist-min";
-import type { LatencyMode, LatencyPoint } from "../../../kernel/schema";
+import type { LatencyMode } from "../../../kernel/schema";
 import { escapePlotly } from "./escape";
-import { MODE_LABELS, Series } from "./sweeps";
+import { hoverText, seriesName } from "./hover";
+import type { Metric } from "./layout";
+import type { Series } from "./sweeps";
 import type { ChartTheme } from "./theme";
 
-export type Metric = "latency" | "throughput";
-
-export interface TraceMeta {
+interface TraceMeta {
   mode: LatencyMode;
-  /** The sweep's device as written in the report (not escaped: meta is never drawn). */
+  /**
+   * The sweep's device as written in the report. Not escaped: meta is never drawn itself, and
+   * plotly's "%{meta.device}" templates cannot reach it, escapePlotly escapes every "%" in names.
+   */
   device: string;
   metric: Metric;
   band?: true;
@@ -21,33 +24,6 @@ export interface TraceMeta {
 
 /** The band's opacity over the chart background: the p50 line stays readable through it. */
 const BAND_OPACITY = 0.12;
-
-/** Milliseconds and rates with about four significant digits, without exponents. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString("en-US");
-  return String(Number(v.toPrecision(4)));
-}
-
-/** The series' name in legends and hover labels, as plain text. */
-export function seriesName(s: Series): string {
-  return `${MODE_LABELS[s.mode]} · ${s.sweep.label}`;
-}
-
-/** The hover label of one point: every statistic the report has for it. */
-export function hoverText(s: Series, p: LatencyPoint): string {
-  const ms = (v: number) => `${formatNumber(v)} ms`;
-  const lines = [
-    `<b>${escapePlotly(seriesName(s))}</b>`,
-    `batch ${p.batch}`,
-    `p50 ${ms(p.latencyMs.p50)} · p90 ${ms(p.latencyMs.p90)}`,
-    `min ${ms(p.latencyMs.min)} · max ${ms(p.latencyMs.max)} (band)`,
-    `throughput ${formatNumber(p.throughput)} samples/s`,
-  ];
-  if (p.runs !== undefined) lines.push(`runs ${p.runs}`);
-  if (p.gflops !== undefined) lines.push(`${formatNumber(p.gflops)} GFLOP/s`);
-  return lines.join("<br>");
-}
 
 function meta(s: Series, metric: Metric): TraceMeta {
   return { mode: s.mode, device: s.sweep.report.device, metric };

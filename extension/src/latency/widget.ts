@@ -9,12 +9,12 @@ import { Widget } from "@lumino/widgets";
 import type { LatencyReport } from "../../../kernel/schema";
 import { LATENCY_MIME } from "../mime";
 import { header, message, skippedList } from "./header";
-import { AxisScale, CONFIG, layoutFor } from "./layout";
+import { AxisScale, layoutFor, Metric } from "./layout";
 import { legend, toggleButton } from "./legend";
-import { loadPlotly, PlotlyApi } from "./plotly";
+import { CONFIG, loadPlotly, PlotlyApi } from "./plotly";
 import { batchesOf, limitsOf, reportProblem, Series, seriesOf, skippedOf, Sweep, sweepsOf } from "./sweeps";
 import { readTheme } from "./theme";
-import { Metric, tracesFor } from "./traces";
+import { tracesFor } from "./traces";
 
 const METRICS: readonly Metric[] = ["latency", "throughput"];
 
@@ -22,7 +22,10 @@ const METRICS: readonly Metric[] = ["latency", "throughput"];
 interface Drawn {
   sweeps: Sweep[];
   series: Series[];
+  grid: HTMLDivElement;
   charts: Record<Metric, HTMLDivElement>;
+  /** Why the last draw failed (plotly did not load, or threw), shown above the charts; none after a good draw. */
+  failure?: HTMLElement;
 }
 
 export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
@@ -95,30 +98,44 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
     }
     this.node.append(toolbar, grid);
     if (skipped.length > 0) this.node.append(skippedList(skipped));
-    this.drawn = { sweeps, series, charts };
+    this.drawn = { sweeps, series, grid, charts };
     // JupyterLab may render before attaching; plotly measures its div, so it draws once attached.
     await this.whenAttached;
     await this.draw();
   }
 
-  /** Draws (or redraws in place) both charts with the current theme, scale and hidden series. */
+  /**
+   * Draws (or redraws in place) both charts with the current theme, scale and hidden series.
+   * Never throws: callers fire it from events, so a failure is shown in the view instead.
+   */
   private async draw(): Promise<void> {
-    const Plotly = (this.plotly ??= await loadPlotly());
     const drawn = this.drawn;
-    if (!drawn || this.isDisposed || !this.isAttached) return;
-    const theme = readTheme(this.node);
-    const batches = batchesOf(drawn.series);
-    const limits = limitsOf(drawn.sweeps);
-    await Promise.all(
-      METRICS.map((metric) =>
-        Plotly.react(
-          drawn.charts[metric],
-          tracesFor(metric, drawn.series, theme, { hidden: this.hidden, bands: this.bands }),
-          layoutFor(metric, { theme, scale: this.scale, batches, limits }),
-          CONFIG,
+    if (!drawn) return;
+    try {
+      const Plotly = (this.plotly ??= await loadPlotly());
+      if (drawn !== this.drawn || this.isDisposed || !this.isAttached) return;
+      const theme = readTheme(getComputedStyle(this.node));
+      const batches = batchesOf(drawn.series);
+      const limits = limitsOf(drawn.sweeps);
+      await Promise.all(
+        METRICS.map((metric) =>
+          Plotly.react(
+            drawn.charts[metric],
+            tracesFor(metric, drawn.series, theme, { hidden: this.hidden, bands: this.bands }),
+            layoutFor(metric, { theme, scale: this.scale, batches, limits }),
+            CONFIG,
+          ),
         ),
-      ),
-    );
+      );
+      drawn.failure?.remove();
+      drawn.failure = undefined;
+    } catch (error) {
+      if (drawn !== this.drawn) return;
+      const text = `The charts could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
+      drawn.failure ??= message("error", "");
+      drawn.failure.textContent = text;
+      if (!drawn.failure.isConnected) drawn.grid.before(drawn.failure);
+    }
   }
 
   private toggleScale(): void {

@@ -108,19 +108,19 @@ export function buildControls(root: HTMLElement, modes: AnalysisMode[], h: Contr
 
 /** Shows the report's name, mode and overall verdict, the pressed mode and the legend counts. */
 export function showReport(c: Controls, report: TopologyReport): void {
+  // The verdict comes from the layers the view draws, so header, legend and picture always agree.
+  const counts = countVerdicts(report);
+  const blockers = counts.unsupported;
   c.header.replaceChildren(
     el("span", "dynbatch-model", report.model),
     el("span", "dynbatch-mode", `${report.mode} analysis`),
     el(
       "span",
-      report.supported ? "dynbatch-overall dynbatch-ok" : "dynbatch-overall dynbatch-blocked",
-      report.supported
-        ? "✓ a dynamic batch is supported"
-        : `✗ ${report.summary.unsupported} layer${report.summary.unsupported === 1 ? "" : "s"} block a dynamic batch`,
+      blockers ? "dynbatch-overall dynbatch-blocked" : "dynbatch-overall dynbatch-ok",
+      blockers ? `✗ ${blockers} layer${blockers === 1 ? " blocks" : "s block"} a dynamic batch` : "✓ a dynamic batch is supported",
     ),
   );
   for (const [m, b] of c.modeButtons) b.setAttribute("aria-pressed", String(m === report.mode));
-  const counts = countVerdicts(report);
   for (const [v, item] of c.legend) {
     item.dataset.count = String(counts[v]);
     const count = item.querySelector(".dynbatch-legend-count");

@@ -10,7 +10,7 @@ import type { Palette } from "./palette";
 import type { Viewport } from "./viewport";
 
 /** Text below this zoom would be under ~6px on screen: skipped. */
-export const LABEL_MIN_SCALE = 0.55;
+const LABEL_MIN_SCALE = 0.55;
 /** Smallest on-screen box size in pixels, so a zoomed-out overview still shows every node… */
 const MIN_BOX_PX = 2;
 /** …and unsupported ones larger, since they are what the view is for. */

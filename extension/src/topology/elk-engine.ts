@@ -22,6 +22,8 @@ interface Engine {
 const ALGORITHMS = ["layered"];
 
 let current: Promise<Engine> | undefined;
+/** The main-thread engine, made once: layouts that see the worker fail at the same time share it. */
+let fallback: Promise<Engine> | undefined;
 
 /** The worker itself failed, as opposed to one layout. */
 class WorkerFailure extends Error {}
@@ -37,7 +39,13 @@ async function workerEngine(): Promise<Engine> {
   const elk = new ElkApi({
     algorithms: ALGORITHMS,
     workerFactory: () => {
-      const worker = new Worker(url);
+      let worker: Worker;
+      try {
+        worker = new Worker(url);
+      } finally {
+        // The worker has its own reference to the script once created: the Blob need not outlive it.
+        URL.revokeObjectURL(url);
+      }
       worker.addEventListener("error", (e) => fail(new WorkerFailure(`ELK worker failed: ${e.message || "script error"}`)));
       return worker;
     },
@@ -50,8 +58,14 @@ async function mainThreadEngine(): Promise<Engine> {
   return { kind: "main-thread", elk: new ElkBundled({ algorithms: ALGORITHMS }), failed: new Promise<never>(() => undefined) };
 }
 
+function fallBack(): Promise<Engine> {
+  fallback ??= mainThreadEngine();
+  current = fallback;
+  return fallback;
+}
+
 function engine(): Promise<Engine> {
-  current ??= workerEngine().catch(() => mainThreadEngine());
+  current ??= workerEngine().catch(() => fallBack());
   return current;
 }
 
@@ -64,8 +78,7 @@ export async function runElk(graph: ElkNode): Promise<{ result: ElkNode; engine:
   } catch (err) {
     if (!(err instanceof WorkerFailure)) throw err;
     e.elk.terminateWorker();
-    current = mainThreadEngine();
-    const fallback = await current;
-    return { result: await fallback.elk.layout(graph), engine: fallback.kind };
+    const main = await fallBack();
+    return { result: await main.elk.layout(graph), engine: main.kind };
   }
 }

@@ -19,6 +19,7 @@ import type { EngineKind } from "./elk-engine";
 import { Layout, layoutGraph } from "./layout";
 import { buildViewGraph, countHiddenMatches, neighbours, searchLayers, ViewGraph } from "./model";
 import { readPalette } from "./palette";
+import { topologyProblem } from "./validate";
 
 /** Mode toggle order: the published rule first. */
 const MODES: AnalysisMode[] = ["strict", "shape-aware"];
@@ -43,11 +44,6 @@ export interface TopologyRoot extends HTMLElement {
   /** Centers the named layer, scrolls it into view and returns its center in client coordinates. */
   dynbatchLocate(name: string): { x: number; y: number } | null;
   dynbatchStats(): TopologyStats;
-}
-
-function isReport(x: unknown): x is TopologyReport {
-  const r = x as Partial<TopologyReport> | null;
-  return typeof r === "object" && r !== null && Array.isArray(r.layers) && typeof r.summary === "object";
 }
 
 export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
@@ -88,12 +84,14 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const data: unknown = model.data[this.mimeType];
     this.reset();
-    if (!isReport(data)) {
+    const problem = topologyProblem(data);
+    if (problem) {
       this.node.dataset.state = "error";
-      this.node.appendChild(el("div", "dynbatch-error", "Not a dynbatch topology report."));
+      this.node.appendChild(el("div", "dynbatch-error", `Not a dynbatch topology report: ${problem}.`));
       return;
     }
-    const { alternate, ...primary } = data;
+    // topologyProblem checked every field the view reads.
+    const { alternate, ...primary } = data as TopologyReport;
     for (const r of alternate && alternate.mode !== primary.mode ? [primary, alternate] : [primary]) {
       this.reports.set(r.mode, r);
       this.byId.set(r.mode, new Map(r.layers.map((l) => [l.id, l])));
@@ -110,7 +108,7 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
     this.controls = controls;
     this.view = new GraphCanvas(controls.canvasHost, () => readPalette(this.node), (i) => this.select(i, false));
     // The first layout runs in the background: the notebook does not wait for it.
-    void this.present();
+    void this.presentOrFail();
   }
 
   dispose(): void {
@@ -150,13 +148,29 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
   private setMode(mode: AnalysisMode): void {
     if (mode === this.mode || !this.reports.has(mode)) return;
     this.mode = mode;
-    void this.present();
+    void this.presentOrFail();
   }
 
   private setShowConstants(show: boolean): void {
     if (show === this.showConstants) return;
     this.showConstants = show;
-    void this.present();
+    void this.presentOrFail();
+  }
+
+  /** present() run in the background: a failure becomes the view's error state, not an unhandled rejection. */
+  private async presentOrFail(): Promise<void> {
+    try {
+      await this.present();
+    } catch (err) {
+      if (this.isDisposed) return;
+      this.node.dataset.state = "error";
+      const message = `Could not show the report: ${err instanceof Error ? err.message : String(err)}`;
+      const status = this.controls?.status;
+      if (status) {
+        status.textContent = message;
+        status.hidden = false;
+      } else this.node.appendChild(el("div", "dynbatch-error", message));
+    }
   }
 
   /** Shows the current mode's report: its legend at once, the graph once laid out (cached per mode and constants). */
