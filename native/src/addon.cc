@@ -10,6 +10,7 @@
 #include "buffer_views.h"
 #include "dnnl_common.h"
 #include "gpu/gpu_addon.h"
+#include "js_error.h"
 #include "peak.h"
 #include "program.h"
 #include "runner.h"
@@ -17,13 +18,6 @@
 using namespace dynbatch;
 
 namespace {
-
-// Errors carry a `code` matching kernel/errors.ts so the TS side can map them to typed errors.
-Napi::Error codedError(Napi::Env env, const std::string& code, const std::string& msg) {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  return err;
-}
 
 std::string codeOf(const std::exception& e) {
   if (dynamic_cast<const OpError*>(&e)) return "NATIVE";
@@ -214,13 +208,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
   Napi::Value Buffer(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     int id = static_cast<int>(integer(info[0], "buffer id"));
-    float* data;
-    try {
-      data = req_->buffer(id);
-    } catch (const std::exception& e) {
-      throw codedError(env, "BAD_CONFIG", e.what());
-    }
-    return views_.get(env, req_, id, data);
+    return views_.get(env, req_, id);
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {

@@ -4,16 +4,25 @@
 #pragma once
 #include <napi.h>
 
+#include <exception>
 #include <map>
 #include <memory>
+
+#include "js_error.h"
 
 namespace dynbatch {
 
 template <typename Req>
 class BufferViews {
  public:
-  // `data` is req->buffer(id), already checked by the caller.
-  Napi::ArrayBuffer get(Napi::Env env, const std::shared_ptr<Req>& req, int id, float* data) {
+  // The view of tensor `id`; a bad id (out of range, a constant) throws a BAD_CONFIG error.
+  Napi::ArrayBuffer get(Napi::Env env, const std::shared_ptr<Req>& req, int id) {
+    float* data;
+    try {
+      data = req->buffer(id);
+    } catch (const std::exception& e) {
+      throw codedError(env, "BAD_CONFIG", e.what());
+    }
     auto it = views_.find(id);
     if (it != views_.end() && !it->second.IsEmpty() && !it->second.Value().IsEmpty()) return it->second.Value();
     auto* keep = new std::shared_ptr<Req>(req);

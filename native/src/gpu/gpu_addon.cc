@@ -4,18 +4,13 @@
 
 #include "buffer_views.h"
 #include "gpu/gpu_program.h"
+#include "js_error.h"
 
 namespace dynbatch {
 namespace gpu {
 namespace {
 
-// Errors carry a `code` (kernel/errors.ts) and, for OpenCL failures, `clStatus` and `buildLog`.
-Napi::Error codedError(Napi::Env env, const std::string& code, const std::string& msg) {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  return err;
-}
-
+// OpenCL failures carry `clStatus` and `buildLog` besides the `code`.
 struct Failure {
   std::string code, message, buildLog;
   cl_int status = 0;
@@ -105,13 +100,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsNumber()) throw codedError(env, "BAD_CONFIG", "buffer(id): id must be a number");
     const int id = info[0].As<Napi::Number>().Int32Value();
-    float* data;
-    try {
-      data = req_->buffer(id);
-    } catch (const std::exception& e) {
-      throw codedError(env, "BAD_CONFIG", e.what());
-    }
-    return views_.get(env, req_, id, data);
+    return views_.get(env, req_, id);
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
