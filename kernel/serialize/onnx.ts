@@ -156,36 +156,53 @@ function groupedWeights(c: Cx): string {
   return c.step("Reshape", [c.in(1), c.i64("weights_shape", flat)], "weights");
 }
 
-function conv(c: Cx): void {
-  const n = c.n;
-  const grouped = n.type === "GroupConvolution";
+/** What Convolution and ConvolutionBackpropData (plain or grouped) share: the window and the weights. */
+interface ConvGeometry {
+  grouped: boolean;
+  /** The weights' shape; for grouped ops axis 0 is the group count. */
+  ws: number[];
+  kernel: number[];
+  strides: number[];
+  dil: number[];
+}
+
+function convGeometry(c: Cx, groupedType: string): ConvGeometry {
+  const grouped = c.n.type === groupedType;
   const ws = c.shape(1);
   const kernel = ws.slice(grouped ? 3 : 2);
   const r = kernel.length;
-  const strides = attrInts(n.attrs, "strides", new Array(r).fill(1));
-  const dil = attrInts(n.attrs, "dilations", new Array(r).fill(1));
-  const { begin, end } = windowPads(n, c.shape(0).slice(2), c.outShape().slice(2), kernel, strides, dil);
-  const inputs = [c.in(0), grouped ? groupedWeights(c) : c.in(1)];
-  const bias = c.w.biasOf(n);
+  const strides = attrInts(c.n.attrs, "strides", new Array(r).fill(1));
+  const dil = attrInts(c.n.attrs, "dilations", new Array(r).fill(1));
+  return { grouped, ws, kernel, strides, dil };
+}
+
+/** Emits ONNX `op` (Conv or ConvTranspose) with the data, the (regrouped) weights, the fused bias and these pads. */
+function emitConv(c: Cx, op: string, g: ConvGeometry, begin: number[], end: number[], extra: Obj[] = []): void {
+  const inputs = [c.in(0), g.grouped ? groupedWeights(c) : c.in(1)];
+  const bias = c.w.biasOf(c.n);
   if (bias) inputs.push(bias);
   const attrs = [
-    attr.ints("kernel_shape", kernel),
-    attr.ints("strides", strides),
-    attr.ints("dilations", dil),
+    attr.ints("kernel_shape", g.kernel),
+    attr.ints("strides", g.strides),
+    attr.ints("dilations", g.dil),
     attr.ints("pads", [...begin, ...end]),
+    ...extra,
   ];
-  if (grouped) attrs.push(attr.int("group", ws[0]));
-  c.emit("Conv", inputs, attrs);
+  if (g.grouped) attrs.push(attr.int("group", g.ws[0]));
+  c.emit(op, inputs, attrs);
+}
+
+function conv(c: Cx): void {
+  const g = convGeometry(c, "GroupConvolution");
+  const { begin, end } = windowPads(c.n, c.shape(0).slice(2), c.outShape().slice(2), g.kernel, g.strides, g.dil);
+  emitConv(c, "Conv", g, begin, end);
 }
 
 function convTranspose(c: Cx): void {
   const n = c.n;
-  const grouped = n.type === "GroupConvolutionBackpropData";
-  const ws = c.shape(1);
-  const kernel = ws.slice(grouped ? 3 : 2);
+  const g = convGeometry(c, "GroupConvolutionBackpropData");
+  const { kernel, strides, dil } = g;
   const r = kernel.length;
-  const strides = attrInts(n.attrs, "strides", new Array(r).fill(1));
-  const dil = attrInts(n.attrs, "dilations", new Array(r).fill(1));
   const xs = c.shape(0).slice(2);
   const outSp = c.outShape().slice(2);
   // out = s·(in−1) + span − pb − pe (+ output_padding): the total pads follow from the inferred size;
@@ -205,18 +222,7 @@ function convTranspose(c: Cx): void {
     end.push(Math.max(total - b, 0));
     outPad.push(Math.max(b - total, 0));
   }
-  const inputs = [c.in(0), grouped ? groupedWeights(c) : c.in(1)];
-  const bias = c.w.biasOf(n);
-  if (bias) inputs.push(bias);
-  const attrs = [
-    attr.ints("kernel_shape", kernel),
-    attr.ints("strides", strides),
-    attr.ints("dilations", dil),
-    attr.ints("pads", [...begin, ...end]),
-  ];
-  if (outPad.some((p) => p > 0)) attrs.push(attr.ints("output_padding", outPad));
-  if (grouped) attrs.push(attr.int("group", ws[0]));
-  c.emit("ConvTranspose", inputs, attrs);
+  emitConv(c, "ConvTranspose", g, begin, end, outPad.some((p) => p > 0) ? [attr.ints("output_padding", outPad)] : []);
 }
 
 function pool(c: Cx): void {
