@@ -113,6 +113,40 @@ test("an attribute the GPU op does not know (e.g. a fused post-op) fails the bui
   });
 });
 
+test("detection_output: the GPU refuses what the CPU refuses, with the same message", opts, () => {
+  const spec = (attrs: Record<string, NativeAttr>, confWidth: number): NativeProgramSpec => ({
+    maxBatch: 1,
+    threads: 1,
+    tensors: [
+      { shape: [1, 8], batched: true },
+      { shape: [1, confWidth], batched: true },
+      { shape: [1, 2, 8], batched: false, data: new Float32Array(16) },
+      { shape: [1, 1, 20, 7], batched: false },
+    ],
+    ops: [{ type: "detection_output", name: "det", inputs: [0, 1, 2], outputs: [3], attrs }],
+    inputs: [0, 1],
+    outputs: [3],
+  });
+  const good = { numClasses: 2, backgroundLabelId: 0, nmsThreshold: 0.45, keepTopK: [10], topK: 10 };
+  const bad: [NativeProgramSpec, RegExp][] = [
+    [spec({ ...good, codeType: "caffe.PriorBoxParameter.OTHER" }, 4), /unknown codeType 'caffe\.PriorBoxParameter\.OTHER'/],
+    [spec({ ...good, topK: 0 }, 4), /topK must be positive or -1/],
+    [spec(good, 6), /conf holds 6 scores per image, expected priors \(2\) × classes \(2\)/],
+  ];
+  for (const [s, reason] of bad) {
+    const messages = [() => new (loadAddon().Program)(s), () => new (loadGpuAddon().GpuProgram)(s, gpuDevices()[0].index)].map((make) => {
+      try {
+        make();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "created";
+    });
+    assert.match(messages[0], reason);
+    assert.equal(messages[1], messages[0]);
+  }
+});
+
 test("conv: im2col + GEMM, pointwise, strided/dilated/asymmetric, grouped and depthwise", opts, async () => {
   const conv = (strides: number[], dilations: number[], padsBegin: number[], padsEnd: number[], group: number) => ({
     strides,

@@ -4,6 +4,7 @@
 // (detection_write). Same total order of detections as the CPU op, so the same rows.
 #include <algorithm>
 
+#include "detection_output_spec.h"
 #include "gpu/gpu_op.h"
 
 namespace dynbatch {
@@ -23,74 +24,35 @@ class DetectionOutputOp : public GpuOp {
  public:
   DetectionOutputOp(const OpSpec& spec, Builder& b)
       : name_(spec.name), nms_(b.kernel("detection_nms")), merge_(b.kernel("detection_merge")), write_(b.kernel("detection_write")) {
-    if (spec.inputs.size() != 3)
-      throw OpError(name_, "detection_output: takes loc, conf and priors (the 5-input ARM form is not supported)");
-    if (spec.outputs.size() != 1) throw OpError(name_, "detection_output: has one output");
-    const Attrs& a = spec.attrs;
+    const DetectionOutputSpec d = parseDetectionOutput(spec);
+    const Shape& ps = spec.inputs[2]->maxShape;
     DetParams& q = q_;
     q = {};
-    q.background = static_cast<cl_int>(a.integer("backgroundLabelId", 0));
-    const int64_t topK = a.integer("topK", -1);
-    const std::vector<int64_t> keep = a.ints("keepTopK", {-1});
-    if (keep.empty()) throw OpError(name_, "detection_output: keepTopK is empty");
-    q.nms = static_cast<float>(a.num("nmsThreshold"));
-    q.conf = static_cast<float>(a.num("confidenceThreshold", 0.0));
-    q.shareLocation = a.integer("shareLocation", 1) != 0;
-    q.varianceInTarget = a.integer("varianceEncodedInTarget", 0) != 0;
-    q.normalized = a.integer("normalized", 1) != 0;
-    q.clipBefore = a.integer("clipBeforeNms", 0) != 0;
-    q.clipAfter = a.integer("clipAfterNms", 0) != 0;
-    q.decreaseLabel = a.integer("decreaseLabelId", 0) != 0;
-    q.inputHeight = static_cast<float>(a.num("inputHeight", 1.0));
-    q.inputWidth = static_cast<float>(a.num("inputWidth", 1.0));
-    const std::string code = a.str("codeType", "caffe.PriorBoxParameter.CORNER");
-    auto endsWith = [&](const std::string& s) {
-      return code.size() >= s.size() && code.compare(code.size() - s.size(), s.size(), s) == 0 &&
-             (code.size() == s.size() || code[code.size() - s.size() - 1] == '.');
-    };
-    if (endsWith("CENTER_SIZE")) q.code = 1;
-    else if (endsWith("CORNER_SIZE")) q.code = 2;
-    else if (endsWith("CORNER")) q.code = 0;
-    else throw OpError(name_, "detection_output: unknown codeType '" + code + "'");
-    if (!q.normalized && (q.inputHeight <= 0.f || q.inputWidth <= 0.f))
-      throw OpError(name_, "detection_output: inputHeight and inputWidth must be positive when boxes are not normalized");
-    if (topK < -1 || topK == 0) throw OpError(name_, "detection_output: topK must be positive or -1");
-
-    const Shape& ls = spec.inputs[0]->maxShape;
-    const Shape& cs = spec.inputs[1]->maxShape;
-    const Shape& ps = spec.inputs[2]->maxShape;
-    const Shape& os = spec.outputs[0]->maxShape;
-    if (ls.size() != 2 || cs.size() != 2) throw OpError(name_, "detection_output: loc and conf must be 2-D [N, ...]");
-    if (ps.size() != 3 || (ps[1] != 1 && ps[1] != 2)) throw OpError(name_, "detection_output: priors must be [1|N, 1|2, P·4]");
-    if (ps[1] == 1 && !q.varianceInTarget)
-      throw OpError(name_, "detection_output: priors carry no variances but varianceEncodedInTarget is false");
-    const int64_t priorSize = q.normalized ? 4 : 5;
-    if (ps[2] % priorSize != 0) throw OpError(name_, "detection_output: priors length is not a multiple of " + std::to_string(priorSize));
-    const int64_t P = ps[2] / priorSize;
-    if (P == 0) throw OpError(name_, "detection_output: no priors");
-    const int64_t C = a.has("numClasses") ? a.integer("numClasses") : cs[1] / P;
-    if (C <= 0 || cs[1] != P * C)
-      throw OpError(name_, "detection_output: conf holds " + std::to_string(cs[1]) + " scores per image, expected priors (" +
-                               std::to_string(P) + ") × classes (" + std::to_string(C) + ")");
-    const int64_t locClasses = q.shareLocation ? 1 : C;
-    if (ls[1] != P * locClasses * 4)
-      throw OpError(name_, "detection_output: loc holds " + std::to_string(ls[1]) + " values per image, expected " +
-                               std::to_string(P * locClasses * 4));
-    if (os.size() != 4 || os[0] != 1 || os[1] != 1 || os[3] != 7) throw OpError(name_, "detection_output: output must be [1, 1, R, 7]");
-    if (ls[0] != cs[0]) throw OpError(name_, "detection_output: loc and conf differ in batch");
-
+    q.background = static_cast<cl_int>(d.background);
+    q.nms = d.nmsThreshold;
+    q.conf = d.confThreshold;
+    q.shareLocation = d.shareLocation;
+    q.varianceInTarget = d.varianceInTarget;
+    q.normalized = d.normalized;
+    q.clipBefore = d.clipBefore;
+    q.clipAfter = d.clipAfter;
+    q.decreaseLabel = d.decreaseLabel;
+    q.inputHeight = d.inputHeight;
+    q.inputWidth = d.inputWidth;
+    q.code = static_cast<cl_int>(d.code);
+    const int64_t P = d.numPriors, topK = d.topK;
     q.P = toInt(P, name_);
-    q.C = toInt(C, name_);
-    q.locClasses = toInt(locClasses, name_);
+    q.C = toInt(d.numClasses, name_);
+    q.locClasses = toInt(d.locClasses, name_);
     q.topK = toInt(topK, name_);
-    q.keepTopK = toInt(keep[0], name_);
+    q.keepTopK = toInt(d.keepTopK, name_);
     q.slots = q.decreaseLabel ? 1 : q.C;
     q.maxKept = topK > -1 ? toInt(std::min(topK, P), name_) : q.P;
     q.rowLen = toInt(ps[2], name_);
     q.priorStride = toInt(ps[1] * ps[2], name_);
-    q.rows = toInt(os[2], name_);
+    q.rows = toInt(spec.outputs[0]->maxShape[2], name_);
     // Scratch in 4-byte words, sized for the maximum number of images.
-    const int64_t images = ls[0], lists = images * q.slots;
+    const int64_t images = spec.inputs[0]->maxShape[0], lists = images * q.slots;
     int64_t at = 0;
     auto take = [&](int64_t words) {
       const int64_t start = at;
