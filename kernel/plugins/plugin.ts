@@ -38,6 +38,19 @@ export interface DeviceRequest {
   run(n: number): Promise<Float64Array>;
 }
 
+/**
+ * `DeviceRequest.buffer` over a native request's ArrayBuffers: one view per buffer for the
+ * request's life, since getBlob/setInput ask for them on every call.
+ */
+export function bufferViews(nativeBuffer: (tensor: number) => ArrayBuffer): (tensor: number) => Float32Array {
+  const views = new Map<number, Float32Array>();
+  return (tensor) => {
+    let v = views.get(tensor);
+    if (!v) views.set(tensor, (v = new Float32Array(nativeBuffer(tensor))));
+    return v;
+  };
+}
+
 export interface CompiledModel {
   inputs: IoBinding[];
   outputs: IoBinding[];

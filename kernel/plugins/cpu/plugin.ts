@@ -1,7 +1,7 @@
 /** The CPU plugin: lowers a graph and compiles it into a native oneDNN program. */
 import { Graph } from "../../graph/graph";
 import { DynbatchError, NativeError } from "../../errors";
-import { CompileOptions, CompiledModel, ExecutedLayer, Plugin } from "../plugin";
+import { bufferViews, CompileOptions, CompiledModel, ExecutedLayer, Plugin } from "../plugin";
 import { fuseProgram } from "./fuse";
 import { lowerGraph } from "./lower";
 import { loadAddon, NativeStep } from "./native";
@@ -37,14 +37,8 @@ export class CpuPlugin implements Plugin {
       layers,
       createRequest() {
         const req = program.createRequest();
-        // One view per buffer for the request's life: getBlob/setInput ask for them on every call.
-        const views = new Map<number, Float32Array>();
         return {
-          buffer: (tensor: number) => {
-            let v = views.get(tensor);
-            if (!v) views.set(tensor, (v = new Float32Array(req.buffer(tensor))));
-            return v;
-          },
+          buffer: bufferViews((tensor) => req.buffer(tensor)),
           run: (n: number) =>
             req.run(n).then(
               (times) => {

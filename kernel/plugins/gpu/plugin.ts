@@ -5,7 +5,7 @@
  */
 import { Graph } from "../../graph/graph";
 import { DynbatchError, GpuError, GpuErrorCode, GpuUnavailableError, NativeError } from "../../errors";
-import { CompileOptions, CompiledModel, Plugin } from "../plugin";
+import { bufferViews, CompileOptions, CompiledModel, Plugin } from "../plugin";
 import { lowerGraph } from "../cpu/lower";
 import { GpuDeviceInfo, loadGpuAddon } from "./native";
 
@@ -76,14 +76,8 @@ export class GpuPlugin implements Plugin {
         } catch (e) {
           throw typedGpuError(e, prepared.file, device);
         }
-        // One view per buffer for the request's life: getBlob/setInput ask for them on every call.
-        const views = new Map<number, Float32Array>();
         return {
-          buffer: (tensor: number) => {
-            let v = views.get(tensor);
-            if (!v) views.set(tensor, (v = new Float32Array(req.buffer(tensor))));
-            return v;
-          },
+          buffer: bufferViews((tensor) => req.buffer(tensor)),
           run: (n: number) =>
             req.run(n).catch((e: unknown) => {
               throw typedGpuError(e, prepared.file, device);
