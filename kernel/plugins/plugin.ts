@@ -9,7 +9,14 @@ export interface CompileOptions {
   /** Per node id, per output: axis 0 is the batch. Null for a static network (every run uses maxBatch). */
   batched: Map<number, boolean[]> | null;
   threads: number;
+  /** Every sample is computed independently (the shape-aware analysis proved it): threads may split a run by samples. */
+  independentSamples: boolean;
+  /** How a run spreads over the threads (CPU_PARALLEL). */
+  parallel: ParallelMode;
 }
+
+/** "auto": each request measures the candidates at each batch and keeps the fastest. */
+export type ParallelMode = "auto" | "layers" | "samples";
 
 /** A network input or output bound to a program tensor. */
 export interface IoBinding {
@@ -36,6 +43,8 @@ export interface ExecutedLayer {
 export interface DeviceRequest {
   buffer(tensor: number): Float32Array;
   run(n: number): Promise<Float64Array>;
+  /** How runs at batch n spread over the threads ("layers", "single", "samples"), where the device chooses. */
+  strategy?(n: number): string;
 }
 
 /**

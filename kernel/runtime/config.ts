@@ -3,6 +3,7 @@
  * "KEY_" prefix; values are strings as in the Inference Engine ("YES"/"NO", "8").
  */
 import { ConfigError } from "../errors";
+import type { ParallelMode } from "../plugins/plugin";
 
 export type AnalysisMode = "strict" | "shape-aware";
 
@@ -13,11 +14,15 @@ export interface DeviceConfig {
   /** 0 = every hardware thread. */
   threads: number;
   analysis: AnalysisMode;
+  /** How CPU runs spread over the threads: by layers, by samples, or measured per batch (auto). */
+  parallel: ParallelMode;
 }
 
-export const DEFAULT_CONFIG: DeviceConfig = { dynBatchEnabled: false, dynBatchLimit: 0, threads: 0, analysis: "shape-aware" };
+export const DEFAULT_CONFIG: DeviceConfig = { dynBatchEnabled: false, dynBatchLimit: 0, threads: 0, analysis: "shape-aware", parallel: "auto" };
 
-export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS"] as const;
+export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS", "CPU_PARALLEL"] as const;
+
+const PARALLEL_MODES: Record<string, ParallelMode> = { AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" };
 
 function canonicalKey(key: string): string {
   return key.startsWith("KEY_") ? key.slice(4) : key;
@@ -57,6 +62,12 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
           throw new ConfigError(`DYN_BATCH_ANALYSIS must be "strict" or "shape-aware", got "${v}"`);
         out.analysis = v;
         break;
+      case "CPU_PARALLEL": {
+        const mode = PARALLEL_MODES[v.toUpperCase()];
+        if (!mode) throw new ConfigError(`CPU_PARALLEL must be "AUTO", "LAYERS" or "SAMPLES", got "${v}"`);
+        out.parallel = mode;
+        break;
+      }
       default:
         throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
@@ -75,6 +86,8 @@ export function configValue(c: DeviceConfig, rawKey: string): string {
       return String(c.threads);
     case "DYN_BATCH_ANALYSIS":
       return c.analysis;
+    case "CPU_PARALLEL":
+      return c.parallel.toUpperCase();
     default:
       throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}, FULL_DEVICE_NAME`);
   }

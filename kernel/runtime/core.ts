@@ -61,7 +61,15 @@ export class IECore {
     const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;
     const threads = c.threads > 0 ? c.threads : loadAddon().hardwareConcurrency();
     if (!c.dynBatchEnabled) {
-      const compiled = plugin.compile(net.prepared(), { maxBatch: netBatch, batched: null, threads });
+      // A static batch proven sample-independent still lets threads split a run by samples.
+      const independent = netBatch > 1 && net.analyze({ mode: "shape-aware" }).supported;
+      const compiled = plugin.compile(net.prepared(), {
+        maxBatch: netBatch,
+        batched: independent ? net.batchAxes() : null,
+        threads,
+        independentSamples: independent,
+        parallel: c.parallel,
+      });
       return new ExecutableNetwork(compiled, netBatch, false, plugin.device);
     }
     const report = net.analyze({ mode: c.analysis });
@@ -75,7 +83,15 @@ export class IECore {
       );
     }
     const batched = net.batchAxes();
-    const compiled = plugin.compile(net.prepared(limit), { maxBatch: limit, batched, threads });
+    // The strict rule admits layers (a SoftMax over any axis) that may mix samples: splitting by samples needs the proof.
+    const independent = report.mode === "shape-aware" || net.analyze({ mode: "shape-aware" }).supported;
+    const compiled = plugin.compile(net.prepared(limit), {
+      maxBatch: limit,
+      batched,
+      threads,
+      independentSamples: independent,
+      parallel: c.parallel,
+    });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
   }
 

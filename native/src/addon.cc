@@ -3,6 +3,7 @@
 // ArrayBuffers; run(n) executes on the Runner's threads and resolves with per-step µs.
 #include <napi.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <thread>
@@ -90,6 +91,15 @@ ProgramSpec parseSpec(const Napi::Value& v) {
   ProgramSpec s;
   s.maxBatch = integer(prop(o, "maxBatch", "spec"), "spec.maxBatch");
   s.threads = static_cast<int>(integer(prop(o, "threads", "spec"), "spec.threads"));
+  s.independentSamples = o.Get("independentSamples").ToBoolean().Value();
+  Napi::Value par = o.Get("parallel");
+  if (!par.IsUndefined()) {
+    const std::string p = par.IsString() ? par.As<Napi::String>().Utf8Value() : "";
+    if (p == "auto") s.parallel = Parallel::Auto;
+    else if (p == "layers") s.parallel = Parallel::Layers;
+    else if (p == "samples") s.parallel = Parallel::Samples;
+    else fail(env, "spec.parallel must be \"auto\", \"layers\" or \"samples\"");
+  }
   Napi::Value tv = prop(o, "tensors", "spec");
   if (!tv.IsArray()) fail(env, "spec.tensors must be an array");
   Napi::Array ta = tv.As<Napi::Array>();
@@ -135,6 +145,15 @@ ProgramSpec parseSpec(const Napi::Value& v) {
   return s;
 }
 
+// A failed run: a batch the program refuses, or an op's error.
+const char* runErrorCode(const std::exception& e) { return dynamic_cast<const SpecError*>(&e) ? "BATCH_OUT_OF_RANGE" : "NATIVE"; }
+
+Napi::Float64Array timesArray(Napi::Env env, const std::vector<double>& times) {
+  Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
+  std::copy(times.begin(), times.end(), out.Data());
+  return out;
+}
+
 // A run handed to the Runner; completes on the JS thread through the addon's thread-safe function.
 struct RunJob {
   Napi::Promise::Deferred deferred;
@@ -142,6 +161,8 @@ struct RunJob {
   int64_t n = 1;
   std::vector<double> times;
   std::string error, code;
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
+  double wallUs = 0;  // the run itself
 };
 
 void completeRun(Napi::Env env, Napi::Function, void*, RunJob* job);
@@ -158,14 +179,14 @@ void completeRun(Napi::Env env, Napi::Function, void*, RunJob* job) {
   if (env == nullptr) return;  // the environment is shutting down
   auto* data = env.GetInstanceData<AddonData>();
   if (--data->pending == 0) data->done.Unref(env);
+  const double elapsed = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - job->submitted).count();
+  job->req->noteHandoff(elapsed - job->wallUs);
   job->req->release();
   if (!job->error.empty()) {
     job->deferred.Reject(codedError(env, job->code, job->error).Value());
     return;
   }
-  Napi::Float64Array out = Napi::Float64Array::New(env, job->times.size());
-  std::copy(job->times.begin(), job->times.end(), out.Data());
-  job->deferred.Resolve(out);
+  job->deferred.Resolve(timesArray(env, job->times));
 }
 
 // Queues a run of `req` for batch n on the Runner; the promise settles on the JS thread.
@@ -178,8 +199,9 @@ Napi::Promise startRun(Napi::Env env, std::shared_ptr<Request> req, int64_t n) {
   Runner::instance().submit(job->req->program().spec().threads, [job, done]() mutable {
     try {
       job->times = job->req->run(job->n);
+      job->wallUs = job->req->lastMicros(job->n);
     } catch (const std::exception& e) {
-      job->code = dynamic_cast<const SpecError*>(&e) ? "BATCH_OUT_OF_RANGE" : "NATIVE";
+      job->code = runErrorCode(e);
       job->error = e.what();
     }
     if (done.NonBlockingCall(job) != napi_ok) delete job;
@@ -190,7 +212,8 @@ Napi::Promise startRun(Napi::Env env, std::shared_ptr<Request> req, int64_t n) {
 class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Request", {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run)});
+    return DefineClass(env, "Request", {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
+                                       InstanceMethod("strategy", &RequestWrap::Strategy)});
   }
 
   explicit RequestWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RequestWrap>(info) {
@@ -231,7 +254,26 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
       deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
       return deferred.Promise();
     }
-    return startRun(env, req_, static_cast<int64_t>(n));
+    const int64_t batch = static_cast<int64_t>(n);
+    // A short run goes on this thread, as onnxruntime-node runs every request: handing it to a
+    // worker and back costs tens of µs. Only when nothing else runs, so it never takes cores
+    // the Runner has given away.
+    if (req_->runsInline(batch) && env.GetInstanceData<AddonData>()->pending == 0) {
+      try {
+        std::vector<double> times = req_->run(batch);
+        req_->release();
+        deferred.Resolve(timesArray(env, times));
+      } catch (const std::exception& e) {
+        req_->release();
+        deferred.Reject(codedError(env, runErrorCode(e), e.what()).Value());
+      }
+      return deferred.Promise();
+    }
+    return startRun(env, req_, batch);
+  }
+
+  Napi::Value Strategy(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), strategyName(req_->strategy(integer(info[0], "batch"))));
   }
 
   std::shared_ptr<Request> req_;

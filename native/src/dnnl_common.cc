@@ -68,13 +68,29 @@ dnnl::memory::desc layoutDesc(const Shape& s, Layout layout) {
   return dnnl::memory::desc(toDims(s), dnnl::memory::data_type::f32, t);
 }
 
+namespace {
+
+// Descriptor equality with every stride compared: oneDNN's == skips the strides of axes of size 1,
+// so an nhwc 1x1 map equals a plain one, yet a primitive built for one may refuse the other's
+// strides and fall back to its reference kernel.
+bool sameStrides(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
+  if (!(a == b) || a.data.format_kind != dnnl_blocked) return a == b;
+  const auto& x = a.data.format_desc.blocking;
+  const auto& y = b.data.format_desc.blocking;
+  for (int d = 0; d < a.data.ndims; ++d)
+    if (x.strides[d] != y.strides[d]) return false;
+  return true;
+}
+
+}  // namespace
+
 bool matchLayout(const dnnl::memory::desc& md, Layout& out) {
   if (md.data_type() != dnnl::memory::data_type::f32) return false;
   const auto d = md.dims();
   const Shape s(d.begin(), d.end());
   for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c}) {
     if (l != Layout::Plain && s.size() != 4) continue;
-    if (md == layoutDesc(s, l)) {
+    if (sameStrides(md, layoutDesc(s, l))) {
       out = l;
       return true;
     }

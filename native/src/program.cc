@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 
 #include "dnnl_common.h"
+#include "sample_team.h"
 
 namespace dynbatch {
 
@@ -70,6 +72,9 @@ Program::Program(ProgramSpec spec) : spec_(std::move(spec)) {
   for (const OpEntry& e : spec_.ops) ops_.push_back(OpRegistry::instance().create(opSpecOf(spec_, e)));
   negotiateLayouts();
   planBuffers();
+  splitsSamples_ = spec_.independentSamples && spec_.threads > 1 && spec_.maxBatch > 1;
+  for (const TensorPlan& t : tensors_)
+    if (t.buffer >= 0 && !t.desc->batched) splitsSamples_ = false;
 }
 
 void Program::negotiateLayouts() {
@@ -309,35 +314,38 @@ Request::Request(std::shared_ptr<const Program> program) : program_(std::move(pr
     if (t.desc->constant) data_[i] = const_cast<float*>(t.desc->data.data());
     else if (t.buffer >= 0) data_[i] = bases[t.buffer];
   }
-  args_.resize(p.steps().size());
-  auto view = [&](int id) {
-    Tensor t;
-    t.data = data_[id];
-    t.shape = p.tensors()[id].desc->maxShape;
-    t.layout = p.tensors()[id].layout;
-    return t;
-  };
-  const double maxBatch = static_cast<double>(p.spec().maxBatch);
-  for (size_t s = 0; s < args_.size(); ++s) {
-    const Step& st = p.steps()[s];
-    StepArgs& a = args_[s];
-    auto account = [&](int id) {
-      const TensorPlan& t = p.tensors()[id];
-      const double bytes = static_cast<double>(layoutBytes(t.desc->maxShape, t.layout));
-      if (t.desc->batched) a.bytesPerSample += bytes / maxBatch;
-      else a.bytesFixed += bytes;
-    };
-    for (int id : st.inputs) {
-      a.in.push_back(view(id));
-      a.inBatched.push_back(p.tensors()[id].desc->batched);
-      account(id);
-    }
-    for (int id : st.outputs) {
-      a.out.push_back(view(id));
-      a.outBatched.push_back(p.tensors()[id].desc->batched);
-      account(id);
-    }
+  const int slices = p.splitsSamples() ? p.spec().threads : 1;
+  for (int t = 0; t < slices; ++t) {
+    args_.push_back(makeArgs());
+    streams_.push_back(std::make_unique<dnnl::stream>(cpuEngine()));
   }
+}
+
+std::vector<Request::StepArgs> Request::makeArgs() const {
+  const Program& p = *program_;
+  std::vector<StepArgs> args(p.steps().size());
+  const double maxBatch = static_cast<double>(p.spec().maxBatch);
+  for (size_t s = 0; s < args.size(); ++s) {
+    const Step& st = p.steps()[s];
+    StepArgs& a = args[s];
+    auto add = [&](int id, std::vector<Tensor>& ts, std::vector<float*>& bases, std::vector<size_t>& strides) {
+      const TensorPlan& t = p.tensors()[id];
+      const size_t bytes = layoutBytes(t.desc->maxShape, t.layout);
+      Tensor x;
+      x.data = data_[id];
+      x.shape = t.desc->maxShape;
+      x.layout = t.layout;
+      ts.push_back(x);
+      bases.push_back(data_[id]);
+      // Every layout keeps the batch outermost: sample k starts k strides into the buffer.
+      strides.push_back(t.desc->batched ? bytes / p.spec().maxBatch : 0);
+      if (t.desc->batched) a.bytesPerSample += static_cast<double>(bytes) / maxBatch;
+      else a.bytesFixed += static_cast<double>(bytes);
+    };
+    for (int id : st.inputs) add(id, a.in, a.inBase, a.inStride);
+    for (int id : st.outputs) add(id, a.out, a.outBase, a.outStride);
+  }
+  return args;
 }
 
 Request::~Request() {
@@ -353,31 +361,181 @@ float* Request::buffer(int id) const {
   return data_[id];
 }
 
+const char* strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::Layers: return "layers";
+    case Strategy::Single: return "single";
+    case Strategy::Samples: return "samples";
+  }
+  return "?";
+}
+
+bool Request::canSplit(int64_t n) const { return program_->splitsSamples() && n >= 2; }
+
+namespace {
+
+// Runs per candidate strategy when a request measures them for a batch: one untimed (the first
+// run at a batch builds its primitives), then timed ones. A candidate is judged by its fastest
+// run, which a busy moment on a shared machine cannot make look better than it is. Candidates run
+// in blocks, not interleaved, so that threads left spinning by one do not slow the next. The
+// choice is measured again after kRetuneRuns runs, as the machine's load changes.
+constexpr int kBlockRuns = 5;
+constexpr int kRetuneRuns = 2000;
+constexpr size_t kHandoffSamples = 15;
+
+}  // namespace
+
+Request::Tuning& Request::tuning(int64_t n) {
+  auto it = tuning_.find(n);
+  if (it != tuning_.end()) return it->second;
+  Tuning t;
+  const ProgramSpec& s = program_->spec();
+  if (s.parallel == Parallel::Samples && canSplit(n)) {
+    t.candidates = {Strategy::Samples};
+  } else if (s.parallel == Parallel::Auto && s.threads > 1) {
+    t.candidates = {Strategy::Layers, Strategy::Single};
+    if (canSplit(n)) t.candidates.push_back(Strategy::Samples);
+  } else {
+    t.candidates = {Strategy::Layers};
+  }
+  t.fastest.assign(t.candidates.size(), 0);
+  if (t.candidates.size() == 1) t.chosen = 0;
+  return tuning_.emplace(n, std::move(t)).first->second;
+}
+
+size_t Request::candidateNow(const Tuning& t) const {
+  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : static_cast<size_t>(t.runs / kBlockRuns);
+}
+
+Strategy Request::strategy(int64_t n) const {
+  auto it = tuning_.find(n);
+  return it == tuning_.end() ? Strategy::Layers : it->second.candidates[candidateNow(it->second)];
+}
+
+double Request::lastMicros(int64_t n) const {
+  auto it = tuning_.find(n);
+  return it == tuning_.end() ? -1 : it->second.lastUs;
+}
+
+bool Request::runsInline(int64_t n) const {
+  const double last = lastMicros(n);
+  return last >= 0 && last < kInlineMicros && strategy(n) != Strategy::Layers;
+}
+
+void Request::noteHandoff(double micros) {
+  if (handoffs_.size() == kHandoffSamples) handoffs_.erase(handoffs_.begin());
+  handoffs_.push_back(std::max(0.0, micros));
+}
+
+double Request::handoffMicros() const {
+  if (handoffs_.empty()) return 0;
+  std::vector<double> v = handoffs_;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
 std::vector<double> Request::run(int64_t n) {
   const ProgramSpec& s = program_->spec();
   if (n < 1 || n > s.maxBatch)
     throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(s.maxBatch));
-  int threads = s.threads;
-  omp_set_num_threads(threads);
-  if (!stream_) stream_ = std::make_unique<dnnl::stream>(cpuEngine());
-  RunContext ctx;
-  ctx.batch = n;
-  ctx.threads = s.threads;
-  ctx.engineStream = stream_.get();
+  Tuning& t = tuning(n);
+  const size_t c = candidateNow(t);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<double> times = run(n, t.candidates[c]);
+  t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  if (t.candidates.size() == 1) return times;
+  const int position = t.runs++ % kBlockRuns;
+  if (t.chosen < 0) {
+    if (position == 1 || (position > 1 && t.lastUs < t.fastest[c])) t.fastest[c] = t.lastUs;
+    if (t.runs == static_cast<int>(t.candidates.size()) * kBlockRuns) {
+      // What a caller waits for: a strategy that cannot run inline also pays the handoff.
+      auto cost = [&](size_t k) {
+        const bool viaRunner = t.candidates[k] == Strategy::Layers || t.fastest[k] >= kInlineMicros;
+        return t.fastest[k] + (viaRunner ? handoffMicros() : 0);
+      };
+      size_t best = 0;
+      for (size_t k = 1; k < t.candidates.size(); ++k)
+        if (cost(k) < cost(best)) best = k;
+      t.chosen = static_cast<int>(best);
+    }
+  } else if (t.runs >= static_cast<int>(t.candidates.size()) * kBlockRuns + kRetuneRuns) {
+    t.chosen = -1;
+    t.runs = 0;
+  }
+  return times;
+}
 
+std::vector<double> Request::run(int64_t n, Strategy strategy) {
+  const ProgramSpec& s = program_->spec();
+  if (n < 1 || n > s.maxBatch)
+    throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(s.maxBatch));
+  std::vector<double> times(program_->steps().size());
+  if (strategy == Strategy::Samples && canSplit(n)) {
+    runSamples(n, times);
+  } else {
+    if (strategy == Strategy::Samples) strategy = Strategy::Layers;
+    omp_set_num_threads(strategy == Strategy::Single ? 1 : s.threads);
+    RunContext ctx;
+    ctx.threads = strategy == Strategy::Single ? 1 : s.threads;
+    ctx.engineStream = streams_[0].get();
+    runSteps(args_[0], ctx, 0, n, strategy, &times);
+    streams_[0]->wait();
+  }
+  return times;
+}
+
+void Request::runSamples(int64_t n, std::vector<double>& times) {
+  const int parts = static_cast<int>(std::min<int64_t>(n, static_cast<int64_t>(args_.size())));
+  std::vector<std::exception_ptr> errors(parts);
+  const std::function<void(int)> part = [&](int k) {
+    const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
+    RunContext ctx;
+    ctx.threads = 1;
+    ctx.engineStream = streams_[k].get();
+    try {
+      runSteps(args_[k], ctx, lo, hi - lo, Strategy::Single, k == 0 ? &times : nullptr);
+      streams_[k]->wait();
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  // Primitives see one thread (the per-batch caches key them apart from layer-parallel ones).
+  omp_set_num_threads(1);
+  if (!SampleTeam::instance().run(parts, part)) {
+    // Another run holds the team: this one takes its samples on one thread.
+    RunContext ctx;
+    ctx.threads = 1;
+    ctx.engineStream = streams_[0].get();
+    runSteps(args_[0], ctx, 0, n, Strategy::Single, &times);
+    streams_[0]->wait();
+    return;
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+void Request::runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
+                       std::vector<double>* times) {
   const auto& steps = program_->steps();
-  std::vector<double> times(steps.size());
+  const int threads = ctx.threads;
+  int current = threads;
+  ctx.batch = count;
+  auto place = [&](std::vector<Tensor>& ts, const std::vector<float*>& bases, const std::vector<size_t>& strides) {
+    for (size_t k = 0; k < ts.size(); ++k) {
+      if (!strides[k]) continue;
+      ts[k].data = reinterpret_cast<float*>(reinterpret_cast<char*>(bases[k]) + strides[k] * offset);
+      ts[k].shape[0] = count;
+    }
+  };
   for (size_t i = 0; i < steps.size(); ++i) {
-    StepArgs& a = args_[i];
-    for (size_t k = 0; k < a.in.size(); ++k)
-      if (a.inBatched[k]) a.in[k].shape[0] = n;
-    for (size_t k = 0; k < a.out.size(); ++k)
-      if (a.outBatched[k]) a.out[k].shape[0] = n;
-    if (s.threads > 1) {
-      const double ns = std::max((a.bytesFixed + a.bytesPerSample * static_cast<double>(n)) / kBytesPerNs,
-                                 steps[i].op->flops(n) / kFlopsPerNs);
-      const int want = ns < kSmallStepNs ? 1 : s.threads;
-      if (want != threads) omp_set_num_threads(threads = want);
+    StepArgs& a = args[i];
+    place(a.in, a.inBase, a.inStride);
+    place(a.out, a.outBase, a.outStride);
+    if (strategy == Strategy::Layers && threads > 1) {
+      const double ns = std::max((a.bytesFixed + a.bytesPerSample * static_cast<double>(count)) / kBytesPerNs,
+                                 steps[i].op->flops(count) / kFlopsPerNs);
+      const int want = ns < kSmallStepNs ? 1 : threads;
+      if (want != current) omp_set_num_threads(current = want);
     }
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -387,10 +545,8 @@ std::vector<double> Request::run(int64_t n) {
     } catch (const std::exception& ex) {
       throw OpError(steps[i].name, steps[i].type + ": " + ex.what());
     }
-    times[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    if (times) (*times)[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   }
-  stream_->wait();
-  return times;
 }
 
 }  // namespace dynbatch

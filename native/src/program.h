@@ -10,6 +10,7 @@
 #pragma once
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ class Program {
   const std::vector<TensorPlan>& tensors() const { return tensors_; }
   const std::vector<BufferPlan>& buffers() const { return buffers_; }
   size_t arenaBytes() const { return arenaBytes_; }
+  // Whether threads may split a run by samples: independent samples and every non-constant
+  // tensor has the batch outermost.
+  bool splitsSamples() const { return splitsSamples_; }
   // Bytes of program tensor `id` (plain) at the maximum batch.
   size_t maxBytes(int id) const { return static_cast<size_t>(numel(spec_.tensors[id].maxShape)) * sizeof(float); }
 
@@ -73,7 +77,18 @@ class Program {
   std::vector<std::pair<int, int>> aliases_;  // (tensor, source): same bytes in another layout
   std::vector<BufferPlan> buffers_;
   size_t arenaBytes_ = 0;
+  bool splitsSamples_ = false;
 };
+
+// How one run spreads over the program's threads:
+//   Layers  every step in turn, each on the program's threads (steps estimated to be small on one);
+//   Single  every step on one thread: no synchronisation at all, for networks whose layers are too
+//           small to split;
+//   Samples each thread takes whole samples through the whole program with no barrier between
+//           steps (OpenVINO's streams inside one request); needs independent samples and n >= 2.
+enum class Strategy : int8_t { Layers, Single, Samples };
+
+const char* strategyName(Strategy s);
 
 class Request {
  public:
@@ -88,21 +103,56 @@ class Request {
   // Marks the request busy; false when a run is already pending.
   bool tryAcquire() { return !busy_.exchange(true); }
   void release() { busy_.store(false); }
-  // Runs every step for batch n on the calling thread; returns each step's time in µs.
+  // Runs every step for batch n on the calling thread with the strategy this request settled on
+  // for n: the first runs at each n try every candidate strategy in turn and the fastest (median
+  // wall time) is kept. Returns each step's time in µs.
   std::vector<double> run(int64_t n);
+  // Runs with the given strategy (Samples falls back to Layers where it cannot apply).
+  std::vector<double> run(int64_t n, Strategy strategy);
+  // Wall time in µs of the last run at n; negative before the first.
+  double lastMicros(int64_t n) const;
+  // Whether the next run at n should execute on the calling JS thread: it is known to be short
+  // (under kInlineMicros) and its strategy opens no OpenMP team (see sample_team.h).
+  bool runsInline(int64_t n) const;
+  // Records what a run handed to the Runner cost beyond its own time (thread wake-ups both ways),
+  // which the strategy choice charges to the strategies that go through the Runner.
+  void noteHandoff(double micros);
+  static constexpr double kInlineMicros = 1000;
+  // The strategy runs at n use now, or the one being tried while the request is still measuring.
+  Strategy strategy(int64_t n) const;
 
  private:
+  // A step's tensors as one thread sees them: data at sample `offset`, axis 0 of batched tensors = count.
   struct StepArgs {
     std::vector<Tensor> in, out;
-    std::vector<bool> inBatched, outBatched;
+    std::vector<float*> inBase, outBase;
+    std::vector<size_t> inStride, outStride;  // bytes per sample; 0 for tensors without a batch axis
     double bytesFixed = 0, bytesPerSample = 0;  // memory a run touches: fixed + per-sample · n
   };
+  struct Tuning {
+    std::vector<Strategy> candidates;
+    std::vector<double> fastest;  // per candidate, its fastest timed run
+    int runs = 0;                 // since the strategies were last measured
+    int chosen = -1;
+    double lastUs = -1;
+  };
+  size_t candidateNow(const Tuning& t) const;
+  double handoffMicros() const;
+
+  std::vector<StepArgs> makeArgs() const;
+  Tuning& tuning(int64_t n);
+  bool canSplit(int64_t n) const;
+  void runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
+                std::vector<double>* times);
+  void runSamples(int64_t n, std::vector<double>& times);
 
   std::shared_ptr<const Program> program_;
   std::vector<void*> allocations_;  // external buffers and the arena
   std::vector<float*> data_;        // per tensor id
-  std::vector<StepArgs> args_;      // per step, reused by every run
-  std::unique_ptr<dnnl::stream> stream_;
+  std::vector<std::vector<StepArgs>> args_;  // per thread of a run, per step; reused by every run
+  std::vector<std::unique_ptr<dnnl::stream>> streams_;  // per thread of a run
+  std::map<int64_t, Tuning> tuning_;
+  std::vector<double> handoffs_;  // the latest few, in µs
   std::atomic<bool> busy_{false};
 };
 

@@ -17,9 +17,16 @@ struct OpEntry {
   std::vector<int> outputs;  // tensor ids
 };
 
+// How a request spreads a run over its threads (see Request in program.h).
+enum class Parallel : int8_t { Auto, Layers, Samples };
+
 struct ProgramSpec {
   int64_t maxBatch = 1;
   int threads = 1;
+  // Every sample is computed from its own input alone (the shape-aware analysis proved it), so
+  // threads may each take whole samples through the whole program.
+  bool independentSamples = false;
+  Parallel parallel = Parallel::Auto;
   std::vector<TensorDesc> tensors;
   std::vector<OpEntry> ops;
   std::vector<int> inputs;

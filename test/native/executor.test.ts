@@ -297,8 +297,10 @@ test("ops without a kernel for a padded blocked layout get it plain; pool and bi
     inputs: [0],
     outputs: [6],
   };
+  // oneDNN picks the conv's layout per ISA (nChw8c on AVX2, nhwc on AVX-512): whatever it is, the
+  // own loop never writes a blocked layout whose 10 channels would need padding.
   const steps = new addon.Program(spec).steps();
-  assert.equal(steps.find((st) => st.name === "hs")!.outLayouts[0], "plain");
+  assert.ok(["plain", "nhwc"].includes(steps.find((st) => st.name === "hs")!.outLayouts[0]));
   for (const n of [2, 1]) {
     const x = values(n * 3 * 64, 80 + n);
     const c = conv(x, [n, 3, 8, 8], w, [10, 3, 3, 3], null, 1);

@@ -605,6 +605,8 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
     spec: {
       maxBatch: opts.maxBatch,
       threads: opts.threads,
+      independentSamples: opts.independentSamples,
+      parallel: opts.parallel,
       tensors: L.tensors,
       ops: L.ops,
       inputs: inputs.map((i) => i.tensor),

@@ -30,6 +30,10 @@ export interface NativeProgramSpec {
   maxBatch: number;
   /** OpenMP threads used by each run (oneDNN and own kernels share them). */
   threads: number;
+  /** Every sample is computed from its own input alone: threads may each take whole samples (default false). */
+  independentSamples?: boolean;
+  /** How runs spread over the threads (default "auto"; see Strategy in native/src/program.h). */
+  parallel?: "auto" | "layers" | "samples";
   tensors: NativeTensorSpec[];
   /** In execution order. */
   ops: NativeOpSpec[];
@@ -44,6 +48,8 @@ export interface NativeRequest {
   buffer(id: number): ArrayBuffer;
   /** Runs the program for batch n on a native worker thread; resolves with the time of each step in µs. */
   run(n: number): Promise<Float64Array>;
+  /** The strategy runs at batch n use: "layers", "single" or "samples" (the one being tried while the request still measures). */
+  strategy(n: number): string;
 }
 
 /** One step a run executes: a spec op, or a layout reorder the executor inserted. */

@@ -39,6 +39,7 @@ export class CpuPlugin implements Plugin {
         const req = program.createRequest();
         return {
           buffer: bufferViews((tensor) => req.buffer(tensor)),
+          strategy: (n: number) => req.strategy(n),
           run: (n: number) =>
             req.run(n).then(
               (times) => {

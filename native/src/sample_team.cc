@@ -1,0 +1,68 @@
+#include "sample_team.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <immintrin.h>
+
+namespace dynbatch {
+
+namespace {
+
+// How long a helper polls for the next run before it sleeps: longer than the JS side takes to
+// start the next request, short enough not to hold a core that something else wants.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+}  // namespace
+
+SampleTeam& SampleTeam::instance() {
+  // Never destroyed: helpers wait for work until the process exits.
+  static SampleTeam* team = new SampleTeam();
+  return *team;
+}
+
+void SampleTeam::grow(int helpers) {
+  while (static_cast<int>(threads_.size()) < helpers) {
+    const int index = static_cast<int>(threads_.size()) + 1;
+    threads_.emplace_back([this, index] { loop(index); });
+    threads_.back().detach();
+  }
+}
+
+bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
+  std::unique_lock<std::mutex> hold(busy_, std::try_to_lock);
+  if (!hold.owns_lock()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    grow(parts - 1);
+    job_ = &fn;
+    parts_.store(parts);
+    pending_.store(parts - 1);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  fn(0);
+  while (pending_.load(std::memory_order_acquire) > 0) _mm_pause();
+  return true;
+}
+
+void SampleTeam::loop(int index) {
+  // oneDNN and own kernels run serially on this thread: it never opens an OpenMP team.
+  omp_set_num_threads(1);
+  uint64_t seen = 0;
+  for (;;) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) _mm_pause();
+    if (generation_.load(std::memory_order_acquire) == seen) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load() != seen; });
+    }
+    seen = generation_.load(std::memory_order_acquire);
+    if (index < parts_.load()) {
+      (*job_)(index);
+      pending_.fetch_sub(1, std::memory_order_release);
+    }
+  }
+}
+
+}  // namespace dynbatch

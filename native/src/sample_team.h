@@ -1,0 +1,39 @@
+// Threads that split one run by samples (Strategy::Samples). Own threads rather than an OpenMP
+// team: libgomp gives every thread that opens a parallel region a pool of its own, and once a
+// process holds more pool threads than cores it stops spinning altogether, so every parallel
+// region pays a futex wake-up (tens of µs on a virtual machine). Only the Runner's worker opens
+// OpenMP regions; runs on the JS thread and these helpers call oneDNN with one thread each.
+// Helpers spin briefly after each run, so back-to-back requests find them awake, then sleep.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dynbatch {
+
+class SampleTeam {
+ public:
+  static SampleTeam& instance();
+  // Runs fn(0) .. fn(parts - 1) at once, fn(0) on the calling thread; returns when all are done.
+  // False (nothing run) when another run holds the team. fn must not throw.
+  bool run(int parts, const std::function<void(int)>& fn);
+
+ private:
+  SampleTeam() = default;
+  void grow(int helpers);
+  void loop(int index);
+
+  std::mutex busy_;  // held by the run using the team
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::thread> threads_;
+  const std::function<void(int)>* job_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> parts_{0};
+  std::atomic<int> pending_{0};
+};
+
+}  // namespace dynbatch
