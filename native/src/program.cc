@@ -289,61 +289,73 @@ void Program::planBuffers() {
 
 Request::Request(std::shared_ptr<const Program> program) : program_(std::move(program)) {
   const Program& p = *program_;
-  std::vector<float*> bases(p.buffers().size(), nullptr);
+  // A run split by samples gives each thread an arena of its own: threads are at different steps
+  // at once, and tensors that share arena bytes in turn have different bytes per sample, so one
+  // thread's samples of a later tensor would overlap another's samples of an earlier one. External
+  // buffers hold one tensor each: every thread works on its own samples of them.
+  const int slices = p.splitsSamples() ? p.spec().threads : 1;
   auto alloc = [&](size_t bytes) {
     void* m = std::aligned_alloc(kAlign, aligned(bytes));
     if (!m) throw std::bad_alloc();
     allocations_.push_back(m);
     // Zeroed once: blocked layouts' channel padding must read as zeros.
     std::memset(m, 0, aligned(bytes));
-    return static_cast<float*>(m);
+    return static_cast<char*>(m);
   };
+  std::vector<char*> arenas(slices, nullptr);
+  std::vector<float*> external(p.buffers().size(), nullptr);
   try {
-    float* arena = p.arenaBytes() ? alloc(p.arenaBytes()) : nullptr;
-    for (size_t b = 0; b < bases.size(); ++b) {
-      const BufferPlan& bp = p.buffers()[b];
-      bases[b] = bp.external ? alloc(bp.bytes) : reinterpret_cast<float*>(reinterpret_cast<char*>(arena) + bp.offset);
-    }
+    for (char*& arena : arenas) arena = p.arenaBytes() ? alloc(p.arenaBytes()) : nullptr;
+    for (size_t b = 0; b < external.size(); ++b)
+      if (p.buffers()[b].external) external[b] = reinterpret_cast<float*>(alloc(p.buffers()[b].bytes));
   } catch (...) {
     for (void* m : allocations_) std::free(m);
     throw;
   }
-  data_.assign(p.tensors().size(), nullptr);
-  for (size_t i = 0; i < data_.size(); ++i) {
-    const TensorPlan& t = p.tensors()[i];
-    if (t.desc->constant) data_[i] = const_cast<float*>(t.desc->data.data());
-    else if (t.buffer >= 0) data_[i] = bases[t.buffer];
-  }
-  const int slices = p.splitsSamples() ? p.spec().threads : 1;
-  for (int t = 0; t < slices; ++t) {
-    args_.push_back(makeArgs());
+  for (int k = 0; k < slices; ++k) {
+    std::vector<float*> data(p.tensors().size(), nullptr);
+    std::vector<bool> shared(p.tensors().size(), false);
+    for (size_t i = 0; i < data.size(); ++i) {
+      const TensorPlan& t = p.tensors()[i];
+      if (t.desc->constant) {
+        data[i] = const_cast<float*>(t.desc->data.data());
+      } else if (t.buffer >= 0) {
+        const BufferPlan& bp = p.buffers()[t.buffer];
+        shared[i] = bp.external;
+        data[i] = bp.external ? external[t.buffer] : reinterpret_cast<float*>(arenas[k] + bp.offset);
+      }
+    }
+    if (k == 0) data_ = data;
+    args_.push_back(makeArgs(data, shared));
     streams_.push_back(std::make_unique<dnnl::stream>(cpuEngine()));
   }
 }
 
-std::vector<Request::StepArgs> Request::makeArgs() const {
+std::vector<Request::StepArgs> Request::makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const {
   const Program& p = *program_;
   std::vector<StepArgs> args(p.steps().size());
   const double maxBatch = static_cast<double>(p.spec().maxBatch);
   for (size_t s = 0; s < args.size(); ++s) {
     const Step& st = p.steps()[s];
     StepArgs& a = args[s];
-    auto add = [&](int id, std::vector<Tensor>& ts, std::vector<float*>& bases, std::vector<size_t>& strides) {
+    auto add = [&](int id, std::vector<Tensor>& ts, std::vector<float*>& bases, std::vector<size_t>& shifts,
+                   std::vector<bool>& batched) {
       const TensorPlan& t = p.tensors()[id];
       const size_t bytes = layoutBytes(t.desc->maxShape, t.layout);
       Tensor x;
-      x.data = data_[id];
+      x.data = data[id];
       x.shape = t.desc->maxShape;
       x.layout = t.layout;
       ts.push_back(x);
-      bases.push_back(data_[id]);
-      // Every layout keeps the batch outermost: sample k starts k strides into the buffer.
-      strides.push_back(t.desc->batched ? bytes / p.spec().maxBatch : 0);
+      bases.push_back(data[id]);
+      batched.push_back(t.desc->batched);
+      // Every layout keeps the batch outermost: sample k of a shared buffer starts k strides in.
+      shifts.push_back(t.desc->batched && shared[id] ? bytes / p.spec().maxBatch : 0);
       if (t.desc->batched) a.bytesPerSample += static_cast<double>(bytes) / maxBatch;
       else a.bytesFixed += static_cast<double>(bytes);
     };
-    for (int id : st.inputs) add(id, a.in, a.inBase, a.inStride);
-    for (int id : st.outputs) add(id, a.out, a.outBase, a.outStride);
+    for (int id : st.inputs) add(id, a.in, a.inBase, a.inShift, a.inBatched);
+    for (int id : st.outputs) add(id, a.out, a.outBase, a.outShift, a.outBatched);
   }
   return args;
 }
@@ -520,17 +532,18 @@ void Request::runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t off
   const int threads = ctx.threads;
   int current = threads;
   ctx.batch = count;
-  auto place = [&](std::vector<Tensor>& ts, const std::vector<float*>& bases, const std::vector<size_t>& strides) {
+  auto place = [&](std::vector<Tensor>& ts, const std::vector<float*>& bases, const std::vector<size_t>& shifts,
+                   const std::vector<bool>& batched) {
     for (size_t k = 0; k < ts.size(); ++k) {
-      if (!strides[k]) continue;
-      ts[k].data = reinterpret_cast<float*>(reinterpret_cast<char*>(bases[k]) + strides[k] * offset);
+      if (!batched[k]) continue;
+      ts[k].data = reinterpret_cast<float*>(reinterpret_cast<char*>(bases[k]) + shifts[k] * offset);
       ts[k].shape[0] = count;
     }
   };
   for (size_t i = 0; i < steps.size(); ++i) {
     StepArgs& a = args[i];
-    place(a.in, a.inBase, a.inStride);
-    place(a.out, a.outBase, a.outStride);
+    place(a.in, a.inBase, a.inShift, a.inBatched);
+    place(a.out, a.outBase, a.outShift, a.outBatched);
     if (strategy == Strategy::Layers && threads > 1) {
       const double ns = std::max((a.bytesFixed + a.bytesPerSample * static_cast<double>(count)) / kBytesPerNs,
                                  steps[i].op->flops(count) / kFlopsPerNs);

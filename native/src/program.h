@@ -126,7 +126,10 @@ class Request {
   struct StepArgs {
     std::vector<Tensor> in, out;
     std::vector<float*> inBase, outBase;
-    std::vector<size_t> inStride, outStride;  // bytes per sample; 0 for tensors without a batch axis
+    std::vector<bool> inBatched, outBatched;
+    // Bytes from one sample to the next in a buffer the threads share; 0 where each thread's
+    // samples start at the base (its own arena) or the tensor has no batch axis.
+    std::vector<size_t> inShift, outShift;
     double bytesFixed = 0, bytesPerSample = 0;  // memory a run touches: fixed + per-sample · n
   };
   struct Tuning {
@@ -139,7 +142,8 @@ class Request {
   size_t candidateNow(const Tuning& t) const;
   double handoffMicros() const;
 
-  std::vector<StepArgs> makeArgs() const;
+  // Step arguments over per-tensor memory; `shared[id]`: the tensor lives in an external buffer.
+  std::vector<StepArgs> makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const;
   Tuning& tuning(int64_t n);
   bool canSplit(int64_t n) const;
   void runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
@@ -148,7 +152,7 @@ class Request {
 
   std::shared_ptr<const Program> program_;
   std::vector<void*> allocations_;  // external buffers and the arena
-  std::vector<float*> data_;        // per tensor id
+  std::vector<float*> data_;        // per tensor id, as the first thread of a run sees them
   std::vector<std::vector<StepArgs>> args_;  // per thread of a run, per step; reused by every run
   std::vector<std::unique_ptr<dnnl::stream>> streams_;  // per thread of a run
   std::map<int64_t, Tuning> tuning_;

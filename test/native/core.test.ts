@@ -233,3 +233,58 @@ test("concurrent conv requests at different batches give the sequential results"
   for (let round = 0; round < 3; round++) await Promise.all(reqs.map((r, k) => r.run(k + 1)));
   reqs.forEach((r, k) => assert.deepEqual(new Float32Array(r.buffer(3)).slice(0, (k + 1) * 8 * 25), expected[k], `request ${k}`));
 });
+
+/** x [max,16] → relu → y: samples are independent when the spec says so. */
+function reluSpec(maxBatch: number, parallel: "auto" | "layers" | "samples", independentSamples: boolean): NativeProgramSpec {
+  return {
+    maxBatch,
+    threads: 2,
+    independentSamples,
+    parallel,
+    tensors: [
+      { shape: [maxBatch, 16], batched: true },
+      { shape: [maxBatch, 16], batched: true },
+    ],
+    ops: [{ type: "unary", name: "act", inputs: [0], outputs: [1], attrs: { op: "relu" } }],
+    inputs: [0],
+    outputs: [1],
+  };
+}
+
+test("a request reports the strategy of its runs: samples only for independent samples and n >= 2", async () => {
+  const forced = new addon.Program(reluSpec(4, "samples", true)).createRequest();
+  assert.equal(forced.strategy(1), "layers");
+  assert.equal(forced.strategy(3), "layers"); // not run yet at 3
+  for (const n of [1, 3]) await forced.run(n);
+  assert.equal(forced.strategy(1), "layers");
+  assert.equal(forced.strategy(3), "samples");
+  const dependent = new addon.Program(reluSpec(4, "samples", false)).createRequest();
+  await dependent.run(3);
+  assert.equal(dependent.strategy(3), "layers");
+  const layers = new addon.Program(reluSpec(4, "layers", true)).createRequest();
+  await layers.run(3);
+  assert.equal(layers.strategy(3), "layers");
+});
+
+test("AUTO tries each strategy in turn, then keeps one, with the same results throughout", async () => {
+  const req = new addon.Program(reluSpec(4, "auto", true)).createRequest();
+  const x = new Float32Array(req.buffer(0));
+  const y = new Float32Array(req.buffer(1));
+  x.set(Array.from({ length: 64 }, (_, i) => (i % 3) - 1 + i / 100));
+  const expected = Array.from(x, (v) => Math.max(v, 0));
+  const seen = new Set<string>();
+  for (let run = 0; run < 20; run++) {
+    seen.add(req.strategy(4));
+    y.fill(NaN);
+    await req.run(4);
+    assert.deepEqual(Array.from(y), expected, `run ${run}`);
+  }
+  assert.deepEqual([...seen].sort(), ["layers", "samples", "single"]);
+  const kept = req.strategy(4);
+  for (let run = 0; run < 5; run++) await req.run(4);
+  assert.equal(req.strategy(4), kept);
+});
+
+test("spec.parallel must be auto, layers or samples", () => {
+  assert.throws(() => new addon.Program({ ...reluSpec(2, "auto", true), parallel: "streams" as "auto" }), /spec\.parallel/);
+});

@@ -1,0 +1,76 @@
+/**
+ * CPU_PARALLEL: a run split by samples (each thread takes whole samples through the whole network)
+ * computes what a run split by layers computes, at every batch, in any order of batches, for
+ * dynamic and static networks; AUTO measures the strategies and keeps computing the same values.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError, IECore, InferRequest } from "../../kernel";
+import { DYNAMIC_MODELS, irPath, maxRelDiff, numel, randomData } from "../helpers/models";
+
+const LIMIT = 6;
+const MODES = ["LAYERS", "SAMPLES", "AUTO"] as const;
+
+async function outputsAt(req: InferRequest, input: string, data: Float32Array, names: string[]): Promise<Float32Array[]> {
+  req.setInput(input, data);
+  await req.infer();
+  return names.map((o) => Float32Array.from(req.getBlob(o).data));
+}
+
+for (const model of DYNAMIC_MODELS) {
+  test(`${model}: split by samples, by layers and measured (AUTO) give the same outputs at every batch, any order`, async () => {
+    const ie = new IECore();
+    const net = await ie.readNetwork(irPath(model));
+    net.batchSize = LIMIT;
+    const input = Object.keys(net.inputs)[0];
+    const sample = numel(net.inputs[input].shape.slice(1));
+    const data = randomData(LIMIT * sample, 11);
+    const reqs = await Promise.all(
+      MODES.map(async (mode) => {
+        const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_THREADS_NUM: 2, CPU_PARALLEL: mode });
+        return exec.createInferRequest();
+      }),
+    );
+    const names = Object.keys(net.outputs);
+    // AUTO tries every strategy on its first runs at a batch: repeat each n past that.
+    for (const n of [1, 2, 5, 3, 6, 1, 4, 2]) {
+      const slice = data.subarray(0, n * sample);
+      reqs.forEach((r) => r.setBatch(n));
+      const [byLayers, bySamples] = [await outputsAt(reqs[0], input, slice, names), await outputsAt(reqs[1], input, slice, names)];
+      names.forEach((o, k) => {
+        const err = maxRelDiff(bySamples[k], byLayers[k]);
+        assert.ok(err <= 1e-6, `${model} ${o} n=${n}: samples vs layers ${err}`);
+      });
+      for (let run = 0; run < 6; run++) {
+        const auto = await outputsAt(reqs[2], input, slice, names);
+        names.forEach((o, k) => {
+          const err = maxRelDiff(auto[k], byLayers[k]);
+          assert.ok(err <= 1e-6, `${model} ${o} n=${n} AUTO run ${run}: ${err}`);
+        });
+      }
+    }
+  });
+}
+
+test("a static batch proven sample-independent splits by samples with the same outputs", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = 5;
+  const data = randomData(5 * 3 * 48 * 48, 12);
+  const run = async (mode: string) => {
+    const req = (await ie.loadNetwork(net, "CPU", { CPU_THREADS_NUM: 2, CPU_PARALLEL: mode })).createInferRequest();
+    return (await outputsAt(req, "0", data, ["95"]))[0];
+  };
+  const [layers, samples] = [await run("LAYERS"), await run("SAMPLES")];
+  assert.ok(maxRelDiff(samples, layers) <= 1e-6);
+  // Not a copy of one sample: the five samples differ.
+  assert.notDeepEqual(Array.from(samples.subarray(0, 10)), Array.from(samples.subarray(10, 20)));
+});
+
+test("CPU_PARALLEL accepts AUTO, LAYERS and SAMPLES (any case) and refuses anything else", async () => {
+  const ie = new IECore();
+  assert.equal(ie.getConfig("CPU", "CPU_PARALLEL"), "AUTO");
+  ie.setConfig({ KEY_CPU_PARALLEL: "samples" }, "CPU");
+  assert.equal(ie.getConfig("CPU", "CPU_PARALLEL"), "SAMPLES");
+  assert.throws(() => ie.setConfig({ CPU_PARALLEL: "STREAMS" }, "CPU"), (e: unknown) => e instanceof ConfigError && /CPU_PARALLEL/.test(e.message));
+});
