@@ -94,6 +94,12 @@ export interface LatencyPoint {
   gflops?: number;
   /** Number of timed requests behind the statistics. */
   runs?: number;
+  /**
+   * For dynbatch's batched points (dynamic, static) where onnxruntime ran at the same batch: the
+   * largest difference of the request's outputs from onnxruntime's on the same inputs, relative to
+   * the largest |value| of each onnxruntime output (max over outputs).
+   */
+  maxErrorVsOrt?: number;
 }
 
 /** A latency-versus-batch sweep of one network on one device. */
@@ -112,6 +118,8 @@ export interface LatencyReport {
   gflopPerSample?: number;
   /** The machine's FP32 peak GFLOP/s from the FMA microbenchmark of the same run. */
   peakGflops?: number;
+  /** The ISA oneDNN dispatched to during the sweep, with ONEDNN_MAX_CPU_ISA when set: "avx512_core_bf16", "avx2 (ONEDNN_MAX_CPU_ISA=AVX2)". */
+  isa?: string;
   /** Modes that could not run on this model, and why. */
   skipped?: { mode: LatencyMode; reason: string }[];
   /** When the sweep ran (ISO 8601). */

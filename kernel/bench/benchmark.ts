@@ -5,7 +5,10 @@
  *   static:  the network compiled for exactly n, dynamic batching off;
  *   loop:    n batch-1 requests in sequence (what users did before batching);
  *   ort:     onnxruntime-node on the same model as ONNX, when it is installed.
- * A timed request covers setting its inputs and the inference, in every mode.
+ * A timed request covers setting its inputs (uniform in [0, 1)) and the inference, in every mode.
+ * Before a point is timed, its dynamic and static requests are compared with onnxruntime on the
+ * same inputs (oracle.ts): a mismatch throws BenchMismatchError, and the report keeps each
+ * point's error.
  */
 import * as path from "path";
 import { DynamicBatchError, DynbatchError, InputError, ModelError } from "../errors";
@@ -16,6 +19,8 @@ import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { networkToONNX } from "../serialize";
 import { loadAddon } from "../plugins/cpu/native";
 import { countFlops } from "./flops";
+import { isaInEffect } from "./isa";
+import { compareWithOrt, ORT_TOLERANCE } from "./oracle";
 import { measurePeakGflops } from "./peak";
 import { medianStable, summarize } from "./stats";
 
@@ -49,6 +54,8 @@ export interface BenchmarkOptions {
   minRuns?: number;
   /** Untimed requests per mode before each point (ms; at least one request). Default 200. */
   warmupMs?: number;
+  /** Largest error of a dynbatch output against onnxruntime's (see oracle.ts). Default ORT_TOLERANCE. */
+  tolerance?: number;
   /** The machine's peak GFLOP/s to report; measured with the FMA microbenchmark when not given. */
   peakGflops?: number;
   onProgress?: (p: BenchProgress) => void;
@@ -58,7 +65,8 @@ export interface BenchmarkOptions {
 
 interface Contender {
   mode: LatencyMode;
-  run(): Promise<void>;
+  /** One timed request; what it resolves to is not used (ORT's outputs are not converted while timed). */
+  run(): Promise<unknown>;
 }
 
 interface Input {
@@ -69,6 +77,7 @@ interface Input {
 }
 
 type OrtModule = typeof import("onnxruntime-node");
+type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
 
 /** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
 function loadOrt(): OrtModule | undefined {
@@ -174,6 +183,7 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
   const net = typeof opts.model === "string" ? await ie.readNetwork(opts.model) : opts.model;
   const name = opts.name ?? (file ? path.basename(file).replace(/\.(xml|onnx)$/i, "") : net.name);
   const peakGflops = opts.peakGflops ?? measurePeakGflops(threads);
+  const tolerance = opts.tolerance ?? ORT_TOLERANCE;
   const config = { CPU_THREADS_NUM: threads };
   const skipped: { mode: LatencyMode; reason: string }[] = [];
   const points: LatencyPoint[] = [];
@@ -203,7 +213,8 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
       net.batchSize = 1;
       single = (await ie.loadNetwork(net, device, config)).createInferRequest();
     }
-    let ortRun: ((n: number) => Promise<void>) | undefined;
+    let ortRun: ((xs: Input[], n: number) => ReturnType<OrtSession["run"]>) | undefined;
+    let ortNames: readonly string[] = [];
     // A model whose shapes pin the batch is exported with that batch only.
     let ortBatch: number | undefined;
     if (modes.includes("ort")) {
@@ -214,11 +225,12 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
           net.batchSize = original;
           const session = await ortSession(ort, net, file, threads);
           ortBatch = fixedBatch(session);
-          ortRun = async (n) => {
+          ortNames = session.outputNames;
+          ortRun = (xs, n) => {
             const feeds = Object.fromEntries(
-              inputs.map((x) => [x.name, new ort.Tensor("float32", x.data.subarray(0, n * x.size), [n, ...x.sample])]),
+              xs.map((x) => [x.name, new ort.Tensor("float32", x.data.subarray(0, n * x.size), [n, ...x.sample])]),
             );
-            await session.run(feeds);
+            return session.run(feeds);
           };
         } catch (e) {
           // A model ONNX cannot express, or one onnxruntime rejects: measured without it, and the report says why.
@@ -230,6 +242,8 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
     for (const [i, n] of batches.entries()) {
       progress(n, i, "load");
       const cs: Contender[] = [];
+      // The batched requests of this point, for the check against onnxruntime.
+      const batched: { mode: LatencyMode; req: InferRequest }[] = [];
       if (dynamic) {
         const req = dynamic;
         cs.push({
@@ -240,6 +254,7 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
             return req.infer();
           },
         });
+        batched.push({ mode: "dynamic", req });
       }
       if (modes.includes("static")) {
         try {
@@ -252,6 +267,7 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
               return req.infer();
             },
           });
+          batched.push({ mode: "static", req });
         } catch (e) {
           if (!(e instanceof DynbatchError)) throw e;
           skipped.push({ mode: "static", reason: `batch ${n}: ${reason(e)}` });
@@ -269,13 +285,26 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
           },
         });
       }
-      if (ortRun && ortBatch !== undefined && ortBatch !== n) {
-        skipped.push({ mode: "ort", reason: `batch ${n}: the exported model has a fixed batch of ${ortBatch}` });
-      } else if (ortRun) {
-        const run = ortRun;
-        cs.push({ mode: "ort", run: () => run(n) });
-      }
+      const ortAtN = ortBatch === undefined || ortBatch === n ? ortRun : undefined;
+      if (ortRun && !ortAtN) skipped.push({ mode: "ort", reason: `batch ${n}: the exported model has a fixed batch of ${ortBatch}` });
+      if (ortAtN) cs.push({ mode: "ort", run: () => ortAtN(inputs, n) });
       if (cs.length === 0) continue;
+      // The loop is not checked: its batch-1 network is the static one at n = 1.
+      const errors = new Map<LatencyMode, number>();
+      if (ortAtN) {
+        // Pixel-range inputs: on [0, 1) some bundled networks saturate and give every sample the same
+        // output, and a mix-up of samples would pass unseen.
+        const xs = inputs.map((x) => ({ ...x, data: x.data.subarray(0, n * x.size).map((v) => 255 * v) }));
+        const out = await ortAtN(xs, n);
+        const ref = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+        for (const { mode, req } of batched) {
+          if (mode === "dynamic") req.setBatch(n);
+          setInputs(req, xs, 0, n);
+          await req.infer();
+          const ours = Object.fromEntries(Object.keys(net.outputs).map((o) => [o, req.getBlob(o)]));
+          errors.set(mode, compareWithOrt({ model: name, batch: n, mode }, ours, ref, ortNames, tolerance));
+        }
+      }
       const gflop = countFlops(net.prepared(n)).total / 1e9;
       const samples = await measurePoint(cs, timing, (phase, f) => progress(n, i + f, phase));
       cs.forEach((c, k) => {
@@ -287,6 +316,7 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
           throughput: (n / latencyMs.p50) * 1000,
           gflops: gflop / (latencyMs.p50 / 1000),
           runs: samples[k].length,
+          ...(errors.has(c.mode) ? { maxErrorVsOrt: errors.get(c.mode) } : {}),
         });
       });
     }
@@ -303,6 +333,7 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
     threads,
     gflopPerSample: countFlops(net.prepared(1)).total / 1e9,
     peakGflops,
+    isa: isaInEffect(),
     skipped,
     date: new Date().toISOString(),
   };

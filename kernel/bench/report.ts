@@ -1,12 +1,14 @@
 /**
- * LatencyReports as text: a table per model (stdout of `npm run bench`), the same as markdown for
- * the README with the machine and method, and the issue's targets checked against the ratios.
+ * LatencyReports as text: a table per model (stdout of `npm run bench`), and the same as markdown
+ * for the README with the machine, ISA, method and the targets of issue 12 (targets.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { loadAddon } from "../plugins/cpu/native";
+import { isaInEffect } from "./isa";
+import { checkTargets, formatTargets } from "./targets";
 
 export interface MachineInfo {
   cpu: string;
@@ -16,6 +18,8 @@ export interface MachineInfo {
   os: string;
   node: string;
   onednn: string;
+  /** The ISA oneDNN dispatches to, with its ONEDNN_MAX_CPU_ISA cap when set (see isaInEffect). */
+  isa: string;
   /** onnxruntime-node version, when installed. */
   ort?: string;
 }
@@ -43,18 +47,10 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()}`,
     node: process.version,
     onednn: loadAddon().dnnlVersion(),
+    isa: isaInEffect(),
     ort,
   };
 }
-
-/** Latency ratio targets of the performance issue: dynbatch vs ORT per model (default 0.8), dynamic vs static. */
-export const TARGETS = {
-  ortRatio: { "resnet18-shaped": 0.95 } as Record<string, number>,
-  defaultOrtRatio: 0.8,
-  dynamicOverStatic: 1.05,
-  /** Batched throughput over the batch-1 loop at n = 16 on landmarks-regression-retail-0009. */
-  batchedOverLoop: { model: "landmarks-regression-retail-0009", batch: 16, min: 2 },
-};
 
 interface Row {
   n: number;
@@ -92,7 +88,14 @@ const HEADER = [
   "dyn/static",
   "dyn/ORT",
   "batched/loop",
+  "err vs ORT",
 ];
+
+/** The worst error against onnxruntime of dynbatch's points at one batch, "—" when none was checked. */
+function errorCell(row: Row): string {
+  const errs = Object.values(row.by).flatMap((p) => (p?.maxErrorVsOrt === undefined ? [] : [p.maxErrorVsOrt]));
+  return errs.length ? Math.max(...errs).toExponential(1) : "—";
+}
 
 function cells(r: LatencyReport, row: Row): string[] {
   const { by, ours } = row;
@@ -111,6 +114,7 @@ function cells(r: LatencyReport, row: Row): string[] {
     ratio(by.dynamic && by.static ? by.dynamic.latencyMs.p50 / by.static.latencyMs.p50 : undefined),
     ratio(ours && by.ort ? ours.latencyMs.p50 / by.ort.latencyMs.p50 : undefined),
     ratio(ours && by.loop ? by.loop.latencyMs.p50 / ours.latencyMs.p50 : undefined),
+    errorCell(row),
   ];
 }
 
@@ -123,58 +127,40 @@ function title(r: LatencyReport): string {
   return `${r.model} on ${r.device}${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
 
-/** The issue's targets checked on one report: one line per target that applies. */
-export function targetLines(r: LatencyReport): string[] {
+/** Under a model's table: the worst error against onnxruntime, and each mode that did not run and why. */
+function notes(r: LatencyReport): string[] {
   const lines: string[] = [];
-  const rs = rows(r);
-  const worst = (f: (row: Row) => number | undefined) => {
-    let best: { v: number; n: number } | undefined;
-    for (const row of rs) {
-      const v = f(row);
-      if (v !== undefined && (!best || v > best.v)) best = { v, n: row.n };
-    }
-    return best;
-  };
-  const mark = (ok: boolean) => (ok ? "met" : "missed");
-  const ds = worst((row) => (row.by.dynamic && row.by.static ? row.by.dynamic.latencyMs.p50 / row.by.static.latencyMs.p50 : undefined));
-  if (ds) {
-    const t = TARGETS.dynamicOverStatic;
-    lines.push(`dynamic/static ≤ ${t} at every n: worst ${ds.v.toFixed(2)} at n=${ds.n} — ${mark(ds.v <= t)}`);
-  }
-  const dort = worst((row) => (row.ours && row.by.ort ? row.ours.latencyMs.p50 / row.by.ort.latencyMs.p50 : undefined));
-  if (dort) {
-    const t = TARGETS.ortRatio[r.model] ?? TARGETS.defaultOrtRatio;
-    lines.push(`dynbatch/ORT latency ≤ ${t} at every n: worst ${dort.v.toFixed(2)} at n=${dort.n} — ${mark(dort.v <= t)}`);
-  }
-  const bl = TARGETS.batchedOverLoop;
-  const row = rs.find((x) => x.n === bl.batch);
-  if (r.model === bl.model && row?.ours && row.by.loop) {
-    const v = row.by.loop.latencyMs.p50 / row.ours.latencyMs.p50;
-    lines.push(`batched/loop throughput at n=${bl.batch} ≥ ${bl.min}: ${v.toFixed(2)} — ${mark(v >= bl.min)}`);
+  let worst: LatencyPoint | undefined;
+  for (const p of r.points) if (p.maxErrorVsOrt !== undefined && (!worst || p.maxErrorVsOrt > worst.maxErrorVsOrt!)) worst = p;
+  if (worst) {
+    lines.push(
+      `outputs vs onnxruntime (max |dynbatch − ORT| / max |ORT|, every batched point): worst ${worst.maxErrorVsOrt!.toExponential(1)} ` +
+        `at n=${worst.batch} ${worst.mode}`,
+    );
   }
   for (const s of r.skipped ?? []) lines.push(`${s.mode} not measured: ${s.reason}`);
   return lines;
 }
 
-/** Plain-text tables, one per report, with the targets under each. */
+/** Plain-text tables, one per report, with its notes under each. */
 export function formatTable(reports: readonly LatencyReport[]): string {
   return reports
     .map((r) => {
       const body = [HEADER, ...rows(r).map((row) => cells(r, row))];
       const widths = HEADER.map((_, c) => Math.max(...body.map((line) => line[c].length)));
       const text = body.map((line) => line.map((v, c) => (c === 0 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join("  ").trimEnd());
-      return [title(r), ...text, ...targetLines(r).map((l) => `  ${l}`)].join("\n");
+      return [title(r), ...text, ...notes(r).map((l) => `  ${l}`)].join("\n");
     })
     .join("\n\n");
 }
 
-/** A README section: machine, date, method, a table per report and the targets. */
+/** A README section: machine, ISA, date, method, a table per report with its notes, and the targets. */
 export function toMarkdown(reports: readonly LatencyReport[], machine: MachineInfo, method: string): string {
   const date = reports[0]?.date ?? new Date().toISOString();
   const peak = reports.find((r) => r.peakGflops !== undefined)?.peakGflops;
   const out = [
     `Measured ${date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} hardware threads, ${machine.memoryGiB} GiB, ${machine.os}; ` +
-      `Node ${machine.node}, oneDNN ${machine.onednn}${machine.ort ? `, onnxruntime-node ${machine.ort}` : ""}.` +
+      `Node ${machine.node}, oneDNN ${machine.onednn} (ISA: ${machine.isa})${machine.ort ? `, onnxruntime-node ${machine.ort}` : ""}.` +
       (peak !== undefined ? ` FP32 peak from the FMA microbenchmark of the same run: ${peak.toFixed(0)} GFLOP/s.` : ""),
     "",
     method,
@@ -182,8 +168,11 @@ export function toMarkdown(reports: readonly LatencyReport[], machine: MachineIn
   for (const r of reports) {
     out.push("", `#### ${title(r)}`, "", `| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`);
     for (const row of rows(r)) out.push(`| ${cells(r, row).join(" | ")} |`);
-    const t = targetLines(r);
-    if (t.length) out.push("", ...t.map((l) => `- ${l}`));
+    const n = notes(r);
+    if (n.length) out.push("", ...n.map((l) => `- ${l}`));
   }
+  const [heading, ...targets] = formatTargets(checkTargets(reports, peak));
+  out.push("", `#### ${heading}`);
+  if (targets.length) out.push("", ...targets.map((l) => `- ${l}`));
   return out.join("\n") + "\n";
 }

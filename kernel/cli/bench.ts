@@ -1,18 +1,24 @@
 /**
  * `npm run bench`: latency and throughput against the batch for every bundled model and the
  * generated ResNet-18- and MobileNetV2-shaped classifiers: dynbatch dynamic, static, a batch-1
- * loop and onnxruntime-node, interleaved point by point, with the machine's FP32 peak.
+ * loop and onnxruntime-node, interleaved point by point, with the machine's FP32 peak; outputs
+ * checked against onnxruntime at every point, and the targets of issue 12 judged at the end.
+ * `--isa` reruns the whole bench in a child process with oneDNN capped to that ISA.
  * Progress goes to stderr, the table to stdout.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DynbatchError, InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { LatencyReport } from "../schema";
 import { benchmark, BenchProgress, DEFAULT_BATCHES } from "../bench/benchmark";
+import { ISA_VALUES, parseIsa } from "../bench/isa";
 import { GENERATED_MODELS, generatedModelPath } from "../bench/models";
+import { ORT_TOLERANCE } from "../bench/oracle";
 import { measurePeakGflops } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
+import { checkTargets, formatTargets } from "../bench/targets";
 import { loadAddon } from "../plugins/cpu/native";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -25,8 +31,11 @@ Measures, for each model and batch n, with warm-up and repetitions until the med
   static   the network compiled for batch n
   loop     n batch-1 requests in sequence
   ORT      onnxruntime-node on the same model as ONNX (intra-op threads = --threads)
-and prints p50/p90 latency, throughput, GFLOP/s, the fraction of the measured FP32 peak and the
-ratios dynamic/static, dynbatch/ORT and batched/loop.
+and prints p50/p90 latency, throughput, GFLOP/s, the fraction of the measured FP32 peak, the
+ratios dynamic/static, dynbatch/ORT and batched/loop, and the error against ORT: before a point
+is timed, the outputs of its dynamic and static requests are compared with ORT's on the same
+inputs, and an error above ${ORT_TOLERANCE} (max |dynbatch - ORT| / max |ORT|) fails the run (exit 1).
+At the end, each target of issue 12 is reported met or missed with its number.
 
 Options:
   --model NAME|PATH   a bundled model (models/NAME), a generated one (${Object.keys(GENERATED_MODELS).join(", ")})
@@ -34,9 +43,12 @@ Options:
   --batches LIST      comma-separated batches (default ${DEFAULT_BATCHES.join(",")})
   --device NAME       device to load on (default CPU)
   --threads N         threads of each engine (default: every hardware thread)
+  --isa NAME          rerun the whole bench in a child process with ONEDNN_MAX_CPU_ISA=NAME (oneDNN's
+                      ISA cap, named in the header): ${ISA_VALUES.slice(0, 5).join(", ")},
+                      ${ISA_VALUES.slice(5, -1).join(", ")} or ${ISA_VALUES.at(-1)}, any case
   --time MS           time box of one point, all modes together (default 3000; --quick 300)
   --json FILE         write the LatencyReport as JSON (an array of them for several models)
-  --markdown FILE     write the tables as markdown with machine, date and method
+  --markdown FILE     write the tables as markdown with machine, ISA, date, method and targets
   --quick             CI-size run: batches 1,2,4, short time boxes
   --help              this text
 `;
@@ -46,6 +58,8 @@ export interface BenchArgs {
   batches?: number[];
   device: string;
   threads?: number;
+  /** oneDNN ISA cap for a child run, upper case. */
+  isa?: string;
   timeMs?: number;
   json?: string;
   markdown?: string;
@@ -83,6 +97,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case "--threads":
         a.threads = positive(value(i++, flag), flag);
         break;
+      case "--isa": {
+        const v = value(i++, flag);
+        a.isa = parseIsa(v);
+        if (!a.isa) throw new InputError(`--isa expects one of ${ISA_VALUES.join(", ")} (any case), got '${v}'`);
+        break;
+      }
       case "--time":
         a.timeMs = positive(value(i++, flag), flag);
         break;
@@ -129,7 +149,17 @@ function resolveModel(spec: string, bundled: Record<string, string>): [string, s
   );
 }
 
-function methodText(batches: number[], timeMs: number, threads: number): string {
+/** argv without its `--isa VALUE` pairs: the child run takes the ISA from its environment. */
+function withoutIsa(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--isa") i++;
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+function methodText(batches: number[], timeMs: number, threads: number, isa: string): string {
   return (
     `Method: \`npm run bench\` (kernel/cli/bench.ts). For each model and n in ${batches.join(", ")}, four contenders run ` +
     `round-robin, one request each per round with the first one rotating, so they share the machine's noise: ` +
@@ -140,9 +170,14 @@ function methodText(batches: number[], timeMs: number, threads: number): string 
     `CPU_THREADS_NUM ${threads}. A request's time includes setting its inputs. Each contender warms up, then rounds ` +
     `repeat until the medians settle (median of all samples within 1% of that of the first 80%) or ${timeMs} ms per point. ` +
     `GFLOP/s counts 2 FLOPs per multiply-add of convolutions and matmuls at the median latency; "% peak" divides by the ` +
-    `FMA microbenchmark (native/src/peak.cc, AVX2/AVX-512 FMAs on ${threads} threads, best of 3). Ratios use medians: ` +
+    `FMA microbenchmark (native/src/peak.cc, AVX2/AVX-512 FMAs on ${threads} threads, best of 3, before and after the ` +
+    `run, the higher kept; with the widest vectors oneDNN may use). oneDNN's ISA: ${isa}. Ratios use medians: ` +
     `dyn/static and dyn/ORT are latency ratios (lower is better; face detection runs static, as its topology ` +
-    `cannot use a dynamic batch), batched/loop is the throughput gain over n batch-1 requests. ` +
+    `cannot use a dynamic batch), batched/loop is the throughput gain over n batch-1 requests. Before each point is ` +
+    `timed, the dynamic and static requests' outputs are compared with onnxruntime's on the same inputs (uniform in ` +
+    `[0, 255): on the timed [0, 1) inputs some networks give every sample the same output); "err vs ORT" ` +
+    `is the largest max |dynbatch − ORT| / max |ORT| over the outputs, and above ${ORT_TOLERANCE} the run fails. ` +
+    `The targets of issue 12 are judged on the medians of this run (kernel/bench/targets.ts). ` +
     `ResNet-18- and MobileNetV2-shaped models are generated with random weights (kernel/bench/models.ts).`
   );
 }
@@ -168,6 +203,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (args.isa) {
+    // oneDNN reads the cap once, at its first dispatch, and this process may have dispatched already: a fresh one is capped for sure.
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, ...withoutIsa(argv)], {
+      stdio: "inherit",
+      env: { ...process.env, ONEDNN_MAX_CPU_ISA: args.isa },
+    });
+    if (child.error) throw child.error;
+    return child.status ?? 1;
+  }
   const bundled = bundledModels();
   let models: [string, string][];
   try {
@@ -182,8 +226,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const timeMs = args.timeMs ?? (args.quick ? 300 : 3000);
   const threads = args.threads ?? loadAddon().hardwareConcurrency();
   const tty = process.stderr.isTTY;
+  const machine = machineInfo();
+  const isa = machine.isa;
 
-  process.stderr.write(`Measuring the FP32 peak (${threads} threads)...\n`);
+  process.stderr.write(`oneDNN ISA ${isa}. Measuring the FP32 peak (${threads} threads)...\n`);
   const peakBefore = measurePeakGflops(threads, args.quick ? 50 : 200);
   const ie = new IECore();
   const reports: LatencyReport[] = [];
@@ -216,9 +262,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const peak = Math.max(peakBefore, measurePeakGflops(threads, args.quick ? 50 : 200));
   for (const r of reports) r.peakGflops = peak;
 
-  process.stdout.write(`FP32 peak (FMA microbenchmark, ${threads} threads): ${peak.toFixed(1)} GFLOP/s\n\n${formatTable(reports)}\n`);
+  const header = [
+    `${machine.cpu}, ${machine.cores} hardware threads; oneDNN ${machine.onednn}, ISA ${isa}`,
+    `FP32 peak (FMA microbenchmark, ${threads} threads): ${peak.toFixed(1)} GFLOP/s`,
+  ];
+  const targets = formatTargets(checkTargets(reports, peak));
+  process.stdout.write(`${header.join("\n")}\n\n${formatTable(reports)}\n\n${targets.join("\n")}\n`);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
-  if (args.markdown) fs.writeFileSync(args.markdown, toMarkdown(reports, machineInfo(), methodText(batches, timeMs, threads)));
+  if (args.markdown) fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));
   return 0;
 }
 

@@ -391,6 +391,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dnnlVersion", Napi::Function::New(env, DnnlVersion));
   exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));
   exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
+  exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;
 }

@@ -3,10 +3,11 @@
 #include "peak.h"
 
 #include <immintrin.h>
-#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 namespace dynbatch {
@@ -67,15 +68,23 @@ double chunkSse(float* sink) {
   return 2.0 * 4 * kChains * kIters;
 }
 
+// The widest FMA oneDNN may use: ONEDNN_MAX_CPU_ISA=AVX2 caps the peak as it caps the kernels.
+double (*peakChunk())(float*) {
+  const unsigned isa = dnnl_get_effective_cpu_isa();
+  auto allows = [&](unsigned x) { return (isa & x) == x; };
+  if (allows(dnnl_cpu_isa_avx512_core) && __builtin_cpu_supports("avx512f")) return chunkAvx512;
+  if (allows(dnnl_cpu_isa_avx2) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return chunkAvx2;
+  return chunkSse;
+}
+
 double fmaPeak(int threads, double ms) {
   using Clock = std::chrono::steady_clock;
-  double (*chunk)(float*) = chunkSse;
-  if (__builtin_cpu_supports("avx512f")) chunk = chunkAvx512;
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) chunk = chunkAvx2;
+  double (*chunk)(float*) = peakChunk();
   std::vector<double> rate(threads, 0.0);
-  float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-  {
+  std::vector<float> sinks(threads, 0.f);
+  // Own threads, not an OpenMP team: a team opened on the JS thread would stay in the process and
+  // make libgomp stop spinning in the executor's teams (see sample_team.h).
+  auto work = [&](int k) {
     float local = 0;
     // A short untimed run first lets the core reach its vector clock.
     for (auto until = Clock::now() + std::chrono::duration<double, std::milli>(ms / 4); Clock::now() < until;) chunk(&local);
@@ -87,16 +96,37 @@ double fmaPeak(int threads, double ms) {
       flops += chunk(&local);
       now = Clock::now();
     } while (now < until);
-    rate[omp_get_thread_num()] = flops / std::chrono::duration<double>(now - start).count();
-    sink += local;
+    rate[k] = flops / std::chrono::duration<double>(now - start).count();
+    sinks[k] = local;
+  };
+  std::vector<std::thread> pool;
+  for (int k = 1; k < threads; ++k) pool.emplace_back(work, k);
+  work(0);
+  for (auto& t : pool) t.join();
+  double total = 0, sink = 0;
+  for (int k = 0; k < threads; ++k) {
+    total += rate[k];
+    sink += sinks[k];
   }
-  double total = 0;
-  for (double r : rate) total += r;
   // `sink` is finite for any run; the comparison only keeps it observable.
   return std::isfinite(sink) ? total / 1e9 : 0.0;
 }
 
 }  // namespace
+
+Napi::Value CpuIsa(const Napi::CallbackInfo& info) {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return Napi::String::New(info.Env(), "sse41");
+    case dnnl_cpu_isa_avx: return Napi::String::New(info.Env(), "avx");
+    case dnnl_cpu_isa_avx2: return Napi::String::New(info.Env(), "avx2");
+    case dnnl_cpu_isa_avx2_vnni: return Napi::String::New(info.Env(), "avx2_vnni");
+    case dnnl_cpu_isa_avx512_core: return Napi::String::New(info.Env(), "avx512_core");
+    case dnnl_cpu_isa_avx512_core_vnni: return Napi::String::New(info.Env(), "avx512_core_vnni");
+    case dnnl_cpu_isa_avx512_core_bf16: return Napi::String::New(info.Env(), "avx512_core_bf16");
+    case dnnl_cpu_isa_avx512_core_amx: return Napi::String::New(info.Env(), "avx512_core_amx");
+    default: return Napi::String::New(info.Env(), "other");
+  }
+}
 
 Napi::Value FmaPeakGflops(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -1,10 +1,12 @@
 /**
  * benchmark() / ie.benchmark() return a well-formed LatencyReport: one point per (batch, mode),
- * consistent statistics and derived numbers. No timing thresholds: the machine is shared.
+ * consistent statistics and derived numbers, outputs checked against onnxruntime. No timing
+ * thresholds: the machine is shared.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { benchmark, BenchProgress, countFlops, IECore, LatencyReport, measurePeakGflops } from "../../kernel";
+import { BenchMismatchError, isaInEffect, ORT_TOLERANCE } from "../../kernel/bench";
 import { irPath } from "../helpers/models";
 
 const QUICK = { timePerPointMs: 60, warmupMs: 1, minRuns: 3, peakGflops: 100 };
@@ -20,6 +22,10 @@ function checkPoints(r: LatencyReport, batches: number[], modes: string[]): void
     assert.ok(s.min > 0 && s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.max, `${where}: ${JSON.stringify(s)}`);
     assert.ok(p.runs! >= QUICK.minRuns, `${where}: ${p.runs} runs`);
     assert.ok(Math.abs(p.throughput - (p.batch / s.p50) * 1000) <= 1e-9 * p.throughput, `${where}: throughput ${p.throughput}`);
+    // Checked against ORT: the batched dynbatch points, when ORT ran.
+    const checked = (p.mode === "dynamic" || p.mode === "static") && modes.includes("ort");
+    if (checked) assert.ok(p.maxErrorVsOrt! >= 0 && p.maxErrorVsOrt! <= ORT_TOLERANCE, `${where}: error ${p.maxErrorVsOrt}`);
+    else assert.equal(p.maxErrorVsOrt, undefined, where);
   }
 }
 
@@ -33,6 +39,7 @@ test("ie.benchmark on landmarks: every (n, mode) measured once, consistent stati
   assert.equal(r.limit, 2);
   assert.equal(r.threads, 1);
   assert.equal(r.peakGflops, 100);
+  assert.equal(r.isa, isaInEffect());
   assert.deepEqual(r.skipped, []);
   assert.ok(!Number.isNaN(Date.parse(r.date!)));
   checkPoints(r, [1, 2], ["dynamic", "static", "loop", "ort"]);
@@ -58,6 +65,20 @@ test("benchmark on face detection: dynamic and ORT are skipped with their reason
   assert.deepEqual(Object.keys(reasons).sort(), ["dynamic", "ort"]);
   assert.match(reasons.dynamic, /unsupported topology: .*DetectionOutput/);
   assert.equal(reasons.ort, "layer 'detection_out': DetectionOutput cannot be written as ONNX: ONNX has no SSD detection-output op (box decoding, per-class NMS and top-k in one layer)");
+});
+
+test("benchmark fails on outputs that differ from onnxruntime's beyond the tolerance, naming model, n, mode and output", async () => {
+  // No two engines agree to the last bit on a real network: a zero tolerance always trips the check.
+  await assert.rejects(
+    benchmark({ ...QUICK, model: irPath("landmarks-regression-retail-0009"), batches: [2], modes: ["dynamic", "ort"], tolerance: 0 }),
+    (e: unknown) => {
+      assert.ok(e instanceof BenchMismatchError, String(e));
+      assert.deepEqual([e.model, e.batch, e.mode, e.output], ["landmarks-regression-retail-0009", 2, "dynamic", "95"]);
+      assert.ok(e.error > 0 && e.error <= ORT_TOLERANCE, `${e.error}`);
+      assert.match(e.message, /^landmarks-regression-retail-0009 n=2 dynamic: output '95' differs from onnxruntime: max error \S+ > 0 /);
+      return true;
+    },
+  );
 });
 
 test("benchmark rejects batches that are not positive integers", async () => {

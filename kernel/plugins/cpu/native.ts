@@ -95,6 +95,8 @@ export interface NativeAddon {
   hardwareConcurrency(): number;
   /** FP32 GFLOP/s of `threads` threads running FMAs for `ms` ms each (native/src/peak.cc); blocks. */
   fmaPeakGflops(threads: number, ms: number): number;
+  /** The instruction set oneDNN dispatches to, after ONEDNN_MAX_CPU_ISA: "avx2", "avx512_core_bf16", ... */
+  cpuIsa(): string;
 }
 
 let cached: NativeAddon | undefined;
