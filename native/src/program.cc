@@ -386,12 +386,12 @@ bool Request::canSplit(int64_t n) const { return program_->splitsSamples() && n 
 
 namespace {
 
-// Runs per candidate strategy when a request measures them for a batch: one untimed (the first
-// run at a batch builds its primitives), then timed ones. A candidate is judged by its fastest
-// run, which a busy moment on a shared machine cannot make look better than it is. Candidates run
-// in blocks, not interleaved, so that threads left spinning by one do not slow the next. The
-// choice is measured again after kRetuneRuns runs, as the machine's load changes.
-constexpr int kBlockRuns = 5;
+// Rounds over the candidate strategies when a request measures them for a batch: one untimed
+// (the first run at a batch builds its primitives), then timed ones, interleaved so that a busy
+// moment on a shared machine falls on every candidate alike. A candidate is judged by its fastest
+// run, which such a moment cannot make look better than it is. The choice is measured again after
+// kRetuneRuns runs, as the machine's load changes.
+constexpr int kRounds = 7;
 constexpr int kRetuneRuns = 2000;
 constexpr size_t kHandoffSamples = 15;
 
@@ -416,7 +416,7 @@ Request::Tuning& Request::tuning(int64_t n) {
 }
 
 size_t Request::candidateNow(const Tuning& t) const {
-  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : static_cast<size_t>(t.runs / kBlockRuns);
+  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : static_cast<size_t>(t.runs) % t.candidates.size();
 }
 
 Strategy Request::strategy(int64_t n) const {
@@ -456,10 +456,11 @@ std::vector<double> Request::run(int64_t n) {
   std::vector<double> times = run(n, t.candidates[c]);
   t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (t.candidates.size() == 1) return times;
-  const int position = t.runs++ % kBlockRuns;
+  const int candidates = static_cast<int>(t.candidates.size());
+  const int round = t.runs++ / candidates;
   if (t.chosen < 0) {
-    if (position == 1 || (position > 1 && t.lastUs < t.fastest[c])) t.fastest[c] = t.lastUs;
-    if (t.runs == static_cast<int>(t.candidates.size()) * kBlockRuns) {
+    if (round == 1 || (round > 1 && t.lastUs < t.fastest[c])) t.fastest[c] = t.lastUs;
+    if (t.runs == candidates * kRounds) {
       // What a caller waits for: a strategy that cannot run inline also pays the handoff.
       auto cost = [&](size_t k) {
         const bool viaRunner = t.candidates[k] == Strategy::Layers || t.fastest[k] >= kInlineMicros;
@@ -470,7 +471,7 @@ std::vector<double> Request::run(int64_t n) {
         if (cost(k) < cost(best)) best = k;
       t.chosen = static_cast<int>(best);
     }
-  } else if (t.runs >= static_cast<int>(t.candidates.size()) * kBlockRuns + kRetuneRuns) {
+  } else if (t.runs >= candidates * kRounds + kRetuneRuns) {
     t.chosen = -1;
     t.runs = 0;
   }

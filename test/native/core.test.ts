@@ -273,7 +273,7 @@ test("AUTO tries each strategy in turn, then keeps one, with the same results th
   x.set(Array.from({ length: 64 }, (_, i) => (i % 3) - 1 + i / 100));
   const expected = Array.from(x, (v) => Math.max(v, 0));
   const seen = new Set<string>();
-  for (let run = 0; run < 20; run++) {
+  for (let run = 0; run < 30; run++) {
     seen.add(req.strategy(4));
     y.fill(NaN);
     await req.run(4);
