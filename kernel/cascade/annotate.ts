@@ -1,7 +1,7 @@
 /** Draws a frame's cascade results onto the frame. */
 import { Color, Frame } from "../video/frame";
 import { drawLine, drawPoint, drawRect, drawText } from "../video/draw";
-import { FaceResult, FrameResult } from "./pipeline";
+import type { FaceResult, FrameResult } from "./pipeline";
 
 export const ANNOTATION_COLORS = {
   face: [0, 200, 255] as Color,

@@ -18,6 +18,7 @@ import { InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { InferRequest } from "../runtime/request";
 import { Frame } from "../video/frame";
+import { annotate } from "./annotate";
 import { Face, facesFrom } from "./faces";
 import { Box, toPlanarBgr } from "./preprocess";
 
@@ -161,15 +162,35 @@ export interface StrategyRun {
   outputs: CascadeOutputs;
 }
 
+/** Milliseconds of one frame's work outside the networks, common to every strategy (decoding is the caller's). */
+export interface OutsideTimes {
+  /** The frame's bytes to the detector's input: float planes resized to its 672×384. */
+  resize: number;
+  /** Face and eye crops resized into the secondary networks' inputs, with the eye boxes. */
+  crops: number;
+  /** Detections, landmarks and the other outputs turned into faces. */
+  parse: number;
+  /** Drawing the results onto the frame (processFrame's `annotate` option; 0 without it). */
+  draw: number;
+  /** resize + crops + parse + draw. */
+  total: number;
+}
+
 export interface FrameResult {
   index: number;
   faces: FaceResult[];
-  /** Face detection, batch 1 (common to every strategy). */
+  /** Face detection, batch 1 (common to every strategy), with its input resize and the parsing of its output. */
   detectMs: number;
-  /** Cropping and resizing the faces and eyes (common to every strategy). */
+  /** Cropping and resizing the faces and eyes (common to every strategy); the same as outsideMs.crops. */
   cropMs: number;
+  outsideMs: OutsideTimes;
   /** One entry per strategy, in the order of CascadeOptions.strategies. */
   runs: StrategyRun[];
+}
+
+export interface ProcessOptions {
+  /** Also draw the results onto `frame` with annotate(), timed as outsideMs.draw. */
+  annotate?: boolean;
 }
 
 /** Square eye crop centred on the eye landmark; its side follows the distance between the eyes. */
@@ -179,6 +200,11 @@ export function eyeBox(eye: [number, number], otherEye: [number, number]): Box {
 }
 
 export class FaceCascade {
+  /** Crop inputs of the secondary networks, reused from frame to frame: room for maxFaces faces and their eyes. */
+  private readonly landmarksIn: Float32Array;
+  private readonly headPoseIn: Float32Array;
+  private readonly eyesIn: Float32Array;
+
   private constructor(
     readonly device: string,
     readonly maxFaces: number,
@@ -189,7 +215,11 @@ export class FaceCascade {
     private readonly landmarks: Stage,
     private readonly headPose: Stage,
     private readonly eyes: Stage,
-  ) {}
+  ) {
+    this.landmarksIn = new Float32Array(landmarks.limit * landmarks.sampleSize);
+    this.headPoseIn = new Float32Array(headPose.limit * headPose.sampleSize);
+    this.eyesIn = new Float32Array(eyes.limit * eyes.sampleSize);
+  }
 
   /** Reads and compiles the four networks once (the secondary ones once per strategy). */
   static async load(ie: IECore, options: CascadeOptions = {}): Promise<FaceCascade> {
@@ -220,12 +250,21 @@ export class FaceCascade {
 
   /** Faces in `frame` with confidence ≥ threshold, at most maxFaces, highest confidence first. */
   async detect(frame: Frame): Promise<Face[]> {
+    return (await this.detectTimed(frame)).faces;
+  }
+
+  /** detect(), with the milliseconds of its input resize and of parsing its output. */
+  private async detectTimed(frame: Frame): Promise<{ faces: Face[]; resizeMs: number; parseMs: number }> {
     const { name, width, height } = this.detectorInput;
-    const input = this.detector.getBlob(name).data;
-    toPlanarBgr(frame, { x: 0, y: 0, w: frame.width, h: frame.height }, width, height, input);
+    let t = performance.now();
+    toPlanarBgr(frame, { x: 0, y: 0, w: frame.width, h: frame.height }, width, height, this.detector.getBlob(name).data);
+    const resizeMs = performance.now() - t;
     await this.detector.infer();
-    const faces = facesFrom(this.detector.getBlob("detection_out").data, frame.width, frame.height, this.threshold);
-    return faces.sort((a, b) => b.conf - a.conf).slice(0, this.maxFaces);
+    t = performance.now();
+    const faces = facesFrom(this.detector.getBlob("detection_out").data, frame.width, frame.height, this.threshold)
+      .sort((a, b) => b.conf - a.conf)
+      .slice(0, this.maxFaces);
+    return { faces, resizeMs, parseMs: performance.now() - t };
   }
 
   /**
@@ -233,10 +272,11 @@ export class FaceCascade {
    * from the first strategy's landmarks. Strategies take turns going first from frame to frame so
    * that none always runs on warm caches.
    */
-  async processFrame(frame: Frame, index = 0): Promise<FrameResult> {
+  async processFrame(frame: Frame, index = 0, options: ProcessOptions = {}): Promise<FrameResult> {
     let t = performance.now();
-    const faces = await this.detect(frame);
+    const { faces, resizeMs, parseMs } = await this.detectTimed(frame);
     const detectMs = performance.now() - t;
+    const outsideMs: OutsideTimes = { resize: resizeMs, crops: 0, parse: parseMs, draw: 0, total: 0 };
     const n = faces.length;
     const order = this.strategies.map((_, k) => this.strategies[(k + index) % this.strategies.length]);
     const runs = new Map<Strategy, StrategyRun>();
@@ -250,16 +290,24 @@ export class FaceCascade {
         outputs: { landmarks: empty, yaw: empty, pitch: empty, roll: empty, eyes: empty },
       });
     }
-    if (n === 0) return { index, faces: [], detectMs, cropMs: 0, runs: [...runs.values()] };
+    const finish = (results: FaceResult[]): FrameResult => {
+      const result = { index, faces: results, detectMs, cropMs: outsideMs.crops, outsideMs, runs: this.strategies.map((s) => runs.get(s)!) };
+      if (options.annotate) {
+        const t0 = performance.now();
+        annotate(frame, result);
+        outsideMs.draw = performance.now() - t0;
+      }
+      outsideMs.total = outsideMs.resize + outsideMs.crops + outsideMs.parse + outsideMs.draw;
+      return result;
+    };
+    if (n === 0) return finish([]);
 
     t = performance.now();
-    const lmIn = new Float32Array(n * this.landmarks.sampleSize);
-    const hpIn = new Float32Array(n * this.headPose.sampleSize);
     faces.forEach((f, i) => {
-      toPlanarBgr(frame, f, LANDMARKS.size, LANDMARKS.size, lmIn, i * this.landmarks.sampleSize);
-      toPlanarBgr(frame, f, HEAD_POSE.size, HEAD_POSE.size, hpIn, i * this.headPose.sampleSize);
+      toPlanarBgr(frame, f, LANDMARKS.size, LANDMARKS.size, this.landmarksIn, i * this.landmarks.sampleSize);
+      toPlanarBgr(frame, f, HEAD_POSE.size, HEAD_POSE.size, this.headPoseIn, i * this.headPose.sampleSize);
     });
-    let cropMs = performance.now() - t;
+    outsideMs.crops += performance.now() - t;
 
     const timed = async (run: StrategyRun, stage: Stage, key: "landmarks" | "headPose" | "eyes", inputs: Float32Array, count: number) => {
       const t0 = performance.now();
@@ -271,28 +319,30 @@ export class FaceCascade {
     };
     for (const s of order) {
       const run = runs.get(s)!;
-      [run.outputs.landmarks] = await timed(run, this.landmarks, "landmarks", lmIn, n);
-      [run.outputs.yaw, run.outputs.pitch, run.outputs.roll] = await timed(run, this.headPose, "headPose", hpIn, n);
+      [run.outputs.landmarks] = await timed(run, this.landmarks, "landmarks", this.landmarksIn, n);
+      [run.outputs.yaw, run.outputs.pitch, run.outputs.roll] = await timed(run, this.headPose, "headPose", this.headPoseIn, n);
     }
 
     const ref = runs.get(this.strategies[0])!.outputs;
+    t = performance.now();
     const points = faces.map((f, i) =>
       Array.from({ length: 5 }, (_, k): [number, number] => [
         f.x + ref.landmarks[i * 10 + 2 * k] * f.w,
         f.y + ref.landmarks[i * 10 + 2 * k + 1] * f.h,
       ]),
     );
+    outsideMs.parse += performance.now() - t;
     t = performance.now();
     const eyeBoxes = points.flatMap((p) => [eyeBox(p[0], p[1]), eyeBox(p[1], p[0])]);
-    const eyeIn = new Float32Array(2 * n * this.eyes.sampleSize);
-    eyeBoxes.forEach((b, i) => toPlanarBgr(frame, b, EYES.size, EYES.size, eyeIn, i * this.eyes.sampleSize));
-    cropMs += performance.now() - t;
+    eyeBoxes.forEach((b, i) => toPlanarBgr(frame, b, EYES.size, EYES.size, this.eyesIn, i * this.eyes.sampleSize));
+    outsideMs.crops += performance.now() - t;
     for (const s of order) {
       const run = runs.get(s)!;
-      [run.outputs.eyes] = await timed(run, this.eyes, "eyes", eyeIn, 2 * n);
+      [run.outputs.eyes] = await timed(run, this.eyes, "eyes", this.eyesIn, 2 * n);
       run.ms.total = run.ms.landmarks + run.ms.headPose + run.ms.eyes;
     }
 
+    t = performance.now();
     const results: FaceResult[] = faces.map((f, i) => {
       const eye = (k: number): EyeResult => {
         const [closed, open] = [ref.eyes[(2 * i + k) * 2], ref.eyes[(2 * i + k) * 2 + 1]];
@@ -306,7 +356,8 @@ export class FaceCascade {
         eyes: [eye(0), eye(1)],
       };
     });
-    return { index, faces: results, detectMs, cropMs, runs: this.strategies.map((s) => runs.get(s)!) };
+    outsideMs.parse += performance.now() - t;
+    return finish(results);
   }
 }
 

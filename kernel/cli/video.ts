@@ -7,7 +7,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { FaceCascade, FrameResult, STRATEGIES, STRATEGY_LABELS, Strategy, summarize } from "../cascade/pipeline";
-import { annotate } from "../cascade/annotate";
 import { InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { probeVideo, readFrames, VideoInfo } from "../video/decode";
@@ -139,6 +138,13 @@ export function formatSummary(frames: FrameResult[], maxFaces: number): string {
     `faces per frame: min ${Math.min(...counts)}, max ${Math.max(...counts)}, mean ${(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2)}`,
   );
   lines.push(`face detection (static batch 1): ${detect.toFixed(0)} ms in total, ${(detect / frames.length).toFixed(1)} ms per frame; crops ${crop.toFixed(0)} ms`);
+  const outside = (part: keyof FrameResult["outsideMs"]) => (frames.reduce((a, f) => a + f.outsideMs[part], 0) / frames.length).toFixed(1);
+  const totals = frames.map((f) => f.outsideMs.total).sort((a, b) => a - b);
+  const median = totals.length % 2 ? totals[totals.length >> 1] : (totals[totals.length / 2 - 1] + totals[totals.length / 2]) / 2;
+  lines.push(
+    `outside the networks: ${outside("total")} ms per frame, median ${median.toFixed(1)} ` +
+      `(resize ${outside("resize")}, crops ${outside("crops")}, parse ${outside("parse")}, draw ${outside("draw")}; decoding and encoding excluded)`,
+  );
   lines.push("");
   lines.push(`secondary networks (landmarks + head pose + eye state), identical inputs, maxFaces ${maxFaces}:`);
   const summary = summarize(frames);
@@ -177,9 +183,8 @@ async function processVideo(args: DemoArgs, info: VideoInfo, total: number, writ
   const strip: Frame[] = [];
   const stripEvery = Math.max(1, Math.floor(total / 6));
   for await (const frame of readFrames(args.video, { start: args.start, maxFrames: total })) {
-    const result = await cascade.processFrame(frame, frame.index);
+    const result = await cascade.processFrame(frame, frame.index, { annotate: true });
     results.push(result);
-    annotate(frame, result);
     await writer.write(frame);
     if (args.strip && (frame.index - args.start) % stripEvery === 0 && strip.length < 6) strip.push(frame);
     progress.update(results.length, result.faces.length, result.detectMs + result.cropMs + result.runs[0].ms.total);

@@ -4,22 +4,26 @@
  */
 import { channelOrder, Color, Frame } from "./frame";
 
-function put(frame: Frame, x: number, y: number, px: [number, number, number]): void {
-  if (x < 0 || y < 0 || x >= frame.width || y >= frame.height) return;
-  const i = (y * frame.width + x) * 3;
-  frame.data[i] = px[0];
-  frame.data[i + 1] = px[1];
-  frame.data[i + 2] = px[2];
+/** Fills the whole pixels x0..x1−1, y0..y1−1, clipped to the frame, with the pixel's three bytes `px`. */
+function fillPixels(frame: Frame, x0: number, y0: number, x1: number, y1: number, px: readonly number[]): void {
+  const { width, data } = frame;
+  const a = px[0];
+  const b = px[1];
+  const c = px[2];
+  const left = Math.max(0, x0);
+  const right = Math.min(width, x1);
+  const bottom = Math.min(frame.height, y1);
+  for (let y = Math.max(0, y0); y < bottom; y++)
+    for (let i = (y * width + left) * 3, end = (y * width + right) * 3; i < end; i += 3) {
+      data[i] = a;
+      data[i + 1] = b;
+      data[i + 2] = c;
+    }
 }
 
 /** Fills the pixels x..x+w-1, y..y+h-1 (rounded to whole pixels). */
 export function fillRect(frame: Frame, x: number, y: number, w: number, h: number, color: Color): void {
-  const px = channelOrder(frame.format, color);
-  const x0 = Math.max(0, Math.round(x));
-  const y0 = Math.max(0, Math.round(y));
-  const x1 = Math.min(frame.width, Math.round(x + w));
-  const y1 = Math.min(frame.height, Math.round(y + h));
-  for (let j = y0; j < y1; j++) for (let i = x0; i < x1; i++) put(frame, i, j, px);
+  fillPixels(frame, Math.round(x), Math.round(y), Math.round(x + w), Math.round(y + h), channelOrder(frame.format, color));
 }
 
 /** Outline of the box x, y, w, h, `thickness` pixels wide, drawn inside the box. */
@@ -54,7 +58,7 @@ export function drawLine(
   const sy = y < ye ? 1 : -1;
   let err = dx + dy;
   for (;;) {
-    for (let j = lo; j < lo + t; j++) for (let i = lo; i < lo + t; i++) put(frame, x + i, y + j, px);
+    fillPixels(frame, x + lo, y + lo, x + lo + t, y + lo + t, px);
     if (x === xe && y === ye) break;
     const e2 = 2 * err;
     if (e2 >= dy) {
@@ -74,7 +78,12 @@ export function drawPoint(frame: Frame, x: number, y: number, radius: number, co
   const cx = Math.round(x);
   const cy = Math.round(y);
   const r = Math.max(0, Math.floor(radius));
-  for (let j = -r; j <= r; j++) for (let i = -r; i <= r; i++) if (i * i + j * j <= radius * radius) put(frame, cx + i, cy + j, px);
+  for (let j = -r; j <= r; j++) {
+    // Row j of the disc is the run |i| ≤ m, m the largest with m² + j² ≤ radius² (none when m < 0).
+    let m = r;
+    while (m >= 0 && m * m + j * j > radius * radius) m--;
+    fillPixels(frame, cx - m, cy + j, cx + m + 1, cy + j + 1, px);
+  }
 }
 
 /** 3×5 glyphs, rows top to bottom, '1' = ink. Lower-case text is drawn in capitals. */
@@ -121,10 +130,14 @@ export function drawText(
     const { width, height } = textSize(text, s);
     fillRect(frame, x0 - s, y0 - s, width + 2 * s, height + 2 * s, options.background);
   }
+  const px = channelOrder(frame.format, color);
   [...text.toUpperCase()].forEach((ch, k) => {
     const glyph = FONT[ch] ?? FONT["?"];
     for (let row = 0; row < 5; row++)
-      for (let col = 0; col < 3; col++)
-        if (glyph[row * 3 + col] === "1") fillRect(frame, x0 + (k * 4 + col) * s, y0 + row * s, s, s, color);
+      for (let col = 0; col < 3; col++) {
+        const x = x0 + (k * 4 + col) * s;
+        const y = y0 + row * s;
+        if (glyph[row * 3 + col] === "1") fillPixels(frame, x, y, x + s, y + s, px);
+      }
   });
 }

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import * as path from "path";
 import { IECore } from "../../kernel";
 import { annotate, ANNOTATION_COLORS, eyeBox, FaceCascade, FrameResult, headAxes, summarize } from "../../kernel/cascade";
-import { readFrames, VideoFrame } from "../../kernel/video";
+import { createFrame, readFrames, VideoFrame } from "../../kernel/video";
 import { maxRelDiff, MEDIA } from "../helpers/models";
 
 const VIDEO = path.join(MEDIA, "faces.mp4");
@@ -134,6 +134,32 @@ test("annotate draws the boxes and the banner", () => {
   for (const f of r.faces) assert.deepEqual(at(f.box.x, f.box.y + (f.box.h >> 1)), [blue, green, red]);
   assert.deepEqual(at(4, 4), [255, 255, 255]); // the F of "FRAME"
   assert.notDeepEqual(frame.data, before);
+});
+
+test("outsideMs: finite, non-negative parts that add up to the total; drawing is timed when processFrame annotates", async () => {
+  const check = (r: FrameResult) => {
+    const { resize, crops, parse, draw, total } = r.outsideMs;
+    for (const [name, v] of Object.entries(r.outsideMs)) assert.ok(Number.isFinite(v) && v >= 0, `frame ${r.index} outsideMs.${name} = ${v}`);
+    assert.ok(Math.abs(resize + crops + parse + draw - total) <= 1e-9, `frame ${r.index}: parts add up to ${resize + crops + parse + draw}, total ${total}`);
+    assert.equal(r.cropMs, crops);
+    assert.ok(resize <= r.detectMs, "the detector's input resize is part of detection");
+  };
+  for (const r of processed) {
+    check(r);
+    assert.equal(r.outsideMs.draw, 0);
+  }
+  const frame = decoded.get(72)!;
+  const copy = { ...frame, data: frame.data.slice() };
+  const drawn = await cascade.processFrame(copy, 72, { annotate: true });
+  check(drawn);
+  assert.equal(drawn.faces.length, 3);
+  assert.notDeepEqual(copy.data, frame.data);
+  // No face: nothing to crop, the banner is still drawn.
+  const blank = createFrame(frame.width, frame.height);
+  const empty = await cascade.processFrame(blank, 0, { annotate: true });
+  check(empty);
+  assert.deepEqual([empty.faces.length, empty.outsideMs.crops], [0, 0]);
+  assert.ok(blank.data.some((v) => v !== 0));
 });
 
 test("a frame with more faces than maxFaces keeps the most confident ones", async () => {

@@ -8,7 +8,7 @@ function frame(index: number, faces: number, totals: [number, number, number]): 
   const runs = (["dynamic", "batch1", "padded"] as const).map(
     (strategy, k): StrategyRun => ({ strategy, ms: { landmarks: totals[k], headPose: 0, eyes: 0, total: totals[k] }, requests: 0, samples: 0, outputs: { landmarks: e, yaw: e, pitch: e, roll: e, eyes: e } }),
   );
-  return { index, faces: new Array(faces).fill(null) as FrameResult["faces"], detectMs: 0, cropMs: 0, runs };
+  return { index, faces: new Array(faces).fill(null) as FrameResult["faces"], detectMs: 0, cropMs: 0, outsideMs: { resize: 0, crops: 0, parse: 0, draw: 0, total: 0 }, runs };
 }
 
 test("axisMax rounds up to 1, 2 or 5 times a power of ten", () => {

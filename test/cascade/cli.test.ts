@@ -94,13 +94,16 @@ test("formatSummary: totals, medians and speed-ups of the first strategy", () =>
     faces: new Array(faces).fill(null) as FrameResult["faces"],
     detectMs: 10,
     cropMs: 1,
+    outsideMs: { resize: 2, crops: 1, parse: 0.25, draw: 0.5 + index, total: 3.75 + index },
     runs: [run("dynamic", d, 3, 4 * faces), run("batch1", b, 4 * faces, 4 * faces)],
   });
   const text = formatSummary([frame(0, 2, 20, 30), frame(1, 3, 30, 45)], 4);
   assert.match(text, /faces per frame: min 2, max 3, mean 2\.50/);
   assert.match(text, /face detection \(static batch 1\): 20 ms in total, 10\.0 ms per frame; crops 2 ms/);
+  assert.match(text, /^outside the networks: 4\.3 ms per frame, median 4\.3 \(resize 2\.0, crops 1\.0, parse 0\.3, draw 1\.0; decoding and encoding excluded\)$/m);
   assert.match(text, /dynamic batch: setBatch\(faces\) +6 +20 +50 +25\.0 +25\.0 +—/);
   assert.match(text, /one batch-1 request per face +20 +20 +75 +37\.5 +37\.5 +1\.50× faster/);
   assert.match(text, /whole cascade per frame: dynamic 36\.0 ms, batch1 48\.5 ms/);
   assert.match(formatSummary([frame(0, 1, 40, 20)], 4), /one batch-1 request per face .* 2\.00× slower/);
+  assert.match(formatSummary([frame(0, 2, 20, 30), frame(1, 3, 30, 45), frame(5, 1, 10, 10)], 4), /^outside the networks: 5\.8 ms per frame, median 4\.8 \(/m);
 });

@@ -66,3 +66,63 @@ test("toPlanarBgr writes at an offset into a batch buffer and rejects bad region
   assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 0, h: 6 }, 2, 2), { code: "BAD_INPUT" });
   assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 6, h: 6 }, 2, 2, batch, 20), { code: "BAD_INPUT" });
 });
+
+/** toPlanarBgr as the definition reads: each output value sampled on its own, in doubles. */
+function reference(frame: Frame, region: { x: number; y: number; w: number; h: number }, width: number, height: number): Float64Array {
+  const { width: fw, height: fh, data } = frame;
+  const ch = frame.format === "bgr24" ? [0, 1, 2] : [2, 1, 0];
+  const out = new Float64Array(3 * width * height);
+  const at = (x: number, y: number, k: number) => data[(y * fw + x) * 3 + k];
+  for (let j = 0; j < height; j++)
+    for (let i = 0; i < width; i++) {
+      const x = Math.min(fw - 1, Math.max(0, region.x + ((i + 0.5) * region.w) / width - 0.5));
+      const y = Math.min(fh - 1, Math.max(0, region.y + ((j + 0.5) * region.h) / height - 0.5));
+      const [x0, y0] = [Math.floor(x), Math.floor(y)];
+      const [x1, y1] = [Math.min(fw - 1, x0 + 1), Math.min(fh - 1, y0 + 1)];
+      for (let p = 0; p < 3; p++) {
+        const k = ch[p];
+        const top = at(x0, y0, k) + (at(x1, y0, k) - at(x0, y0, k)) * (x - x0);
+        const bottom = at(x0, y1, k) + (at(x1, y1, k) - at(x0, y1, k)) * (x - x0);
+        out[p * width * height + j * width + i] = top + (bottom - top) * (y - y0);
+      }
+    }
+  return out;
+}
+
+test("toPlanarBgr equals per-pixel bilinear sampling on random frames and regions, past the edges too", () => {
+  let seed = 12345;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const between = (lo: number, hi: number) => lo + random() * (hi - lo);
+  const whole = (lo: number, hi: number) => Math.floor(between(lo, hi + 1));
+  for (let trial = 0; trial < 60; trial++) {
+    const frame = createFrame(whole(1, 90), whole(1, 70), trial % 2 ? "rgb24" : "bgr24");
+    for (let k = 0; k < frame.data.length; k++) frame.data[k] = whole(0, 255);
+    // Whole-pixel boxes now and then, fractional ones otherwise; either may cross any edge.
+    const round = trial % 3 === 0 ? Math.round : (v: number) => v;
+    const region = {
+      x: round(between(-0.5, 1.2) * frame.width),
+      y: round(between(-0.5, 1.2) * frame.height),
+      w: Math.max(0.25, round(between(0, 1.5) * frame.width)),
+      h: Math.max(0.25, round(between(0, 1.5) * frame.height)),
+    };
+    const [width, height] = [whole(1, 70), whole(1, 50)];
+    const offset = whole(0, 20);
+    const out = toPlanarBgr(frame, region, width, height, new Float32Array(offset + 3 * width * height + 5).fill(-1), offset);
+    const expected = reference(frame, region, width, height);
+    for (let k = 0; k < expected.length; k++) {
+      const diff = Math.abs(out[offset + k] - expected[k]);
+      assert.ok(diff <= 1e-4, `trial ${trial}, value ${k} of ${JSON.stringify({ region, width, height, frame: [frame.width, frame.height] })}: off by ${diff}`);
+    }
+    assert.ok(out.subarray(0, offset).every((v) => v === -1) && out.subarray(offset + expected.length).every((v) => v === -1), "writes outside its part");
+  }
+  // The detector's input from a whole frame, and the same scratch reused for a crop right after.
+  const frame = createFrame(640, 360);
+  for (let k = 0; k < frame.data.length; k++) frame.data[k] = (k * 2654435761) >>> 24;
+  for (const [region, width, height] of [[{ x: 0, y: 0, w: 640, h: 360 }, 672, 384], [{ x: 600.5, y: -7.25, w: 69, h: 92 }, 48, 48]] as const) {
+    const out = toPlanarBgr(frame, region, width, height);
+    const expected = reference(frame, region, width, height);
+    let worst = 0;
+    for (let k = 0; k < expected.length; k++) worst = Math.max(worst, Math.abs(out[k] - expected[k]));
+    assert.ok(worst <= 1e-4, `${width}×${height}: off by ${worst}`);
+  }
+});
