@@ -393,6 +393,7 @@ namespace {
 // kRetuneRuns runs, as the machine's load changes.
 constexpr int kRounds = 7;
 constexpr int kRetuneRuns = 2000;
+constexpr double kMargin = 0.05;
 constexpr size_t kHandoffSamples = 15;
 
 }  // namespace
@@ -405,8 +406,9 @@ Request::Tuning& Request::tuning(int64_t n) {
   if (s.parallel == Parallel::Samples && canSplit(n)) {
     t.candidates = {Strategy::Samples};
   } else if (s.parallel == Parallel::Auto && s.threads > 1) {
-    t.candidates = {Strategy::Layers, Strategy::Single};
-    if (canSplit(n)) t.candidates.push_back(Strategy::Samples);
+    // The first candidate is the one kept unless another is clearly faster.
+    if (canSplit(n)) t.candidates = {Strategy::Samples, Strategy::Layers, Strategy::Single};
+    else t.candidates = {Strategy::Layers, Strategy::Single};
   } else {
     t.candidates = {Strategy::Layers};
   }
@@ -466,9 +468,11 @@ std::vector<double> Request::run(int64_t n) {
         const bool viaRunner = t.candidates[k] == Strategy::Layers || t.fastest[k] >= kInlineMicros;
         return t.fastest[k] + (viaRunner ? handoffMicros() : 0);
       };
+      // A margin keeps near-ties on the first candidate, so two requests of one network (dynamic
+      // and static, say) measured at different moments still choose alike.
       size_t best = 0;
       for (size_t k = 1; k < t.candidates.size(); ++k)
-        if (cost(k) < cost(best)) best = k;
+        if (cost(k) < cost(best) * (1 - kMargin)) best = k;
       t.chosen = static_cast<int>(best);
     }
   } else if (t.runs >= candidates * kRounds + kRetuneRuns) {
