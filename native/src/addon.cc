@@ -13,6 +13,7 @@
 #include "gpu/gpu_addon.h"
 #include "js_error.h"
 #include "peak.h"
+#include "preprocess.h"
 #include "program.h"
 #include "runner.h"
 
@@ -392,6 +393,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));
   exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
+  exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;
 }

@@ -97,6 +97,25 @@ export interface NativeAddon {
   fmaPeakGflops(threads: number, ms: number): number;
   /** The instruction set oneDNN dispatches to, after ONEDNN_MAX_CPU_ISA: "avx2", "avx512_core_bf16", ... */
   cpuIsa(): string;
+  /**
+   * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
+   * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`
+   * (native/src/preprocess.h). Throws TypeError/RangeError for arguments that do not fit.
+   */
+  toPlanarBgr(
+    data: Uint8Array,
+    frameWidth: number,
+    frameHeight: number,
+    bgr: boolean,
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+    width: number,
+    height: number,
+    out: Float32Array,
+    offset: number,
+  ): void;
 }
 
 let cached: NativeAddon | undefined;
