@@ -65,6 +65,13 @@ test("toPlanarBgr writes at an offset into a batch buffer and rejects bad region
   assert.ok(batch.subarray(12).every((v) => v >= 0));
   assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 0, h: 6 }, 2, 2), { code: "BAD_INPUT" });
   assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 6, h: 6 }, 2, 2, batch, 20), { code: "BAD_INPUT" });
+  // The native kernel never reads past a frame whose bytes do not match its size, nor takes NaN boxes.
+  assert.throws(() => toPlanarBgr({ ...f, data: f.data.subarray(0, 10) }, { x: 0, y: 0, w: 6, h: 6 }, 2, 2), {
+    code: "BAD_INPUT",
+    message: /fewer than width·height·3 bytes/,
+  });
+  assert.throws(() => toPlanarBgr(f, { x: NaN, y: 0, w: 6, h: 6 }, 2, 2), { code: "BAD_INPUT", message: /x must be finite/ });
+  assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 6, h: 6 }, 2.5, 2), { code: "BAD_INPUT", message: /width must be an integer/ });
 });
 
 /** toPlanarBgr as the definition reads: each output value sampled on its own, in doubles. */
