@@ -251,8 +251,13 @@ dnnl::memory WeightsCache::get(const dnnl::memory::desc& plain, const float* dat
   dnnl::memory dst(wanted, cpuEngine());
   dnnl::memory src(plain, cpuEngine(), const_cast<float*>(data));
   dnnl::stream s(cpuEngine());
+  // On one thread: this runs while a program compiles, on the JS thread, which must never open an
+  // OpenMP team (see sample_team.h). The reorder runs once per weight.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
   dnnl::reorder(src, dst).execute(s, src, dst);
   s.wait();
+  omp_set_num_threads(threads);
   entries_.emplace_back(wanted, dst);
   return dst;
 }
