@@ -295,10 +295,20 @@ dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
 
 namespace dynbatch {
 
-void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args) {
+void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args) {
+  // Through the C API with a list reused by the thread: the C++ execute copies the map into a
+  // new vector on every call, and tiny layers run in a few µs.
+  thread_local std::vector<dnnl_exec_arg_t> list;
+  list.clear();
+  for (const auto& [arg, memory] : args) list.push_back({arg, memory.get()});
+  dnnl::memory scratchpad;
   const dnnl_memory_desc_t* md = dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
-  if (md && md->ndims > 0) args[DNNL_ARG_SCRATCHPAD] = threadMemory(0, dnnl::memory::desc(*md));
-  prim.execute(runStream(ctx), args);
+  if (md && md->ndims > 0) {
+    scratchpad = threadMemory(0, dnnl::memory::desc(*md));
+    list.push_back({DNNL_ARG_SCRATCHPAD, scratchpad.get()});
+  }
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(prim.get(), runStream(ctx).get(), static_cast<int>(list.size()), list.data()),
+                          "could not execute a primitive");
 }
 
 }  // namespace dynbatch

@@ -159,6 +159,6 @@ dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc);
 namespace dynbatch {
 
 // Executes a primitive built with scratchpadAttr() on the run's stream.
-void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args);
+void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args);
 
 }  // namespace dynbatch
