@@ -136,7 +136,25 @@ function fixedBatch(session: { inputMetadata: readonly unknown[] }): number | un
   return typeof d === "number" && d > 0 ? d : undefined;
 }
 
-/** Runs the contenders round-robin (rotating who goes first) until the medians settle or time is up. */
+/**
+ * The order of `count` contenders in round `round`: a shuffle from a fixed seed per round. A fixed
+ * cycle would always run each contender right after the same one, which leaves its caches cold or
+ * a thread spinning; shuffled, every contender follows every other alike.
+ */
+export function roundOrder(round: number, count: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  let s = (round * 2654435761 + 1) >>> 0 || 1;
+  for (let i = count - 1; i > 0; i--) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const j = (s >>> 0) % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** Runs the contenders one request each per round, in a shuffled order, until the medians settle or time is up. */
 async function measurePoint(
   cs: Contender[],
   t: { timeMs: number; minRuns: number; warmupMs: number },
@@ -151,8 +169,7 @@ async function measurePoint(
   const samples = cs.map(() => [] as number[]);
   const start = performance.now();
   for (let round = 0; ; round++) {
-    for (let k = 0; k < cs.length; k++) {
-      const i = (k + round) % cs.length;
+    for (const i of roundOrder(round, cs.length)) {
       const t0 = performance.now();
       await cs[i].run();
       samples[i].push(performance.now() - t0);

@@ -1,5 +1,5 @@
 /** Latency and throughput sweeps → LatencyReport (see benchmark.ts), and what they are built on. */
-export { benchmark, ALL_MODES, DEFAULT_BATCHES } from "./benchmark";
+export { benchmark, roundOrder, ALL_MODES, DEFAULT_BATCHES } from "./benchmark";
 export type { BenchmarkOptions, BenchProgress } from "./benchmark";
 export { countFlops } from "./flops";
 export type { FlopCount } from "./flops";

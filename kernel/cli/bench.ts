@@ -162,7 +162,8 @@ function withoutIsa(argv: readonly string[]): string[] {
 function methodText(batches: number[], timeMs: number, threads: number, isa: string): string {
   return (
     `Method: \`npm run bench\` (kernel/cli/bench.ts). For each model and n in ${batches.join(", ")}, four contenders run ` +
-    `round-robin, one request each per round with the first one rotating, so they share the machine's noise: ` +
+    `in rounds, one request each per round in a shuffled order, so they share the machine's noise and none always ` +
+    `follows the same one: ` +
     `dynbatch dynamic (one network loaded with batchSize ${Math.max(...batches)} and DYN_BATCH_ENABLED, setBatch(n)), ` +
     `dynbatch static (loaded with batchSize n), a loop of n batch-1 requests, and onnxruntime-node on the same model ` +
     `as ONNX (bundled IR exported by \`CNNNetwork.serialize\`, batch axis symbolic; intraOpNumThreads ${threads}, ` +

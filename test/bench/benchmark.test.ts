@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { benchmark, BenchProgress, countFlops, IECore, LatencyReport, measurePeakGflops } from "../../kernel";
-import { BenchMismatchError, isaInEffect, ORT_TOLERANCE } from "../../kernel/bench";
+import { BenchMismatchError, isaInEffect, ORT_TOLERANCE, roundOrder } from "../../kernel/bench";
 import { irPath } from "../helpers/models";
 
 const QUICK = { timePerPointMs: 60, warmupMs: 1, minRuns: 3, peakGflops: 100 };
@@ -88,4 +88,16 @@ test("benchmark rejects batches that are not positive integers", async () => {
 test("measurePeakGflops returns a positive rate", () => {
   const g = measurePeakGflops(1, 20, 1);
   assert.ok(Number.isFinite(g) && g > 0, `${g}`);
+});
+
+test("roundOrder: each round runs every contender once, and over rounds each follows every other", () => {
+  const follows = new Map<string, number>();
+  for (let round = 0; round < 200; round++) {
+    const order = roundOrder(round, 4);
+    assert.deepEqual([...order].sort(), [0, 1, 2, 3]);
+    for (let k = 1; k < order.length; k++) follows.set(`${order[k - 1]}>${order[k]}`, (follows.get(`${order[k - 1]}>${order[k]}`) ?? 0) + 1);
+  }
+  // 12 ordered pairs, 600 successions: a fixed cycle would give 4 pairs only.
+  assert.equal(follows.size, 12);
+  for (const [pair, count] of follows) assert.ok(count >= 25, `${pair} ${count}`);
 });
