@@ -389,9 +389,14 @@ namespace {
 // Rounds over the candidate strategies when a request measures them for a batch: one untimed
 // (the first run at a batch builds its primitives), then timed ones, interleaved so that a busy
 // moment on a shared machine falls on every candidate alike. A candidate is judged by its fastest
-// run, which such a moment cannot make look better than it is. The choice is measured again after
-// kRetuneRuns runs, as the machine's load changes.
-constexpr int kRounds = 7;
+// run, which such a moment cannot make look better than it is. After each timed round, candidates
+// slower than kDrop times the best are out (a network whose runs take 300 ms should not run on
+// one thread six more times to prove it), and the measuring stops after kRounds timed rounds or
+// kBudgetUs of timed runs. The choice is measured again after kRetuneRuns runs, as the machine's
+// load changes.
+constexpr int kRounds = 6;
+constexpr double kDrop = 1.5;
+constexpr double kBudgetUs = 200000;
 constexpr int kRetuneRuns = 2000;
 constexpr double kMargin = 0.05;
 constexpr size_t kHandoffSamples = 15;
@@ -412,13 +417,60 @@ Request::Tuning& Request::tuning(int64_t n) {
   } else {
     t.candidates = {Strategy::Layers};
   }
-  t.fastest.assign(t.candidates.size(), 0);
+  restart(t);
   if (t.candidates.size() == 1) t.chosen = 0;
   return tuning_.emplace(n, std::move(t)).first->second;
 }
 
+void Request::restart(Tuning& t) {
+  t.count.assign(t.candidates.size(), 0);
+  t.fastest.assign(t.candidates.size(), 0);
+  t.dropped.assign(t.candidates.size(), false);
+  t.next = 0;
+  t.spentUs = 0;
+  t.chosen = -1;
+  t.runs = 0;
+}
+
+void Request::advance(Tuning& t, size_t c) const {
+  const size_t size = t.candidates.size();
+  if (t.count[c]++ > 0) {
+    t.fastest[c] = t.count[c] == 2 ? t.lastUs : std::min(t.fastest[c], t.lastUs);
+    t.spentUs += t.lastUs;
+  }
+  size_t k = c;
+  do k = (k + 1) % size;
+  while (t.dropped[k]);
+  t.next = k;
+  if (k > c) return;  // the round goes on
+  int timedRounds = INT_MAX;
+  for (size_t i = 0; i < size; ++i)
+    if (!t.dropped[i]) timedRounds = std::min(timedRounds, t.count[i] - 1);
+  if (timedRounds < 1) return;
+  // What a caller waits for: a strategy that cannot run inline also pays the handoff.
+  auto cost = [&](size_t i) {
+    const bool viaRunner = t.candidates[i] == Strategy::Layers || t.fastest[i] >= kInlineMicros;
+    return t.fastest[i] + (viaRunner ? handoffMicros() : 0);
+  };
+  // A margin keeps near-ties on the earliest candidate, so two requests of one network (dynamic
+  // and static, say) measured at different moments still choose alike.
+  size_t best = size;
+  for (size_t i = 0; i < size; ++i)
+    if (!t.dropped[i] && (best == size || cost(i) < cost(best) * (1 - kMargin))) best = i;
+  int active = 0;
+  for (size_t i = 0; i < size; ++i) {
+    if (!t.dropped[i] && cost(i) > kDrop * cost(best)) t.dropped[i] = true;
+    active += t.dropped[i] ? 0 : 1;
+  }
+  if (active == 1 || timedRounds >= kRounds || t.spentUs >= kBudgetUs) {
+    t.chosen = static_cast<int>(best);
+    return;
+  }
+  while (t.dropped[t.next]) t.next = (t.next + 1) % size;
+}
+
 size_t Request::candidateNow(const Tuning& t) const {
-  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : static_cast<size_t>(t.runs) % t.candidates.size();
+  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : t.next;
 }
 
 Strategy Request::strategy(int64_t n) const {
@@ -458,27 +510,8 @@ std::vector<double> Request::run(int64_t n) {
   std::vector<double> times = run(n, t.candidates[c]);
   t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (t.candidates.size() == 1) return times;
-  const int candidates = static_cast<int>(t.candidates.size());
-  const int round = t.runs++ / candidates;
-  if (t.chosen < 0) {
-    if (round == 1 || (round > 1 && t.lastUs < t.fastest[c])) t.fastest[c] = t.lastUs;
-    if (t.runs == candidates * kRounds) {
-      // What a caller waits for: a strategy that cannot run inline also pays the handoff.
-      auto cost = [&](size_t k) {
-        const bool viaRunner = t.candidates[k] == Strategy::Layers || t.fastest[k] >= kInlineMicros;
-        return t.fastest[k] + (viaRunner ? handoffMicros() : 0);
-      };
-      // A margin keeps near-ties on the first candidate, so two requests of one network (dynamic
-      // and static, say) measured at different moments still choose alike.
-      size_t best = 0;
-      for (size_t k = 1; k < t.candidates.size(); ++k)
-        if (cost(k) < cost(best) * (1 - kMargin)) best = k;
-      t.chosen = static_cast<int>(best);
-    }
-  } else if (t.runs >= candidates * kRounds + kRetuneRuns) {
-    t.chosen = -1;
-    t.runs = 0;
-  }
+  if (t.chosen < 0) advance(t, c);
+  else if (++t.runs >= kRetuneRuns) restart(t);
   return times;
 }
 

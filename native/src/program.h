@@ -134,13 +134,22 @@ class Request {
   };
   struct Tuning {
     std::vector<Strategy> candidates;
-    std::vector<double> fastest;  // per candidate, its fastest timed run
-    int runs = 0;                 // since the strategies were last measured
+    // While measuring, per candidate: runs so far, its fastest timed run, whether it is out.
+    std::vector<int> count;
+    std::vector<double> fastest;
+    std::vector<bool> dropped;
+    size_t next = 0;     // the candidate the next run measures
+    double spentUs = 0;  // time of the timed runs so far
     int chosen = -1;
+    int runs = 0;        // since the choice was made
     double lastUs = -1;
   };
   size_t candidateNow(const Tuning& t) const;
   double handoffMicros() const;
+  // Where a measuring request goes after a run of candidate c: the next candidate, and at the end
+  // of each round the candidates clearly slower than the best drop out or the choice is made.
+  void advance(Tuning& t, size_t c) const;
+  static void restart(Tuning& t);
 
   // Step arguments over per-tensor memory; `shared[id]`: the tensor lives in an external buffer.
   std::vector<StepArgs> makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const;
