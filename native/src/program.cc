@@ -389,15 +389,16 @@ namespace {
 // Rounds over the candidate strategies when a request measures them for a batch: one untimed
 // (the first run at a batch builds its primitives), then timed ones, interleaved so that a busy
 // moment on a shared machine falls on every candidate alike. A candidate is judged by its fastest
-// run, which such a moment cannot make look better than it is. After each timed round, candidates
-// slower than kDrop times the best are out (a network whose runs take 300 ms should not run on
-// one thread six more times to prove it), and the measuring stops after kRounds timed rounds or
-// kBudgetUs of timed runs. The choice is measured again after kRetuneRuns runs, as the machine's
-// load changes.
+// run, which such a moment cannot make look better than it is. From the second timed round on,
+// candidates slower than kDrop times the best are out (a network whose runs take 300 ms should not
+// run on one thread six more times to prove it; one round alone is not enough: the first runs
+// after a change of batch are often slow for no fault of the strategy), and the measuring stops
+// after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again after
+// kRetuneUs of runs, as the machine's load changes.
 constexpr int kRounds = 6;
 constexpr double kDrop = 1.5;
 constexpr double kBudgetUs = 200000;
-constexpr int kRetuneRuns = 2000;
+constexpr double kRetuneUs = 30e6;
 constexpr double kMargin = 0.05;
 constexpr size_t kHandoffSamples = 15;
 
@@ -429,7 +430,7 @@ void Request::restart(Tuning& t) {
   t.next = 0;
   t.spentUs = 0;
   t.chosen = -1;
-  t.runs = 0;
+  t.sinceUs = 0;
 }
 
 void Request::advance(Tuning& t, size_t c) const {
@@ -459,7 +460,7 @@ void Request::advance(Tuning& t, size_t c) const {
     if (!t.dropped[i] && (best == size || cost(i) < cost(best) * (1 - kMargin))) best = i;
   int active = 0;
   for (size_t i = 0; i < size; ++i) {
-    if (!t.dropped[i] && cost(i) > kDrop * cost(best)) t.dropped[i] = true;
+    if (timedRounds >= 2 && !t.dropped[i] && cost(i) > kDrop * cost(best)) t.dropped[i] = true;
     active += t.dropped[i] ? 0 : 1;
   }
   if (active == 1 || timedRounds >= kRounds || t.spentUs >= kBudgetUs) {
@@ -511,7 +512,7 @@ std::vector<double> Request::run(int64_t n) {
   t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (t.candidates.size() == 1) return times;
   if (t.chosen < 0) advance(t, c);
-  else if (++t.runs >= kRetuneRuns) restart(t);
+  else if ((t.sinceUs += t.lastUs) >= kRetuneUs) restart(t);
   return times;
 }
 

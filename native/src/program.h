@@ -141,7 +141,7 @@ class Request {
     size_t next = 0;     // the candidate the next run measures
     double spentUs = 0;  // time of the timed runs so far
     int chosen = -1;
-    int runs = 0;        // since the choice was made
+    double sinceUs = 0;  // time run since the choice was made
     double lastUs = -1;
   };
   size_t candidateNow(const Tuning& t) const;
