@@ -22,6 +22,8 @@ export const DEFAULT_CONFIG: DeviceConfig = { dynBatchEnabled: false, dynBatchLi
 
 export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS", "CPU_PARALLEL"] as const;
 
+const MAX_THREADS = 256;
+
 const PARALLEL_MODES: Record<string, ParallelMode> = { AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" };
 
 function canonicalKey(key: string): string {
@@ -56,6 +58,9 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
         break;
       case "CPU_THREADS_NUM":
         out.threads = count(key, v);
+        // Each thread is an OpenMP thread and, for runs split by samples, a thread and an arena of
+        // the request's own: tens of thousands ended the process inside libgomp.
+        if (out.threads > MAX_THREADS) throw new ConfigError(`${key} must be at most ${MAX_THREADS}, got "${v}"`);
         break;
       case "DYN_BATCH_ANALYSIS":
         if (v !== "strict" && v !== "shape-aware")

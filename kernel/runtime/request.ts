@@ -84,7 +84,7 @@ export class InferRequest {
     this.device.buffer(io.tensor).set(data);
   }
 
-  /** Runs the network on the current batch off the JS thread. */
+  /** Runs the network on the current batch: a short run (under 1 ms) on this thread, a longer one off it. */
   infer(): Promise<void> {
     this.startAsync();
     return this.wait();

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "dnnl_common.h"
 #include "sample_team.h"
@@ -293,7 +294,9 @@ Request::Request(std::shared_ptr<const Program> program) : program_(std::move(pr
   // at once, and tensors that share arena bytes in turn have different bytes per sample, so one
   // thread's samples of a later tensor would overlap another's samples of an earlier one. External
   // buffers hold one tensor each: every thread works on its own samples of them.
-  const int slices = p.splitsSamples() ? p.spec().threads : 1;
+  // No more slices than cores: a thread count above them would only add arenas and waiting.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int slices = p.splitsSamples() ? std::min(p.spec().threads, cores) : 1;
   auto alloc = [&](size_t bytes) {
     void* m = std::aligned_alloc(kAlign, aligned(bytes));
     if (!m) throw std::bad_alloc();

@@ -86,6 +86,8 @@ test("bad config keys and values", () => {
   assert.throws(() => ie.setConfig({ NOT_A_KEY: "1" }, "CPU"), { code: "BAD_CONFIG", message: /NOT_A_KEY/ });
   assert.throws(() => ie.setConfig({ DYN_BATCH_ENABLED: "maybe" }, "CPU"), { code: "BAD_CONFIG" });
   assert.throws(() => ie.setConfig({ CPU_THREADS_NUM: "-1" }, "CPU"), { code: "BAD_CONFIG" });
+  // A thread count that would end the process inside libgomp is refused, never passed on.
+  assert.throws(() => ie.setConfig({ CPU_THREADS_NUM: "100000" }, "CPU"), { code: "BAD_CONFIG", message: /at most 256/ });
   ie.setConfig({ KEY_DYN_BATCH_ENABLED: "YES", CPU_THREADS_NUM: "1" }, "CPU");
   assert.equal(ie.getConfig("CPU", "DYN_BATCH_ENABLED"), "YES");
   assert.equal(ie.getConfig("CPU", "KEY_CPU_THREADS_NUM"), "1");

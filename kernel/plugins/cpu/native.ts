@@ -46,7 +46,10 @@ export interface NativeProgramSpec {
 export interface NativeRequest {
   /** Memory of a program input or output sized for the maximum batch; stable for the request's life. */
   buffer(id: number): ArrayBuffer;
-  /** Runs the program for batch n on a native worker thread; resolves with the time of each step in µs. */
+  /**
+   * Runs the program for batch n, on this thread when its last run at n took under 1 ms and nothing
+   * else runs, else on the addon's inference thread; resolves with the time of each step in µs.
+   */
   run(n: number): Promise<Float64Array>;
   /** The strategy runs at batch n use: "layers", "single" or "samples" (the one being tried while the request still measures). */
   strategy(n: number): string;
