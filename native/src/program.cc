@@ -396,12 +396,14 @@ namespace {
 // candidates slower than kDrop times the best are out (a network whose runs take 300 ms should not
 // run on one thread six more times to prove it; one round alone is not enough: the first runs
 // after a change of batch are often slow for no fault of the strategy), and the measuring stops
-// after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again after
-// kRetuneUs of runs, as the machine's load changes.
+// after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again once
+// kRetuneRuns runs and kRetuneUs of run time have passed, as the machine's load changes and as a
+// busy moment during the measuring may have hidden the best candidate (measuring costs about 1%).
 constexpr int kRounds = 6;
 constexpr double kDrop = 1.5;
 constexpr double kBudgetUs = 200000;
-constexpr double kRetuneUs = 30e6;
+constexpr int kRetuneRuns = 500;
+constexpr double kRetuneUs = 2e6;
 constexpr double kMargin = 0.05;
 constexpr size_t kHandoffSamples = 15;
 
@@ -434,6 +436,7 @@ void Request::restart(Tuning& t) {
   t.spentUs = 0;
   t.chosen = -1;
   t.sinceUs = 0;
+  t.runs = 0;
 }
 
 void Request::advance(Tuning& t, size_t c) const {
@@ -515,7 +518,7 @@ std::vector<double> Request::run(int64_t n) {
   t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (t.candidates.size() == 1) return times;
   if (t.chosen < 0) advance(t, c);
-  else if ((t.sinceUs += t.lastUs) >= kRetuneUs) restart(t);
+  else if ((t.sinceUs += t.lastUs, ++t.runs) >= kRetuneRuns && t.sinceUs >= kRetuneUs) restart(t);
   return times;
 }
 

@@ -142,6 +142,7 @@ class Request {
     double spentUs = 0;  // time of the timed runs so far
     int chosen = -1;
     double sinceUs = 0;  // time run since the choice was made
+    int runs = 0;        // runs since the choice was made
     double lastUs = -1;
   };
   size_t candidateNow(const Tuning& t) const;
