@@ -27,6 +27,10 @@ import { medianStable, summarize } from "./stats";
 export const DEFAULT_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
 export const ALL_MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
 
+/** Untimed requests per contender and point, at least, unless they take longer than the cap. */
+const WARMUP_RUNS = 20;
+const WARMUP_CAP_MS = 2000;
+
 export interface BenchProgress {
   model: string;
   batch: number;
@@ -52,7 +56,7 @@ export interface BenchmarkOptions {
   timePerPointMs?: number;
   /** Timed requests per mode and point, at least. Default 5. */
   minRuns?: number;
-  /** Untimed requests per mode before each point (ms; at least one request). Default 200. */
+  /** Untimed requests per mode before each point (ms; at least one request, and 20 unless they take over 2 s). Default 200. */
   warmupMs?: number;
   /** Largest error of a dynbatch output against onnxruntime's (see oracle.ts). Default ORT_TOLERANCE. */
   tolerance?: number;
@@ -162,9 +166,18 @@ async function measurePoint(
 ): Promise<number[][]> {
   tick("warmup", 0);
   for (const c of cs) {
-    const end = performance.now() + t.warmupMs;
-    do await c.run();
-    while (performance.now() < end);
+    const start = performance.now();
+    let runs = 0;
+    // Also a number of requests: dynbatch measures its ways of spreading a run over the threads on
+    // its first ~20 runs at a batch (CPU_PARALLEL=AUTO), and timed points should see what it keeps.
+    const warm = () => {
+      const elapsed = performance.now() - start;
+      return elapsed >= t.warmupMs && (runs >= WARMUP_RUNS || elapsed >= WARMUP_CAP_MS);
+    };
+    do {
+      await c.run();
+      runs++;
+    } while (!warm());
   }
   const samples = cs.map(() => [] as number[]);
   const start = performance.now();

@@ -168,7 +168,7 @@ function methodText(batches: number[], timeMs: number, threads: number, isa: str
     `dynbatch static (loaded with batchSize n), a loop of n batch-1 requests, and onnxruntime-node on the same model ` +
     `as ONNX (bundled IR exported by \`CNNNetwork.serialize\`, batch axis symbolic; intraOpNumThreads ${threads}, ` +
     `session.force_spinning_stop=1 so its idle threads do not spin into the next contender). dynbatch runs with ` +
-    `CPU_THREADS_NUM ${threads}. A request's time includes setting its inputs. Each contender warms up, then rounds ` +
+    `CPU_THREADS_NUM ${threads}. A request's time includes setting its inputs. Each contender warms up (at least 20 requests or 2 s: dynbatch chooses how to spread a run over the threads on its first runs at a batch), then rounds ` +
     `repeat until the medians settle (median of all samples within 1% of that of the first 80%) or ${timeMs} ms per point. ` +
     `GFLOP/s counts 2 FLOPs per multiply-add of convolutions and matmuls at the median latency; "% peak" divides by the ` +
     `FMA microbenchmark (native/src/peak.cc, AVX2/AVX-512 FMAs on ${threads} threads, best of 3, before and after the ` +
