@@ -86,7 +86,12 @@ export class InferRequest {
 
   /** Runs the network on the current batch: a short run (under 1 ms) on this thread, a longer one off it. */
   infer(): Promise<void> {
-    this.startAsync();
+    // An async call reports every failure through its promise: `infer().catch()` sees REQUEST_BUSY too.
+    try {
+      this.startAsync();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.wait();
   }
 

@@ -146,6 +146,10 @@ test("a request busy with an inference refuses changes", async () => {
   req.startAsync();
   assert.throws(() => req.setBatch(1), { code: "REQUEST_BUSY" });
   assert.throws(() => req.startAsync(), { code: "REQUEST_BUSY" });
+  // infer() is async: it reports the busy request through its promise, never by throwing.
+  let result: Promise<void> | undefined;
+  assert.doesNotThrow(() => (result = req.infer()));
+  await assert.rejects(result!, { code: "REQUEST_BUSY" });
   await req.wait();
   req.setBatch(1);
 });
