@@ -38,7 +38,8 @@ function yesNo(key: string, v: string): boolean {
 }
 
 function count(key: string, v: string): number {
-  const x = Number(v);
+  // Number("") is 0: an empty value would silently mean "no cap" or "all threads".
+  const x = v.trim() === "" ? NaN : Number(v);
   if (!Number.isInteger(x) || x < 0) throw new ConfigError(`${key} must be a non-negative integer, got "${v}"`);
   return x;
 }

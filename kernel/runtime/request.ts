@@ -75,7 +75,7 @@ export class InferRequest {
     this.assertIdle();
     const shape = this.shapeNow(io);
     const size = shape.reduce((a, b) => a * b, 1);
-    if (!data || typeof data.length !== "number")
+    if (!data || typeof data.length !== "number" || data instanceof BigInt64Array || data instanceof BigUint64Array)
       throw new InputError(`setInput('${name}'): expected a Float32Array or array of numbers`);
     if (data.length !== size)
       throw new InputError(

@@ -72,6 +72,9 @@ test("wrong input length names input, expected size and batch", async () => {
     message: /got 10 values, expected 3072 for shape \[1,3,32,32\]/,
   });
   assert.throws(() => req.getBlob("nope"), { code: "NOT_FOUND", message: /available: input\.1, 19/ });
+  // BigInt values cannot be copied into float memory: BAD_INPUT, not a TypeError from the copy.
+  const bigints = new BigInt64Array(3072) as unknown as Float32Array; // what a JavaScript caller can pass
+  assert.throws(() => req.setInput("input.1", bigints), { code: "BAD_INPUT", message: /expected a Float32Array/ });
 });
 
 test("unknown device", async () => {
@@ -88,6 +91,9 @@ test("bad config keys and values", () => {
   assert.throws(() => ie.setConfig({ CPU_THREADS_NUM: "-1" }, "CPU"), { code: "BAD_CONFIG" });
   // A thread count that would end the process inside libgomp is refused, never passed on.
   assert.throws(() => ie.setConfig({ CPU_THREADS_NUM: "100000" }, "CPU"), { code: "BAD_CONFIG", message: /at most 256/ });
+  // An empty value is not "0" (no cap, all threads): it is refused.
+  assert.throws(() => ie.setConfig({ DYN_BATCH_LIMIT: "" }, "CPU"), { code: "BAD_CONFIG" });
+  assert.throws(() => ie.setConfig({ CPU_THREADS_NUM: " " }, "CPU"), { code: "BAD_CONFIG" });
   ie.setConfig({ KEY_DYN_BATCH_ENABLED: "YES", CPU_THREADS_NUM: "1" }, "CPU");
   assert.equal(ie.getConfig("CPU", "DYN_BATCH_ENABLED"), "YES");
   assert.equal(ie.getConfig("CPU", "KEY_CPU_THREADS_NUM"), "1");
