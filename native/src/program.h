@@ -103,9 +103,10 @@ class Request {
   // Marks the request busy; false when a run is already pending.
   bool tryAcquire() { return !busy_.exchange(true); }
   void release() { busy_.store(false); }
-  // Runs every step for batch n on the calling thread with the strategy this request settled on
-  // for n: the first runs at each n try every candidate strategy in turn and the fastest (median
-  // wall time) is kept. Returns each step's time in µs.
+  // Runs every step for batch n from the calling thread with the strategy this request settled on
+  // for n: the first runs at each n try the candidate strategies in rounds and the one with the
+  // fastest run is kept (see advance). Returns each step's time in µs (the first thread's, for a
+  // run split by samples).
   std::vector<double> run(int64_t n);
   // Runs with the given strategy (Samples falls back to Layers where it cannot apply).
   std::vector<double> run(int64_t n, Strategy strategy);
@@ -161,7 +162,7 @@ class Request {
   void runSamples(int64_t n, std::vector<double>& times);
 
   std::shared_ptr<const Program> program_;
-  std::vector<void*> allocations_;  // external buffers and the arena
+  std::vector<void*> allocations_;  // external buffers and the arenas (one per thread of a sample split)
   std::vector<float*> data_;        // per tensor id, as the first thread of a run sees them
   std::vector<std::vector<StepArgs>> args_;  // per thread of a run, per step; reused by every run
   std::vector<std::unique_ptr<dnnl::stream>> streams_;  // per thread of a run
