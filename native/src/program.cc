@@ -387,6 +387,15 @@ const char* strategyName(Strategy s) {
 
 bool Request::canSplit(int64_t n) const { return program_->splitsSamples() && n >= 2; }
 
+void Request::checkBatch(int64_t n) const {
+  if (n < 1 || n > program_->spec().maxBatch)
+    throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(program_->spec().maxBatch));
+}
+
+bool Request::viaRunner(Strategy strategy, double micros) {
+  return strategy == Strategy::Layers || micros < 0 || micros >= kInlineMicros;
+}
+
 namespace {
 
 // Rounds over the candidate strategies when a request measures them for a batch: one untimed
@@ -455,10 +464,7 @@ void Request::advance(Tuning& t, size_t c) const {
     if (!t.dropped[i]) timedRounds = std::min(timedRounds, t.count[i] - 1);
   if (timedRounds < 1) return;
   // What a caller waits for: a strategy that cannot run inline also pays the handoff.
-  auto cost = [&](size_t i) {
-    const bool viaRunner = t.candidates[i] == Strategy::Layers || t.fastest[i] >= kInlineMicros;
-    return t.fastest[i] + (viaRunner ? handoffMicros() : 0);
-  };
+  auto cost = [&](size_t i) { return t.fastest[i] + (viaRunner(t.candidates[i], t.fastest[i]) ? handoffMicros() : 0); };
   // A margin keeps near-ties on the earliest candidate, so two requests of one network (dynamic
   // and static, say) measured at different moments still choose alike.
   size_t best = size;
@@ -490,10 +496,7 @@ double Request::lastMicros(int64_t n) const {
   return it == tuning_.end() ? -1 : it->second.lastUs;
 }
 
-bool Request::runsInline(int64_t n) const {
-  const double last = lastMicros(n);
-  return last >= 0 && last < kInlineMicros && strategy(n) != Strategy::Layers;
-}
+bool Request::runsInline(int64_t n) const { return !viaRunner(strategy(n), lastMicros(n)); }
 
 void Request::noteHandoff(double micros) {
   if (handoffs_.size() == kHandoffSamples) handoffs_.erase(handoffs_.begin());
@@ -508,9 +511,7 @@ double Request::handoffMicros() const {
 }
 
 std::vector<double> Request::run(int64_t n) {
-  const ProgramSpec& s = program_->spec();
-  if (n < 1 || n > s.maxBatch)
-    throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(s.maxBatch));
+  checkBatch(n);
   Tuning& t = tuning(n);
   const size_t c = candidateNow(t);
   const auto t0 = std::chrono::steady_clock::now();
@@ -523,22 +524,20 @@ std::vector<double> Request::run(int64_t n) {
 }
 
 std::vector<double> Request::run(int64_t n, Strategy strategy) {
-  const ProgramSpec& s = program_->spec();
-  if (n < 1 || n > s.maxBatch)
-    throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(s.maxBatch));
+  checkBatch(n);
   std::vector<double> times(program_->steps().size());
-  if (strategy == Strategy::Samples && canSplit(n)) {
-    runSamples(n, times);
-  } else {
-    if (strategy == Strategy::Samples) strategy = Strategy::Layers;
-    omp_set_num_threads(strategy == Strategy::Single ? 1 : s.threads);
-    RunContext ctx;
-    ctx.threads = strategy == Strategy::Single ? 1 : s.threads;
-    ctx.engineStream = streams_[0].get();
-    runSteps(args_[0], ctx, 0, n, strategy, &times);
-    streams_[0]->wait();
-  }
+  if (strategy == Strategy::Samples && canSplit(n)) runSamples(n, times);
+  else runWhole(n, strategy == Strategy::Single ? Strategy::Single : Strategy::Layers, times);
   return times;
+}
+
+void Request::runWhole(int64_t n, Strategy strategy, std::vector<double>& times) {
+  RunContext ctx;
+  ctx.threads = strategy == Strategy::Single ? 1 : program_->spec().threads;
+  ctx.engineStream = streams_[0].get();
+  omp_set_num_threads(ctx.threads);
+  runSteps(args_[0], ctx, 0, n, strategy, &times);
+  streams_[0]->wait();
 }
 
 void Request::runSamples(int64_t n, std::vector<double>& times) {
@@ -558,15 +557,8 @@ void Request::runSamples(int64_t n, std::vector<double>& times) {
   };
   // Primitives see one thread (the per-batch caches key them apart from layer-parallel ones).
   omp_set_num_threads(1);
-  if (!SampleTeam::instance().run(parts, part)) {
-    // Another run holds the team: this one takes its samples on one thread.
-    RunContext ctx;
-    ctx.threads = 1;
-    ctx.engineStream = streams_[0].get();
-    runSteps(args_[0], ctx, 0, n, Strategy::Single, &times);
-    streams_[0]->wait();
-    return;
-  }
+  // Another run holding the team: this one takes its samples on one thread.
+  if (!SampleTeam::instance().run(parts, part)) return runWhole(n, Strategy::Single, times);
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }

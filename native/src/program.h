@@ -157,6 +157,13 @@ class Request {
   std::vector<StepArgs> makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const;
   Tuning& tuning(int64_t n);
   bool canSplit(int64_t n) const;
+  // Throws SpecError unless 1 <= n <= maxBatch.
+  void checkBatch(int64_t n) const;
+  // Whether a run of `strategy` last timed at `micros` (negative: never) goes through the Runner:
+  // layer-parallel runs open an OpenMP team, and runs not known to be short keep the event loop free.
+  static bool viaRunner(Strategy strategy, double micros);
+  // All n samples from the calling thread, by layers or on one thread.
+  void runWhole(int64_t n, Strategy strategy, std::vector<double>& times);
   void runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
                 std::vector<double>* times);
   void runSamples(int64_t n, std::vector<double>& times);
