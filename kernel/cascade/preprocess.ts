@@ -30,14 +30,12 @@ export function toPlanarBgr(
   out: Float32Array = new Float32Array(3 * width * height),
   offset = 0,
 ): Float32Array {
-  if (!(region.w > 0 && region.h > 0)) throw new InputError(`toPlanarBgr: empty region ${JSON.stringify(region)}`);
-  if (offset + 3 * width * height > out.length)
-    throw new InputError(`toPlanarBgr: output holds ${out.length} values, needs ${offset + 3 * width * height}`);
   const { data, width: fw, height: fh } = frame;
   try {
     loadAddon().toPlanarBgr(data, fw, fh, frame.format === "bgr24", region.x, region.y, region.w, region.h, width, height, out, offset);
   } catch (e) {
-    // A frame whose bytes do not match its size, or sizes that are not integers.
+    // The native kernel checks every argument (an empty region, an output too small, a frame whose
+    // bytes do not match its size, sizes that are not integers) before it reads or writes.
     throw new InputError((e as Error).message);
   }
   return out;

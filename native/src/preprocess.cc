@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <vector>
 
 namespace dynbatch {
@@ -76,6 +77,13 @@ int64_t count(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return static_cast<int64_t>(v);
 }
 
+// A number as JavaScript would print it in a message (12, 0.5), not std::to_string's 12.000000.
+std::string shortNum(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
 }  // namespace
 
 Napi::Value ToPlanarBgr(const Napi::CallbackInfo& info) {
@@ -90,11 +98,17 @@ Napi::Value ToPlanarBgr(const Napi::CallbackInfo& info) {
   const int64_t width = count(info, 8, "width"), height = count(info, 9, "height");
   Napi::Float32Array out = info[10].As<Napi::Float32Array>();
   const double offset = num(info, 11, "offset");
-  if (!(w > 0 && h > 0)) throw Napi::RangeError::New(env, "toPlanarBgr: empty region");
+  if (!(w > 0 && h > 0))
+    throw Napi::RangeError::New(env, "toPlanarBgr: empty region " + shortNum(w) + "×" + shortNum(h) + " at (" + shortNum(x) +
+                                         ", " + shortNum(y) + ")");
   if (static_cast<int64_t>(data.ElementLength()) < fw * fh * 3)
     throw Napi::RangeError::New(env, "toPlanarBgr: the frame holds fewer than width·height·3 bytes");
-  if (offset < 0 || offset != std::floor(offset) || offset + static_cast<double>(3 * width * height) > static_cast<double>(out.ElementLength()))
-    throw Napi::RangeError::New(env, "toPlanarBgr: the output is too small for 3 planes of width·height at offset");
+  const double needs = offset + static_cast<double>(3 * width * height);
+  if (offset < 0 || offset != std::floor(offset))
+    throw Napi::RangeError::New(env, "toPlanarBgr: offset must be a non-negative integer");
+  if (needs > static_cast<double>(out.ElementLength()))
+    throw Napi::RangeError::New(env, "toPlanarBgr: output holds " + std::to_string(out.ElementLength()) + " values, needs " +
+                                         std::to_string(static_cast<int64_t>(needs)));
   resize(data.Data(), fw, fh, bgr, x, y, w, h, width, height, out.Data() + static_cast<int64_t>(offset));
   return info.Env().Undefined();
 }
