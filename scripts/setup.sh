@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 apt_ensure libdnnl-dev g++ make python3 ffmpeg \
   ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
 
-# onnxruntime-node's own CPU library ships in the package; its binary download is skipped (.npmrc).
+# onnxruntime-node's own CPU library ships in the package; its postinstall would download CUDA
+# libraries from nuget.org (unreachable here and unused). The variable, not an .npmrc key: npm warns
+# that unknown project config keys stop working in its next major version.
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
