@@ -11,7 +11,10 @@ answers JupyterLab needs, so that no request of the page fails.
 import getpass
 import json
 import os
+import signal
 import sys
+import threading
+import time
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.base.handlers import APIHandler
@@ -28,8 +31,40 @@ from traitlets import Unicode, default
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 LAB = os.path.dirname(os.path.abspath(__file__))
+# How long a signalled stop may spend shutting kernels down politely before they are killed.
+STOP_GRACE_S = 3.0
 BUILD = os.path.join(LAB, "build")
 ROOT = os.path.dirname(LAB)
+
+
+def _descendants(pid):
+    """Pids of every live process below `pid` (kernels run in sessions of their own, but they stay
+    the server's children)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                # The command name (field 2) may hold spaces and parentheses; ppid follows its ')'.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_descendants():
+    for pid in _descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _jupyterlab_version():
@@ -167,8 +202,35 @@ class DynbatchLab(LabServerApp):
         super().initialize_handlers()
         IOLoop.current().add_callback(self._announce)
 
+    def _stop_on_signal(self, signum, _frame):
+        """Ctrl-C or SIGTERM: stop now, without jupyter_server's "Shutdown this server (y/[n])?"
+        prompt. jupyter_server 1.23 waits without limit for a kernel that is still starting, so a
+        watchdog kills what is left after STOP_GRACE_S; a second signal does that at once."""
+        stopping_since = getattr(self, "_stopping_since", None)
+        if stopping_since is not None:
+            # Ctrl-C in a terminal reaches npm and the server at once, and npm forwards its copy:
+            # only a signal that comes later is a second request.
+            if time.monotonic() - stopping_since > 1.0:
+                _kill_descendants()
+                os._exit(128 + signum)
+            return
+        self._stopping_since = time.monotonic()
+        print(f"\n    {signal.Signals(signum).name}: stopping the server and its kernels", flush=True)
+        watchdog = threading.Timer(STOP_GRACE_S, self._force_exit, args=(signum,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.serverapp.stop(from_signal=True)
+
+    def _force_exit(self, signum):
+        print(f"    kernels still running after {STOP_GRACE_S:g} s: killed", flush=True)
+        _kill_descendants()
+        os._exit(128 + signum)
+
     def _announce(self):
-        """Prints the URL to open (with its token) once the server listens."""
+        """Prints the URL to open (with its token) once the server listens. Runs on the started
+        loop, after jupyter_server installed its own signal handlers, so ours replace them."""
+        signal.signal(signal.SIGINT, self._stop_on_signal)
+        signal.signal(signal.SIGTERM, self._stop_on_signal)
         server = self.serverapp
         url = url_path_join(server.connection_url, self.app_url)
         if server.token:

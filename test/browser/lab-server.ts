@@ -62,7 +62,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Pids of live processes whose command line mentions `text`. */
-function processesMentioning(text: string): number[] {
+export function processesMentioning(text: string): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -75,7 +75,8 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once `child` has exited, false after `ms`. */
+export function exited(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
