@@ -8,6 +8,7 @@ import { Graph } from "../../kernel/graph/graph";
 import { readIR, splitNames } from "../../kernel/readers/ir";
 import { readModel } from "../../kernel/readers/index";
 import { halfToFloat } from "../../kernel/readers/tensor";
+import { IECore } from "../../kernel/runtime/core";
 import { irPath } from "../helpers/models";
 
 /** Layer counts per type, counted with `grep -o 'type="[A-Za-z]*" version' <xml> | sort | uniq -c`. */
@@ -235,4 +236,32 @@ test("u1 Const is unsupported", () => {
 test("edge to a missing port", () => {
   const x = variant(EYE32_XML.replace('<edge from-layer="25" from-port="2" to-layer="26" to-port="0"/>', '<edge from-layer="25" from-port="7" to-layer="26" to-port="0"/>'));
   throwsModel(() => readIR(x), ModelError, /no output port 7/);
+});
+
+/** readNetwork prepares the network (shape inference and the attribute check) before it returns. */
+async function rejectsModel(x: string, code: string, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(new IECore().readNetwork(x), (e: unknown) => {
+    assert.ok(e instanceof ModelError, `expected a ModelError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.equal(e.file, x);
+    for (const p of [new RegExp(x.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")), ...patterns]) assert.match(e.message, p);
+    return true;
+  });
+}
+
+test("missing or malformed attributes are BAD_MODEL at read, naming the file and the layer", async () => {
+  const conv = '<data strides="1, 1" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" auto_pad="explicit"/>';
+  const pool = '<data strides="4, 4" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" kernel="4, 4"';
+  // Shape inference reads strides with no default; the CPU plugin used to be the first to notice.
+  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1" ', ""))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /missing attribute 'strides'/);
+  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('strides="4, 4" ', ""))), "BAD_MODEL", /layer '16'/, /missing attribute 'strides'/);
+  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('kernel="4, 4"', 'kernel="4, x"'))), "BAD_MODEL", /layer '16'/, /'kernel' is not a list of integers/);
+  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1"', 'strides="1.5, 1"'))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /strides/);
+  await rejectsModel(variant(EYE32_XML.replace('<data keep_dims="true"/>', '<data keep_dims="maybe"/>')), "BAD_MODEL", /'keep_dims' is not a boolean/);
+  // Attributes only the plugins read (here ReduceSum's keep_dims, Clamp's bounds) are checked at read too.
+  await rejectsModel(
+    variant(EYE32_XML.replace('type="ReLU" version="opset1">', 'type="Clamp" version="opset1">\n\t\t\t<data min="0"/>')),
+    "BAD_MODEL",
+    /missing attribute 'max'/,
+  );
 });

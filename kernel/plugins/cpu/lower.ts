@@ -4,7 +4,7 @@
  */
 import { ConstTensor, Graph, Node, PortRef } from "../../graph/graph";
 import { graphInputs, graphOutputs } from "../../graph/io";
-import { attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
+import { AttributeError, attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
 import * as os from "os";
 import { ModelError, UnsupportedError } from "../../errors";
 import { NativeAttr, NativeOpSpec, NativeProgramSpec, NativeTensorSpec } from "./native";
@@ -586,7 +586,13 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
   }));
   for (const n of g.nodes) {
     if (!live.has(n.id) || n.type === "Parameter" || n.type === "Const" || n.folded || n.type === "Result") continue;
-    L.lower(n);
+    try {
+      L.lower(n);
+    } catch (e) {
+      // prepare() checked every attribute read here; should one slip through, it still names the layer.
+      if (e instanceof AttributeError) throw new ModelError(g.file, e.message, n.name);
+      throw e;
+    }
   }
   const outputs: IoBinding[] = graphOutputs(g).map((io) => {
     let t = L.tensor(io.ref);
