@@ -4,13 +4,14 @@ import { ModelError, UnsupportedError } from "../errors";
 import { Attrs, DType, Graph, Node, OutputPort, PortRef } from "../graph/graph";
 import { ELEMENT_BYTES, decodeRaw, numel } from "./tensor";
 import { topoSort } from "./topo";
+import { table } from "../dict";
 
 /** OpenVINO IR v10/v11 (.xml topology + .bin weights) → Graph. */
 
 const SUPPORTED_VERSIONS = [10, 11];
 
 /** IR `element_type` spellings (Const/Parameter `<data>`). */
-const ELEMENT_TYPES: Record<string, DType> = {
+const ELEMENT_TYPES: Record<string, DType> = table({
   f32: "f32",
   f16: "f16",
   f64: "f64",
@@ -23,10 +24,10 @@ const ELEMENT_TYPES: Record<string, DType> = {
   u32: "u32",
   u64: "u64",
   boolean: "boolean",
-};
+});
 
 /** IR port `precision` spellings. */
-const PRECISIONS: Record<string, DType> = {
+const PRECISIONS: Record<string, DType> = table({
   FP32: "f32",
   FP16: "f16",
   FP64: "f64",
@@ -40,7 +41,7 @@ const PRECISIONS: Record<string, DType> = {
   U64: "u64",
   BOOL: "boolean",
   BOOLEAN: "boolean",
-};
+});
 
 type XmlAttrs = Record<string, string>;
 interface XmlPort {

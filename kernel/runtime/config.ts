@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "../errors";
 import type { ParallelMode } from "../plugins/plugin";
+import { table } from "../dict";
 
 export type AnalysisMode = "strict" | "shape-aware";
 
@@ -24,7 +25,7 @@ export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS
 
 const MAX_THREADS = 256;
 
-const PARALLEL_MODES: Record<string, ParallelMode> = { AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" };
+const PARALLEL_MODES: Record<string, ParallelMode> = table({ AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" });
 
 function canonicalKey(key: string): string {
   return key.startsWith("KEY_") ? key.slice(4) : key;

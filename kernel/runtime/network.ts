@@ -12,6 +12,7 @@ import { InputError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
 import { AnalysisMode } from "./config";
 import { serializeNetwork } from "../serialize";
+import { dict } from "../dict";
 
 export interface PortInfo {
   shape: number[];
@@ -25,7 +26,8 @@ export interface LayerInfo {
 }
 
 export class CNNNetwork {
-  private inputShapes: Record<string, number[]> = {};
+  // Keyed by input names from the model: null-prototype, so "__proto__" is a name like any other.
+  private inputShapes: Record<string, number[]> = dict();
   private cache: Graph | undefined;
 
   constructor(readonly graph: Graph) {
@@ -44,7 +46,7 @@ export class CNNNetwork {
   /** The graph with shapes inferred for the current input shapes and constants folded. */
   prepared(batch?: number): Graph {
     if (batch !== undefined && batch !== this.batchSize) {
-      const shapes = Object.fromEntries(
+      const shapes = dict(
         Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]),
       );
       return prepare(this.graph, { inputShapes: shapes });
@@ -55,7 +57,7 @@ export class CNNNetwork {
 
   private currentInputShapes(): Record<string, number[]> {
     const g = this.prepared();
-    return Object.fromEntries(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
+    return dict(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
   }
 
   /** Axis 0 of the first input (the Inference Engine's notion of the network batch). */
@@ -68,13 +70,13 @@ export class CNNNetwork {
   set batchSize(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new InputError(`batchSize must be a positive integer, got ${n}`);
     const shapes = this.currentInputShapes();
-    this.reshape(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])));
+    this.reshape(dict(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])));
   }
 
   /** Sets the shapes of the named inputs and re-infers every shape. */
   reshape(shapes: Record<string, number[]>): void {
     const ios = graphInputs(this.graph);
-    const next = { ...this.inputShapes };
+    const next = dict(Object.entries(this.inputShapes));
     for (const [name, shape] of Object.entries(shapes)) {
       const io = findIo(ios, name);
       if (!io) throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
@@ -91,10 +93,10 @@ export class CNNNetwork {
     const g = this.prepared();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
     const byId = new Map(g.nodes.map((n) => [n.id, n]));
-    return Object.fromEntries(
+    return dict(
       ios.map((io) => {
         const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;
-        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }];
+        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }] as const;
       }),
     );
   }

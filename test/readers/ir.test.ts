@@ -233,6 +233,13 @@ test("u1 Const is unsupported", () => {
   throwsModel(() => readIR(x), UnsupportedError, /conv4\.weight/, /u1/);
 });
 
+test("element types and precisions named like Object.prototype members are unsupported", () => {
+  for (const t of ["constructor", "toString", "__proto__"]) {
+    const x = variant(EYE32_XML.replace('<data shape="1,3,32,32" element_type="f32"/>', `<data shape="1,3,32,32" element_type="${t}"/>`));
+    throwsModel(() => readIR(x), UnsupportedError, /layer 'input\.1'/, new RegExp(`element_type '${t}'`));
+  }
+});
+
 test("edge to a missing port", () => {
   const x = variant(EYE32_XML.replace('<edge from-layer="25" from-port="2" to-layer="26" to-port="0"/>', '<edge from-layer="25" from-port="7" to-layer="26" to-port="0"/>'));
   throwsModel(() => readIR(x), ModelError, /no output port 7/);

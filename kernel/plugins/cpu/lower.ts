@@ -9,6 +9,7 @@ import * as os from "os";
 import { ModelError, UnsupportedError } from "../../errors";
 import { NativeAttr, NativeOpSpec, NativeProgramSpec, NativeTensorSpec } from "./native";
 import { CompileOptions, ExecutedLayer, IoBinding } from "../plugin";
+import { table } from "../../dict";
 
 export interface LoweredProgram {
   spec: NativeProgramSpec;
@@ -17,7 +18,7 @@ export interface LoweredProgram {
   layers: ExecutedLayer[];
 }
 
-const UNARY: Record<string, string> = {
+const UNARY: Record<string, string> = table({
   ReLU: "relu",
   Sigmoid: "sigmoid",
   Tanh: "tanh",
@@ -37,9 +38,9 @@ const UNARY: Record<string, string> = {
   Gelu: "gelu",
   SoftPlus: "softplus",
   Mish: "mish",
-};
+});
 
-const BINARY: Record<string, string> = {
+const BINARY: Record<string, string> = table({
   Add: "add",
   Subtract: "sub",
   Multiply: "mul",
@@ -48,9 +49,9 @@ const BINARY: Record<string, string> = {
   Minimum: "min",
   Power: "pow",
   SquaredDifference: "sqdiff",
-};
+});
 
-const REDUCE: Record<string, string> = {
+const REDUCE: Record<string, string> = table({
   ReduceSum: "sum",
   ReduceMean: "mean",
   ReduceMax: "max",
@@ -58,7 +59,7 @@ const REDUCE: Record<string, string> = {
   ReduceProd: "prod",
   ReduceL1: "l1",
   ReduceL2: "l2",
-};
+});
 
 const COPY = new Set(["Reshape", "Squeeze", "Unsqueeze", "Flatten", "Convert", "Identity"]);
 
