@@ -1,6 +1,7 @@
 /** IECore: the entry point: devices, configuration, reading and loading networks. */
 import * as fs from "fs";
 import { readModel } from "../readers";
+import { checkDeclaredShapes } from "../readers/ir";
 import { DynamicBatchError, ModelError } from "../errors";
 import { deviceError, devices, pluginFor, Plugin } from "../plugins";
 import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig } from "./config";
@@ -47,7 +48,11 @@ export class IECore {
   /** Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. */
   async readNetwork(model: string, weights?: string): Promise<CNNNetwork> {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
-    return new CNNNetwork(readModel(model, weights));
+    const graph = readModel(model, weights);
+    const net = new CNNNetwork(graph);
+    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to them.
+    if (graph.format.startsWith("ir")) checkDeclaredShapes(graph, net.prepared());
+    return net;
   }
 
   /**

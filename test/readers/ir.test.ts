@@ -272,3 +272,35 @@ test("missing or malformed attributes are BAD_MODEL at read, naming the file and
     /missing attribute 'max'/,
   );
 });
+
+/** Replaces the `n`-th (0-based) occurrence of `from`. */
+function replaceNth(text: string, from: string, to: string, n: number): string {
+  let at = -1;
+  for (let i = 0; i <= n; i++) at = text.indexOf(from, at + 1);
+  assert.ok(at >= 0, `occurrence ${n} of ${from}`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+test("port dims that contradict the shape attribute, the producer or shape inference are BAD_MODEL naming both shapes", async () => {
+  const param = EYE32_XML.indexOf("<dim>32</dim>");
+  const paramXml = (dim: string) => EYE32_XML.slice(0, param) + `<dim>${dim}</dim>` + EYE32_XML.slice(param + "<dim>32</dim>".length);
+  // The issue's case: a negative port dim that is not -1 was taken for a dynamic one.
+  throwsModel(() => readIR(variant(paramXml("-32"))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
+  throwsModel(() => readIR(variant(paramXml("31"))), ModelError, /layer 'input\.1'/, /shape \[1,3,32,32\] contradicts its output port dims \[1,3,31,32\]/);
+  throwsModel(() => readIR(variant(EYE32_XML.replace('shape="1,3,32,32"', 'shape="1,3,-32,32"'))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
+  // The Convolution's output port (its 1st and 2nd "30") against the Add input port that reads it.
+  throwsModel(
+    () => readIR(variant(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0))),
+    ModelError,
+    /layer '8'/,
+    /input port 0 dims \[1,10,30,30\] disagree with \[1,10,29,30\] of output port 2 of '8\/WithoutBiases'/,
+  );
+  // Both sides say 29; shape inference says 30.
+  const both = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0), "<dim>30</dim>", "<dim>29</dim>", 1);
+  await rejectsModel(variant(both), "BAD_MODEL", /layer '8\/WithoutBiases'/, /declares dims \[1,10,29,30\] but shape inference gives \[1,10,30,30\]/);
+  // Dynamic dims (-1, ?, ranges) agree with any size, as in OpenVINO.
+  const dynamic = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>?</dim>", 0), "<dim>30</dim>", "<dim>1..64</dim>", 1)
+    .replace('shape="1,3,32,32"', 'shape="-1,3,32,32"');
+  const net = await new IECore().readNetwork(variant(dynamic));
+  assert.deepEqual(net.inputs["input.1"].shape, [1, 3, 32, 32]);
+});
