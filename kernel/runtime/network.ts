@@ -8,9 +8,10 @@ import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
 import { TopologyReport } from "../schema";
-import { InputError, NotFoundError } from "../errors";
+import { BatchRangeError, InputError, ModelError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
-import { AnalysisMode } from "./config";
+import { AnalysisMode, gib } from "./config";
+import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
 import { dict } from "../dict";
 
@@ -25,6 +26,19 @@ export interface LayerInfo {
   type: string;
 }
 
+/** The largest activation of a prepared graph (inputs included, constants not): f32 bytes and where it is. */
+export function largestTensor(g: Graph): { bytes: number; layer: string; port: number; shape: number[] } {
+  let best = { bytes: 0, layer: "", port: 0, shape: [] as number[] };
+  for (const n of g.nodes) {
+    if (n.type === "Const" || n.folded) continue;
+    n.outputs.forEach((o, port) => {
+      const bytes = o.shape.reduce((a, d) => a * d, 4);
+      if (bytes > best.bytes) best = { bytes, layer: n.name, port, shape: o.shape };
+    });
+  }
+  return best;
+}
+
 export class CNNNetwork {
   // Keyed by input names from the model: null-prototype, so "__proto__" is a name like any other.
   private inputShapes: Record<string, number[]> = dict();
@@ -34,6 +48,8 @@ export class CNNNetwork {
     // Dynamic dims (ONNX "batch", IR "?") start at 1, as the Inference Engine's reshape defaults do.
     for (const io of graphInputs(graph)) {
       const shape = graph.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape;
+      // Nothing could run: the native program needs a batch of at least 1.
+      if (shape[0] === 0) throw new ModelError(graph.file, `input shape [${shape}] has batch 0; the batch must be at least 1`, io.name);
       if (shape.some((d) => d < 0)) this.inputShapes[io.name] = shape.map((d) => (d < 0 ? 1 : d));
     }
     this.prepared();
@@ -70,11 +86,16 @@ export class CNNNetwork {
   set batchSize(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new InputError(`batchSize must be a positive integer, got ${n}`);
     const shapes = this.currentInputShapes();
-    this.reshape(dict(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])));
+    this.apply(dict(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])), n);
   }
 
   /** Sets the shapes of the named inputs and re-infers every shape. */
   reshape(shapes: Record<string, number[]>): void {
+    this.apply(shapes);
+  }
+
+  /** reshape(); `batch` is set when batchSize called it, to refuse a batch no device could allocate. */
+  private apply(shapes: Record<string, number[]>, batch?: number): void {
     const ios = graphInputs(this.graph);
     const next = dict(Object.entries(this.inputShapes));
     for (const [name, shape] of Object.entries(shapes)) {
@@ -85,6 +106,17 @@ export class CNNNetwork {
       next[io.name] = [...shape];
     }
     const candidate = prepare(this.graph, { inputShapes: next });
+    const big = largestTensor(candidate);
+    // Refused here rather than at loadNetwork, where it would only fail after the analysis.
+    if (batch !== undefined && big.bytes > MAX_PROGRAM_BYTES) {
+      const fits = Math.max(1, Math.floor((batch * MAX_PROGRAM_BYTES) / big.bytes));
+      throw new BatchRangeError(
+        batch,
+        fits,
+        `batchSize ${batch} needs ${gib(big.bytes)} for output ${big.port} of layer '${big.layer}' [${big.shape}] alone, ` +
+          `beyond this machine's tensor budget of ${gib(MAX_PROGRAM_BYTES)}; at most batch ${fits} fits`,
+      );
+    }
     this.inputShapes = next;
     this.cache = candidate;
   }

@@ -5,10 +5,9 @@
 import { ConstTensor, Graph, Node, PortRef } from "../../graph/graph";
 import { graphInputs, graphOutputs } from "../../graph/io";
 import { AttributeError, attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
-import * as os from "os";
 import { ModelError, UnsupportedError } from "../../errors";
 import { NativeAttr, NativeOpSpec, NativeProgramSpec, NativeTensorSpec } from "./native";
-import { CompileOptions, ExecutedLayer, IoBinding } from "../plugin";
+import { CompileOptions, ExecutedLayer, IoBinding, MAX_PROGRAM_BYTES } from "../plugin";
 import { table } from "../../dict";
 
 export interface LoweredProgram {
@@ -569,9 +568,6 @@ function checkMemory(g: Graph, tensors: NativeTensorSpec[]): void {
   if (bytes > MAX_PROGRAM_BYTES)
     throw new ModelError(g.file, `the network needs ${(bytes / 2 ** 30).toFixed(1)} GiB of tensors at this batch (limit ${MAX_PROGRAM_BYTES / 2 ** 30} GiB)`);
 }
-
-/** Largest tensor memory one request may ask for: half the machine, at most 16 GiB. */
-const MAX_PROGRAM_BYTES = Math.min(16 * 2 ** 30, Math.floor(os.totalmem() / 2 / 2 ** 30) * 2 ** 30);
 
 export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
   const L = new Lowering(g, opts);
