@@ -36,6 +36,7 @@ const SPECS = new Map<string, Spec>([
   ["Gather", { batch_dims: "num" }],
   ["Convert", { destination_type: "str!" }],
   ["Pad", { pad_mode: "str" }],
+  ["DepthToSpace", { mode: "str!", block_size: "num" }],
   [
     "StridedSlice",
     { begin_mask: "ints", end_mask: "ints", new_axis_mask: "ints", shrink_axis_mask: "ints", ellipsis_mask: "ints" },
