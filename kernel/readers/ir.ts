@@ -78,7 +78,7 @@ function parseShapeAttr(s: string, file: string, layer: string): number[] {
 }
 
 /** Whether two declared shapes agree, a dynamic dim (-1) agreeing with any size. */
-export function dimsAgree(a: number[], b: number[]): boolean {
+function dimsAgree(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i] || d < 0 || b[i] < 0);
 }
 
