@@ -3,19 +3,19 @@
  * the serializers), checked once when a network is prepared. Shape inference alone reads only
  * what shapes need, and the plugins read the rest at loadNetwork: without this table a
  * Convolution missing `strides` read and analyzed fine, then failed at load with no code.
+ * Optional strings are not listed: any present value parses, and their consumers judge it.
  */
 import { Attrs } from "../graph";
-import { attrBool, attrFloats, attrInts, attrNum, attrStr } from "../attrs";
+import { attrBool, attrInts, attrNum, attrStr } from "../attrs";
 
-type Kind = "ints" | "floats" | "num" | "bool" | "str";
+type Kind = "ints" | "num" | "bool" | "str";
 /** Attribute name → kind; a trailing "!" on the kind marks it required. */
 type Spec = Record<string, Kind | `${Kind}!`>;
 
-const WINDOW: Spec = { strides: "ints!", dilations: "ints", pads_begin: "ints", pads_end: "ints", auto_pad: "str" };
+const WINDOW: Spec = { strides: "ints!", dilations: "ints", pads_begin: "ints", pads_end: "ints" };
 const CONV: Spec = { ...WINDOW, output_padding: "ints" };
-const POOL: Spec = { ...WINDOW, kernel: "ints!", rounding_type: "str", "exclude-pad": "bool", index_element_type: "str" };
+const POOL: Spec = { ...WINDOW, kernel: "ints!", "exclude-pad": "bool" };
 const REDUCE: Spec = { keep_dims: "bool" };
-const ELTWISE: Spec = { auto_broadcast: "str" };
 
 const SPECS = new Map<string, Spec>([
   ["Convolution", CONV],
@@ -26,7 +26,6 @@ const SPECS = new Map<string, Spec>([
   ["AvgPool", POOL],
   ["Elu", { alpha: "num!" }],
   ["Clamp", { min: "num!", max: "num!" }],
-  ["Gelu", { approximation_mode: "str" }],
   ["LRN", { alpha: "num!", beta: "num!", bias: "num", size: "num!" }],
   ["BatchNormInference", { epsilon: "num!" }],
   ["SoftMax", { axis: "num" }],
@@ -35,7 +34,6 @@ const SPECS = new Map<string, Spec>([
   ["MatMul", { transpose_a: "bool", transpose_b: "bool" }],
   ["Gather", { batch_dims: "num" }],
   ["Convert", { destination_type: "str!" }],
-  ["Pad", { pad_mode: "str" }],
   ["DepthToSpace", { mode: "str!", block_size: "num" }],
   [
     "StridedSlice",
@@ -45,9 +43,6 @@ const SPECS = new Map<string, Spec>([
     "Interpolate",
     {
       mode: "str!",
-      shape_calculation_mode: "str",
-      coordinate_transformation_mode: "str",
-      nearest_mode: "str",
       align_corners: "bool",
       antialias: "bool",
       pads_begin: "ints",
@@ -66,7 +61,6 @@ const SPECS = new Map<string, Spec>([
       confidence_threshold: "num",
       share_location: "bool",
       variance_encoded_in_target: "bool",
-      code_type: "str",
       normalized: "bool",
       clip_before_nms: "bool",
       clip_after_nms: "bool",
@@ -77,18 +71,16 @@ const SPECS = new Map<string, Spec>([
     },
   ],
   ...["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2"].map((t) => [t, REDUCE] as [string, Spec]),
-  ...["Add", "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power", "SquaredDifference"].map((t) => [t, ELTWISE] as [string, Spec]),
 ]);
 
 const READ: Record<Kind, (a: Attrs, key: string, def?: never) => unknown> = {
   ints: attrInts,
-  floats: attrFloats,
   num: attrNum,
   bool: attrBool,
   str: attrStr,
 };
 
-/** Throws AttributeError for a required attribute that is missing or blank, or a listed one that does not parse. */
+/** Throws AttributeError for a required attribute that is missing, or a listed one that does not parse. */
 export function checkAttrs(type: string, a: Attrs): void {
   const spec = SPECS.get(type);
   if (!spec) return;
