@@ -84,10 +84,11 @@ export class DynamicBatchError extends DynbatchError {
 export class BatchRangeError extends DynbatchError {
   readonly batch: number;
   readonly limit: number;
-  constructor(batch: number, limit: number) {
+  /** `message` replaces the request's wording (CNNNetwork.batchSize says why the limit is what it is). */
+  constructor(batch: number, limit: number, message?: string) {
     super(
       "BATCH_OUT_OF_RANGE",
-      `Invalid dynamic batch size ${batch} for this request. Expected value in range [1;${limit}]`,
+      message ?? `Invalid dynamic batch size ${batch} for this request. Expected value in range [1;${limit}]`,
     );
     this.batch = batch;
     this.limit = limit;

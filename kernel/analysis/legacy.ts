@@ -7,6 +7,7 @@
  */
 import { ConstTensor, Graph, Node, PortRef, nodeMap } from "../graph/graph";
 import { attrInts } from "../graph/attrs";
+import { table } from "../dict";
 
 const ACTIVATIONS = new Set([
   "ReLU", "PReLU", "Sigmoid", "Tanh", "Elu", "Clamp", "Exp", "HSwish", "Swish", "HSigmoid", "Mish",
@@ -23,7 +24,7 @@ const ELTWISE = new Set([
   "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalXor", "FloorMod", "Mod",
 ]);
 
-const RENAMED: Record<string, string> = {
+const RENAMED: Record<string, string> = table({
   Convolution: "Convolution",
   GroupConvolution: "Convolution",
   BinaryConvolution: "BinaryConvolution",
@@ -74,7 +75,7 @@ const RENAMED: Record<string, string> = {
   FakeQuantize: "FakeQuantize",
   LogSoftmax: "LogSoftmax",
   Range: "Range",
-};
+});
 
 /** True when legacyType knows the op (anything else is reported as a custom/unknown layer). */
 export function isKnownOp(type: string): boolean {

@@ -8,6 +8,7 @@ import { attrBool, attrInts, attrNum } from "../graph/attrs";
 import { LayerVerdict } from "../schema";
 import { isKnownOp, legacyType } from "./legacy";
 import { Kind, Lin, ShapeOptions, SymbolicGraph, dependsOnN, formatDim, formatShape, isN } from "./symbolic";
+import { table } from "../dict";
 
 type Shape = (Lin | null)[] | null;
 
@@ -208,7 +209,7 @@ const elementwiseOps = [
   "Mod", "Select", "FakeQuantize", "Identity", "ConvertLike",
 ];
 
-const RULES: Record<string, Rule> = {
+const RULES: Record<string, Rule> = table({
   Convolution: perSample("convolution"),
   GroupConvolution: perSample("grouped convolution"),
   BinaryConvolution: perSample("binary convolution"),
@@ -244,14 +245,14 @@ const RULES: Record<string, Rule> = {
   TopK: topk,
   Tile: (c) => ok(`repeats axis 0 once: ${c.sig()}`),
   Broadcast: broadcast,
-};
+});
 for (const t of reshapeOps) RULES[t] = reshapeLike;
 for (const t of elementwiseOps) RULES[t] = elementwise;
 for (const t of ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
   "ReduceLogicalAnd", "ReduceLogicalOr"]) RULES[t] = reduce;
 
 /** Input ports that take a shape (where a value depending on N is expected, not data). */
-const SHAPE_PORTS: Record<string, number[]> = {
+const SHAPE_PORTS: Record<string, number[]> = table({
   Reshape: [1],
   Broadcast: [1, 2],
   Tile: [1],
@@ -265,7 +266,7 @@ const SHAPE_PORTS: Record<string, number[]> = {
   PriorBoxClustered: [0, 1],
   ConvolutionBackpropData: [2],
   GroupConvolutionBackpropData: [2],
-};
+});
 
 /** The ShapeOf a shape value comes from, for naming it in a reason. */
 function shapeSource(ref: PortRef, sym: SymbolicGraph): Node | undefined {

@@ -1,6 +1,8 @@
 import { ConstTensor, Graph, Node } from "./graph";
-import { DynbatchError, ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
+import { ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
 import { getOpDef, InferCtx } from "./ops/registry";
+import { checkAttrs } from "./ops/attr_spec";
+import { AttributeError } from "./attrs";
 import { numel } from "./ops/util";
 
 export interface PrepareOptions {
@@ -115,6 +117,7 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
     });
     try {
       const infos = def.infer(ctx);
+      checkAttrs(node.type, node.attrs);
       if (infos.length < node.outputs.length) {
         throw new ShapeError(g.file, node.name, `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`);
       }
@@ -129,9 +132,9 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
         infos.reduce((s, o) => s + numel(o.shape), 0) <= FOLD_LIMIT;
       if (foldable) node.folded = def.fold!(ctx);
     } catch (e) {
-      if (e instanceof DynbatchError) throw e;
-      // Attribute helpers throw plain errors: a malformed attribute is a bad model.
-      throw new ModelError(g.file, e instanceof Error ? e.message : String(e), node.name);
+      // A missing or malformed attribute is a bad model; anything else untyped is a bug and surfaces as such.
+      if (e instanceof AttributeError) throw new ModelError(g.file, e.message, node.name);
+      throw e;
     }
   }
   return out;

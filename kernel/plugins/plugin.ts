@@ -2,7 +2,14 @@
  * What a device plugin gives the runtime: a graph (prepared at the maximum batch) compiled once
  * into a program whose requests run any batch n ≤ max.
  */
+import * as os from "os";
 import { Graph } from "../graph/graph";
+
+/**
+ * Largest tensor memory one request may ask for: half the machine, at most 16 GiB. The hard
+ * budget: MAX_TENSOR_BYTES may not exceed it, and a network batch beyond it is refused at once.
+ */
+export const MAX_PROGRAM_BYTES = Math.min(16 * 2 ** 30, Math.floor(os.totalmem() / 2 / 2 ** 30) * 2 ** 30);
 
 export interface CompileOptions {
   maxBatch: number;

@@ -4,13 +4,14 @@ import { ModelError, UnsupportedError } from "../errors";
 import { Attrs, DType, Graph, Node, OutputPort, PortRef } from "../graph/graph";
 import { ELEMENT_BYTES, decodeRaw, numel } from "./tensor";
 import { topoSort } from "./topo";
+import { table } from "../dict";
 
 /** OpenVINO IR v10/v11 (.xml topology + .bin weights) → Graph. */
 
 const SUPPORTED_VERSIONS = [10, 11];
 
 /** IR `element_type` spellings (Const/Parameter `<data>`). */
-const ELEMENT_TYPES: Record<string, DType> = {
+const ELEMENT_TYPES: Record<string, DType> = table({
   f32: "f32",
   f16: "f16",
   f64: "f64",
@@ -23,10 +24,10 @@ const ELEMENT_TYPES: Record<string, DType> = {
   u32: "u32",
   u64: "u64",
   boolean: "boolean",
-};
+});
 
 /** IR port `precision` spellings. */
-const PRECISIONS: Record<string, DType> = {
+const PRECISIONS: Record<string, DType> = table({
   FP32: "f32",
   FP16: "f16",
   FP64: "f64",
@@ -40,7 +41,7 @@ const PRECISIONS: Record<string, DType> = {
   U64: "u64",
   BOOL: "boolean",
   BOOLEAN: "boolean",
-};
+});
 
 type XmlAttrs = Record<string, string>;
 interface XmlPort {
@@ -54,18 +55,34 @@ interface XmlLayer {
   output?: { port?: XmlPort[] } | string;
 }
 
-/** "-1", "?" and ranges ("1..10") are dynamic dims; kept as -1 until reshape/shape inference. */
+/**
+ * "-1", "?" and ranges ("1..10", "..10", "2..") are dynamic dims, kept as -1 until reshape/shape
+ * inference; NaN for anything else (OpenVINO refuses negative dims other than -1).
+ */
 function parseDim(s: string): number {
   const t = s.trim();
   if (/^\d+$/.test(t)) return Number(t);
-  return -1;
+  if (t === "-1" || t === "?" || /^\d*\.\.\d*$/.test(t)) return -1;
+  return NaN;
 }
 
-function parseShapeAttr(s: string): number[] {
+function checkDims(dims: number[], raw: string, what: string, file: string, layer: string): number[] {
+  if (dims.some(Number.isNaN)) throw new ModelError(file, `${what} '${raw}' has a dimension that is neither a size, -1, ? nor a range`, layer);
+  return dims;
+}
+
+function parseShapeAttr(s: string, file: string, layer: string): number[] {
   const t = s.trim();
   if (t === "" || t === "[]") return [];
-  return t.replace(/^\[|\]$/g, "").split(",").map(parseDim);
+  return checkDims(t.replace(/^\[|\]$/g, "").split(",").map(parseDim), s, "shape", file, layer);
 }
+
+/** Whether two declared shapes agree, a dynamic dim (-1) agreeing with any size. */
+function dimsAgree(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i] || d < 0 || b[i] < 0);
+}
+
+const fmt = (dims: number[]) => `[${dims.map((d) => (d < 0 ? "?" : d)).join(",")}]`;
 
 /** v11 `names="a,b"`; a comma inside a name is written "\,". */
 export function splitNames(s: string): string[] {
@@ -84,8 +101,9 @@ export function splitNames(s: string): string[] {
   return out.filter((n) => n !== "");
 }
 
-function portDims(p: XmlPort): number[] {
-  return (p.dim ?? []).map((d) => parseDim(typeof d === "string" ? d : (d["#text"] ?? "")));
+function portDims(p: XmlPort, file: string, layer: string): number[] {
+  const raw = (p.dim ?? []).map((d) => (typeof d === "string" ? d : (d["#text"] ?? "")));
+  return checkDims(raw.map(parseDim), raw.join(","), `port ${p["@"]?.id} dims`, file, layer);
 }
 
 function ports(x: { port?: XmlPort[] } | string | undefined): XmlPort[] {
@@ -142,6 +160,8 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
   const nodes: Node[] = [];
   // Per layer id: input port id → input index, output port id → output index.
   const inIndex = new Map<number, Map<string, number>>();
+  // Per layer id: the dims each input port declares, checked against the producer's output port.
+  const inDims = new Map<number, number[][]>();
   const outIndex = new Map<number, Map<string, number>>();
   const byId = new Map<number, Node>();
   let weights: Buffer | undefined;
@@ -168,6 +188,7 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
 
     const ins = ports(l.input);
     inIndex.set(id, new Map(ins.map((p, i) => [p["@"]?.id ?? "", i])));
+    inDims.set(id, ins.map((p) => portDims(p, xmlPath, name)));
     const outs = ports(l.output);
     outIndex.set(id, new Map(outs.map((p, i) => [p["@"]?.id ?? "", i])));
     const outputs: OutputPort[] = outs.map((p) => {
@@ -175,7 +196,7 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
       const prec = (pa.precision ?? "FP32").toUpperCase();
       const dtype = PRECISIONS[prec];
       if (!dtype) throw new UnsupportedError(xmlPath, `output port ${pa.id} has unsupported precision '${pa.precision}'`, name);
-      return { names: pa.names ? splitNames(pa.names) : [], dtype, shape: portDims(p) };
+      return { names: pa.names ? splitNames(pa.names) : [], dtype, shape: portDims(p, xmlPath, name) };
     });
 
     const node: Node = { id, name, type, version: a.version ?? "", attrs, inputs: [], outputs };
@@ -187,8 +208,16 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
         if (!dtype) throw new UnsupportedError(xmlPath, `Parameter element_type '${et}' is not supported`, name);
         if (outputs[0]) outputs[0].dtype = dtype;
       }
-      if (attrs.shape !== undefined && outputs[0]) outputs[0].shape = parseShapeAttr(attrs.shape);
       if (!outputs[0]) throw new ModelError(xmlPath, "Parameter has no output port", name);
+      if (attrs.shape !== undefined) {
+        const shape = parseShapeAttr(attrs.shape, xmlPath, name);
+        // A port that declares dims must agree with the shape (OpenVINO writes both).
+        const port = outs[0].dim ? outputs[0].shape : shape;
+        if (!dimsAgree(shape, port)) {
+          throw new ModelError(xmlPath, `Parameter shape ${fmt(shape)} contradicts its output port dims ${fmt(port)}`, name);
+        }
+        outputs[0].shape = shape;
+      }
     }
     byId.set(id, node);
     nodes.push(node);
@@ -212,6 +241,15 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
     const slots = filled.get(to)!;
     if (slots[idx]) throw new ModelError(xmlPath, `${desc}: input port ${a["to-port"]} has two incoming edges`, dst.name);
     slots[idx] = { node: from, port };
+    const declared = inDims.get(to)![idx];
+    const produced = src.outputs[port].shape;
+    if (!dimsAgree(declared, produced)) {
+      throw new ModelError(
+        xmlPath,
+        `input port ${a["to-port"]} dims ${fmt(declared)} disagree with ${fmt(produced)} of output port ${a["from-port"]} of '${src.name}'`,
+        dst.name,
+      );
+    }
   }
   for (const n of nodes) {
     const slots = filled.get(n.id)!;
@@ -237,7 +275,7 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
   if (et === undefined) throw new ModelError(xmlPath, "Const has no element_type", node.name);
   const dtype = ELEMENT_TYPES[et];
   if (!dtype) throw new UnsupportedError(xmlPath, `Const element_type '${et}' is not supported`, node.name);
-  const shape = a.shape !== undefined ? parseShapeAttr(a.shape) : (node.outputs[0]?.shape ?? []);
+  const shape = a.shape !== undefined ? parseShapeAttr(a.shape, xmlPath, node.name) : (node.outputs[0]?.shape ?? []);
   if (shape.some((d) => d < 0)) throw new ModelError(xmlPath, `Const has a dynamic shape '${a.shape}'`, node.name);
   const offset = Number(a.offset);
   const size = Number(a.size);
@@ -262,8 +300,35 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
     );
   }
   node.value = { dtype, shape, data: decodeRaw(dtype, w.subarray(offset, offset + size)) };
+  // A port that declares dims must agree with the shape (OpenVINO writes both).
+  if (node.outputs[0]?.shape.length && a.shape !== undefined && !dimsAgree(shape, node.outputs[0].shape)) {
+    throw new ModelError(xmlPath, `Const shape ${fmt(shape)} contradicts its output port dims ${fmt(node.outputs[0].shape)}`, node.name);
+  }
   if (node.outputs[0]) {
     node.outputs[0].dtype = dtype;
     node.outputs[0].shape = shape.slice();
   } else node.outputs.push({ names: [], dtype, shape: shape.slice() });
+}
+
+/**
+ * Checks the output port dims an IR declares against the shapes inferred for it (`inferred`:
+ * `declared` prepared at its own input shapes). Input ports were checked against their producer's
+ * output port at read, so they are covered too. A dynamic dim (-1, ?) agrees with any size.
+ */
+export function checkDeclaredShapes(declared: Graph, inferred: Graph): void {
+  const byId = new Map(inferred.nodes.map((n) => [n.id, n]));
+  for (const n of declared.nodes) {
+    const got = byId.get(n.id);
+    if (!got) continue;
+    n.outputs.forEach((o, i) => {
+      const shape = got.outputs[i]?.shape;
+      if (shape && !dimsAgree(o.shape, shape)) {
+        throw new ModelError(
+          declared.file,
+          `output port ${i} declares dims ${fmt(o.shape)} but shape inference gives ${fmt(shape)}`,
+          n.name,
+        );
+      }
+    });
+  }
 }

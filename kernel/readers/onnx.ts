@@ -14,6 +14,7 @@ import {
   toNum,
 } from "./onnx-proto";
 import { ELEMENT_BYTES, decodeHalf, decodeRaw, isFloat, makeConst, numel } from "./tensor";
+import { table } from "../dict";
 
 /**
  * ONNX ModelProto → Graph. Each ONNX node becomes one or more OpenVINO opset ops with IR
@@ -40,7 +41,7 @@ const DTYPES: Record<number, DType> = {
 };
 
 /** Opset version recorded on produced nodes (informational, as in IR). */
-const OP_VERSION: Record<string, string> = {
+const OP_VERSION: Record<string, string> = table({
   MaxPool: "opset8",
   SoftMax: "opset8",
   Slice: "opset8",
@@ -53,7 +54,7 @@ const OP_VERSION: Record<string, string> = {
   ShapeOf: "opset3",
   Broadcast: "opset3",
   Flatten: "dynbatch",
-};
+});
 
 const FLOAT_MAX = 3.4028234663852886e38;
 
@@ -383,7 +384,7 @@ type Converter = (c: Ctx) => PortRef[];
 
 const NUMPY = { auto_broadcast: "numpy" };
 
-const UNARY: Record<string, string> = {
+const UNARY: Record<string, string> = table({
   Relu: "ReLU",
   Sigmoid: "Sigmoid",
   Tanh: "Tanh",
@@ -402,9 +403,9 @@ const UNARY: Record<string, string> = {
   Cos: "Cos",
   Sign: "Sign",
   Not: "LogicalNot",
-};
+});
 
-const BINARY: Record<string, string> = {
+const BINARY: Record<string, string> = table({
   Add: "Add",
   Sub: "Subtract",
   Mul: "Multiply",
@@ -413,9 +414,9 @@ const BINARY: Record<string, string> = {
   Max: "Maximum",
   Min: "Minimum",
   Sum: "Add",
-};
+});
 
-const COMPARE: Record<string, string> = {
+const COMPARE: Record<string, string> = table({
   Equal: "Equal",
   Less: "Less",
   Greater: "Greater",
@@ -424,9 +425,9 @@ const COMPARE: Record<string, string> = {
   And: "LogicalAnd",
   Or: "LogicalOr",
   Xor: "LogicalXor",
-};
+});
 
-const REDUCE: Record<string, string> = {
+const REDUCE: Record<string, string> = table({
   ReduceSum: "ReduceSum",
   ReduceMean: "ReduceMean",
   ReduceMax: "ReduceMax",
@@ -434,14 +435,14 @@ const REDUCE: Record<string, string> = {
   ReduceProd: "ReduceProd",
   ReduceL1: "ReduceL1",
   ReduceL2: "ReduceL2",
-};
+});
 
-const AUTO_PAD: Record<string, string> = {
+const AUTO_PAD: Record<string, string> = table({
   NOTSET: "explicit",
   SAME_UPPER: "same_upper",
   SAME_LOWER: "same_lower",
   VALID: "valid",
-};
+});
 
 function autoPad(c: Ctx): string {
   const v = c.str("auto_pad", "NOTSET");
@@ -804,7 +805,7 @@ function binary(type: string): Converter {
   };
 }
 
-const CONVERTERS: Record<string, Converter> = {
+const CONVERTERS: Record<string, Converter> = table({
   Conv: conv,
   ConvTranspose: convTranspose,
   Gemm: gemm,
@@ -885,7 +886,7 @@ const CONVERTERS: Record<string, Converter> = {
   Where: (c) => [
     c.op("Select", [c.input(0, "condition"), c.input(1, "X"), c.input(2, "Y")], NUMPY, "", c.b.dtype(c.input(1, "X"))),
   ],
-};
+});
 for (const [k, v] of Object.entries(UNARY)) CONVERTERS[k] = unary(v);
 for (const [k, v] of Object.entries(BINARY)) CONVERTERS[k] = binary(v);
 for (const [k, v] of Object.entries(REDUCE)) CONVERTERS[k] = (c) => reduce(c, v);

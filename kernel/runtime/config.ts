@@ -3,7 +3,8 @@
  * "KEY_" prefix; values are strings as in the Inference Engine ("YES"/"NO", "8").
  */
 import { ConfigError } from "../errors";
-import type { ParallelMode } from "../plugins/plugin";
+import { MAX_PROGRAM_BYTES, type ParallelMode } from "../plugins/plugin";
+import { table } from "../dict";
 
 export type AnalysisMode = "strict" | "shape-aware";
 
@@ -16,15 +17,31 @@ export interface DeviceConfig {
   analysis: AnalysisMode;
   /** How CPU runs spread over the threads: by layers, by samples, or measured per batch (auto). */
   parallel: ParallelMode;
+  /** Largest activation tensor loadNetwork accepts, in bytes (at most the MAX_PROGRAM_BYTES hard budget). */
+  maxTensorBytes: number;
 }
 
-export const DEFAULT_CONFIG: DeviceConfig = { dynBatchEnabled: false, dynBatchLimit: 0, threads: 0, analysis: "shape-aware", parallel: "auto" };
+/** 1 GiB: a batch or image one zero too large is asked about before it takes the machine's memory. */
+const DEFAULT_MAX_TENSOR_BYTES = Math.min(2 ** 30, MAX_PROGRAM_BYTES);
 
-export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS", "CPU_PARALLEL"] as const;
+export const DEFAULT_CONFIG: DeviceConfig = {
+  dynBatchEnabled: false,
+  dynBatchLimit: 0,
+  threads: 0,
+  analysis: "shape-aware",
+  parallel: "auto",
+  maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES,
+};
+
+export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS", "CPU_PARALLEL", "MAX_TENSOR_BYTES"] as const;
 
 const MAX_THREADS = 256;
 
-const PARALLEL_MODES: Record<string, ParallelMode> = { AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" };
+const PARALLEL_MODES: Record<string, ParallelMode> = table({ AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" });
+
+export function gib(bytes: number): string {
+  return `${+(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
 
 function canonicalKey(key: string): string {
   return key.startsWith("KEY_") ? key.slice(4) : key;
@@ -74,6 +91,14 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
         out.parallel = mode;
         break;
       }
+      case "MAX_TENSOR_BYTES": {
+        const bytes = count(key, v);
+        if (bytes < 1 || bytes > MAX_PROGRAM_BYTES) {
+          throw new ConfigError(`${key} must be between 1 and ${MAX_PROGRAM_BYTES} (the tensor budget of this machine, ${gib(MAX_PROGRAM_BYTES)}), got "${v}"`);
+        }
+        out.maxTensorBytes = bytes;
+        break;
+      }
       default:
         throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
@@ -94,6 +119,8 @@ export function configValue(c: DeviceConfig, rawKey: string): string {
       return c.analysis;
     case "CPU_PARALLEL":
       return c.parallel.toUpperCase();
+    case "MAX_TENSOR_BYTES":
+      return String(c.maxTensorBytes);
     default:
       throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}, FULL_DEVICE_NAME`);
   }

@@ -1,16 +1,38 @@
 /** IECore: the entry point: devices, configuration, reading and loading networks. */
 import * as fs from "fs";
 import { readModel } from "../readers";
-import { DynamicBatchError, ModelError } from "../errors";
+import { checkDeclaredShapes } from "../readers/ir";
+import { ConfigError, DynamicBatchError, ModelError } from "../errors";
 import { deviceError, devices, pluginFor, Plugin } from "../plugins";
-import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig } from "./config";
-import { CNNNetwork } from "./network";
+import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig, gib } from "./config";
+import { CNNNetwork, largestTensor } from "./network";
+import { Graph } from "../graph/graph";
+import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { ExecutableNetwork } from "./executable";
 import { loadAddon } from "../plugins/cpu/native";
 import type { BenchmarkOptions } from "../bench/benchmark";
 import type { LatencyReport } from "../schema";
 
 export type ConfigMap = Record<string, string | number | boolean>;
+
+/**
+ * Refuses a prepared network whose largest activation exceeds MAX_TENSOR_BYTES: a batch or an
+ * image one zero too large would otherwise run for many seconds at gigabytes before anyone asked.
+ */
+function checkTensorBytes(g: Graph, c: DeviceConfig, device: string): Graph {
+  const big = largestTensor(g);
+  if (big.bytes > c.maxTensorBytes) {
+    const raise =
+      big.bytes <= MAX_PROGRAM_BYTES
+        ? `raise the limit with ie.setConfig({ MAX_TENSOR_BYTES: "${big.bytes}" }, "${device}")`
+        : `this machine's tensor budget (${gib(MAX_PROGRAM_BYTES)}) cannot hold it either`;
+    throw new ConfigError(
+      `${g.file}: output ${big.port} of layer '${big.layer}' [${big.shape}] needs ${gib(big.bytes)} (${big.bytes} bytes), ` +
+        `above MAX_TENSOR_BYTES = ${c.maxTensorBytes} (${gib(c.maxTensorBytes)}); lower the batch or the input size, or ${raise}`,
+    );
+  }
+  return g;
+}
 
 export class IECore {
   private readonly configs = new Map<string, DeviceConfig>();
@@ -47,7 +69,11 @@ export class IECore {
   /** Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. */
   async readNetwork(model: string, weights?: string): Promise<CNNNetwork> {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
-    return new CNNNetwork(readModel(model, weights));
+    const graph = readModel(model, weights);
+    const net = new CNNNetwork(graph);
+    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to them.
+    if (graph.format.startsWith("ir")) checkDeclaredShapes(graph, net.prepared());
+    return net;
   }
 
   /**
@@ -63,7 +89,7 @@ export class IECore {
     if (!c.dynBatchEnabled) {
       // A static batch proven sample-independent still lets threads split a run by samples.
       const independent = netBatch > 1 && net.analyze({ mode: "shape-aware" }).supported;
-      const compiled = plugin.compile(net.prepared(), {
+      const compiled = plugin.compile(checkTensorBytes(net.prepared(), c, plugin.device), {
         maxBatch: netBatch,
         batched: independent ? net.batchAxes() : null,
         threads,
@@ -85,7 +111,7 @@ export class IECore {
     const batched = net.batchAxes();
     // The strict rule admits layers (a SoftMax over any axis) that may mix samples: splitting by samples needs the proof.
     const independent = report.mode === "shape-aware" || net.analyze({ mode: "shape-aware" }).supported;
-    const compiled = plugin.compile(net.prepared(limit), {
+    const compiled = plugin.compile(checkTensorBytes(net.prepared(limit), c, plugin.device), {
       maxBatch: limit,
       batched,
       threads,

@@ -4,6 +4,7 @@ import { TopologyReport } from "../schema";
 import { layoutFor, Precision } from "./blob";
 import { PortInfo } from "./network";
 import { InferRequest } from "./request";
+import { dict } from "../dict";
 
 export class ExecutableNetwork {
   constructor(
@@ -22,8 +23,8 @@ export class ExecutableNetwork {
   }
 
   private ports(list: CompiledModel["inputs"]): Record<string, PortInfo> {
-    return Object.fromEntries(
-      list.map((b) => [b.name, { shape: [...b.shape], precision: "FP32" as Precision, layout: layoutFor(b.shape.length) }]),
+    return dict(
+      list.map((b) => [b.name, { shape: [...b.shape], precision: "FP32" as Precision, layout: layoutFor(b.shape.length) }] as const),
     );
   }
 

@@ -8,10 +8,12 @@ import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
 import { TopologyReport } from "../schema";
-import { InputError, NotFoundError } from "../errors";
+import { BatchRangeError, InputError, ModelError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
-import { AnalysisMode } from "./config";
+import { AnalysisMode, gib } from "./config";
+import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
+import { dict } from "../dict";
 
 export interface PortInfo {
   shape: number[];
@@ -24,14 +26,30 @@ export interface LayerInfo {
   type: string;
 }
 
+/** The largest activation of a prepared graph (inputs included, constants not): f32 bytes and where it is. */
+export function largestTensor(g: Graph): { bytes: number; layer: string; port: number; shape: number[] } {
+  let best = { bytes: 0, layer: "", port: 0, shape: [] as number[] };
+  for (const n of g.nodes) {
+    if (n.type === "Const" || n.folded) continue;
+    n.outputs.forEach((o, port) => {
+      const bytes = o.shape.reduce((a, d) => a * d, 4);
+      if (bytes > best.bytes) best = { bytes, layer: n.name, port, shape: o.shape };
+    });
+  }
+  return best;
+}
+
 export class CNNNetwork {
-  private inputShapes: Record<string, number[]> = {};
+  // Keyed by input names from the model: null-prototype, so "__proto__" is a name like any other.
+  private inputShapes: Record<string, number[]> = dict();
   private cache: Graph | undefined;
 
   constructor(readonly graph: Graph) {
     // Dynamic dims (ONNX "batch", IR "?") start at 1, as the Inference Engine's reshape defaults do.
     for (const io of graphInputs(graph)) {
       const shape = graph.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape;
+      // Nothing could run: the native program needs a batch of at least 1.
+      if (shape[0] === 0) throw new ModelError(graph.file, `input shape [${shape}] has batch 0; the batch must be at least 1`, io.name);
       if (shape.some((d) => d < 0)) this.inputShapes[io.name] = shape.map((d) => (d < 0 ? 1 : d));
     }
     this.prepared();
@@ -44,7 +62,7 @@ export class CNNNetwork {
   /** The graph with shapes inferred for the current input shapes and constants folded. */
   prepared(batch?: number): Graph {
     if (batch !== undefined && batch !== this.batchSize) {
-      const shapes = Object.fromEntries(
+      const shapes = dict(
         Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]),
       );
       return prepare(this.graph, { inputShapes: shapes });
@@ -55,7 +73,7 @@ export class CNNNetwork {
 
   private currentInputShapes(): Record<string, number[]> {
     const g = this.prepared();
-    return Object.fromEntries(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
+    return dict(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
   }
 
   /** Axis 0 of the first input (the Inference Engine's notion of the network batch). */
@@ -68,13 +86,18 @@ export class CNNNetwork {
   set batchSize(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new InputError(`batchSize must be a positive integer, got ${n}`);
     const shapes = this.currentInputShapes();
-    this.reshape(Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])));
+    this.apply(dict(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])), n);
   }
 
   /** Sets the shapes of the named inputs and re-infers every shape. */
   reshape(shapes: Record<string, number[]>): void {
+    this.apply(shapes);
+  }
+
+  /** reshape(); `batch` is set when batchSize called it, to refuse a batch no device could allocate. */
+  private apply(shapes: Record<string, number[]>, batch?: number): void {
     const ios = graphInputs(this.graph);
-    const next = { ...this.inputShapes };
+    const next = dict(Object.entries(this.inputShapes));
     for (const [name, shape] of Object.entries(shapes)) {
       const io = findIo(ios, name);
       if (!io) throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
@@ -83,6 +106,17 @@ export class CNNNetwork {
       next[io.name] = [...shape];
     }
     const candidate = prepare(this.graph, { inputShapes: next });
+    const big = largestTensor(candidate);
+    // Refused here rather than at loadNetwork, where it would only fail after the analysis.
+    if (batch !== undefined && big.bytes > MAX_PROGRAM_BYTES) {
+      const fits = Math.max(1, Math.floor((batch * MAX_PROGRAM_BYTES) / big.bytes));
+      throw new BatchRangeError(
+        batch,
+        fits,
+        `batchSize ${batch} needs ${gib(big.bytes)} for output ${big.port} of layer '${big.layer}' [${big.shape}] alone, ` +
+          `beyond this machine's tensor budget of ${gib(MAX_PROGRAM_BYTES)}; at most batch ${fits} fits`,
+      );
+    }
     this.inputShapes = next;
     this.cache = candidate;
   }
@@ -91,10 +125,10 @@ export class CNNNetwork {
     const g = this.prepared();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
     const byId = new Map(g.nodes.map((n) => [n.id, n]));
-    return Object.fromEntries(
+    return dict(
       ios.map((io) => {
         const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;
-        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }];
+        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }] as const;
       }),
     );
   }

@@ -5,6 +5,7 @@
 import { BatchRangeError, DynamicBatchNotEnabledError, InputError, NotFoundError, RequestBusyError } from "../errors";
 import { CompiledModel, DeviceRequest, IoBinding } from "../plugins";
 import { Blob, layoutFor } from "./blob";
+import { dict } from "../dict";
 
 export interface PerfCount {
   status: "EXECUTED" | "NOT_RUN";
@@ -116,7 +117,8 @@ export class InferRequest {
 
   /** Per-layer execution times of the last run, like benchmark_app -pc. */
   getPerformanceCounts(): Record<string, PerfCount> {
-    const out: Record<string, PerfCount> = {};
+    // Keyed by layer names from the model ("__proto__" included).
+    const out = dict<PerfCount>();
     this.model.layers.forEach((l, i) => {
       const us = this.times ? this.times[i] : 0;
       out[l.name] = {

@@ -15,6 +15,7 @@ import { constOutput } from "../graph/prepare";
 import { batchNormDataIndex } from "../graph/ops/normalization";
 import { ATTR, ModelProtoType, ONNX_DTYPE } from "../readers/onnx-proto";
 import { encodeValues } from "./tensor";
+import { table } from "../dict";
 
 export const ONNX_OPSET = 18;
 /** ModelProto.ir_version that opset 18 requires. */
@@ -285,7 +286,7 @@ function matmul(c: Cx): void {
   c.emit("MatMul", [ta ? swap(0, ra) : c.in(0), tb ? swap(1, rb) : c.in(1)]);
 }
 
-const UNARY: Record<string, string> = {
+const UNARY: Record<string, string> = table({
   ReLU: "Relu",
   Sigmoid: "Sigmoid",
   Tanh: "Tanh",
@@ -306,9 +307,9 @@ const UNARY: Record<string, string> = {
   HSwish: "HardSwish",
   Identity: "Identity",
   LogicalNot: "Not",
-};
+});
 
-const BINARY: Record<string, string> = {
+const BINARY: Record<string, string> = table({
   Add: "Add",
   Subtract: "Sub",
   Multiply: "Mul",
@@ -324,9 +325,9 @@ const BINARY: Record<string, string> = {
   LogicalAnd: "And",
   LogicalOr: "Or",
   LogicalXor: "Xor",
-};
+});
 
-const REDUCE: Record<string, string> = {
+const REDUCE: Record<string, string> = table({
   ReduceSum: "ReduceSum",
   ReduceMean: "ReduceMean",
   ReduceMax: "ReduceMax",
@@ -334,7 +335,7 @@ const REDUCE: Record<string, string> = {
   ReduceProd: "ReduceProd",
   ReduceL1: "ReduceL1",
   ReduceL2: "ReduceL2",
-};
+});
 
 function checkBroadcast(c: Cx): void {
   const b = attrStr(c.n.attrs, "auto_broadcast", "numpy").toLowerCase();
@@ -477,7 +478,7 @@ function asI64(c: Cx, i: number, suffix: string): string {
   return c.dtype(i) === "i64" ? c.in(i) : c.step("Cast", [c.in(i)], suffix, [attr.int("to", ONNX_DTYPE.INT64)]);
 }
 
-const CONVERTERS: Record<string, Converter> = {
+const CONVERTERS: Record<string, Converter> = table({
   Convolution: conv,
   GroupConvolution: conv,
   ConvolutionBackpropData: convTranspose,
@@ -605,7 +606,7 @@ const CONVERTERS: Record<string, Converter> = {
     const mode = attrStr(c.n.attrs, "mode").toLowerCase() === "depth_first" ? "CRD" : "DCR";
     c.emit("DepthToSpace", [c.in(0)], [attr.int("blocksize", attrNum(c.n.attrs, "block_size")), attr.str("mode", mode)]);
   },
-};
+});
 for (const [k, v] of Object.entries(UNARY)) CONVERTERS[k] = (c) => c.emit(v, [c.in(0)]);
 for (const [k, v] of Object.entries(BINARY)) {
   CONVERTERS[k] = (c) => {
@@ -631,9 +632,9 @@ function split(c: Cx): void {
 }
 
 /** Why some ops have no translation. */
-const NO_ONNX: Record<string, string> = {
+const NO_ONNX: Record<string, string> = table({
   DetectionOutput: "ONNX has no SSD detection-output op (box decoding, per-class NMS and top-k in one layer)",
-};
+});
 
 /** Conv-like ops that take a bias input in ONNX. */
 const BIASED = new Set(["Convolution", "GroupConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData"]);

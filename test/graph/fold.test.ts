@@ -196,6 +196,15 @@ test("errors: unknown op, bad shapes, missing attribute, dynamic input", () => {
   assert.doesNotThrow(() => prepare(b4.build(), { batch: 2 }));
 });
 
+test("a bug during shape inference surfaces as itself, not as a bad model", () => {
+  const b = new GraphBuilder("m.xml");
+  b.op("Add", [b.param("a", [1, 3]), b.weights([1, 3])], {}, { name: "sum" });
+  const g = b.build();
+  // A malformed in-memory graph (no reader makes one): the Const's inference hits a TypeError.
+  g.nodes.find((n) => n.type === "Const")!.value!.shape = undefined as never;
+  assert.throws(() => prepare(g), (e: unknown) => e instanceof TypeError && !(e instanceof ModelError));
+});
+
 test("PriorBox: fixed_size with density, and fixed_ratio", () => {
   const run = (extra: Record<string, number[]>) => {
     const b = new GraphBuilder();

@@ -36,7 +36,7 @@ export class OnnxBuilder {
   private readonly inputs: Obj[] = [];
   private readonly outputs: Obj[] = [];
   /** Per-sample input shapes (without the batch), by input name. */
-  readonly inputShapes: Record<string, number[]> = {};
+  readonly inputShapes: Record<string, number[]> = Object.create(null);
   readonly outputNames: string[] = [];
   private seed = 1000;
   private count = 0;

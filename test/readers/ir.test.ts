@@ -8,6 +8,7 @@ import { Graph } from "../../kernel/graph/graph";
 import { readIR, splitNames } from "../../kernel/readers/ir";
 import { readModel } from "../../kernel/readers/index";
 import { halfToFloat } from "../../kernel/readers/tensor";
+import { IECore } from "../../kernel/runtime/core";
 import { irPath } from "../helpers/models";
 
 /** Layer counts per type, counted with `grep -o 'type="[A-Za-z]*" version' <xml> | sort | uniq -c`. */
@@ -232,7 +233,74 @@ test("u1 Const is unsupported", () => {
   throwsModel(() => readIR(x), UnsupportedError, /conv4\.weight/, /u1/);
 });
 
+test("element types and precisions named like Object.prototype members are unsupported", () => {
+  for (const t of ["constructor", "toString", "__proto__"]) {
+    const x = variant(EYE32_XML.replace('<data shape="1,3,32,32" element_type="f32"/>', `<data shape="1,3,32,32" element_type="${t}"/>`));
+    throwsModel(() => readIR(x), UnsupportedError, /layer 'input\.1'/, new RegExp(`element_type '${t}'`));
+  }
+});
+
 test("edge to a missing port", () => {
   const x = variant(EYE32_XML.replace('<edge from-layer="25" from-port="2" to-layer="26" to-port="0"/>', '<edge from-layer="25" from-port="7" to-layer="26" to-port="0"/>'));
   throwsModel(() => readIR(x), ModelError, /no output port 7/);
+});
+
+/** readNetwork prepares the network (shape inference and the attribute check) before it returns. */
+async function rejectsModel(x: string, code: string, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(new IECore().readNetwork(x), (e: unknown) => {
+    assert.ok(e instanceof ModelError, `expected a ModelError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    assert.equal(e.file, x);
+    for (const p of [new RegExp(x.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")), ...patterns]) assert.match(e.message, p);
+    return true;
+  });
+}
+
+test("missing or malformed attributes are BAD_MODEL at read, naming the file and the layer", async () => {
+  const conv = '<data strides="1, 1" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" auto_pad="explicit"/>';
+  const pool = '<data strides="4, 4" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" kernel="4, 4"';
+  // Shape inference reads strides with no default; the CPU plugin used to be the first to notice.
+  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1" ', ""))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /missing attribute 'strides'/);
+  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('strides="4, 4" ', ""))), "BAD_MODEL", /layer '16'/, /missing attribute 'strides'/);
+  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('kernel="4, 4"', 'kernel="4, x"'))), "BAD_MODEL", /layer '16'/, /'kernel' is not a list of integers/);
+  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1"', 'strides="1.5, 1"'))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /strides/);
+  await rejectsModel(variant(EYE32_XML.replace('<data keep_dims="true"/>', '<data keep_dims="maybe"/>')), "BAD_MODEL", /'keep_dims' is not a boolean/);
+  // Attributes only the plugins read (here ReduceSum's keep_dims, Clamp's bounds) are checked at read too.
+  await rejectsModel(
+    variant(EYE32_XML.replace('type="ReLU" version="opset1">', 'type="Clamp" version="opset1">\n\t\t\t<data min="0"/>')),
+    "BAD_MODEL",
+    /missing attribute 'max'/,
+  );
+});
+
+/** Replaces the `n`-th (0-based) occurrence of `from`. */
+function replaceNth(text: string, from: string, to: string, n: number): string {
+  let at = -1;
+  for (let i = 0; i <= n; i++) at = text.indexOf(from, at + 1);
+  assert.ok(at >= 0, `occurrence ${n} of ${from}`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
+test("port dims that contradict the shape attribute, the producer or shape inference are BAD_MODEL naming both shapes", async () => {
+  const param = EYE32_XML.indexOf("<dim>32</dim>");
+  const paramXml = (dim: string) => EYE32_XML.slice(0, param) + `<dim>${dim}</dim>` + EYE32_XML.slice(param + "<dim>32</dim>".length);
+  // The issue's case: a negative port dim that is not -1 was taken for a dynamic one.
+  throwsModel(() => readIR(variant(paramXml("-32"))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
+  throwsModel(() => readIR(variant(paramXml("31"))), ModelError, /layer 'input\.1'/, /shape \[1,3,32,32\] contradicts its output port dims \[1,3,31,32\]/);
+  throwsModel(() => readIR(variant(EYE32_XML.replace('shape="1,3,32,32"', 'shape="1,3,-32,32"'))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
+  // The Convolution's output port (its 1st and 2nd "30") against the Add input port that reads it.
+  throwsModel(
+    () => readIR(variant(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0))),
+    ModelError,
+    /layer '8'/,
+    /input port 0 dims \[1,10,30,30\] disagree with \[1,10,29,30\] of output port 2 of '8\/WithoutBiases'/,
+  );
+  // Both sides say 29; shape inference says 30.
+  const both = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0), "<dim>30</dim>", "<dim>29</dim>", 1);
+  await rejectsModel(variant(both), "BAD_MODEL", /layer '8\/WithoutBiases'/, /declares dims \[1,10,29,30\] but shape inference gives \[1,10,30,30\]/);
+  // Dynamic dims (-1, ?, ranges) agree with any size, as in OpenVINO.
+  const dynamic = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>?</dim>", 0), "<dim>30</dim>", "<dim>1..64</dim>", 1)
+    .replace('shape="1,3,32,32"', 'shape="-1,3,32,32"');
+  const net = await new IECore().readNetwork(variant(dynamic));
+  assert.deepEqual(net.inputs["input.1"].shape, [1, 3, 32, 32]);
 });

@@ -200,6 +200,11 @@ test("unknown op names the node and the op type", () => {
     outputs: [valueInfo("y", [2])],
   };
   throwsModel(() => build(spec), UnsupportedError, /layer 'my_fancy'/, /FancyOp/);
+  // Op types that are Object.prototype members are unknown ops too, not the prototype's functions.
+  for (const op of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+    const s: Spec = { nodes: [node(op, ["x"], ["y"], [], "odd")], inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] };
+    throwsModel(() => build(s), UnsupportedError, /layer 'odd'/, new RegExp(op));
+  }
 });
 
 test("opset outside 7..20", () => {

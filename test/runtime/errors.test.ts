@@ -159,3 +159,77 @@ test("a request busy with an inference refuses changes", async () => {
   await req.wait();
   req.setBatch(1);
 });
+
+test("an IR batch of 0 is BAD_MODEL at read, naming the file and the input", async () => {
+  // A whole IR with batch 0, consistent in every port: Parameter [0,3] → ReLU → Result.
+  const port = (id: number, names = "") => `<port id="${id}" precision="FP32"${names}><dim>0</dim><dim>3</dim></port>`;
+  const xml = path.join(tmpDir(), "zero.xml");
+  fs.writeFileSync(
+    xml,
+    `<?xml version="1.0"?><net name="zero" version="11"><layers>
+<layer id="0" name="x" type="Parameter" version="opset1"><data shape="0,3" element_type="f32"/><output>${port(0, ' names="x"')}</output></layer>
+<layer id="1" name="relu" type="ReLU" version="opset1"><input>${port(0)}</input><output>${port(1)}</output></layer>
+<layer id="2" name="out" type="Result" version="opset1"><input>${port(0)}</input></layer>
+</layers><edges><edge from-layer="0" from-port="0" to-layer="1" to-port="0"/><edge from-layer="1" from-port="1" to-layer="2" to-port="0"/></edges></net>`,
+  );
+  await assert.rejects(new IECore().readNetwork(xml), (e: unknown) => {
+    assert.ok(e instanceof DynbatchError);
+    assert.equal(e.code, "BAD_MODEL");
+    assert.match(e.message, new RegExp(xml.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")));
+    assert.match(e.message, /layer 'x'/);
+    assert.match(e.message, /batch 0/);
+    return true;
+  });
+});
+
+test("a batchSize no device could allocate is refused by the setter, saying the limit", async () => {
+  const net = await new IECore().readNetwork(EYE_XML);
+  assert.throws(
+    () => {
+      net.batchSize = 1e9;
+    },
+    (e: unknown) => {
+      assert.ok(e instanceof DynbatchError);
+      assert.equal(e.code, "BATCH_OUT_OF_RANGE");
+      // The input alone is 1e9 · 3·32·32 floats; the message names it, the budget and the batch that fits.
+      assert.match(e.message, /batchSize 1000000000 needs [\d.]+ GiB for output 0 of layer '[^']+'/);
+      assert.match(e.message, /tensor budget of [\d.]+ GiB; at most batch \d+ fits/);
+      return true;
+    },
+  );
+  // The network keeps its batch.
+  assert.equal(net.batchSize, 1);
+});
+
+test("MAX_TENSOR_BYTES: a tensor above it is BAD_CONFIG at load naming the layer, the size, the limit and the key", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(EYE_XML);
+  // The largest activation at batch 8 is the first Convolution's output [8,10,30,30]: 288000 bytes.
+  net.batchSize = 8;
+  ie.setConfig({ MAX_TENSOR_BYTES: "100000" }, "CPU");
+  assert.equal(ie.getConfig("CPU", "MAX_TENSOR_BYTES"), "100000");
+  await assert.rejects(ie.loadNetwork(net, "CPU"), (e: unknown) => {
+    assert.ok(e instanceof DynbatchError);
+    assert.equal(e.code, "BAD_CONFIG");
+    assert.match(e.message, /output 0 of layer '8\/WithoutBiases' \[8,10,30,30\] needs [\d.]+ GiB \(288000 bytes\)/);
+    assert.match(e.message, /above MAX_TENSOR_BYTES = 100000/);
+    assert.match(e.message, /ie\.setConfig\(\{ MAX_TENSOR_BYTES: "288000" \}, "CPU"\)/);
+    return true;
+  });
+  await assert.rejects(ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" }), { code: "BAD_CONFIG", message: /MAX_TENSOR_BYTES/ });
+  // Raised (with the legacy prefix), the same network loads and runs.
+  const exec = await ie.loadNetwork(net, "CPU", { KEY_MAX_TENSOR_BYTES: "288000" });
+  const req = exec.createInferRequest();
+  req.setInput("input.1", randomData(8 * 3 * 32 * 32));
+  await req.infer();
+  // The default fits a notebook: 1 GiB.
+  assert.equal(new IECore().getConfig("CPU", "MAX_TENSOR_BYTES"), String(2 ** 30));
+});
+
+test("MAX_TENSOR_BYTES: bad values are BAD_CONFIG", () => {
+  const ie = new IECore();
+  for (const v of ["", " ", "-1", "0", "abc", "1.5", String(64 * 2 ** 30)]) {
+    assert.throws(() => ie.setConfig({ MAX_TENSOR_BYTES: v }, "CPU"), { code: "BAD_CONFIG", message: /MAX_TENSOR_BYTES/ }, `value "${v}"`);
+  }
+  assert.throws(() => ie.setConfig({ MAX_TENSOR_BYTES: String(64 * 2 ** 30) }, "CPU"), { message: /tensor budget of this machine/ });
+});

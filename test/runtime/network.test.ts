@@ -6,7 +6,9 @@ import { irPath, OPEN_CLOSED_EYE_ONNX, randomData } from "../helpers/models";
 
 test("inputs and outputs carry shape, precision and layout", async () => {
   const net = await new IECore().readNetwork(irPath("head-pose-estimation-adas-0001"));
-  assert.deepEqual(net.inputs, { data: { shape: [1, 3, 60, 60], precision: "FP32", layout: "NCHW" } });
+  // Null-prototype: keyed by names from the model.
+  assert.equal(Object.getPrototypeOf(net.inputs), null);
+  assert.deepEqual({ ...net.inputs }, { data: { shape: [1, 3, 60, 60], precision: "FP32", layout: "NCHW" } });
   // Outputs are keyed by the producing layer, as in the Inference Engine; Result names resolve too.
   assert.deepEqual(Object.keys(net.outputs).sort(), ["angle_p_fc", "angle_r_fc", "angle_y_fc"]);
   assert.deepEqual(net.outputs.angle_y_fc, { shape: [1, 1], precision: "FP32", layout: "NC" });
@@ -97,4 +99,69 @@ test("infer() leaves the event loop free", async () => {
   clearInterval(timer);
   // A blocked loop would get at most one tick in; a free one gets several during a ~100 ms run.
   assert.ok(ms < 20 || ticks >= 3, `ticks ${ticks} during ${ms.toFixed(1)} ms`);
+});
+
+/** Names that are members of Object.prototype: a plain object keyed by model names mistakes them for its own. */
+const PROTO_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+
+async function runNamed(ie: IECore, model: string, input: string, output: string, layer: string, sample: number[]): Promise<void> {
+  const net = await ie.readNetwork(model);
+  assert.deepEqual(Object.keys(net.inputs), [input]);
+  assert.deepEqual(net.inputs[input].shape, [1, ...sample]);
+  assert.ok(Object.keys(net.outputs).includes(output), `outputs ${Object.keys(net.outputs)} include ${output}`);
+  // Lookups of the other names find nothing rather than Object.prototype's members.
+  for (const other of PROTO_NAMES.filter((n) => n !== input)) assert.equal(net.inputs[other], undefined);
+  net.batchSize = 2;
+  assert.deepEqual(net.inputs[input].shape, [2, ...sample]);
+  net.reshape({ [input]: [3, ...sample] });
+  assert.equal(net.batchSize, 3);
+  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
+  assert.deepEqual(exec.inputs[input].shape, [3, ...sample]);
+  assert.ok(exec.outputs[output]);
+  const req = exec.createInferRequest();
+  req.setBatch(2);
+  const x = randomData(2 * sample.reduce((a, b) => a * b, 1), 7, -1, 1);
+  req.setInput(input, x);
+  await req.infer();
+  assert.equal(req.getBlob(input).data.length, x.length);
+  assert.deepEqual(req.getBlob(output).shape[0], 2);
+  const counts = req.getPerformanceCounts();
+  assert.ok(Object.prototype.hasOwnProperty.call(counts, layer), `perf counts name layer '${layer}'`);
+  assert.equal(counts[layer].status, "EXECUTED");
+}
+
+test("inputs, outputs and layers named __proto__, constructor, toString, hasOwnProperty (ONNX, symbolic batch)", async () => {
+  const { OnnxBuilder } = await import("../helpers/onnx_builder");
+  const ie = new IECore();
+  for (const [i, name] of PROTO_NAMES.entries()) {
+    const out = PROTO_NAMES[(i + 1) % PROTO_NAMES.length];
+    const b = new OnnxBuilder();
+    b.input(name, [3, 4, 4]);
+    const y = b.op("Relu", [name], {}, 1, out)[0];
+    b.output(y);
+    await runNamed(ie, b.save(), name, out, "Relu_0", [3, 4, 4]);
+  }
+});
+
+test("inputs, outputs and layers named __proto__, constructor, toString, hasOwnProperty (IR, dynamic batch)", async () => {
+  const fs = await import("fs");
+  const os = await import("os");
+  const path = await import("path");
+  const src = irPath("open-closed-eye-0001", "FP32");
+  const xml = fs.readFileSync(src, "utf8");
+  const ie = new IECore();
+  for (const [i, name] of PROTO_NAMES.entries()) {
+    const out = PROTO_NAMES[(i + 1) % PROTO_NAMES.length];
+    const layer = PROTO_NAMES[(i + 2) % PROTO_NAMES.length];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-names-"));
+    fs.copyFileSync(src.replace(/\.xml$/, ".bin"), path.join(dir, "m.bin"));
+    const renamed = xml
+      .replace('name="input.1" type="Parameter"', `name="${name}" type="Parameter"`)
+      .replace('names="input.1"', `names="${name}"`)
+      .replace('shape="1,3,32,32"', 'shape="?,3,32,32"')
+      .replace('<layer id="25" name="19"', `<layer id="25" name="${layer}"`)
+      .replace('precision="FP32" names="19"', `precision="FP32" names="${out}"`);
+    fs.writeFileSync(path.join(dir, "m.xml"), renamed);
+    await runNamed(ie, path.join(dir, "m.xml"), name, out, layer, [3, 32, 32]);
+  }
 });

@@ -17,7 +17,7 @@ export function windowParams(ctx: InferCtx, n: number, withDilations = true): Wi
   const ones = new Array<number>(n).fill(1);
   const zeros = new Array<number>(n).fill(0);
   const p: WindowParams = {
-    strides: attrInts(a, "strides", ones),
+    strides: attrInts(a, "strides"),
     dilations: withDilations ? attrInts(a, "dilations", ones) : ones,
     padsBegin: attrInts(a, "pads_begin", zeros),
     padsEnd: attrInts(a, "pads_end", zeros),

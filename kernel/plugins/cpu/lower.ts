@@ -4,11 +4,11 @@
  */
 import { ConstTensor, Graph, Node, PortRef } from "../../graph/graph";
 import { graphInputs, graphOutputs } from "../../graph/io";
-import { attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
-import * as os from "os";
+import { AttributeError, attrBool, attrInts, attrNum, attrStr } from "../../graph/attrs";
 import { ModelError, UnsupportedError } from "../../errors";
 import { NativeAttr, NativeOpSpec, NativeProgramSpec, NativeTensorSpec } from "./native";
-import { CompileOptions, ExecutedLayer, IoBinding } from "../plugin";
+import { CompileOptions, ExecutedLayer, IoBinding, MAX_PROGRAM_BYTES } from "../plugin";
+import { table } from "../../dict";
 
 export interface LoweredProgram {
   spec: NativeProgramSpec;
@@ -17,7 +17,7 @@ export interface LoweredProgram {
   layers: ExecutedLayer[];
 }
 
-const UNARY: Record<string, string> = {
+const UNARY: Record<string, string> = table({
   ReLU: "relu",
   Sigmoid: "sigmoid",
   Tanh: "tanh",
@@ -37,9 +37,9 @@ const UNARY: Record<string, string> = {
   Gelu: "gelu",
   SoftPlus: "softplus",
   Mish: "mish",
-};
+});
 
-const BINARY: Record<string, string> = {
+const BINARY: Record<string, string> = table({
   Add: "add",
   Subtract: "sub",
   Multiply: "mul",
@@ -48,9 +48,9 @@ const BINARY: Record<string, string> = {
   Minimum: "min",
   Power: "pow",
   SquaredDifference: "sqdiff",
-};
+});
 
-const REDUCE: Record<string, string> = {
+const REDUCE: Record<string, string> = table({
   ReduceSum: "sum",
   ReduceMean: "mean",
   ReduceMax: "max",
@@ -58,7 +58,7 @@ const REDUCE: Record<string, string> = {
   ReduceProd: "prod",
   ReduceL1: "l1",
   ReduceL2: "l2",
-};
+});
 
 const COPY = new Set(["Reshape", "Squeeze", "Unsqueeze", "Flatten", "Convert", "Identity"]);
 
@@ -569,9 +569,6 @@ function checkMemory(g: Graph, tensors: NativeTensorSpec[]): void {
     throw new ModelError(g.file, `the network needs ${(bytes / 2 ** 30).toFixed(1)} GiB of tensors at this batch (limit ${MAX_PROGRAM_BYTES / 2 ** 30} GiB)`);
 }
 
-/** Largest tensor memory one request may ask for: half the machine, at most 16 GiB. */
-const MAX_PROGRAM_BYTES = Math.min(16 * 2 ** 30, Math.floor(os.totalmem() / 2 / 2 ** 30) * 2 ** 30);
-
 export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
   const L = new Lowering(g, opts);
   const live = liveNodes(g);
@@ -586,7 +583,13 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
   }));
   for (const n of g.nodes) {
     if (!live.has(n.id) || n.type === "Parameter" || n.type === "Const" || n.folded || n.type === "Result") continue;
-    L.lower(n);
+    try {
+      L.lower(n);
+    } catch (e) {
+      // prepare() checked every attribute read here; should one slip through, it still names the layer.
+      if (e instanceof AttributeError) throw new ModelError(g.file, e.message, n.name);
+      throw e;
+    }
   }
   const outputs: IoBinding[] = graphOutputs(g).map((io) => {
     let t = L.tensor(io.ref);

@@ -1,0 +1,93 @@
+/**
+ * The attributes each op's consumers read (shape inference, folding, the plugins' lowering and
+ * the serializers), checked once when a network is prepared. Shape inference alone reads only
+ * what shapes need, and the plugins read the rest at loadNetwork: without this table a
+ * Convolution missing `strides` read and analyzed fine, then failed at load with no code.
+ * Optional strings are not listed: any present value parses, and their consumers judge it.
+ */
+import { Attrs } from "../graph";
+import { attrBool, attrInts, attrNum, attrStr } from "../attrs";
+
+type Kind = "ints" | "num" | "bool" | "str";
+/** Attribute name → kind; a trailing "!" on the kind marks it required. */
+type Spec = Record<string, Kind | `${Kind}!`>;
+
+const WINDOW: Spec = { strides: "ints!", dilations: "ints", pads_begin: "ints", pads_end: "ints" };
+const CONV: Spec = { ...WINDOW, output_padding: "ints" };
+const POOL: Spec = { ...WINDOW, kernel: "ints!", "exclude-pad": "bool" };
+const REDUCE: Spec = { keep_dims: "bool" };
+
+const SPECS = new Map<string, Spec>([
+  ["Convolution", CONV],
+  ["GroupConvolution", CONV],
+  ["ConvolutionBackpropData", CONV],
+  ["GroupConvolutionBackpropData", CONV],
+  ["MaxPool", POOL],
+  ["AvgPool", POOL],
+  ["Elu", { alpha: "num!" }],
+  ["Clamp", { min: "num!", max: "num!" }],
+  ["LRN", { alpha: "num!", beta: "num!", bias: "num", size: "num!" }],
+  ["BatchNormInference", { epsilon: "num!" }],
+  ["SoftMax", { axis: "num" }],
+  ["LogSoftmax", { axis: "num" }],
+  ["Concat", { axis: "num!" }],
+  ["MatMul", { transpose_a: "bool", transpose_b: "bool" }],
+  ["Gather", { batch_dims: "num" }],
+  ["Convert", { destination_type: "str!" }],
+  ["DepthToSpace", { mode: "str!", block_size: "num" }],
+  [
+    "StridedSlice",
+    { begin_mask: "ints", end_mask: "ints", new_axis_mask: "ints", shrink_axis_mask: "ints", ellipsis_mask: "ints" },
+  ],
+  [
+    "Interpolate",
+    {
+      mode: "str!",
+      align_corners: "bool",
+      antialias: "bool",
+      pads_begin: "ints",
+      pads_end: "ints",
+      cube_coeff: "num",
+    },
+  ],
+  [
+    "DetectionOutput",
+    {
+      keep_top_k: "ints!",
+      nms_threshold: "num!",
+      top_k: "num",
+      num_classes: "num",
+      background_label_id: "num",
+      confidence_threshold: "num",
+      share_location: "bool",
+      variance_encoded_in_target: "bool",
+      normalized: "bool",
+      clip_before_nms: "bool",
+      clip_after_nms: "bool",
+      decrease_label_id: "bool",
+      input_height: "num",
+      input_width: "num",
+      objectness_score: "num",
+    },
+  ],
+  ...["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2"].map((t) => [t, REDUCE] as [string, Spec]),
+]);
+
+const READ: Record<Kind, (a: Attrs, key: string, def?: never) => unknown> = {
+  ints: attrInts,
+  num: attrNum,
+  bool: attrBool,
+  str: attrStr,
+};
+
+/** Throws AttributeError for a required attribute that is missing, or a listed one that does not parse. */
+export function checkAttrs(type: string, a: Attrs): void {
+  const spec = SPECS.get(type);
+  if (!spec) return;
+  for (const [key, k] of Object.entries(spec)) {
+    const required = k.endsWith("!");
+    const kind = (required ? k.slice(0, -1) : k) as Kind;
+    // Blank optional values ("pads_begin=\"\"") mean the default to every consumer.
+    if (required || (a[key] ?? "").trim() !== "") READ[kind](a, key);
+  }
+}
