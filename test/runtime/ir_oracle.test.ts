@@ -13,12 +13,13 @@ import { irPath, maxRelDiff, numel, randomData } from "../helpers/models";
 const LIMIT = 8;
 
 // Both sides read the same FP16 weights, upcast exactly to FP32, and compute in FP32: what is left
-// is FP32 rounding where the order of sums and fusions differs (oneDNN against MLAS). Measured max error (absolute below 1, relative above,
-// as maxRelDiff) over these runs: landmarks 3.0e-7, head-pose 8.3e-6 (angles in degrees, relative),
-// alike natively (AVX-512) and under ONEDNN_MAX_CPU_ISA=AVX2; the tolerances are about 3.5× those.
+// is FP32 rounding where the order of sums and fusions differs (oneDNN against MLAS). Measured max
+// error (as maxRelDiff: absolute below 1, relative above) over these runs, natively (AVX-512) /
+// under ONEDNN_MAX_CPU_ISA=AVX2: landmarks 2.4e-7 / 3.0e-7, head-pose 8.3e-6 / 2.1e-5 (angles in
+// degrees); the tolerances are about 3× the larger.
 const TOLERANCE: Record<string, number> = {
   "landmarks-regression-retail-0009": 1e-6,
-  "head-pose-estimation-adas-0001": 3e-5,
+  "head-pose-estimation-adas-0001": 6e-5,
 };
 
 for (const [model, tolerance] of Object.entries(TOLERANCE)) {
