@@ -46,15 +46,19 @@ function random(count: number, seed: number, [lo, hi]: [number, number]): Float3
 
 let seed = 1;
 
-/** Runs `c` on CPU and GPU at n = MAX and n = 2 and compares every output (≤ 1e-4 relative). */
+/**
+ * Runs `c` on CPU and GPU at n = MAX and n = 2 and compares every output (≤ 1e-4 relative). Every run
+ * gets fresh inputs and NaN-poisoned outputs, so a run that writes nothing cannot pass on the previous result.
+ */
 async function check(c: Case): Promise<void> {
   const outBatched = c.outBatched ?? !!c.inputs[0].batched;
-  const data = c.inputs.map((t) => t.data ?? random(numel(t.shape), seed++, t.range ?? [-2, 2]));
+  const fresh = () => c.inputs.map((t) => t.data ?? random(numel(t.shape), seed++, t.range ?? [-2, 2]));
+  const constants = fresh();
   const spec: NativeProgramSpec = {
     maxBatch: MAX,
     threads: 2,
     tensors: [
-      ...c.inputs.map((t, i) => ({ shape: t.shape, batched: !!t.batched, data: t.constant ? data[i] : undefined })),
+      ...c.inputs.map((t, i) => ({ shape: t.shape, batched: !!t.batched, data: t.constant ? constants[i] : undefined })),
       ...c.outputs.map((s) => ({ shape: s, batched: outBatched })),
     ],
     ops: [
@@ -71,13 +75,18 @@ async function check(c: Case): Promise<void> {
   };
   const cpu = new (loadAddon().Program)(spec).createRequest();
   const gpu = new (loadGpuAddon().GpuProgram)(spec, gpuDevices()[0].index).createRequest();
-  for (const req of [cpu, gpu]) spec.inputs.forEach((id) => new Float32Array(req.buffer(id)).set(data[id]));
   for (const n of [MAX, 2]) {
+    const data = fresh();
+    for (const req of [cpu, gpu]) {
+      spec.inputs.forEach((id) => new Float32Array(req.buffer(id)).set(data[id]));
+      spec.outputs.forEach((id) => new Float32Array(req.buffer(id)).fill(NaN));
+    }
     await Promise.all([cpu.run(n), gpu.run(n)]);
     spec.outputs.forEach((id, k) => {
       const size = numel(outBatched ? [n, ...c.outputs[k].slice(1)] : c.outputs[k]);
       const want = new Float32Array(cpu.buffer(id)).subarray(0, size);
       const got = new Float32Array(gpu.buffer(id)).subarray(0, size);
+      assert.ok(want.some(Number.isFinite), `${c.type} ${JSON.stringify(c.attrs)} n=${n} output ${k}: the CPU wrote nothing`);
       for (let i = 0; i < size; i++) {
         const ok = Math.abs(got[i] - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])) || (Number.isNaN(want[i]) && Number.isNaN(got[i]));
         if (!ok) assert.fail(`${c.type} ${JSON.stringify(c.attrs)} n=${n} output ${k}[${i}]: GPU ${got[i]}, CPU ${want[i]}`);

@@ -121,11 +121,25 @@ function chain(max: number) {
 test("a conv chain keeps oneDNN's layout between layers and reorders only for the plain output", async () => {
   const { spec, reference } = chain(4);
   const steps = new addon.Program(spec).steps();
-  const first = steps.findIndex((s) => s.name === "c1");
-  const last = steps.findIndex((s) => s.name === "c3");
-  assert.deepEqual(steps.slice(first, last + 1).map((s) => s.type), ["conv", "unary", "conv", "pool", "conv"]);
-  for (const s of steps.slice(first, last + 1)) assert.notEqual(s.outLayouts[0], "plain", `${s.name} writes a blocked layout`);
-  assert.deepEqual(steps.slice(last + 1).map((s) => [s.type, s.outLayouts[0]]), [["reorder", "plain"]]);
+  const chainSteps = steps.slice(steps.findIndex((s) => s.name === "c1"));
+  // oneDNN picks each conv's layout per ISA (nhwc on AVX-512, nChw8c on AVX2, plain for the 16→10
+  // conv on SSE4.1): relu and pool keep what their producer wrote, and a reorder runs only where a
+  // conv wants another layout than it is given, and for the plain output.
+  const layout = (name: string) => steps.find((s) => s.name === name)!.outLayouts[0];
+  assert.notEqual(layout("c1"), "plain");
+  assert.equal(layout("r1"), layout("c1"));
+  assert.equal(layout("p"), layout("c2"));
+  const expected = [
+    "c1",
+    "r1",
+    ...(layout("c2") === layout("r1") ? [] : ["c2/reorder_in0"]),
+    "c2",
+    "p",
+    ...(layout("c3") === layout("p") ? [] : ["c3/reorder_in0"]),
+    "c3",
+    ...(layout("c3") === "plain" ? [] : ["c3/reorder_out0"]),
+  ];
+  assert.deepEqual(chainSteps.map((s) => s.name), expected);
   for (const n of [4, 1, 3]) {
     const x = values(n * 3 * 144, 10 + n);
     const { y, times } = await run(spec, n, x);
@@ -300,7 +314,7 @@ test("ops without a kernel for a padded blocked layout get it plain; pool and bi
   // oneDNN picks the conv's layout per ISA (nChw8c on AVX2, nhwc on AVX-512): whatever it is, the
   // own loop never writes a blocked layout whose 10 channels would need padding.
   const steps = new addon.Program(spec).steps();
-  assert.ok(["plain", "nhwc"].includes(steps.find((st) => st.name === "hs")!.outLayouts[0]));
+  assert.doesNotMatch(steps.find((st) => st.name === "hs")!.outLayouts[0], /\d+c$/);
   for (const n of [2, 1]) {
     const x = values(n * 3 * 64, 80 + n);
     const c = conv(x, [n, 3, 8, 8], w, [10, 3, 3, 3], null, 1);
