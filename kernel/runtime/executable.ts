@@ -4,7 +4,7 @@ import { TopologyReport } from "../schema";
 import { layoutFor, Precision } from "./blob";
 import { PortInfo } from "./network";
 import { InferRequest } from "./request";
-import { dict } from "../dict";
+import { record } from "../dict";
 
 export class ExecutableNetwork {
   constructor(
@@ -23,7 +23,7 @@ export class ExecutableNetwork {
   }
 
   private ports(list: CompiledModel["inputs"]): Record<string, PortInfo> {
-    return dict(
+    return record(
       list.map((b) => [b.name, { shape: [...b.shape], precision: "FP32" as Precision, layout: layoutFor(b.shape.length) }] as const),
     );
   }

@@ -13,7 +13,7 @@ import { layoutFor, Precision } from "./blob";
 import { AnalysisMode, gib } from "./config";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
-import { dict } from "../dict";
+import { dict, record } from "../dict";
 
 export interface PortInfo {
   shape: number[];
@@ -125,7 +125,7 @@ export class CNNNetwork {
     const g = this.prepared();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
     const byId = new Map(g.nodes.map((n) => [n.id, n]));
-    return dict(
+    return record(
       ios.map((io) => {
         const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;
         return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }] as const;

@@ -5,7 +5,7 @@
 import { BatchRangeError, DynamicBatchNotEnabledError, InputError, NotFoundError, RequestBusyError } from "../errors";
 import { CompiledModel, DeviceRequest, IoBinding } from "../plugins";
 import { Blob, layoutFor } from "./blob";
-import { dict } from "../dict";
+import { record } from "../dict";
 
 export interface PerfCount {
   status: "EXECUTED" | "NOT_RUN";
@@ -118,18 +118,19 @@ export class InferRequest {
   /** Per-layer execution times of the last run, like benchmark_app -pc. */
   getPerformanceCounts(): Record<string, PerfCount> {
     // Keyed by layer names from the model ("__proto__" included).
-    const out = dict<PerfCount>();
-    this.model.layers.forEach((l, i) => {
-      const us = this.times ? this.times[i] : 0;
-      out[l.name] = {
-        status: this.times && !l.fusedInto ? "EXECUTED" : "NOT_RUN",
-        layerType: l.type,
-        execType: l.fusedInto ? "undef" : l.execType,
-        realTimeUs: us,
-        cpuTimeUs: us,
-        ...(l.fusedInto ? { fusedInto: l.fusedInto } : {}),
-      };
-    });
-    return out;
+    return record(
+      this.model.layers.map((l, i) => {
+        const us = this.times ? this.times[i] : 0;
+        const count: PerfCount = {
+          status: this.times && !l.fusedInto ? "EXECUTED" : "NOT_RUN",
+          layerType: l.type,
+          execType: l.fusedInto ? "undef" : l.execType,
+          realTimeUs: us,
+          cpuTimeUs: us,
+          ...(l.fusedInto ? { fusedInto: l.fusedInto } : {}),
+        };
+        return [l.name, count] as const;
+      }),
+    );
   }
 }
