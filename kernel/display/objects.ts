@@ -8,6 +8,7 @@ import { Blob } from "../runtime/blob";
 import type { PerfCount } from "../runtime/request";
 import { MimeBundle } from "./bundle";
 import { escapeHtml, htmlTable, num, shapeText, textTable } from "./format";
+import { displayName } from "./names";
 
 const BOX = "font-family:sans-serif;font-size:13px;line-height:1.4";
 
@@ -24,14 +25,14 @@ export function errorBundle(e: Error): MimeBundle {
     };
   }
   const headers = ["layer", "type → legacy type", "why it blocks a dynamic batch"];
-  const rows = e.layers.map((l) => [l.name, `${l.type} → ${l.legacyType}`, l.reason]);
+  const rows = e.layers.map((l) => [displayName(l.name), `${l.type} → ${l.legacyType}`, l.reason]);
   return {
     "text/html":
-      `<div style="${BOX}"><div><b style="color:#c62828">${escapeHtml(errorTitle(e))}</b>: model <b>${escapeHtml(e.model)}</b> ` +
+      `<div style="${BOX}"><div><b style="color:#c62828">${escapeHtml(errorTitle(e))}</b>: model <b>${escapeHtml(displayName(e.model))}</b> ` +
       `cannot be compiled for a dynamic batch (${escapeHtml(e.mode)} analysis); ${e.layers.length} offending layer(s)</div>` +
       htmlTable(headers, rows.map((r) => r.map(escapeHtml))) +
       `</div>`,
-    "text/plain": `${errorTitle(e)}: model '${e.model}' (${e.mode} analysis), ${e.layers.length} offending layer(s)\n${textTable(headers, rows)}`,
+    "text/plain": `${errorTitle(e)}: model '${displayName(e.model)}' (${e.mode} analysis), ${e.layers.length} offending layer(s)\n${textTable(headers, rows)}`,
   };
 }
 
@@ -94,10 +95,10 @@ function notRunLines(all: [string, PerfCount][]): string[] {
   const other: string[] = [];
   for (const [name, c] of all) {
     if (c.status === "EXECUTED") continue;
-    if (c.fusedInto) (fused.get(c.fusedInto) ?? fused.set(c.fusedInto, []).get(c.fusedInto)!).push(name);
-    else other.push(name);
+    if (c.fusedInto) (fused.get(c.fusedInto) ?? fused.set(c.fusedInto, []).get(c.fusedInto)!).push(displayName(name));
+    else other.push(displayName(name));
   }
-  const lines = [...fused].map(([into, names]) => `fused into ${into}: ${names.join(", ")}`);
+  const lines = [...fused].map(([into, names]) => `fused into ${displayName(into)}: ${names.join(", ")}`);
   if (other.length) lines.push(`not run: ${other.join(", ")}`);
   return lines;
 }
@@ -110,7 +111,7 @@ export function perfBundle(counts: Record<string, PerfCount>): MimeBundle {
   const total = executed.reduce((s, [, c]) => s + c.realTimeUs, 0);
   const headers = ["layer", "layer type", "exec type", "real time µs", "share"];
   const rows = executed.map(([name, c]) => [
-    name,
+    displayName(name),
     c.layerType,
     c.execType,
     num(c.realTimeUs),

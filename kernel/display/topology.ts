@@ -7,6 +7,7 @@ import { LayerVerdict, TopologyReport } from "../schema";
 import { InputError } from "../errors";
 import { MimeBundle, TOPOLOGY_MIME } from "./bundle";
 import { clip, escapeHtml, htmlTable, shapeText, textTable } from "./format";
+import { displayName, TOOLTIP_NAME_MAX } from "./names";
 
 const COLORS: Record<LayerVerdict["verdict"], { fill: string; stroke: string }> = {
   supported: { fill: "#e3f4e4", stroke: "#2e7d32" },
@@ -76,7 +77,7 @@ export function layoutLayers(layers: LayerVerdict[]): { placed: Placed[]; width:
 }
 
 function tooltip(l: LayerVerdict): string {
-  return `${l.name}\n${l.type} → ${l.legacyType}  ${shapeText(l.outputShape)}\n${l.verdict}: ${l.reason}`;
+  return `${displayName(l.name, TOOLTIP_NAME_MAX)}\n${l.type} → ${l.legacyType}  ${shapeText(l.outputShape)}\n${l.verdict}: ${l.reason}`;
 }
 
 /** The layered graph of the non-constant layers as a standalone SVG element. */
@@ -120,14 +121,14 @@ function blockingGroups(layers: LayerVerdict[]): { type: string; reason: string;
     const type = `${l.type} → ${l.legacyType}`;
     const key = JSON.stringify([type, l.reason]);
     if (!groups.has(key)) groups.set(key, { type, reason: l.reason, names: [] });
-    groups.get(key)!.names.push(l.name);
+    groups.get(key)!.names.push(displayName(l.name));
   }
   return [...groups.values()];
 }
 
 function layerRows(layers: LayerVerdict[]): string[][] {
   return layers.map((l) => [
-    escapeHtml(l.name),
+    escapeHtml(displayName(l.name)),
     `${escapeHtml(l.type)} → ${escapeHtml(l.legacyType)}`,
     escapeHtml(shapeText(l.outputShape)),
     `<span style="color:${COLORS[l.verdict].stroke}">${escapeHtml(l.verdict)}</span>`,
@@ -141,7 +142,7 @@ export function topologyHtml(r: TopologyReport): string {
   const headers = ["layer", "type → legacy type", "output shape", "verdict", "reason"];
   const parts = [
     `<div style="font-family:sans-serif;font-size:13px;line-height:1.4">`,
-    `<div><b>${escapeHtml(r.model)}</b> · ${escapeHtml(r.mode)} analysis · ` +
+    `<div><b>${escapeHtml(displayName(r.model))}</b> · ${escapeHtml(r.mode)} analysis · ` +
       `<b style="color:${r.supported ? COLORS.supported.stroke : COLORS.unsupported.stroke}">${escapeHtml(verdictLine(r))}</b></div>`,
     `<div style="color:#555">${r.summary.total} nodes: ${r.summary.supported} supported, ` +
       `${r.summary.unsupported} unsupported, ${r.summary.constant} constant (folded at load)</div>`,
@@ -167,7 +168,7 @@ export function topologyHtml(r: TopologyReport): string {
 
 export function topologyText(r: TopologyReport): string {
   const head =
-    `${r.model} (${r.mode}): ${verdictLine(r)}\n` +
+    `${displayName(r.model)} (${r.mode}): ${verdictLine(r)}\n` +
     `${r.summary.total} nodes: ${r.summary.supported} supported, ${r.summary.unsupported} unsupported, ` +
     `${r.summary.constant} constant`;
   const groups = blockingGroups(r.layers);

@@ -14,6 +14,7 @@ import { blobStats, progressBundle } from "../../kernel/display/objects";
 import { escapeHtml, num, textTable } from "../../kernel/display/format";
 import { niceTicks } from "../../kernel/display/latency";
 import { layoutLayers } from "../../kernel/display/topology";
+import { displayName, NAME_MAX } from "../../kernel/display/names";
 import { irPath, ROOT } from "../helpers/models";
 import { validateLatencyReport, validateTopologyReport } from "./validate";
 
@@ -101,6 +102,24 @@ test("topology bundle: JSON is the report, HTML and text show the verdict, SVG h
   assert.equal(svg.rectFills.filter((f) => f === RED_FILL).length, 1);
   assert.equal(svg.counts.line, 3, "edges input→conv→reshape→out");
   assert.ok(svg.titles.some((t) => t.startsWith(EVIL) && t.includes("Reshape → Reshape  [1,256N]")));
+});
+
+test("megabyte names: the JSON keeps them whole, HTML and text show a capped copy that says the length", () => {
+  const big = "L".repeat(1 << 20);
+  const report = handReport();
+  report.model = big;
+  report.layers = report.layers.map((l) => (l.id === 3 ? { ...l, name: big } : l));
+  report.summary = { ...report.summary, blocking: [big] };
+  const b = toMimeBundle(report);
+  assert.equal((b[TOPOLOGY_MIME] as TopologyReport).layers[3].name, big);
+  for (const part of ["text/html", "text/plain"] as const) {
+    // The model name, the blocking list, the table row and the tooltip: a few capped copies.
+    assert.ok(b[part].length < 20_000, `${part} is ${b[part].length} characters`);
+    assert.ok(b[part].includes(`${"L".repeat(NAME_MAX)}… (${big.length} characters)`), `${part} says how long the name is`);
+  }
+  const counts: Record<string, PerfCount> = { [big]: { status: "EXECUTED", layerType: "Convolution", execType: "ref", realTimeUs: 5, cpuTimeUs: 5 } };
+  assert.ok(toMimeBundle(counts)["text/html"].length < 20_000);
+  assert.equal(displayName("short"), "short");
 });
 
 test("layoutLayers: rows by depth, a branch side by side, constants-only layers above their consumer", () => {

@@ -3,6 +3,7 @@
  * under it (hit-tested against the layout, nothing in the DOM per node), keys zoom and pan when
  * the canvas has focus. Frames are drawn on requestAnimationFrame, at most one per frame.
  */
+import { displayName, TOOLTIP_NAME_MAX } from "../../../kernel/display/names";
 import { drawGraph, LabelCache } from "./draw";
 import { Layout, nodeAt, NODE_H, NODE_W } from "./layout";
 import type { ViewGraph } from "./model";
@@ -261,7 +262,7 @@ export class GraphCanvas {
     if (over !== this.hovered) {
       this.hovered = over;
       this.canvas.classList.toggle("dynbatch-over-node", over >= 0);
-      this.canvas.title = over >= 0 && this.scene ? this.scene.graph.nodes[over].layer.name : "";
+      this.canvas.title = over >= 0 && this.scene ? displayName(this.scene.graph.nodes[over].layer.name, TOOLTIP_NAME_MAX) : "";
       this.redraw();
     }
   };

@@ -2,6 +2,7 @@
  * The view's DOM apart from the canvas: header, toolbar (mode toggle, search, constants toggle,
  * zoom), legend with per-verdict counts, canvas area with its status line, and details panel.
  */
+import { displayName } from "../../../kernel/display/names";
 import type { AnalysisMode, TopologyReport, Verdict } from "../../../kernel/schema";
 import { button, el } from "./dom";
 import { countVerdicts, VERDICTS } from "./model";
@@ -112,7 +113,7 @@ export function showReport(c: Controls, report: TopologyReport): void {
   const counts = countVerdicts(report);
   const blockers = counts.unsupported;
   c.header.replaceChildren(
-    el("span", "dynbatch-model", report.model),
+    el("span", "dynbatch-model", displayName(report.model)),
     el("span", "dynbatch-mode", `${report.mode} analysis`),
     el(
       "span",

@@ -4,6 +4,7 @@
  */
 import type { AnalysisMode, LayerVerdict, TopologyReport } from "../../../kernel/schema";
 import { fixSuggestion, formatShape, symbolicShape } from "./describe";
+import { displayName } from "../../../kernel/display/names";
 import { button, el } from "./dom";
 
 /** Longest list of names shown before "… and N more". */
@@ -41,7 +42,7 @@ function nameList(layers: LayerVerdict[], go: Navigate): HTMLElement {
   const list = el("ul", "dynbatch-name-list");
   for (const l of layers.slice(0, MAX_LISTED)) {
     const item = el("li");
-    const link = button("dynbatch-layer-link", l.name, `Show ${l.type} layer`, () => go(l.name));
+    const link = button("dynbatch-layer-link", displayName(l.name), `Show ${l.type} layer`, () => go(l.name));
     link.dataset.verdict = l.verdict;
     item.appendChild(link);
     list.appendChild(item);
@@ -81,7 +82,7 @@ export function renderLayerDetails(panel: HTMLElement, d: LayerDetails, go: Navi
   if (d.folded.length) {
     panel.appendChild(el("h4", undefined, `Folded constants (${d.folded.length})`));
     const list = el("ul", "dynbatch-name-list");
-    for (const c of d.folded.slice(0, MAX_LISTED)) list.appendChild(el("li", "dynbatch-constant-name", `${c.name} · ${c.type} ${formatShape(c.outputShape)}`));
+    for (const c of d.folded.slice(0, MAX_LISTED)) list.appendChild(el("li", "dynbatch-constant-name", `${displayName(c.name)} · ${c.type} ${formatShape(c.outputShape)}`));
     if (d.folded.length > MAX_LISTED) list.appendChild(el("li", "dynbatch-more", `… and ${d.folded.length - MAX_LISTED} more`));
     panel.appendChild(list);
   }

@@ -4,6 +4,7 @@
  * only once it is large enough to read. Model strings reach the canvas through fillText only.
  */
 import type { Verdict } from "../../../kernel/schema";
+import { NAME_MAX } from "../../../kernel/display/names";
 import { Layout, NODE_H, NODE_W } from "./layout";
 import type { ViewGraph } from "./model";
 import type { Palette } from "./palette";
@@ -77,11 +78,14 @@ function subFont(p: Palette): string {
   return `${SUB_FONT_PX}px ${p.uiFont}`;
 }
 
-/** Keeps the start and the end of a long name (layer names differ most at their ends). */
+/**
+ * Keeps the start and the end of a long name (layer names differ most at their ends). No box is wide
+ * enough for NAME_MAX characters, so longer names are never measured whole (a name can be megabytes).
+ */
 function fitMiddle(ctx: CanvasRenderingContext2D, text: string, max: number): string {
-  if (ctx.measureText(text).width <= max) return text;
+  if (text.length <= NAME_MAX && ctx.measureText(text).width <= max) return text;
   let lo = 0;
-  let hi = text.length;
+  let hi = Math.min(text.length, NAME_MAX);
   while (lo < hi) {
     const keep = Math.ceil((lo + hi) / 2);
     const candidate = text.slice(0, Math.ceil(keep / 2)) + "…" + text.slice(text.length - Math.floor(keep / 2));
@@ -92,9 +96,9 @@ function fitMiddle(ctx: CanvasRenderingContext2D, text: string, max: number): st
 }
 
 function fitEnd(ctx: CanvasRenderingContext2D, text: string, max: number): string {
-  if (ctx.measureText(text).width <= max) return text;
+  if (text.length <= NAME_MAX && ctx.measureText(text).width <= max) return text;
   let lo = 0;
-  let hi = text.length;
+  let hi = Math.min(text.length, NAME_MAX);
   while (lo < hi) {
     const keep = Math.ceil((lo + hi) / 2);
     if (ctx.measureText(text.slice(0, keep) + "…").width <= max) lo = keep;
