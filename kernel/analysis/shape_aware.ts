@@ -7,13 +7,13 @@ import { Graph, Node, PortRef } from "../graph/graph";
 import { attrBool, attrInts, attrNum } from "../graph/attrs";
 import { LayerVerdict } from "../schema";
 import { isKnownOp, legacyType } from "./legacy";
-import { Kind, Lin, ShapeOptions, SymbolicGraph, dependsOnN, formatDim, formatShape, isN } from "./symbolic";
+import { Kind, Lin, PROBE_BATCHES, ShapeOptions, SymbolicGraph, dependsOnN, formatDim, formatShape, isN } from "./symbolic";
 import { table } from "../dict";
 
 type Shape = (Lin | null)[] | null;
 
 /** What a rule sees of one data node. */
-interface Ctx {
+interface RuleCtx {
   node: Node;
   sym: SymbolicGraph;
   inShape(i: number): Shape;
@@ -25,8 +25,8 @@ interface Ctx {
   sig(): string;
 }
 
-/** null = proven; a string = the counter-example. */
-type Rule = (c: Ctx) => { ok: boolean; why: string };
+/** A rule proves the op (`ok`) or refutes it; `why` is the proof or the counter-example. */
+type Rule = (c: RuleCtx) => { ok: boolean; why: string };
 
 const ok = (why: string) => ({ ok: true, why });
 const no = (why: string) => ({ ok: false, why });
@@ -286,14 +286,15 @@ function shapeSource(ref: PortRef, sym: SymbolicGraph): Node | undefined {
 
 function showValues(ref: PortRef, sym: SymbolicGraph): string {
   const vs = sym.values(ref);
+  // sym.values() lists one value per probe batch, in PROBE_BATCHES order.
   const v = vs[0];
-  return v ? `[${Array.from(v.data.slice(0, 8)).join(",")}${v.data.length > 8 ? ",…" : ""}] at N=3` : "a value";
+  return v ? `[${Array.from(v.data.slice(0, 8)).join(",")}${v.data.length > 8 ? ",…" : ""}] at N=${PROBE_BATCHES[0]}` : "a value";
 }
 
 function judgeData(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsupported"; reason: string } {
   const inShape = (i: number): Shape => (n.inputs[i] ? sym.dims(n.inputs[i]) : null);
   const outShape = (p: number): Shape => sym.dims({ node: n.id, port: p });
-  const c: Ctx = {
+  const c: RuleCtx = {
     node: n,
     sym,
     inShape,

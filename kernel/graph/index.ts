@@ -4,4 +4,4 @@ export * from "./io";
 export { prepare, dimsEqual, constOutput } from "./prepare";
 export type { PrepareOptions } from "./prepare";
 export { getOpDef, knownOpTypes } from "./ops/registry";
-export type { OpDef, InferCtx, OutputInfo } from "./ops/registry";
+export type { OpDef, InferCtx, OutputInfo } from "./ops/types";

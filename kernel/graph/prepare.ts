@@ -1,6 +1,7 @@
 import { ConstTensor, Graph, Node } from "./graph";
 import { ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
-import { getOpDef, InferCtx } from "./ops/registry";
+import { getOpDef } from "./ops/registry";
+import type { InferCtx } from "./ops/types";
 import { checkAttrs } from "./ops/attr_spec";
 import { AttributeError } from "./attrs";
 import { numel } from "./ops/util";

@@ -1,5 +1,5 @@
 import { attrNum } from "../attrs";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { broadcastShapes, expectInputs, fail, makeTensor } from "./util";
 
 /** Shape-preserving op with minIn..maxIn inputs (extras are parameters such as Swish beta); folds with `fn` when given. */

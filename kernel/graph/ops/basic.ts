@@ -1,5 +1,5 @@
 import { attrStr } from "../attrs";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { expectInputs, fail, makeTensor, parseDType } from "./util";
 
 /** Parameter: prepare() sets its shape; inference reports what is on the port. */

@@ -1,5 +1,5 @@
 import { attrInts, attrStr } from "../attrs";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { UnsupportedError } from "../../errors";
 import { constInts, expectInputs, fail } from "./util";
 

@@ -1,6 +1,6 @@
 import { attrBool, attrFloats, attrInts, attrNum } from "../attrs";
 import { ConstTensor } from "../graph";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { constInts, expectInputs, fail, makeTensor } from "./util";
 
 const f = Math.fround;

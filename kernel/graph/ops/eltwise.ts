@@ -1,6 +1,6 @@
 import { attrBool } from "../attrs";
 import { ConstTensor, DType } from "../graph";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { broadcastIndex, eltwiseShape, expectInputs, isFloat, makeTensor, numel } from "./util";
 
 type BinFn = (a: number, b: number, intMath: boolean, ctx: InferCtx) => number;

@@ -1,5 +1,5 @@
 import { attrBool } from "../attrs";
-import type { OpDef } from "./registry";
+import type { OpDef } from "./types";
 import { broadcastShapes, expectInputs, fail } from "./util";
 
 /** MatMul: numpy matmul after optional transposes; 1-D operands are unsqueezed and the added axis dropped. */

@@ -1,5 +1,5 @@
 import { attrNum } from "../attrs";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { expectInputs, fail, normAxis } from "./util";
 
 function same(ctx: InferCtx, dataIndex = 0) {

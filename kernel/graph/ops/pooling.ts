@@ -1,5 +1,5 @@
 import { attrInts, attrStr } from "../attrs";
-import type { OpDef } from "./registry";
+import type { OpDef } from "./types";
 import { expectInputs, fail, parseDType } from "./util";
 import { windowOut, windowParams } from "./conv";
 

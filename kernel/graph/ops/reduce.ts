@@ -1,6 +1,6 @@
 import { attrBool } from "../attrs";
 import { ConstTensor } from "../graph";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { constInts, expectInputs, makeTensor, normAxis, numel, rowMajorStrides } from "./util";
 
 interface Reducer {

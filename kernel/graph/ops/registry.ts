@@ -1,4 +1,3 @@
-import { ConstTensor, DType, Node } from "../graph";
 import { basicOps } from "./basic";
 import { eltwiseOps } from "./eltwise";
 import { activationOps } from "./activation";
@@ -9,30 +8,9 @@ import { reduceOps } from "./reduce";
 import { normOps } from "./normalization";
 import { shapeOps } from "./shape_ops";
 import { sliceOps } from "./slicing";
-import { resizeOps } from "./resize";
+import { interpolateOps } from "./interpolate";
 import { detectionOps } from "./detection";
-
-/** What an op sees during inference: its node and, per input, the shape, dtype and constant value (if known). */
-export interface InferCtx {
-  node: Node;
-  shapes: number[][];
-  dtypes: DType[];
-  consts: (ConstTensor | undefined)[];
-  file: string;
-}
-
-export interface OutputInfo {
-  shape: number[];
-  dtype: DType;
-}
-
-export interface OpDef {
-  type: string;
-  /** One entry per output. */
-  infer(ctx: InferCtx): OutputInfo[];
-  /** Evaluates the op when every input is constant (ShapeOf: when the input shape is known). */
-  fold?(ctx: InferCtx): ConstTensor[];
-}
+import type { OpDef } from "./types";
 
 const registry = new Map<string, OpDef>();
 for (const group of [
@@ -46,7 +24,7 @@ for (const group of [
   normOps,
   shapeOps,
   sliceOps,
-  resizeOps,
+  interpolateOps,
   detectionOps,
 ]) {
   for (const def of group) registry.set(def.type, def);

@@ -1,7 +1,7 @@
 import { attrBool, attrNum, attrStr } from "../attrs";
 import { ConstTensor } from "../graph";
 import { UnsupportedError } from "../../errors";
-import type { InferCtx, OpDef, OutputInfo } from "./registry";
+import type { InferCtx, OpDef, OutputInfo } from "./types";
 import {
   broadcastIndex,
   broadcastShapes,

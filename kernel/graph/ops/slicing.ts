@@ -1,6 +1,6 @@
 import { attrInts, attrNum } from "../attrs";
 import { ConstTensor } from "../graph";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { constInts, expectInputs, fail, makeTensor, normAxis, numel, stridedGather } from "./util";
 
 /** A resolved slice: per input axis (begin, step, count), and the output shape after new/shrunk axes. */

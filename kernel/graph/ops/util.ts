@@ -1,7 +1,7 @@
 import { ConstTensor, DType } from "../graph";
 import { ShapeError, UnsupportedError } from "../../errors";
 import { attrStr } from "../attrs";
-import type { InferCtx } from "./registry";
+import type { InferCtx } from "./types";
 
 const FLOAT_TYPES = new Set<DType>(["f32", "f16", "f64"]);
 const ALL_TYPES = new Set<DType>(["f32", "f16", "f64", "i64", "i32", "i16", "i8", "u8", "u16", "u32", "u64", "boolean"]);

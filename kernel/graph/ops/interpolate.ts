@@ -1,5 +1,5 @@
 import { attrInts, attrStr } from "../attrs";
-import type { InferCtx, OpDef } from "./registry";
+import type { InferCtx, OpDef } from "./types";
 import { constInts, expectInputs, fail, normAxis } from "./util";
 
 /** Interpolate-1: `axes` attribute, second input = the new sizes of those axes. */
@@ -15,8 +15,14 @@ function inferV1(ctx: InferCtx): number[] {
 }
 
 /**
+ * Added before flooring a scaled size, as OpenVINO's shape inference does: a float32 scale such as
+ * 2.1 is stored as 2.0999999, so 30·2.1 comes out as 62.999996 and a plain floor would give 62, not 63.
+ */
+const SCALED_SIZE_EPSILON = 1e-5;
+
+/**
  * Interpolate-4 (data, sizes, scales[, axes]) and -11 (data, scales_or_sizes[, axes]). Scales apply
- * to the padded input and are floored with a small epsilon, as OpenVINO does.
+ * to the padded input and are floored with SCALED_SIZE_EPSILON, as OpenVINO does.
  */
 function inferV4(ctx: InferCtx, v11: boolean): number[] {
   if (v11) expectInputs(ctx, 2, 3);
@@ -40,7 +46,7 @@ function inferV4(ctx: InferCtx, v11: boolean): number[] {
   } else if (mode === "scales") {
     const scales = constInts(ctx, v11 ? 1 : 2, "scales");
     if (scales.length !== axes.length) fail(ctx, `scales [${scales}] must have one value per axis [${axes}]`);
-    axes.forEach((ax, i) => (out[ax] = Math.floor(Math.fround(padded[ax] * Math.fround(scales[i])) + 1e-5)));
+    axes.forEach((ax, i) => (out[ax] = Math.floor(Math.fround(padded[ax] * Math.fround(scales[i])) + SCALED_SIZE_EPSILON)));
   } else {
     fail(ctx, `unknown shape_calculation_mode '${mode}'`);
   }
@@ -58,4 +64,4 @@ const interpolate: OpDef = {
   },
 };
 
-export const resizeOps: OpDef[] = [interpolate];
+export const interpolateOps: OpDef[] = [interpolate];
