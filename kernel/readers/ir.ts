@@ -2,7 +2,8 @@ import * as fs from "fs";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { ModelError, UnsupportedError } from "../errors";
 import { Attrs, DType, Graph, Node, OutputPort, PortRef } from "../graph/graph";
-import { ELEMENT_BYTES, decodeRaw, numel } from "./tensor";
+import { numel } from "../graph/ops/util";
+import { ELEMENT_BYTES, decodeRaw } from "./tensor";
 import { topoSort } from "./topo";
 import { table } from "../dict";
 

@@ -1,4 +1,5 @@
 import { ConstTensor, DType } from "../graph/graph";
+import { isFloat } from "../graph/ops/util";
 
 /** Shared by the IR and ONNX readers: element sizes, FP16 decompression, raw little-endian bytes → ConstTensor data. */
 
@@ -16,10 +17,6 @@ export const ELEMENT_BYTES: Record<DType, number> = {
   u64: 8,
   boolean: 1,
 };
-
-export function isFloat(t: DType): boolean {
-  return t === "f32" || t === "f16" || t === "f64";
-}
 
 /** IEEE 754 binary16 bit pattern → number (exact: every half is representable in binary32). */
 export function halfToFloat(h: number): number {
@@ -74,10 +71,6 @@ export function decodeRaw(dtype: DType, bytes: Uint8Array): Float32Array | Float
     case "boolean":
       return Float64Array.from(new Uint8Array(buf), (v) => (v ? 1 : 0));
   }
-}
-
-export function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 export function makeConst(dtype: DType, shape: number[], values: ArrayLike<number>): ConstTensor {

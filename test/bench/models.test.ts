@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { GENERATED_MODELS, generatedModelPath, IECore, NotFoundError } from "../../kernel";
-import { ModelProtoType, OnnxModel } from "../../kernel/readers/onnx-proto";
+import { ModelProtoType, OnnxModel } from "../../kernel/readers/onnx/proto";
 import { maxRelDiff, randomData } from "../helpers/models";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-bench-models-"));

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ModelProtoType } from "../../kernel/readers/onnx-proto";
+import { ModelProtoType } from "../../kernel/readers/onnx/proto";
 import { numel, randomData } from "./models";
 
 const FLOAT = 1;

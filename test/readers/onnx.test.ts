@@ -8,7 +8,7 @@ import { Graph, Node } from "../../kernel/graph/graph";
 import { readModel } from "../../kernel/readers/index";
 import { readIR } from "../../kernel/readers/ir";
 import { readONNX } from "../../kernel/readers/onnx";
-import { ModelProtoType } from "../../kernel/readers/onnx-proto";
+import { ModelProtoType } from "../../kernel/readers/onnx/proto";
 import { irPath, OPEN_CLOSED_EYE_ONNX } from "../helpers/models";
 
 const FLOAT = 1;

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { CNNNetwork, IECore, UnsupportedError } from "../../kernel";
-import { ModelProtoType, OnnxModel, toNum } from "../../kernel/readers/onnx-proto";
+import { ModelProtoType, OnnxModel, toNum } from "../../kernel/readers/onnx/proto";
 import { Graph } from "../../kernel/graph/graph";
 import { irPath, maxRelDiff, numel, OPEN_CLOSED_EYE_ONNX, randomData } from "../helpers/models";
 import { f, OnnxBuilder } from "../helpers/onnx_builder";

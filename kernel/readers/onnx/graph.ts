@@ -1,0 +1,123 @@
+/**
+ * ONNX ModelProto → Graph. Each ONNX node becomes one or more OpenVINO opset ops with IR
+ * attribute names, so later stages see a single vocabulary. Produced nodes keep the ONNX node
+ * name (helpers get "<name>/<role>") and the ONNX value names as output tensor names.
+ */
+import * as fs from "fs";
+import { ModelError, UnsupportedError } from "../../errors";
+import { Graph } from "../../graph/graph";
+import { Builder, shapeOfValueInfo } from "./builder";
+import { ReadCtx } from "./context";
+import { CONVERTERS, outputRank } from "./convert";
+import { list } from "./format";
+import { DTYPE_OF_ONNX } from "./op_table";
+import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 20;
+
+/** ONNX requires topologically sorted nodes, but exporters do not always comply; order them stably. */
+function sortNodes(g: OnnxGraph, file: string): OnnxNode[] {
+  const producer = new Map<string, number>();
+  g.node.forEach((n, i) => n.output.forEach((o) => o && producer.set(o, i)));
+  const deps = g.node.map((n) => [...new Set(n.input.filter((i) => producer.has(i)).map((i) => producer.get(i)!))]);
+  const state = new Uint8Array(g.node.length);
+  const order: OnnxNode[] = [];
+  for (let start = 0; start < g.node.length; start++) {
+    if (state[start]) continue;
+    // Iterative DFS so deep chains cannot overflow the stack.
+    const stack: [number, number][] = [[start, 0]];
+    state[start] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [i, k] = top;
+      if (k < deps[i].length) {
+        top[1]++;
+        const d = deps[i][k];
+        if (state[d] === 1) throw new ModelError(file, "the graph has a cycle", g.node[d].name || g.node[d].output[0]);
+        if (state[d] === 0) {
+          state[d] = 1;
+          stack.push([d, 0]);
+        }
+      } else {
+        state[i] = 2;
+        order.push(g.node[i]);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+function decodeModel(path: string): OnnxModel {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch (e) {
+    throw new ModelError(path, `cannot read the model file: ${(e as Error).message}`);
+  }
+  try {
+    return ModelProtoType.decode(buf) as unknown as OnnxModel;
+  } catch (e) {
+    throw new ModelError(path, `malformed or truncated ONNX protobuf: ${(e as Error).message}`);
+  }
+}
+
+export function readONNX(path: string): Graph {
+  const model = decodeModel(path);
+  const g = model.graph;
+  if (!g) throw new ModelError(path, "the ONNX model has no graph");
+  const opsetEntry = model.opset_import.find((o) => o.domain === "" || o.domain === "ai.onnx");
+  if (!opsetEntry) throw new ModelError(path, "the ONNX model imports no default-domain opset");
+  const opset = toNum(opsetEntry.version);
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new UnsupportedError(path, `ONNX opset ${opset} is not supported (${MIN_OPSET}..${MAX_OPSET} are)`);
+  }
+
+  const b = new Builder(path);
+  for (const t of g.initializer) b.initializers.set(t.name, t);
+  for (const v of [...g.input, ...g.value_info, ...g.output]) {
+    const s = shapeOfValueInfo(v);
+    if (s) b.declaredShapes.set(v.name, s);
+  }
+
+  for (const v of g.input) {
+    if (b.initializers.has(v.name)) continue;
+    const tt = v.type?.tensor_type;
+    if (!tt) throw new UnsupportedError(path, "only tensor graph inputs are supported", v.name);
+    const dtype = DTYPE_OF_ONNX[tt.elem_type];
+    if (!dtype) throw new UnsupportedError(path, `input element type ${tt.elem_type} is not supported`, v.name);
+    const shape = shapeOfValueInfo(v);
+    if (!shape) throw new ModelError(path, "graph input has no shape", v.name);
+    const p = b.add("Parameter", v.name, [], { shape: list(shape), element_type: dtype }, [{ dtype }]);
+    p.outputs[0].shape = shape.slice();
+    b.bind(v.name, { node: p.id, port: 0 });
+  }
+
+  for (const n of sortNodes(g, path)) {
+    const layer = n.name || n.output.find((o) => o !== "") || n.op_type;
+    if (n.domain !== "" && n.domain !== "ai.onnx") {
+      throw new UnsupportedError(path, `op '${n.op_type}' of domain '${n.domain}' is not supported`, layer);
+    }
+    const convert = CONVERTERS[n.op_type];
+    if (!convert) throw new UnsupportedError(path, `unsupported ONNX op '${n.op_type}'`, layer);
+    const c = new ReadCtx(b, n, opset);
+    const outs = convert(c);
+    const rank = outputRank(c);
+    n.output.forEach((name, i) => {
+      if (name === "") return;
+      const ref = outs[i];
+      if (!ref) throw c.unsupported(`output ${i} ('${name}') is not supported`);
+      if (i === 0 && b.rank(ref) === undefined) b.setRank(ref, rank);
+      b.bind(name, ref);
+    });
+  }
+
+  for (const v of g.output) {
+    const ref = b.resolve(v.name, v.name);
+    b.add("Result", `${v.name}/sink_port_0`, [ref], {}, []);
+  }
+
+  return { name: g.name, file: path, format: "onnx", nodes: b.nodes };
+}
+
