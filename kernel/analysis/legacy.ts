@@ -5,7 +5,9 @@
  * constant became a ScaleShift, with a scalar a Power layer, a MatMul with constant weights a
  * FullyConnected, and so on.
  */
-import { ConstTensor, Graph, Node, PortRef, nodeMap } from "../graph/graph";
+import { Graph, Node, PortRef, nodeMap } from "../graph/graph";
+import { numel } from "../graph/ops/util";
+import { constOutput } from "../graph/prepare";
 import { attrInts } from "../graph/attrs";
 import { table } from "../dict";
 
@@ -118,19 +120,9 @@ export function dataNodes(g: Graph): Set<number> {
   return data;
 }
 
-/** The constant value flowing through `ref`, if its producer is a Const or was folded. */
-export function constValue(ref: PortRef, nodes: Map<number, Node>): ConstTensor | undefined {
-  const n = nodes.get(ref.node);
-  if (!n) return undefined;
-  if (n.type === "Const") return n.value;
-  return n.folded?.[ref.port];
-}
-
 function portShape(ref: PortRef, nodes: Map<number, Node>): number[] | undefined {
   return nodes.get(ref.node)?.outputs[ref.port]?.shape;
 }
-
-const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 /**
  * Whether constant shape `c` broadcast against output shape `out` varies only along axis 1
@@ -148,16 +140,15 @@ function isCrop(n: Node, nodes: Map<number, Node>): boolean {
   const outShape = n.outputs[0]?.shape;
   if (!inShape || !outShape || inShape.length !== outShape.length || inShape.length < 2) return false;
   if (inShape[0] !== outShape[0] || inShape[1] !== outShape[1]) return false;
-  let steps: ConstTensor | undefined;
   if (n.type === "StridedSlice") {
     for (const m of ["new_axis_mask", "shrink_axis_mask", "ellipsis_mask"]) {
       if (attrInts(n.attrs, m, []).some((v) => v !== 0)) return false;
     }
     if (n.inputs.length < 4) return true;
-    steps = constValue(n.inputs[3], nodes);
-  } else {
-    steps = constValue(n.inputs[3], nodes);
   }
+  const stepsRef = n.inputs[3];
+  const stepsNode = nodes.get(stepsRef.node);
+  const steps = stepsNode && constOutput(stepsNode, stepsRef.port);
   return steps !== undefined && Array.from(steps.data).every((v) => v === 1);
 }
 
@@ -180,9 +171,9 @@ export function legacyType(node: Node, g: Graph): string {
     const cs = portShape(c, nodes);
     const out = node.outputs[0]?.shape;
     if (!cs || !out) return "Eltwise";
-    if (t === "Power") return size(cs) === 1 && c === b ? "Power" : "Eltwise";
+    if (t === "Power") return numel(cs) === 1 && c === b ? "Power" : "Eltwise";
     if (!AFFINE.has(t)) return "Eltwise";
-    if (size(cs) === 1) return "Power";
+    if (numel(cs) === 1) return "Power";
     return perChannel(cs, out) ? "ScaleShift" : "Eltwise";
   }
   if (t === "MatMul") {

@@ -3,7 +3,7 @@
  * type of every op. Constant subgraphs are not layers; detection layers the legacy conversion
  * kept as layers (PriorBox) stay layers even though dynbatch folds them.
  */
-import { Graph, Node } from "../graph/graph";
+import { Graph, Node, nodeMap } from "../graph/graph";
 import { LayerVerdict } from "../schema";
 import { dataNodes, isKnownOp, legacyType } from "./legacy";
 import { ShapeOptions, prepareTolerant } from "./symbolic";
@@ -43,7 +43,7 @@ function ruleFor(n: Node, lt: string): { verdict: "supported" | "unsupported"; r
 export function strictLayers(g: Graph, opts: ShapeOptions = {}): LayerVerdict[] {
   const prep = prepareTolerant(g, [undefined], opts);
   const pg = prep.graphs[0];
-  const prepared = new Map(pg.nodes.map((n) => [n.id, n]));
+  const prepared = nodeMap(pg);
   const data = dataNodes(pg);
   const rawData = dataNodes(g);
   return g.nodes.map((raw) => {

@@ -3,7 +3,7 @@
  * (IR v11 `names`, ONNX value name), by the producing layer's name (Inference Engine style,
  * "layer.port" for multi-output layers) or by the Result's name.
  */
-import { Graph, PortRef } from "./graph";
+import { Graph, PortRef, nodeMap } from "./graph";
 
 export interface GraphIo {
   /** Primary name: the first of `aliases`. */
@@ -25,7 +25,7 @@ export function graphInputs(g: Graph): GraphIo[] {
 }
 
 export function graphOutputs(g: Graph): GraphIo[] {
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(g);
   return g.nodes
     .filter((n) => n.type === "Result")
     .map((n) => {

@@ -1,4 +1,4 @@
-import { ConstTensor, Graph, Node } from "./graph";
+import { ConstTensor, Graph, Node, nodeMap } from "./graph";
 import { ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
 import { getOpDef } from "./ops/registry";
 import type { InferCtx } from "./ops/types";
@@ -41,7 +41,7 @@ function copyGraph(g: Graph): Graph {
 
 /** Nodes in an order where every input comes first (the graph's own order when already valid). */
 function topoOrder(g: Graph): Node[] {
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(g);
   const state = new Map<number, number>();
   const order: Node[] = [];
   for (const root of g.nodes) {
@@ -103,7 +103,7 @@ function applyInputShapes(g: Graph, opts: PrepareOptions): void {
 export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
   const out = copyGraph(g);
   applyInputShapes(out, opts);
-  const byId = new Map(out.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(out);
   for (const node of topoOrder(out)) {
     const def = getOpDef(node.type);
     if (!def) throw new UnsupportedError(g.file, `operation ${node.type} is not supported`, node.name);

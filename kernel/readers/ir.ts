@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { ModelError, UnsupportedError } from "../errors";
-import { Attrs, DType, Graph, Node, OutputPort, PortRef } from "../graph/graph";
+import { Attrs, DType, Graph, Node, OutputPort, PortRef, nodeMap } from "../graph/graph";
 import { numel } from "../graph/ops/util";
 import { ELEMENT_BYTES, decodeRaw } from "./tensor";
 import { topoSort } from "./topo";
@@ -317,7 +317,7 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
  * output port at read, so they are covered too. A dynamic dim (-1, ?) agrees with any size.
  */
 export function checkDeclaredShapes(declared: Graph, inferred: Graph): void {
-  const byId = new Map(inferred.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(inferred);
   for (const n of declared.nodes) {
     const got = byId.get(n.id);
     if (!got) continue;

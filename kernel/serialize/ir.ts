@@ -5,7 +5,7 @@
  * model's structure); Const data keeps its element type (FP16 stays FP16). Port dims come from the
  * prepared graph: the file describes the network at its current input shapes.
  */
-import { DType, Graph, Node } from "../graph/graph";
+import { DType, Graph, Node, nodeMap } from "../graph/graph";
 import { encodeValues } from "./tensor";
 
 const PRECISION: Record<DType, string> = {
@@ -39,7 +39,7 @@ function dims(shape: number[], indent: string): string {
 
 /** Encodes a prepared graph as IR v11: the xml text and the weights. */
 export function graphToIR(g: Graph): { xml: string; bin: Buffer } {
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(g);
   const chunks: Uint8Array[] = [];
   let offset = 0;
   const layers: string[] = [];

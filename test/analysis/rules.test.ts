@@ -3,8 +3,17 @@ import assert from "node:assert/strict";
 import { analyze, batchAxes, legacyType } from "../../kernel/analysis";
 import { prepare } from "../../kernel/graph/prepare";
 import { ModelError } from "../../kernel/errors";
+import { PortRef } from "../../kernel/graph/graph";
 import { LayerVerdict, TopologyReport } from "../../kernel/schema";
-import { GraphBuilder, convTrunk } from "./builder";
+import { GraphBuilder } from "../helpers/graph_builder";
+
+/** Input [1,3,8,8] → 3x3 convolution to 128 channels with stride 4 → [1,128,2,2]: the head-pose tail in small. */
+function convTrunk(b: GraphBuilder): PortRef {
+  const x = b.param("data", [1, 3, 8, 8]);
+  const w = b.constant(new Array(128 * 27).fill(0.01), [128, 3, 3, 3], "f32", "w");
+  const attrs = { strides: "4,4", dilations: "1,1", pads_begin: "1,1", pads_end: "0,0", auto_pad: "explicit" };
+  return b.op("Convolution", [x, w], attrs, { name: "conv" });
+}
 
 function layer(r: TopologyReport, name: string): LayerVerdict {
   const l = r.layers.find((x) => x.name === name);
@@ -15,9 +24,9 @@ function layer(r: TopologyReport, name: string): LayerVerdict {
 /** conv trunk [1,128,2,2] → Reshape(target) → Result */
 function reshapeGraph(target: number[]) {
   const b = new GraphBuilder("reshape");
-  const y = b.op("Reshape", "flat", [convTrunk(b), b.ints("target", target)], { special_zero: "false" });
-  b.output("out", y);
-  return b.graph();
+  const y = b.op("Reshape", [convTrunk(b), b.ints(target, "target")], { special_zero: "false" }, { name: "flat" });
+  b.result(y, "out");
+  return b.build();
 }
 
 test("Reshape [-1,512] on [N,128,2,2] keeps samples; strict rejects it by type", () => {
@@ -61,9 +70,9 @@ test("a fixed Reshape target [1,512] fails at other batches: unsupported, not th
 
 function reduceGraph(axis: number) {
   const b = new GraphBuilder("reduce");
-  const y = b.op("ReduceSum", "sum", [convTrunk(b), b.ints("axes", [axis])], { keep_dims: "true" });
-  b.output("out", y);
-  return b.graph();
+  const y = b.op("ReduceSum", [convTrunk(b), b.ints([axis], "axes")], { keep_dims: "true" }, { name: "sum" });
+  b.result(y, "out");
+  return b.build();
 }
 
 test("ReduceSum over axis 1 stays within samples; over axis 0 it does not", () => {
@@ -85,9 +94,9 @@ test("ReduceSum over axis 1 stays within samples; over axis 0 it does not", () =
 
 function transposeGraph(perm: number[]) {
   const b = new GraphBuilder("transpose");
-  const y = b.op("Transpose", "perm", [convTrunk(b), b.ints("order", perm)]);
-  b.output("out", y);
-  return b.graph();
+  const y = b.op("Transpose", [convTrunk(b), b.ints(perm, "order")], {}, { name: "perm" });
+  b.result(y, "out");
+  return b.build();
 }
 
 test("Transpose keeps samples iff perm[0] = 0", () => {
@@ -109,9 +118,9 @@ test("Transpose keeps samples iff perm[0] = 0", () => {
 function concatGraph(axis: number) {
   const b = new GraphBuilder("concat");
   const x = convTrunk(b);
-  const y = b.op("Concat", "cat", [x, x], { axis: String(axis) });
-  b.output("out", y);
-  return b.graph();
+  const y = b.op("Concat", [x, x], { axis: String(axis) }, { name: "cat" });
+  b.result(y, "out");
+  return b.build();
 }
 
 test("Concat along axis 1 is per sample, along axis 0 it stacks samples", () => {
@@ -130,15 +139,15 @@ test("Concat along axis 1 is per sample, along axis 0 it stacks samples", () => 
 test("a shape read by ShapeOf may set a Reshape target but not reach data", () => {
   const b = new GraphBuilder("shapeof");
   const x = convTrunk(b);
-  const shape = b.op("ShapeOf", "shape", [x], { output_type: "i64" });
-  const n = b.op("Gather", "batch", [shape, b.ints("i0", [0]), b.const("ax", [], [0], "i64")], { batch_dims: "0" });
-  const target = b.op("Concat", "target", [n, b.ints("rest", [-1])], { axis: "0" });
-  const flat = b.op("Reshape", "flat", [x, target], { special_zero: "false" });
-  b.output("out1", flat);
-  const nf = b.op("Convert", "batch_f", [n], { destination_type: "f32" });
-  const scaled = b.op("Multiply", "scale_by_n", [x, nf], { auto_broadcast: "numpy" });
-  b.output("out2", scaled);
-  const r = analyze(b.graph(), { mode: "shape-aware" });
+  const shape = b.op("ShapeOf", [x], { output_type: "i64" }, { name: "shape" });
+  const n = b.op("Gather", [shape, b.ints([0], "i0"), b.constant([0], [], "i64", "ax")], { batch_dims: "0" }, { name: "batch" });
+  const target = b.op("Concat", [n, b.ints([-1], "rest")], { axis: "0" }, { name: "target" });
+  const flat = b.op("Reshape", [x, target], { special_zero: "false" }, { name: "flat" });
+  b.result(flat, "out1");
+  const nf = b.op("Convert", [n], { destination_type: "f32" }, { name: "batch_f" });
+  const scaled = b.op("Multiply", [x, nf], { auto_broadcast: "numpy" }, { name: "scale_by_n" });
+  b.result(scaled, "out2");
+  const r = analyze(b.build(), { mode: "shape-aware" });
 
   assert.equal(layer(r, "shape").verdict, "constant");
   assert.match(layer(r, "shape").reason, /depends on N/);
@@ -150,7 +159,7 @@ test("a shape read by ShapeOf may set a Reshape target but not reach data", () =
   assert.deepEqual(r.summary.blocking, ["scale_by_n"]);
 
   // The legacy conversion folded static shapes: the published rule sees a Power layer and a Reshape.
-  const st = analyze(b.graph(), { mode: "strict" });
+  const st = analyze(b.build(), { mode: "strict" });
   assert.equal(layer(st, "scale_by_n").legacyType, "Power");
   assert.equal(layer(st, "shape").verdict, "constant");
   assert.deepEqual(st.summary.blocking, ["flat"]);
@@ -158,15 +167,15 @@ test("a shape read by ShapeOf may set a Reshape target but not reach data", () =
 
 test("MatMul: rows of A are samples; products across samples are not", () => {
   const b = new GraphBuilder("fc");
-  const x = b.input("x", [1, 16]);
+  const x = b.param("x", [1, 16]);
   const mm = (name: string, a: typeof x, bb: typeof x, ta: boolean, tb: boolean) =>
-    b.op("MatMul", name, [a, bb], { transpose_a: String(ta), transpose_b: String(tb) });
-  b.output("o1", mm("fc", x, b.const("w", [16, 4], new Array(64).fill(0.5)), false, false));
-  b.output("o2", mm("gram", x, x, true, false));
-  b.output("o3", mm("outer", x, x, false, true));
-  const x3 = b.input("x3", [1, 2, 4]);
-  b.output("o4", mm("batched", x3, x3, false, true));
-  const r = analyze(b.graph(), { mode: "shape-aware" });
+    b.op("MatMul", [a, bb], { transpose_a: String(ta), transpose_b: String(tb) }, { name });
+  b.result(mm("fc", x, b.constant(new Array(64).fill(0.5), [16, 4], "f32", "w"), false, false), "o1");
+  b.result(mm("gram", x, x, true, false), "o2");
+  b.result(mm("outer", x, x, false, true), "o3");
+  const x3 = b.param("x3", [1, 2, 4]);
+  b.result(mm("batched", x3, x3, false, true), "o4");
+  const r = analyze(b.build(), { mode: "shape-aware" });
   assert.equal(layer(r, "fc").verdict, "supported");
   assert.deepEqual(layer(r, "fc").outputShape, ["N", 4]);
   // [16,N] x [N,16]: sums over samples
@@ -181,41 +190,40 @@ test("MatMul: rows of A are samples; products across samples are not", () => {
   assert.match(layer(r, "batched").reason, /batched MatMul/);
   assert.deepEqual(layer(r, "batched").outputShape, ["N", 2, 2]);
 
-  const st = analyze(b.graph(), { mode: "strict" });
+  const st = analyze(b.build(), { mode: "strict" });
   assert.deepEqual(["fc", "gram", "batched"].map((n) => layer(st, n).legacyType), ["FullyConnected", "Gemm", "Gemm"]);
 });
 
 test("two data operands: Eltwise in strict, per-sample in shape-aware; per-channel / scalar constants", () => {
   const b = new GraphBuilder("elt");
   const x = convTrunk(b);
-  const sum = b.op("Add", "sum", [x, x], { auto_broadcast: "numpy" });
-  const bias = b.op("Add", "bias", [sum, b.const("bv", [1, 128, 1, 1], new Array(128).fill(1))], { auto_broadcast: "numpy" });
-  const half = b.op("Multiply", "half", [bias, b.const("hv", [], [0.5])], { auto_broadcast: "numpy" });
-  const full = b.op("Add", "full", [half, b.const("fv", [1, 128, 2, 2], new Array(512).fill(1))], { auto_broadcast: "numpy" });
-  const mx = b.op("Maximum", "max", [full, b.const("mv", [1, 128, 1, 1], new Array(128).fill(0))], { auto_broadcast: "numpy" });
-  b.output("out", mx);
-  const st = analyze(b.graph(), { mode: "strict" });
+  const sum = b.op("Add", [x, x], { auto_broadcast: "numpy" }, { name: "sum" });
+  const bias = b.op("Add", [sum, b.constant(new Array(128).fill(1), [1, 128, 1, 1], "f32", "bv")], { auto_broadcast: "numpy" }, { name: "bias" });
+  const half = b.op("Multiply", [bias, b.constant([0.5], [], "f32", "hv")], { auto_broadcast: "numpy" }, { name: "half" });
+  const full = b.op("Add", [half, b.constant(new Array(512).fill(1), [1, 128, 2, 2], "f32", "fv")], { auto_broadcast: "numpy" }, { name: "full" });
+  const mx = b.op("Maximum", [full, b.constant(new Array(128).fill(0), [1, 128, 1, 1], "f32", "mv")], { auto_broadcast: "numpy" }, { name: "max" });
+  b.result(mx, "out");
+  const st = analyze(b.build(), { mode: "strict" });
   assert.deepEqual(
     ["sum", "bias", "half", "full", "max"].map((n) => layer(st, n).legacyType),
     ["Eltwise", "ScaleShift", "Power", "Eltwise", "Eltwise"],
   );
   assert.equal(st.supported, true);
-  assert.equal(analyze(b.graph(), { mode: "shape-aware" }).supported, true);
+  assert.equal(analyze(b.build(), { mode: "shape-aware" }).supported, true);
 });
 
 test("legacy types: group convolution, slicing as Crop or StridedSlice, custom ops", () => {
   const b = new GraphBuilder("legacy");
-  const x = b.input("x", [1, 4, 6, 6]);
-  const gw = b.const("gw", [4, 1, 1, 3, 3], new Array(36).fill(0.1));
-  const gc = b.op("GroupConvolution", "dw", [x, gw], {
-    strides: "1,1", dilations: "1,1", pads_begin: "1,1", pads_end: "1,1", auto_pad: "explicit",
-  });
+  const x = b.param("x", [1, 4, 6, 6]);
+  const gw = b.constant(new Array(36).fill(0.1), [4, 1, 1, 3, 3], "f32", "gw");
+  const window = { strides: "1,1", dilations: "1,1", pads_begin: "1,1", pads_end: "1,1", auto_pad: "explicit" };
+  const gc = b.op("GroupConvolution", [x, gw], window, { name: "dw" });
   const masks = { begin_mask: "1,1,0,0", end_mask: "1,1,0,0", new_axis_mask: "", shrink_axis_mask: "", ellipsis_mask: "" };
-  const crop = b.op("StridedSlice", "crop", [gc, b.ints("b1", [0, 0, 1, 1]), b.ints("e1", [0, 0, 5, 5]), b.ints("s1", [1, 1, 1, 1])], masks);
-  const sub = b.op("StridedSlice", "every_other", [crop, b.ints("b2", [0, 0, 0, 0]), b.ints("e2", [0, 0, 4, 4]), b.ints("s2", [1, 1, 2, 2])], masks);
-  const custom = b.op("MyCustomOp", "custom", [sub]);
-  b.output("out", custom);
-  const g = b.graph();
+  const crop = b.op("StridedSlice", [gc, b.ints([0, 0, 1, 1], "b1"), b.ints([0, 0, 5, 5], "e1"), b.ints([1, 1, 1, 1], "s1")], masks, { name: "crop" });
+  const sub = b.op("StridedSlice", [crop, b.ints([0, 0, 0, 0], "b2"), b.ints([0, 0, 4, 4], "e2"), b.ints([1, 1, 2, 2], "s2")], masks, { name: "every_other" });
+  const custom = b.op("MyCustomOp", [sub], {}, { name: "custom" });
+  b.result(custom, "out");
+  const g = b.build();
 
   const pg = prepare({ ...g, nodes: g.nodes.filter((n) => n.name !== "custom" && n.name !== "out") });
   const byName = (n: string) => pg.nodes.find((x) => x.name === n)!;
@@ -238,12 +246,11 @@ test("legacy types: group convolution, slicing as Crop or StridedSlice, custom o
 
 test("StridedSlice reversing axis 0 swaps samples", () => {
   const b = new GraphBuilder("rev");
-  const x = b.input("x", [1, 4]);
-  const y = b.op("StridedSlice", "rev", [x, b.ints("b", [0, 0]), b.ints("e", [0, 0]), b.ints("s", [-1, 1])], {
-    begin_mask: "1,1", end_mask: "1,1", new_axis_mask: "", shrink_axis_mask: "", ellipsis_mask: "",
-  });
-  b.output("out", y);
-  const r = analyze(b.graph(), { mode: "shape-aware" });
+  const x = b.param("x", [1, 4]);
+  const masks = { begin_mask: "1,1", end_mask: "1,1", new_axis_mask: "", shrink_axis_mask: "", ellipsis_mask: "" };
+  const y = b.op("StridedSlice", [x, b.ints([0, 0], "b"), b.ints([0, 0], "e"), b.ints([-1, 1], "s")], masks, { name: "rev" });
+  b.result(y, "out");
+  const r = analyze(b.build(), { mode: "shape-aware" });
   assert.equal(layer(r, "rev").verdict, "unsupported");
   assert.match(layer(r, "rev").reason, /reverses axis 0/);
 });
@@ -251,10 +258,10 @@ test("StridedSlice reversing axis 0 swaps samples", () => {
 test("a layer name is kept verbatim as data", () => {
   const evil = "<img src=x onerror=alert(1)>";
   const b = new GraphBuilder(`"model" & <b>`);
-  const x = b.input("x", [1, 3, 4, 4]);
-  b.output("out", b.op("ReLU", evil, [x]));
+  const x = b.param("x", [1, 3, 4, 4]);
+  b.result(b.op("ReLU", [x], {}, { name: evil }), "out");
   for (const mode of ["strict", "shape-aware"] as const) {
-    const r = analyze(b.graph(), { mode });
+    const r = analyze(b.build(), { mode });
     assert.equal(r.model, `"model" & <b>`);
     assert.equal(layer(r, evil).name, evil);
     const back = JSON.parse(JSON.stringify(r)) as TopologyReport;

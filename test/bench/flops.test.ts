@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { countFlops, mobilenetV2Graph, resnet18Graph } from "../../kernel/bench";
 import { prepare } from "../../kernel/graph/prepare";
-import { GraphBuilder } from "../graph/builder";
+import { GraphBuilder } from "../helpers/graph_builder";
 
 test("conv, grouped conv, deconv and matmul: 2 FLOPs per multiply-add; other ops count nothing", () => {
   const b = new GraphBuilder();

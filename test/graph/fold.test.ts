@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GraphBuilder, folded, inferShape } from "./builder";
+import { GraphBuilder, folded, inferShape } from "../helpers/graph_builder";
 import { prepare } from "../../kernel/graph/prepare";
 import { ModelError, NotFoundError, ShapeError, UnsupportedError } from "../../kernel/errors";
 
@@ -177,27 +177,27 @@ test("prepare never mutates its input and applies inputShapes by name or tensor 
 });
 
 test("errors: unknown op, bad shapes, missing attribute, dynamic input", () => {
-  const b = new GraphBuilder("m.xml");
+  const b = new GraphBuilder("test", "m.xml");
   b.op("FancyOp", [b.param("x", [1, 2])], {}, { name: "fancy" });
   assert.throws(
     () => prepare(b.build()),
     (e: unknown) =>
       e instanceof UnsupportedError && e.code === "UNSUPPORTED_OP" && e.layer === "fancy" && e.file === "m.xml" && /operation FancyOp is not supported/.test(e.message),
   );
-  const b2 = new GraphBuilder("m.xml");
+  const b2 = new GraphBuilder("test", "m.xml");
   b2.op("Add", [b2.param("a", [2, 3]), b2.param("b", [4])], {}, { name: "sum" });
   assert.throws(() => prepare(b2.build()), (e: unknown) => e instanceof ShapeError && e.code === "SHAPE_INFERENCE" && e.layer === "sum");
-  const b3 = new GraphBuilder("m.xml");
+  const b3 = new GraphBuilder("test", "m.xml");
   b3.op("MaxPool", [b3.param("a", [1, 1, 4, 4])], { strides: [1, 1] }, { name: "pool" });
   assert.throws(() => prepare(b3.build()), (e: unknown) => e instanceof ModelError && e.code === "BAD_MODEL" && /kernel/.test(e.message));
-  const b4 = new GraphBuilder("m.xml");
+  const b4 = new GraphBuilder("test", "m.xml");
   b4.op("ReLU", [b4.param("a", [-1, 3])]);
   assert.throws(() => prepare(b4.build()), (e: unknown) => e instanceof ShapeError && /not static/.test(e.message));
   assert.doesNotThrow(() => prepare(b4.build(), { batch: 2 }));
 });
 
 test("a bug during shape inference surfaces as itself, not as a bad model", () => {
-  const b = new GraphBuilder("m.xml");
+  const b = new GraphBuilder("test", "m.xml");
   b.op("Add", [b.param("a", [1, 3]), b.weights([1, 3])], {}, { name: "sum" });
   const g = b.build();
   // A malformed in-memory graph (no reader makes one): the Const's inference hits a TypeError.

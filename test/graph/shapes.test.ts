@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { GraphBuilder, inferShape } from "./builder";
+import { GraphBuilder, inferShape } from "../helpers/graph_builder";
 import { prepare } from "../../kernel/graph/prepare";
 import { ShapeError } from "../../kernel/errors";
 

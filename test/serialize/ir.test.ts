@@ -9,7 +9,7 @@ import { floatToHalf, graphToIR } from "../../kernel/serialize";
 import { prepare } from "../../kernel/graph/prepare";
 import { halfToFloat } from "../../kernel/readers";
 import { irPath, OPEN_CLOSED_EYE_ONNX, randomData } from "../helpers/models";
-import { GraphBuilder } from "../graph/builder";
+import { GraphBuilder } from "../helpers/graph_builder";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-ir-"));
 const ie = new IECore();

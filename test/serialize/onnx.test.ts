@@ -14,7 +14,7 @@ import { ModelProtoType, OnnxModel, toNum } from "../../kernel/readers/onnx/prot
 import { Graph } from "../../kernel/graph/graph";
 import { irPath, maxRelDiff, numel, OPEN_CLOSED_EYE_ONNX, randomData } from "../helpers/models";
 import { f, OnnxBuilder } from "../helpers/onnx_builder";
-import { GraphBuilder } from "../graph/builder";
+import { GraphBuilder } from "../helpers/graph_builder";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-serialize-"));
 const ie = new IECore();

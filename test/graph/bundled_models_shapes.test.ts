@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { readModel } from "../../kernel/readers";
 import { prepare } from "../../kernel/graph/prepare";
-import { Graph } from "../../kernel/graph/graph";
+import { Graph, nodeMap } from "../../kernel/graph/graph";
 import { MODELS } from "../helpers/models";
 
 function irFiles(): string[] {
@@ -21,7 +21,7 @@ function irFiles(): string[] {
 
 /** Shapes the Results read, by Result name. */
 function resultShapes(g: Graph): Record<string, number[]> {
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(g);
   const out: Record<string, number[]> = {};
   for (const n of g.nodes.filter((x) => x.type === "Result")) {
     const ref = n.inputs[0];

@@ -1,16 +1,23 @@
 import { ConstTensor, DType, Graph, Node, PortRef } from "../../kernel/graph/graph";
+import { numel } from "../../kernel/graph/ops/util";
 import { prepare, PrepareOptions } from "../../kernel/graph/prepare";
 
 type AttrValue = string | number | boolean | number[];
 
 const FLOATS = new Set<DType>(["f32", "f16", "f64"]);
 
-/** Builds small graphs by hand for tests: every method returns the produced port(s). */
+/**
+ * Builds small graphs by hand for tests, in the form the readers produce: every method returns the
+ * produced port(s); a node is named after its type and id unless a name is given.
+ */
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   private nextId = 0;
 
-  constructor(readonly file = "test.xml") {}
+  constructor(
+    readonly name = "test",
+    readonly file = `${name}.xml`,
+  ) {}
 
   private add(type: string, inputs: PortRef[], attrs: Record<string, AttrValue>, outputs: number, version: string, name?: string): Node {
     const id = this.nextId++;
@@ -35,23 +42,24 @@ export class GraphBuilder {
     return { node: n.id, port: 0 };
   }
 
-  constant(values: ArrayLike<number>, shape: number[], dtype: DType = "i64"): PortRef {
+  /** A constant; integer dtypes hold their values in a Float64Array like the readers do. */
+  constant(values: ArrayLike<number>, shape: number[], dtype: DType = "i64", name?: string): PortRef {
     const data = FLOATS.has(dtype) ? Float32Array.from(values) : Float64Array.from(values);
-    const value: ConstTensor = { dtype, shape, data };
-    const n = this.add("Const", [], {}, 1, "opset1");
+    const value: ConstTensor = { dtype, shape: [...shape], data };
+    const n = this.add("Const", [], {}, 1, "opset1", name);
     n.value = value;
     n.outputs[0] = { names: [], dtype, shape: [...shape] };
     return { node: n.id, port: 0 };
   }
 
   /** A 1-D i64 constant. */
-  ints(values: number[]): PortRef {
-    return this.constant(values, [values.length], "i64");
+  ints(values: number[], name?: string): PortRef {
+    return this.constant(values, [values.length], "i64", name);
   }
 
   /** A float constant of the given shape filled with zeros (weights whose values do not matter). */
   weights(shape: number[]): PortRef {
-    return this.constant(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, "f32");
+    return this.constant(new Float32Array(numel(shape)), shape, "f32");
   }
 
   op(type: string, inputs: PortRef[], attrs: Record<string, AttrValue> = {}, opts: { outputs?: number; version?: string; name?: string } = {}): PortRef {
@@ -63,12 +71,12 @@ export class GraphBuilder {
     return n.outputs.map((_, port) => ({ node: n.id, port }));
   }
 
-  result(ref: PortRef): void {
-    this.add("Result", [ref], {}, 0, "opset1");
+  result(ref: PortRef, name?: string): void {
+    this.add("Result", [ref], {}, 0, "opset1", name);
   }
 
   build(): Graph {
-    return { name: "test", file: this.file, format: "ir11", nodes: this.nodes };
+    return { name: this.name, file: this.file, format: "ir11", nodes: this.nodes };
   }
 }
 
