@@ -1,6 +1,8 @@
 /** Paths of the bundled models and media, for tests. */
 import * as path from "path";
 
+export { numel } from "../../kernel/graph/ops/util";
+
 export const ROOT = path.resolve(__dirname, "../../..");
 export const MODELS = path.join(ROOT, "models");
 export const MEDIA = path.join(ROOT, "media");
@@ -36,10 +38,6 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-export function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Largest |a−b| / max(1, |b|): absolute for small values, relative for large ones. */
