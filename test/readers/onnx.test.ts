@@ -1,113 +1,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { ModelError, UnsupportedError } from "../../kernel/errors";
-import { Graph, Node } from "../../kernel/graph/graph";
 import { readModel } from "../../kernel/readers/index";
 import { readIR } from "../../kernel/readers/ir";
 import { readONNX } from "../../kernel/readers/onnx";
-import { ModelProtoType } from "../../kernel/readers/onnx/proto";
 import { irPath, OPEN_CLOSED_EYE_ONNX } from "../helpers/models";
-
-const FLOAT = 1;
-const INT64 = 7;
-const FLOAT16 = 10;
-
-type Obj = Record<string, unknown>;
-
-function valueInfo(name: string, dims: (number | string)[], elemType = FLOAT): Obj {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: elemType,
-        shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) },
-      },
-    },
-  };
-}
-
-function floatTensor(name: string, dims: number[], values: number[]): Obj {
-  return { name, dims, data_type: FLOAT, float_data: values };
-}
-
-function int64Tensor(name: string, values: number[]): Obj {
-  const raw = Buffer.alloc(values.length * 8);
-  values.forEach((v, i) => raw.writeBigInt64LE(BigInt(v), i * 8));
-  return { name, dims: [values.length], data_type: INT64, raw_data: raw };
-}
-
-function node(op: string, inputs: string[], outputs: string[], attrs: Obj[] = [], name = ""): Obj {
-  return { op_type: op, input: inputs, output: outputs, name, attribute: attrs };
-}
-
-const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
-const int = (name: string, v: number) => ({ name, type: 2, i: v });
-const float = (name: string, v: number) => ({ name, type: 1, f: v });
-const str = (name: string, v: string) => ({ name, type: 3, s: Buffer.from(v) });
-
-interface Spec {
-  nodes: Obj[];
-  inits?: Obj[];
-  inputs: Obj[];
-  outputs: Obj[];
-  opset?: number;
-  valueInfo?: Obj[];
-}
-
-function encode(spec: Spec): Buffer {
-  const msg = ModelProtoType.fromObject({
-    ir_version: 7,
-    opset_import: [{ domain: "", version: spec.opset ?? 13 }],
-    graph: {
-      name: "g",
-      node: spec.nodes,
-      initializer: spec.inits ?? [],
-      input: spec.inputs,
-      output: spec.outputs,
-      value_info: spec.valueInfo ?? [],
-    },
-  });
-  return Buffer.from(ModelProtoType.encode(msg).finish());
-}
-
-function write(bytes: Buffer): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-onnx-")), "m.onnx");
-  fs.writeFileSync(file, bytes);
-  return file;
-}
-
-function build(spec: Spec): Graph {
-  return readONNX(write(encode(spec)));
-}
-
-function byName(g: Graph, name: string): Node {
-  const n = g.nodes.find((x) => x.name === name);
-  assert.ok(n, `node '${name}' exists`);
-  return n;
-}
-
-function producer(g: Graph, n: Node, i: number): Node {
-  return g.nodes.find((x) => x.id === n.inputs[i].node)!;
-}
-
-function assertTopological(g: Graph): void {
-  const seen = new Set<number>();
-  for (const n of g.nodes) {
-    for (const r of n.inputs) assert.ok(seen.has(r.node), `${n.name}: input ${r.node} comes later`);
-    seen.add(n.id);
-  }
-}
-
-function throwsModel(fn: () => unknown, cls: typeof ModelError, ...patterns: RegExp[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof cls, `expected ${cls.name}, got ${String(e)}`);
-    for (const p of patterns) assert.match((e as Error).message, p);
-    return true;
-  });
-}
+import {
+  FLOAT,
+  FLOAT16,
+  assertTopological,
+  build,
+  byName,
+  float,
+  floatTensor,
+  int,
+  int64Tensor,
+  ints,
+  node,
+  producer,
+  str,
+  valueInfo,
+} from "../helpers/onnx_spec";
 
 test("ONNX open-closed-eye: nodes, names and attributes", () => {
   const g = readModel(OPEN_CLOSED_EYE_ONNX);
@@ -165,58 +77,6 @@ test("ONNX initializers equal the FP32 IR weights of the same model", () => {
   }
 });
 
-test("truncated ONNX file", () => {
-  const bytes = fs.readFileSync(OPEN_CLOSED_EYE_ONNX);
-  const file = write(bytes.subarray(0, bytes.length - 1000));
-  throwsModel(() => readONNX(file), ModelError, /m\.onnx/, /malformed or truncated ONNX protobuf/);
-  throwsModel(() => readONNX(write(Buffer.from("not a model at all, just text\n"))), ModelError, /m\.onnx/);
-});
-
-test("external-data tensors are unsupported", () => {
-  const spec: Spec = {
-    nodes: [node("Add", ["x", "w"], ["y"], [], "add")],
-    inits: [
-      {
-        name: "w",
-        dims: [2],
-        data_type: FLOAT,
-        data_location: 1,
-        external_data: [
-          { key: "location", value: "w.bin" },
-          { key: "offset", value: "0" },
-        ],
-      },
-    ],
-    inputs: [valueInfo("x", [2])],
-    outputs: [valueInfo("y", [2])],
-  };
-  throwsModel(() => build(spec), UnsupportedError, /ONNX external data is not supported/, /'w'/);
-});
-
-test("unknown op names the node and the op type", () => {
-  const spec: Spec = {
-    nodes: [node("FancyOp", ["x"], ["y"], [], "my_fancy")],
-    inputs: [valueInfo("x", [2])],
-    outputs: [valueInfo("y", [2])],
-  };
-  throwsModel(() => build(spec), UnsupportedError, /layer 'my_fancy'/, /FancyOp/);
-  // Op types that are Object.prototype members are unknown ops too, not the prototype's functions.
-  for (const op of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
-    const s: Spec = { nodes: [node(op, ["x"], ["y"], [], "odd")], inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] };
-    throwsModel(() => build(s), UnsupportedError, /layer 'odd'/, new RegExp(op));
-  }
-});
-
-test("opset outside 7..20", () => {
-  const spec: Spec = { nodes: [node("Relu", ["x"], ["y"])], inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] };
-  throwsModel(() => build({ ...spec, opset: 5 }), UnsupportedError, /ONNX opset 5 is not supported \(7\.\.20 are\)/);
-  throwsModel(() => build({ ...spec, opset: 21 }), UnsupportedError, /opset 21/);
-});
-
-test("undefined input value", () => {
-  const spec: Spec = { nodes: [node("Add", ["x", "nope"], ["y"], [], "a")], inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] };
-  throwsModel(() => build(spec), ModelError, /'nope'/, /layer 'a'/);
-});
 
 test("Gemm folds alpha/beta into constants; symbolic dims are -1", () => {
   const g = build({
@@ -499,3 +359,4 @@ test("nodes listed out of order are sorted", () => {
   assert.deepEqual(g.nodes.map((n) => n.name), ["x", "first", "second", "b/sink_port_0"]);
   assertTopological(g);
 });
+
