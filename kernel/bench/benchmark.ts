@@ -368,3 +368,24 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
     date: new Date().toISOString(),
   };
 }
+
+declare module "../runtime/core" {
+  interface IECore {
+    /**
+     * Latency and throughput of `model` against the batch (kernel/bench): dynamic setBatch(n),
+     * static batch n, a loop of n batch-1 requests and onnxruntime-node, with this core's configs.
+     */
+    benchmark(model: string | CNNNetwork, opts?: Omit<BenchmarkOptions, "model" | "ie">): Promise<LatencyReport>;
+  }
+}
+
+// The bench sits above the runtime and brings this method to IECore itself, so that the runtime
+// never imports the bench; kernel/index.ts loads this module with every IECore users can reach.
+// Non-enumerable and writable like a class method.
+Object.defineProperty(IECore.prototype, "benchmark", {
+  value: function (this: IECore, model: string | CNNNetwork, opts: Omit<BenchmarkOptions, "model" | "ie"> = {}) {
+    return benchmark({ ...opts, model, ie: this });
+  },
+  writable: true,
+  configurable: true,
+});

@@ -13,6 +13,11 @@ export class CpuPlugin implements Plugin {
     return `CPU (${loadAddon().hardwareConcurrency()} threads, oneDNN ${loadAddon().dnnlVersion()})`;
   }
 
+  /** Every hardware thread: oneDNN and the own kernels share them. */
+  get defaultThreads(): number {
+    return loadAddon().hardwareConcurrency();
+  }
+
   compile(prepared: Graph, opts: CompileOptions): CompiledModel {
     const lowered = fuseProgram(lowerGraph(prepared, opts));
     const addon = loadAddon();

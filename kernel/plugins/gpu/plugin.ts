@@ -55,6 +55,9 @@ export class GpuPlugin implements Plugin {
     return `${d.name} (${d.platform}, ${d.version}, ${d.computeUnits} compute units${cpu})`;
   }
 
+  /** The OpenCL device runs the kernels: the program spec's host thread count is read but unused. */
+  readonly defaultThreads = 1;
+
   compile(prepared: Graph, opts: CompileOptions): CompiledModel {
     const lowered = lowerGraph(prepared, opts);
     const addon = loadGpuAddon();
