@@ -17,7 +17,7 @@ import { CNNNetwork } from "../runtime/network";
 import { InferRequest } from "../runtime/request";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { networkToONNX } from "../serialize";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 import { countFlops } from "./flops";
 import { isaInEffect } from "./isa";
 import { compareWithOrt, ORT_TOLERANCE } from "./oracle";

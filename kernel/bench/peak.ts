@@ -1,5 +1,5 @@
 /** The machine's FP32 peak, from the FMA microbenchmark in the native addon (native/src/peak.cc). */
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 
 /**
  * GFLOP/s of `threads` threads doing nothing but independent FMAs, best of `repeats` runs of

@@ -19,7 +19,7 @@ import { ORT_TOLERANCE } from "../bench/oracle";
 import { measurePeakGflops } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
 import { checkTargets, formatTargets } from "../bench/targets";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS_DIR = path.join(ROOT, "models");

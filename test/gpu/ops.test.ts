@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../helpers/models";
-import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
-import { loadGpuAddon } from "../../kernel/plugins/gpu/native";
+import { loadAddon, loadGpuAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/native";
 import { gpuDevices } from "../../kernel/plugins/gpu/plugin";
 
 const MAX = 3;

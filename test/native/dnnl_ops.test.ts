@@ -2,7 +2,7 @@
 // smaller batches (the same program, batched tensors shrinking to n).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeAttr } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeAttr } from "../../kernel/plugins/native";
 
 const addon = loadAddon();
 

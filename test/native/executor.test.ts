@@ -4,7 +4,7 @@
 // written here, at the maximum batch and at smaller ones.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeProgramSpec, NativeTensorSpec } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeProgramSpec, NativeTensorSpec } from "../../kernel/plugins/native";
 
 const addon = loadAddon();
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);

@@ -9,8 +9,8 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { IECore } from "../../kernel";
 import { fuseProgram } from "../../kernel/plugins/cpu/fuse";
-import { LoweredProgram } from "../../kernel/plugins/cpu/lower";
-import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
+import { LoweredProgram } from "../../kernel/plugins/lower";
+import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/native";
 import { maxRelDiff, numel, randomData } from "../helpers/models";
 import { OnnxBuilder } from "../helpers/onnx_builder";
 

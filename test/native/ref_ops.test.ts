@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/native";
 
 const addon = loadAddon();
 
