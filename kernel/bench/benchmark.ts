@@ -23,9 +23,20 @@ import { isaInEffect } from "./isa";
 import { compareWithOrt, ORT_TOLERANCE } from "./oracle";
 import { measurePeakGflops } from "./peak";
 import { medianStable, summarize } from "./stats";
+import { uniform, xorshift32 } from "./random";
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
 export const ALL_MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
+
+/** Time box of one point, all modes together; a point stops at a quarter of it once every median is stable. */
+export const DEFAULT_TIME_PER_POINT_MS = 3000;
+/** Timed requests per mode and point, at least, so that a median stands on several samples. */
+export const DEFAULT_MIN_RUNS = 5;
+/** Untimed time per mode before each point (and WARMUP_RUNS requests, unless they take over WARMUP_CAP_MS). */
+export const DEFAULT_WARMUP_MS = 200;
+
+/** Knuth's multiplicative hash (2^32 / golden ratio): consecutive rounds get seeds far apart. */
+const KNUTH_HASH = 2654435761;
 
 /** Untimed requests per contender and point, at least, unless they take longer than the cap. */
 const WARMUP_RUNS = 20;
@@ -96,13 +107,8 @@ function loadOrt(): OrtModule | undefined {
 /** Deterministic values in [0, 1): every mode and engine sees the same input. */
 function inputData(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) / 4294967296;
-  }
+  const random = uniform(seed);
+  for (let i = 0; i < n; i++) out[i] = random();
   return out;
 }
 
@@ -147,12 +153,10 @@ function fixedBatch(session: { inputMetadata: readonly unknown[] }): number | un
  */
 export function roundOrder(round: number, count: number): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
-  let s = (round * 2654435761 + 1) >>> 0 || 1;
+  let s = (round * KNUTH_HASH + 1) >>> 0 || 1;
   for (let i = count - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
+    s = xorshift32(s);
+    const j = s % (i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
@@ -208,7 +212,11 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
   const modes = opts.modes ?? ALL_MODES;
   const maxBatch = Math.max(...batches);
   const threads = opts.threads ?? loadAddon().hardwareConcurrency();
-  const timing = { timeMs: opts.timePerPointMs ?? 3000, minRuns: opts.minRuns ?? 5, warmupMs: opts.warmupMs ?? 200 };
+  const timing = {
+    timeMs: opts.timePerPointMs ?? DEFAULT_TIME_PER_POINT_MS,
+    minRuns: opts.minRuns ?? DEFAULT_MIN_RUNS,
+    warmupMs: opts.warmupMs ?? DEFAULT_WARMUP_MS,
+  };
   const file = typeof opts.model === "string" ? opts.model : undefined;
   const net = typeof opts.model === "string" ? await ie.readNetwork(opts.model) : opts.model;
   const name = opts.name ?? (file ? path.basename(file).replace(/\.(xml|onnx)$/i, "") : net.name);

@@ -123,16 +123,21 @@ export interface NativeAddon {
   ): void;
 }
 
+/**
+ * Spins of an idle OpenMP thread before it sleeps (GOMP_SPINCOUNT). By default it spins 300,000
+ * times (~9 ms here) after each parallel region and takes the core from whatever runs next: a
+ * request split by samples, or another engine. 3,000 spins (~150 µs) keep it awake through the
+ * gaps between the layers of one run, small steps run on one thread included (1,000 made head
+ * pose at n = 1 ~30% slower).
+ */
+const GOMP_SPIN_COUNT = "3000";
+
 let cached: NativeAddon | undefined;
 
 export function loadAddon(): NativeAddon {
   if (!cached) {
-    // libgomp reads this once, when the addon loads it. By default an idle OpenMP thread spins
-    // 300,000 times (~9 ms here) after each parallel region and takes the core from whatever runs
-    // next: a request split by samples, or another engine. 3,000 spins (~150 µs) keep it awake
-    // through the gaps between the layers of one run, small steps run on one thread included
-    // (1,000 made head pose at n = 1 ~30% slower). A value the user set is kept.
-    process.env.GOMP_SPINCOUNT ??= "3000";
+    // libgomp reads this once, when the addon loads it; a value the user set is kept.
+    process.env.GOMP_SPINCOUNT ??= GOMP_SPIN_COUNT;
     const file = path.resolve(__dirname, "../../../build/Release/dynbatch_native.node");
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     cached = require(file) as NativeAddon;

@@ -4,6 +4,7 @@
  * batch never leaks into another.
  */
 import { Graph, nodeMap } from "../graph/graph";
+import { numel } from "../graph/ops/util";
 import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
@@ -32,7 +33,7 @@ export function largestTensor(g: Graph): { bytes: number; layer: string; port: n
   for (const n of g.nodes) {
     if (n.type === "Const" || n.folded) continue;
     n.outputs.forEach((o, port) => {
-      const bytes = o.shape.reduce((a, d) => a * d, 4);
+      const bytes = numel(o.shape) * Float32Array.BYTES_PER_ELEMENT;
       if (bytes > best.bytes) best = { bytes, layer: n.name, port, shape: o.shape };
     });
   }
