@@ -97,7 +97,7 @@ type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
 /** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
 function loadOrt(): OrtModule | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("onnxruntime-node") as OrtModule;
   } catch {
     return undefined;

@@ -139,7 +139,7 @@ export function loadAddon(): NativeAddon {
     // libgomp reads this once, when the addon loads it; a value the user set is kept.
     process.env.GOMP_SPINCOUNT ??= GOMP_SPIN_COUNT;
     const file = path.resolve(__dirname, "../../../build/Release/dynbatch_native.node");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require(file) as NativeAddon;
   }
   return cached;

@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GpuError, GpuUnavailableError, IECore, UnknownDeviceError } from "../../kernel";
+import { GpuError, IECore, UnknownDeviceError } from "../../kernel";
 import { loadGpuAddon, typedNativeError } from "../../kernel/plugins/native";
 import { BUILD_OPTIONS_ENV, gpuDevices } from "../../kernel/plugins/gpu/plugin";
 import { devices, pluginFor } from "../../kernel/plugins";
