@@ -71,7 +71,10 @@ function checkMemory(g: Graph, tensors: NativeTensorSpec[]): void {
   }
   const bytes = floats * Float32Array.BYTES_PER_ELEMENT;
   if (bytes > MAX_PROGRAM_BYTES)
-    throw new ModelError(g.file, `the network needs ${(bytes / 2 ** 30).toFixed(1)} GiB of tensors at this batch (limit ${MAX_PROGRAM_BYTES / 2 ** 30} GiB)`);
+    throw new ModelError(
+      g.file,
+      `the network needs ${(bytes / 2 ** 30).toFixed(1)} GiB of tensors at this batch (limit ${MAX_PROGRAM_BYTES / 2 ** 30} GiB)`,
+    );
 }
 
 export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {

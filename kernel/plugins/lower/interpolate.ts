@@ -18,7 +18,8 @@ function interpolate(L: Lowering, n: Node): void {
     axes.forEach((ax, i) => (scales[normAxis(ax, xs.length)] = given[i]));
   }
   const alignCorners = attrBool(n.attrs, "align_corners", false);
-  const coord = n.attrs.coordinate_transformation_mode ?? (alignCorners ? "align_corners" : mode === "nearest" ? "asymmetric" : "half_pixel");
+  const coord =
+    n.attrs.coordinate_transformation_mode ?? (alignCorners ? "align_corners" : mode === "nearest" ? "asymmetric" : "half_pixel");
   L.emit(n, "interpolate", [L.tensor(n.inputs[0])], [L.out(n)], {
     mode,
     coord: coord.toLowerCase(),

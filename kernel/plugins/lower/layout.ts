@@ -41,7 +41,8 @@ function gather(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
   const idx = L.requireConst(n, 1, "indices");
   const axis = normAxis(L.constInts(n, 2, "axis")[0], xs.length);
-  if (attrNum(n.attrs, "batch_dims", 0) !== 0) throw new UnsupportedError(L.file, "Gather with batch_dims is not implemented", n.name);
+  if (attrNum(n.attrs, "batch_dims", 0) !== 0)
+    throw new UnsupportedError(L.file, "Gather with batch_dims is not implemented", n.name);
   const indices = Array.from(idx.data, (v) => (v < 0 ? v + xs[axis] : v));
   L.emit(n, "gather", [L.tensor(n.inputs[0])], [L.out(n)], {
     axis,

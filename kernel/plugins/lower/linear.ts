@@ -14,7 +14,8 @@ function weights(L: Lowering, n: Node, grouped: boolean) {
 
 function conv(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
-  if (xs.length !== 4) throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${xs.length})`, n.name);
+  if (xs.length !== 4)
+    throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${xs.length})`, n.name);
   const { w, group, wShape } = weights(L, n, n.type === "GroupConvolution");
   const kernel = wShape.slice(2);
   const strides = attrInts(n.attrs, "strides");

@@ -3,7 +3,14 @@ import { Node } from "../../graph/graph";
 import { attrInts, attrStr } from "../../graph/attrs";
 
 /** Explicit pads per spatial axis, honouring auto_pad like the Inference Engine (the ONNX writer's windowPads() too). */
-export function explicitPads(n: Node, inSpatial: number[], outSpatial: number[], kernel: number[], strides: number[], dil: number[]) {
+export function explicitPads(
+  n: Node,
+  inSpatial: number[],
+  outSpatial: number[],
+  kernel: number[],
+  strides: number[],
+  dil: number[],
+) {
   const autoPad = attrStr(n.attrs, "auto_pad", "explicit").toLowerCase();
   const rank = inSpatial.length;
   let begin = attrInts(n.attrs, "pads_begin", Array(rank).fill(0));
