@@ -5,24 +5,29 @@ import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn, toF32 } from "./lowering";
 import { explicitPads } from "./pads";
 
-/** Weights as oneDNN takes them: grouped [G, O/G, I/G, k...] flattened to [G·O/G, I/G, k...]. */
-function weights(L: Lowering, n: Node, grouped: boolean) {
-  const w = L.requireConst(n, 1, "weights");
-  if (!grouped) return { w, group: 1, wShape: w.shape };
-  return { w, group: w.shape[0], wShape: [w.shape[0] * w.shape[1], ...w.shape.slice(2)] };
-}
+type Pads = { begin: number[]; end: number[] };
 
-function conv(L: Lowering, n: Node): void {
+/**
+ * A 2-D convolution or deconvolution: weights as oneDNN takes them (grouped [G, O/G, I/G, k...]
+ * flattened to [G·O/G, I/G, k...]), strides, dilations and the pads `pads` derives.
+ */
+function emitWindowed(
+  L: Lowering,
+  n: Node,
+  type: "conv" | "deconv",
+  grouped: boolean,
+  pads: (xs: number[], kernel: number[], strides: number[], dil: number[]) => Pads,
+): void {
   const xs = L.inShape(n, 0);
-  if (xs.length !== 4)
-    throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${xs.length})`, n.name);
-  const { w, group, wShape } = weights(L, n, n.type === "GroupConvolution");
+  const w = L.requireConst(n, 1, "weights");
+  const group = grouped ? w.shape[0] : 1;
+  const wShape = grouped ? [w.shape[0] * w.shape[1], ...w.shape.slice(2)] : w.shape;
   const kernel = wShape.slice(2);
   const strides = attrInts(n.attrs, "strides");
   const dil = attrInts(n.attrs, "dilations", [1, 1]);
-  const { begin, end } = explicitPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil);
+  const { begin, end } = pads(xs, kernel, strides, dil);
   const wt = L.constTensor(wShape, toF32(w));
-  L.emit(n, "conv", [L.tensor(n.inputs[0]), wt], [L.out(n)], {
+  L.emit(n, type, [L.tensor(n.inputs[0]), wt], [L.out(n)], {
     strides,
     dilations: dil,
     padsBegin: begin,
@@ -31,16 +36,12 @@ function conv(L: Lowering, n: Node): void {
   });
 }
 
-function deconv(L: Lowering, n: Node): void {
-  const xs = L.inShape(n, 0);
-  if (xs.length !== 4) throw new UnsupportedError(L.file, `only 2-D deconvolution is implemented`, n.name);
-  const { w, group, wShape } = weights(L, n, n.type === "GroupConvolutionBackpropData");
-  const kernel = wShape.slice(2);
-  const strides = attrInts(n.attrs, "strides");
-  const dil = attrInts(n.attrs, "dilations", [1, 1]);
+/**
+ * Deconvolution pads come from the relation out = s·(in−1) + span − pb − pe. With auto_pad or an
+ * explicit output_shape input the pads split the total like same_upper/lower.
+ */
+function deconvPads(n: Node, xs: number[], kernel: number[], strides: number[], dil: number[]): Pads {
   const outSp = n.outputs[0].shape.slice(2);
-  // Deconvolution pads come from the relation out = s·(in−1) + span − pb − pe.
-  // With auto_pad or an explicit output_shape input the pads split the total like same_upper/lower.
   const autoPad = attrStr(n.attrs, "auto_pad", "explicit").toLowerCase();
   const derived = autoPad === "same_upper" || autoPad === "same_lower" || n.inputs.length > 2;
   const explicitBegin = attrInts(n.attrs, "pads_begin", [0, 0]);
@@ -53,15 +54,23 @@ function deconv(L: Lowering, n: Node): void {
     begin.push(derived ? (autoPad === "same_lower" ? total - small : small) : explicitBegin[i]);
     end.push(total - begin[i]);
   }
-  const wt = L.constTensor(wShape, toF32(w));
-  L.emit(n, "deconv", [L.tensor(n.inputs[0]), wt], [L.out(n)], {
-    strides,
-    dilations: dil,
-    padsBegin: begin,
-    padsEnd: end,
-    group,
-  });
+  return { begin, end };
 }
+
+const conv: LowerFn = (L, n) => {
+  const rank = L.inShape(n, 0).length;
+  if (rank !== 4) throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${rank})`, n.name);
+  emitWindowed(L, n, "conv", n.type === "GroupConvolution", (xs, kernel, strides, dil) =>
+    explicitPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
+  );
+};
+
+const deconv: LowerFn = (L, n) => {
+  if (L.inShape(n, 0).length !== 4) throw new UnsupportedError(L.file, `only 2-D deconvolution is implemented`, n.name);
+  emitWindowed(L, n, "deconv", n.type === "GroupConvolutionBackpropData", (xs, kernel, strides, dil) =>
+    deconvPads(n, xs, kernel, strides, dil),
+  );
+};
 
 export const LINEAR: Record<string, LowerFn> = {
   Convolution: conv,
