@@ -17,15 +17,26 @@ import { CNNNetwork } from "../runtime/network";
 import { InferRequest } from "../runtime/request";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { networkToONNX } from "../serialize";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 import { countFlops } from "./flops";
 import { isaInEffect } from "./isa";
 import { compareWithOrt, ORT_TOLERANCE } from "./oracle";
 import { measurePeakGflops } from "./peak";
 import { medianStable, summarize } from "./stats";
+import { uniform, xorshift32 } from "./random";
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
 export const ALL_MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
+
+/** Time box of one point, all modes together; a point stops at a quarter of it once every median is stable. */
+export const DEFAULT_TIME_PER_POINT_MS = 3000;
+/** Timed requests per mode and point, at least, so that a median stands on several samples. */
+export const DEFAULT_MIN_RUNS = 5;
+/** Untimed time per mode before each point (and WARMUP_RUNS requests, unless they take over WARMUP_CAP_MS). */
+export const DEFAULT_WARMUP_MS = 200;
+
+/** Knuth's multiplicative hash (2^32 / golden ratio): consecutive rounds get seeds far apart. */
+const KNUTH_HASH = 2654435761;
 
 /** Untimed requests per contender and point, at least, unless they take longer than the cap. */
 const WARMUP_RUNS = 20;
@@ -86,7 +97,7 @@ type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
 /** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
 function loadOrt(): OrtModule | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("onnxruntime-node") as OrtModule;
   } catch {
     return undefined;
@@ -96,13 +107,8 @@ function loadOrt(): OrtModule | undefined {
 /** Deterministic values in [0, 1): every mode and engine sees the same input. */
 function inputData(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) / 4294967296;
-  }
+  const random = uniform(seed);
+  for (let i = 0; i < n; i++) out[i] = random();
   return out;
 }
 
@@ -147,12 +153,10 @@ function fixedBatch(session: { inputMetadata: readonly unknown[] }): number | un
  */
 export function roundOrder(round: number, count: number): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
-  let s = (round * 2654435761 + 1) >>> 0 || 1;
+  let s = (round * KNUTH_HASH + 1) >>> 0 || 1;
   for (let i = count - 1; i > 0; i--) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const j = (s >>> 0) % (i + 1);
+    s = xorshift32(s);
+    const j = s % (i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
@@ -208,7 +212,11 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
   const modes = opts.modes ?? ALL_MODES;
   const maxBatch = Math.max(...batches);
   const threads = opts.threads ?? loadAddon().hardwareConcurrency();
-  const timing = { timeMs: opts.timePerPointMs ?? 3000, minRuns: opts.minRuns ?? 5, warmupMs: opts.warmupMs ?? 200 };
+  const timing = {
+    timeMs: opts.timePerPointMs ?? DEFAULT_TIME_PER_POINT_MS,
+    minRuns: opts.minRuns ?? DEFAULT_MIN_RUNS,
+    warmupMs: opts.warmupMs ?? DEFAULT_WARMUP_MS,
+  };
   const file = typeof opts.model === "string" ? opts.model : undefined;
   const net = typeof opts.model === "string" ? await ie.readNetwork(opts.model) : opts.model;
   const name = opts.name ?? (file ? path.basename(file).replace(/\.(xml|onnx)$/i, "") : net.name);
@@ -368,3 +376,24 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
     date: new Date().toISOString(),
   };
 }
+
+declare module "../runtime/core" {
+  interface IECore {
+    /**
+     * Latency and throughput of `model` against the batch (kernel/bench): dynamic setBatch(n),
+     * static batch n, a loop of n batch-1 requests and onnxruntime-node, with this core's configs.
+     */
+    benchmark(model: string | CNNNetwork, opts?: Omit<BenchmarkOptions, "model" | "ie">): Promise<LatencyReport>;
+  }
+}
+
+// The bench sits above the runtime and brings this method to IECore itself, so that the runtime
+// never imports the bench; kernel/index.ts loads this module with every IECore users can reach.
+// Non-enumerable and writable like a class method.
+Object.defineProperty(IECore.prototype, "benchmark", {
+  value: function (this: IECore, model: string | CNNNetwork, opts: Omit<BenchmarkOptions, "model" | "ie"> = {}) {
+    return benchmark({ ...opts, model, ie: this });
+  },
+  writable: true,
+  configurable: true,
+});

@@ -1,6 +1,7 @@
 /** Arithmetic work of a prepared graph: 2 FLOPs per multiply-add of convolutions and matmuls. */
 import { attrBool } from "../graph/attrs";
-import { Graph } from "../graph/graph";
+import { Graph, nodeMap } from "../graph/graph";
+import { numel } from "../graph/ops/util";
 
 export interface FlopCount {
   /** Total FLOPs of one run of the graph at its prepared shapes. */
@@ -9,17 +10,13 @@ export interface FlopCount {
   byType: Record<string, number>;
 }
 
-function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /**
  * Counts convolution, deconvolution and matmul FLOPs (2·MACs) over the nodes that run: folded
  * constant subgraphs cost nothing at run time. Other ops (eltwise, pooling) are not counted, as
  * benchmark tools report GFLOP/s.
  */
 export function countFlops(g: Graph): FlopCount {
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const byId = nodeMap(g);
   const shape = (n: (typeof g.nodes)[number], i: number) => byId.get(n.inputs[i].node)!.outputs[n.inputs[i].port].shape;
   const byType: Record<string, number> = {};
   let total = 0;

@@ -3,7 +3,7 @@
  * names in its reports. oneDNN reads the variable once, at its first ISA query, and silently
  * ignores a value it does not know: hence the check here.
  */
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 
 /** The values oneDNN 2.6 accepts (upper case; it ignores case). */
 export const ISA_VALUES = [

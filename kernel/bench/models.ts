@@ -10,6 +10,7 @@ import { NotFoundError } from "../errors";
 import { ConstTensor, DType, Graph, Node, PortRef } from "../graph/graph";
 import { prepare } from "../graph/prepare";
 import { graphToONNX } from "../serialize/onnx";
+import { uniform } from "./random";
 
 /** Bump when a generated model changes, so cached files are rebuilt. */
 const VERSION = 1;
@@ -17,23 +18,14 @@ const VERSION = 1;
 /** Builds opset graphs with He-uniform random weights from a xorshift32 seed. */
 class NetBuilder {
   private readonly nodes: Node[] = [];
-  private state: number;
+  private readonly random: () => number;
   private count = 0;
 
   constructor(
     readonly name: string,
     seed: number,
   ) {
-    this.state = seed >>> 0 || 1;
-  }
-
-  private random(): number {
-    let s = this.state;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    this.state = s >>> 0;
-    return this.state / 4294967296;
+    this.random = uniform(seed);
   }
 
   private add(type: string, inputs: PortRef[], attrs: Record<string, string> = {}, value?: ConstTensor, name?: string): PortRef {

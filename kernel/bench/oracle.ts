@@ -8,7 +8,7 @@ import { DynbatchError } from "../errors";
 /**
  * Largest accepted error (see relativeError). Both engines run the same FP32 weights (an FP16 IR
  * is exported with FP32 initializers), so this is the FP32 bound of the ORT oracle tests
- * (test/runtime/oracle.test.ts, test/serialize/onnx.test.ts); seen: 1e-21 to 1e-5.
+ * (test/runtime/onnxruntime_oracle.test.ts, test/serialize/onnx.test.ts); seen: 1e-21 to 1e-5.
  */
 export const ORT_TOLERANCE = 1e-4;
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 import { isaInEffect } from "./isa";
 import { checkTargets, formatTargets } from "./targets";
 

@@ -108,6 +108,11 @@ class Stage {
   }
 }
 
+/** Faces per frame by default: the batch the secondary stages are loaded for (eyes: twice as many). */
+const DEFAULT_MAX_FACES = 8;
+/** Detection confidence kept by default: the usual cut for an SSD detector's scores. */
+const DEFAULT_THRESHOLD = 0.5;
+
 export interface CascadeOptions {
   /** Device for every network (default "CPU"). */
   device?: string;
@@ -193,9 +198,14 @@ export interface ProcessOptions {
   annotate?: boolean;
 }
 
+/** Side of an eye crop per pixel of distance between the eyes: crops scale with the face. */
+const EYE_CROP_PER_EYE_DISTANCE = 0.6;
+/** Smallest eye crop side (px): a face seen edge-on, its eyes on one spot, still gives a crop to resize. */
+const MIN_EYE_CROP = 4;
+
 /** Square eye crop centred on the eye landmark; its side follows the distance between the eyes. */
 export function eyeBox(eye: [number, number], otherEye: [number, number]): Box {
-  const side = Math.max(4, 0.6 * Math.hypot(eye[0] - otherEye[0], eye[1] - otherEye[1]));
+  const side = Math.max(MIN_EYE_CROP, EYE_CROP_PER_EYE_DISTANCE * Math.hypot(eye[0] - otherEye[0], eye[1] - otherEye[1]));
   return { x: eye[0] - side / 2, y: eye[1] - side / 2, w: side, h: side };
 }
 
@@ -224,8 +234,8 @@ export class FaceCascade {
   /** Reads and compiles the four networks once (the secondary ones once per strategy). */
   static async load(ie: IECore, options: CascadeOptions = {}): Promise<FaceCascade> {
     const device = options.device ?? "CPU";
-    const maxFaces = options.maxFaces ?? 8;
-    const threshold = options.threshold ?? 0.5;
+    const maxFaces = options.maxFaces ?? DEFAULT_MAX_FACES;
+    const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     const strategies = options.strategies ?? STRATEGIES;
     if (!Number.isInteger(maxFaces) || maxFaces < 1) throw new InputError(`maxFaces ${maxFaces}: expected an integer ≥ 1`);
     if (strategies.length === 0 || strategies.some((s) => !STRATEGIES.includes(s)) || new Set(strategies).size !== strategies.length)

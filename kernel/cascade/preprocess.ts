@@ -3,7 +3,7 @@
  * (what the Open Model Zoo IR expects; none of the four models wants mean or scale from the caller).
  */
 import { InputError } from "../errors";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 import { Frame } from "../video/frame";
 
 /** A region in pixels of a frame; it may extend past the frame's edges. */

@@ -12,17 +12,20 @@ import * as path from "path";
 import { DynbatchError, InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { LatencyReport } from "../schema";
-import { benchmark, BenchProgress, DEFAULT_BATCHES } from "../bench/benchmark";
+import { benchmark, BenchProgress, DEFAULT_BATCHES, DEFAULT_MIN_RUNS, DEFAULT_TIME_PER_POINT_MS, DEFAULT_WARMUP_MS } from "../bench/benchmark";
 import { ISA_VALUES, parseIsa } from "../bench/isa";
 import { GENERATED_MODELS, generatedModelPath } from "../bench/models";
 import { ORT_TOLERANCE } from "../bench/oracle";
-import { measurePeakGflops } from "../bench/peak";
+import { measurePeakGflops, PEAK_RUN_MS } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
 import { checkTargets, formatTargets } from "../bench/targets";
-import { loadAddon } from "../plugins/cpu/native";
+import { loadAddon } from "../plugins/native";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS_DIR = path.join(ROOT, "models");
+
+/** --quick: a CI-size run, a tenth of the default time boxes. */
+const QUICK = { batches: [1, 2, 4], timePerPointMs: 300, minRuns: 3, warmupMs: 20, peakMs: 50 };
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -46,10 +49,10 @@ Options:
   --isa NAME          rerun the whole bench in a child process with ONEDNN_MAX_CPU_ISA=NAME (oneDNN's
                       ISA cap, named in the header): ${ISA_VALUES.slice(0, 5).join(", ")},
                       ${ISA_VALUES.slice(5, -1).join(", ")} or ${ISA_VALUES.at(-1)}, any case
-  --time MS           time box of one point, all modes together (default 3000; --quick 300)
+  --time MS           time box of one point, all modes together (default ${DEFAULT_TIME_PER_POINT_MS}; --quick ${QUICK.timePerPointMs})
   --json FILE         write the LatencyReport as JSON (an array of them for several models)
   --markdown FILE     write the tables as markdown with machine, ISA, date, method and targets
-  --quick             CI-size run: batches 1,2,4, short time boxes
+  --quick             CI-size run: batches ${QUICK.batches.join(",")}, short time boxes
   --help              this text
 `;
 
@@ -223,15 +226,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${e.message}\n`);
     return 2;
   }
-  const batches = args.batches ?? (args.quick ? [1, 2, 4] : [...DEFAULT_BATCHES]);
-  const timeMs = args.timeMs ?? (args.quick ? 300 : 3000);
+  const batches = args.batches ?? (args.quick ? [...QUICK.batches] : [...DEFAULT_BATCHES]);
+  const timeMs = args.timeMs ?? (args.quick ? QUICK.timePerPointMs : DEFAULT_TIME_PER_POINT_MS);
   const threads = args.threads ?? loadAddon().hardwareConcurrency();
   const tty = process.stderr.isTTY;
   const machine = machineInfo();
   const isa = machine.isa;
 
   process.stderr.write(`oneDNN ISA ${isa}. Measuring the FP32 peak (${threads} threads)...\n`);
-  const peakBefore = measurePeakGflops(threads, args.quick ? 50 : 200);
+  const peakMs = args.quick ? QUICK.peakMs : PEAK_RUN_MS;
+  const peakBefore = measurePeakGflops(threads, peakMs);
   const ie = new IECore();
   const reports: LatencyReport[] = [];
   for (const [i, [name, file]] of models.entries()) {
@@ -243,8 +247,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       batches,
       threads,
       timePerPointMs: timeMs,
-      minRuns: args.quick ? 3 : 5,
-      warmupMs: args.quick ? 20 : 200,
+      minRuns: args.quick ? QUICK.minRuns : DEFAULT_MIN_RUNS,
+      warmupMs: args.quick ? QUICK.warmupMs : DEFAULT_WARMUP_MS,
       peakGflops: peakBefore,
       ie,
       onProgress: (p) => {
@@ -260,7 +264,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (tty) process.stderr.write("\r\x1b[K");
   // The peak is measured around the run and the higher value kept: a busy moment only lowers it.
-  const peak = Math.max(peakBefore, measurePeakGflops(threads, args.quick ? 50 : 200));
+  const peak = Math.max(peakBefore, measurePeakGflops(threads, peakMs));
   for (const r of reports) r.peakGflops = peak;
 
   const header = [

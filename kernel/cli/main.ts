@@ -2,7 +2,7 @@
 /** The `dynbatch` command: dispatches to the demos. */
 import { DynbatchError } from "../errors";
 import { main as imageDemo } from "./demo";
-import { DEMO_USAGE, runVideoDemo } from "./video";
+import { runVideoDemo } from "./video";
 
 interface Command {
   summary: string;

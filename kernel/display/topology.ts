@@ -6,7 +6,7 @@
 import { LayerVerdict, TopologyReport } from "../schema";
 import { InputError } from "../errors";
 import { MimeBundle, TOPOLOGY_MIME } from "./bundle";
-import { clip, escapeHtml, htmlTable, shapeText, textTable } from "./format";
+import { clip, escapeHtml, htmlTable, shapeText } from "./format";
 import { displayName, TOOLTIP_NAME_MAX } from "./names";
 
 const COLORS: Record<LayerVerdict["verdict"], { fill: string; stroke: string }> = {

@@ -4,6 +4,9 @@ import { Plugin } from "./plugin";
 import { CpuPlugin } from "./cpu/plugin";
 import { GpuPlugin, gpuDeviceNames, gpuDevices, gpuUnavailableReason } from "./gpu/plugin";
 
+/** "GPU" or "GPU.<i>"; the index is captured. */
+const GPU_NAME = /^GPU(?:\.(0|[1-9]\d*))?$/;
+
 const cpu = new CpuPlugin();
 const gpus = new Map<string, GpuPlugin>();
 
@@ -15,7 +18,7 @@ export function devices(): string[] {
 /** The plugin for a device name; "GPU" is the first GPU and "GPU.<i>" any of them. */
 export function pluginFor(device: string): Plugin | undefined {
   if (device === cpu.device) return cpu;
-  const m = /^GPU(?:\.(0|[1-9]\d*))?$/.exec(device);
+  const m = GPU_NAME.exec(device);
   if (!m) return undefined;
   const info = gpuDevices()[m[1] === undefined ? 0 : Number(m[1])];
   if (!info) return undefined;
@@ -27,7 +30,7 @@ export function pluginFor(device: string): Plugin | undefined {
 
 /** The typed error for a device name pluginFor() does not know. */
 export function deviceError(device: string): DynbatchError {
-  if (/^GPU(\.(0|[1-9]\d*))?$/.test(device) && gpuDevices().length === 0) return new GpuUnavailableError(device, gpuUnavailableReason());
+  if (GPU_NAME.test(device) && gpuDevices().length === 0) return new GpuUnavailableError(device, gpuUnavailableReason());
   return new UnknownDeviceError(device, devices());
 }
 

@@ -78,5 +78,7 @@ export interface Plugin {
   /** "CPU", "GPU" */
   readonly device: string;
   readonly fullDeviceName: string;
+  /** Threads a network is compiled for when CPU_THREADS_NUM is 0. */
+  readonly defaultThreads: number;
   compile(prepared: Graph, opts: CompileOptions): CompiledModel;
 }

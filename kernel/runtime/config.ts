@@ -5,8 +5,7 @@
 import { ConfigError } from "../errors";
 import { MAX_PROGRAM_BYTES, type ParallelMode } from "../plugins/plugin";
 import { table } from "../dict";
-
-export type AnalysisMode = "strict" | "shape-aware";
+import type { AnalysisMode } from "../schema";
 
 export interface DeviceConfig {
   dynBatchEnabled: boolean;

@@ -9,9 +9,6 @@ import { CNNNetwork, largestTensor } from "./network";
 import { Graph } from "../graph/graph";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { ExecutableNetwork } from "./executable";
-import { loadAddon } from "../plugins/cpu/native";
-import type { BenchmarkOptions } from "../bench/benchmark";
-import type { LatencyReport } from "../schema";
 
 export type ConfigMap = Record<string, string | number | boolean>;
 
@@ -85,7 +82,7 @@ export class IECore {
     const c = applyConfig(this.config(plugin.device), config);
     const netBatch = net.batchSize;
     const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;
-    const threads = c.threads > 0 ? c.threads : loadAddon().hardwareConcurrency();
+    const threads = c.threads > 0 ? c.threads : plugin.defaultThreads;
     if (!c.dynBatchEnabled) {
       // A static batch proven sample-independent still lets threads split a run by samples.
       const independent = netBatch > 1 && net.analyze({ mode: "shape-aware" }).supported;
@@ -119,15 +116,5 @@ export class IECore {
       parallel: c.parallel,
     });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
-  }
-
-  /**
-   * Latency and throughput of `model` against the batch (kernel/bench): dynamic setBatch(n),
-   * static batch n, a loop of n batch-1 requests and onnxruntime-node, with this core's configs.
-   */
-  async benchmark(model: string | CNNNetwork, opts: Omit<BenchmarkOptions, "model" | "ie"> = {}): Promise<LatencyReport> {
-    // Loaded on use: the bench module sits above the runtime and imports it.
-    const { benchmark } = await import("../bench/benchmark");
-    return benchmark({ ...opts, model, ie: this });
   }
 }

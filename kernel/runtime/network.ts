@@ -3,14 +3,15 @@
  * Shapes are always re-inferred from the original graph, so constant folding done for one
  * batch never leaks into another.
  */
-import { Graph } from "../graph/graph";
+import { Graph, nodeMap } from "../graph/graph";
+import { numel } from "../graph/ops/util";
 import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
-import { TopologyReport } from "../schema";
+import { AnalysisMode, TopologyReport } from "../schema";
 import { BatchRangeError, InputError, ModelError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
-import { AnalysisMode, gib } from "./config";
+import { gib } from "./config";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
 import { dict, record } from "../dict";
@@ -32,7 +33,7 @@ export function largestTensor(g: Graph): { bytes: number; layer: string; port: n
   for (const n of g.nodes) {
     if (n.type === "Const" || n.folded) continue;
     n.outputs.forEach((o, port) => {
-      const bytes = o.shape.reduce((a, d) => a * d, 4);
+      const bytes = numel(o.shape) * Float32Array.BYTES_PER_ELEMENT;
       if (bytes > best.bytes) best = { bytes, layer: n.name, port, shape: o.shape };
     });
   }
@@ -124,7 +125,7 @@ export class CNNNetwork {
   private ports(which: "in" | "out"): Record<string, PortInfo> {
     const g = this.prepared();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
-    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const byId = nodeMap(g);
     return record(
       ios.map((io) => {
         const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;

@@ -86,7 +86,11 @@ export function drawPoint(frame: Frame, x: number, y: number, radius: number, co
   }
 }
 
-/** 3×5 glyphs, rows top to bottom, '1' = ink. Lower-case text is drawn in capitals. */
+/**
+ * 3×5 glyphs, rows top to bottom, '1' = ink. Lower-case text is drawn in capitals. Four glyphs a
+ * line, as written: one a line would make the table 46 lines long.
+ */
+// prettier-ignore
 const FONT: Record<string, string> = {
   "0": "111101101101111", "1": "010110010010111", "2": "111001111100111", "3": "111001111001111",
   "4": "101101111001001", "5": "111100111001111", "6": "111100111101111", "7": "111001001010010",

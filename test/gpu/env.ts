@@ -6,7 +6,7 @@
  */
 import * as os from "os";
 import * as path from "path";
-import { loadGpuAddon } from "../../kernel/plugins/gpu/native";
+import { loadGpuAddon } from "../../kernel/plugins/native";
 
 process.env.DYNBATCH_GPU_ALLOW_CPU = "1";
 process.env.POCL_CACHE_DIR ??= path.join(os.tmpdir(), "dynbatch-pocl-cache");

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../helpers/models";
-import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
-import { loadGpuAddon } from "../../kernel/plugins/gpu/native";
+import { loadAddon, loadGpuAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/native";
 import { gpuDevices } from "../../kernel/plugins/gpu/plugin";
+import { numel } from "../../kernel/graph/ops/util";
 
 const MAX = 3;
 
@@ -31,8 +31,6 @@ interface Case {
   outputs: number[][];
   outBatched?: boolean;
 }
-
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function random(count: number, seed: number, [lo, hi]: [number, number]): Float32Array {
   let s = (seed * 2654435761) >>> 0 || 1;

@@ -8,9 +8,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GpuError, GpuUnavailableError, IECore, UnknownDeviceError } from "../../kernel";
-import { loadGpuAddon } from "../../kernel/plugins/gpu/native";
-import { BUILD_OPTIONS_ENV, gpuDevices, typedGpuError } from "../../kernel/plugins/gpu/plugin";
+import { GpuError, IECore, UnknownDeviceError } from "../../kernel";
+import { loadGpuAddon, typedNativeError } from "../../kernel/plugins/native";
+import { BUILD_OPTIONS_ENV, gpuDevices } from "../../kernel/plugins/gpu/plugin";
 import { devices, pluginFor } from "../../kernel/plugins";
 import { irPath, maxRelDiff, numel, randomData, ROOT } from "../helpers/models";
 
@@ -132,7 +132,7 @@ test("a request larger than the device's memory is a GpuError GPU_OUT_OF_MEMORY,
   } catch (e) {
     caught = e;
   }
-  const typed = typedGpuError(caught, "huge.xml", "GPU");
+  const typed = typedNativeError(caught, "huge.xml", "GPU");
   assert.ok(typed instanceof GpuError, String(caught));
   assert.equal(typed.code, "GPU_OUT_OF_MEMORY");
   assert.match(typed.message, /out of device memory/);

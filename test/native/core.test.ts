@@ -2,7 +2,7 @@
 // concurrent requests and multi-op programs, independent of any one op's arithmetic.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/native";
 
 const addon = loadAddon();
 

@@ -2,7 +2,8 @@
 // smaller batches (the same program, batched tensors shrinking to n).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeAttr } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeAttr } from "../../kernel/plugins/native";
+import { numel } from "../../kernel/graph/ops/util";
 
 const addon = loadAddon();
 
@@ -20,8 +21,6 @@ function randn(count: number, seed: number, scale = 1): Float32Array {
   for (let i = 0; i < count; i++) out[i] = r() * scale;
   return out;
 }
-
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 interface In {
   shape: number[];

@@ -4,10 +4,10 @@
 // written here, at the maximum batch and at smaller ones.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeProgramSpec, NativeTensorSpec } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeProgramSpec, NativeTensorSpec } from "../../kernel/plugins/native";
+import { numel } from "../../kernel/graph/ops/util";
 
 const addon = loadAddon();
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function values(count: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;

@@ -5,7 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
+import { loadAddon, NativeAttr, NativeProgramSpec } from "../../kernel/plugins/native";
+import { numel } from "../../kernel/graph/ops/util";
 
 const addon = loadAddon();
 
@@ -17,7 +18,6 @@ interface TensorArg {
   data?: Float32Array;
 }
 
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const atBatch = (t: TensorArg, n: number) => (t.batched ? [n, ...t.shape.slice(1)] : t.shape);
 
 /** Builds a one-op program; run(n, feeds) returns each output at batch n. */

@@ -9,18 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import { DynbatchError, IECore } from "../../kernel";
 import { irPath, OPEN_CLOSED_EYE_ONNX } from "../helpers/models";
+import { uniform } from "../../kernel/bench/random";
 
 const CASES = process.env.DYNBATCH_QUICK ? 150 : 600;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** Flips, overwrites, deletes or truncates a few bytes; text files get structural characters too. */
 function mutate(src: Buffer, r: () => number, text: boolean): Buffer {
@@ -58,7 +49,7 @@ test(`fuzz: ${CASES} mutated IR xml/bin and ONNX files give typed errors only`, 
   const xml = fs.readFileSync(irPath("open-closed-eye-0001", "FP32"));
   const bin = fs.readFileSync(irPath("open-closed-eye-0001", "FP32").replace(/\.xml$/, ".bin"));
   const onnx = fs.readFileSync(OPEN_CLOSED_EYE_ONNX);
-  const r = rng(20261125);
+  const r = uniform(20261125);
   const ie = new IECore();
   const tally = { ok: 0, error: 0 };
   for (let i = 0; i < CASES; i++) {

@@ -14,9 +14,10 @@
  *   post-ops; a 2-D matmul also takes per-channel constant binary ops as post-ops.
  * Every fused layer stays listed: it is reported as run inside the op that absorbed it.
  */
+import { numel } from "../../graph/ops/util";
 import { ExecutedLayer } from "../plugin";
-import { NativeAttr, NativeOpSpec, NativeTensorSpec } from "./native";
-import { LoweredProgram } from "./lower";
+import { NativeAttr, NativeOpSpec, NativeTensorSpec } from "../native";
+import { LoweredProgram } from "../lower";
 
 export interface FusedProgram extends LoweredProgram {
   /** Per op of spec.ops: the layers fused into it (layers[i] stays the op's own layer). */
@@ -54,8 +55,6 @@ function eltwiseItem(attrs: Record<string, NativeAttr>): string | undefined {
 }
 
 const BINARY_POST = new Set(["add", "sub", "mul", "div", "max", "min"]);
-
-const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 class Fuser {
   readonly ops: (NativeOpSpec | null)[];

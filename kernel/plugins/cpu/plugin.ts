@@ -1,16 +1,20 @@
 /** The CPU plugin: lowers a graph and compiles it into a native oneDNN program. */
 import { Graph } from "../../graph/graph";
-import { DynbatchError, NativeError } from "../../errors";
 import { bufferViews, CompileOptions, CompiledModel, ExecutedLayer, Plugin } from "../plugin";
 import { fuseProgram } from "./fuse";
-import { lowerGraph } from "./lower";
-import { loadAddon, NativeStep } from "./native";
+import { lowerGraph } from "../lower";
+import { loadAddon, NativeStep, typedNativeError } from "../native";
 
 export class CpuPlugin implements Plugin {
   readonly device = "CPU";
 
   get fullDeviceName(): string {
     return `CPU (${loadAddon().hardwareConcurrency()} threads, oneDNN ${loadAddon().dnnlVersion()})`;
+  }
+
+  /** Every hardware thread: oneDNN and the own kernels share them. */
+  get defaultThreads(): number {
+    return loadAddon().hardwareConcurrency();
   }
 
   compile(prepared: Graph, opts: CompileOptions): CompiledModel {
@@ -20,7 +24,7 @@ export class CpuPlugin implements Plugin {
     try {
       program = new addon.Program(lowered.spec);
     } catch (e) {
-      throw typedNativeError(e, prepared.file);
+      throw typedNativeError(e, prepared.file, this.device);
     }
     // Layers in execution order: each step's layer followed by the layers fused into it, and the
     // reorders the executor inserted; `slot` maps each step's time to its layer.
@@ -31,6 +35,7 @@ export class CpuPlugin implements Plugin {
       if (s.op < 0) layers.push({ name: s.name, type: "Reorder", execType: execType(s) });
       else layers.push({ ...lowered.layers[s.op], execType: execType(s) }, ...lowered.fused[s.op]);
     }
+    const device = this.device;
     return {
       inputs: lowered.inputs,
       outputs: lowered.outputs,
@@ -48,7 +53,7 @@ export class CpuPlugin implements Plugin {
                 return perLayer;
               },
               (e: unknown) => {
-                throw typedNativeError(e, prepared.file);
+                throw typedNativeError(e, prepared.file, device);
               },
             ),
         };
@@ -60,11 +65,4 @@ export class CpuPlugin implements Plugin {
 /** benchmark_app's style of implementation name: oneDNN's "jit:avx2" becomes "jit_avx2_FP32". */
 function execType(s: NativeStep): string {
   return `${s.impl.replace(/[:]/g, "_")}_FP32`;
-}
-
-/** The addon throws plain Errors carrying a `code`; users get the typed class for it. */
-function typedNativeError(e: unknown, file: string): DynbatchError {
-  if (e instanceof DynbatchError) return e;
-  const err = e as Error & { code?: string };
-  return new NativeError(`${file}: ${err.message}${err.code && err.code !== "NATIVE" ? ` (${err.code})` : ""}`);
 }

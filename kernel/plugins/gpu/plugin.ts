@@ -1,13 +1,13 @@
 /**
- * The GPU plugin: the CPU plugin's lowering (the native op set is device-neutral) compiled into
- * OpenCL kernels and CLBlast GEMMs (native/src/gpu). Dynamic batch: every kernel takes the
- * run's shapes as arguments, so one program compiled for the maximum batch runs any n.
+ * The GPU plugin: the lowering both plugins share (plugins/lower; the native op set is
+ * device-neutral) compiled into OpenCL kernels and CLBlast GEMMs (native/src/gpu). Dynamic batch:
+ * every kernel takes the run's shapes as arguments, so one program compiled for the maximum batch
+ * runs any n.
  */
 import { Graph } from "../../graph/graph";
-import { DynbatchError, GpuError, GpuErrorCode, GpuUnavailableError, NativeError } from "../../errors";
 import { bufferViews, CompileOptions, CompiledModel, Plugin } from "../plugin";
-import { lowerGraph } from "../cpu/lower";
-import { GpuDeviceInfo, loadGpuAddon } from "./native";
+import { lowerGraph } from "../lower";
+import { GpuDeviceInfo, loadGpuAddon, typedNativeError } from "../native";
 
 /** Set to "1" to let an OpenCL CPU device (pocl) serve as "GPU", e.g. in CI. */
 export const ALLOW_CPU_ENV = "DYNBATCH_GPU_ALLOW_CPU";
@@ -55,6 +55,9 @@ export class GpuPlugin implements Plugin {
     return `${d.name} (${d.platform}, ${d.version}, ${d.computeUnits} compute units${cpu})`;
   }
 
+  /** The OpenCL device runs the kernels: the program spec's host thread count is read but unused. */
+  readonly defaultThreads = 1;
+
   compile(prepared: Graph, opts: CompileOptions): CompiledModel {
     const lowered = lowerGraph(prepared, opts);
     const addon = loadGpuAddon();
@@ -62,7 +65,7 @@ export class GpuPlugin implements Plugin {
     try {
       program = new addon.GpuProgram(lowered.spec, this.info.index, process.env[BUILD_OPTIONS_ENV] ?? "");
     } catch (e) {
-      throw typedGpuError(e, prepared.file, this.device);
+      throw typedNativeError(e, prepared.file, this.device);
     }
     const device = this.device;
     return {
@@ -74,28 +77,16 @@ export class GpuPlugin implements Plugin {
         try {
           req = program.createRequest();
         } catch (e) {
-          throw typedGpuError(e, prepared.file, device);
+          throw typedNativeError(e, prepared.file, device);
         }
         return {
           buffer: bufferViews((tensor) => req.buffer(tensor)),
           run: (n: number) =>
             req.run(n).catch((e: unknown) => {
-              throw typedGpuError(e, prepared.file, device);
+              throw typedNativeError(e, prepared.file, device);
             }),
         };
       },
     };
   }
-}
-
-const GPU_CODES: ReadonlySet<string> = new Set<GpuErrorCode>(["GPU_BUILD_FAILED", "GPU_OUT_OF_MEMORY", "GPU_RUNTIME"]);
-
-/** The addon throws plain Errors carrying a `code` (and `clStatus`, `buildLog`); users get the typed class. */
-export function typedGpuError(e: unknown, file: string, device: string): DynbatchError {
-  if (e instanceof DynbatchError) return e;
-  const err = e as Error & { code?: string; clStatus?: number; buildLog?: string };
-  if (err.code === "GPU_UNAVAILABLE") return new GpuUnavailableError(device, err.message);
-  if (err.code && GPU_CODES.has(err.code))
-    return new GpuError(err.code as GpuErrorCode, `${file}: ${err.message}`, err.clStatus, err.buildLog);
-  return new NativeError(`${file}: ${err.message}${err.code && err.code !== "NATIVE" ? ` (${err.code})` : ""}`);
 }

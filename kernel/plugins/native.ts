@@ -1,9 +1,11 @@
 /**
- * Typed view of the native addon (native/src/addon.cc). The plugin builds a
- * NativeProgramSpec from a graph; the addon compiles it once (oneDNN primitives, reordered
- * weights) and every request runs it for any batch n <= maxBatch.
+ * Typed view of the native addon (native/src/addon.cc, and its GPU half native/src/gpu/gpu_addon.cc),
+ * shared by both plugins. A plugin builds a NativeProgramSpec from a graph (lower/); the addon
+ * compiles it once (oneDNN primitives and reordered weights, or OpenCL kernels) and every request
+ * runs it for any batch n <= maxBatch. Errors the addon throws become typed errors here.
  */
 import * as path from "path";
+import { DynbatchError, GpuError, GpuErrorCode, GpuUnavailableError, NativeError } from "../errors";
 
 export type NativeAttr = number | number[] | string;
 
@@ -121,19 +123,74 @@ export interface NativeAddon {
   ): void;
 }
 
+/**
+ * Spins of an idle OpenMP thread before it sleeps (GOMP_SPINCOUNT). By default it spins 300,000
+ * times (~9 ms here) after each parallel region and takes the core from whatever runs next: a
+ * request split by samples, or another engine. 3,000 spins (~150 µs) keep it awake through the
+ * gaps between the layers of one run, small steps run on one thread included (1,000 made head
+ * pose at n = 1 ~30% slower).
+ */
+const GOMP_SPIN_COUNT = "3000";
+
 let cached: NativeAddon | undefined;
 
 export function loadAddon(): NativeAddon {
   if (!cached) {
-    // libgomp reads this once, when the addon loads it. By default an idle OpenMP thread spins
-    // 300,000 times (~9 ms here) after each parallel region and takes the core from whatever runs
-    // next: a request split by samples, or another engine. 3,000 spins (~150 µs) keep it awake
-    // through the gaps between the layers of one run, small steps run on one thread included
-    // (1,000 made head pose at n = 1 ~30% slower). A value the user set is kept.
-    process.env.GOMP_SPINCOUNT ??= "3000";
-    const file = path.resolve(__dirname, "../../../../build/Release/dynbatch_native.node");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // libgomp reads this once, when the addon loads it; a value the user set is kept.
+    process.env.GOMP_SPINCOUNT ??= GOMP_SPIN_COUNT;
+    const file = path.resolve(__dirname, "../../../build/Release/dynbatch_native.node");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require(file) as NativeAddon;
   }
   return cached;
+}
+
+export interface GpuDeviceInfo {
+  /** Position in the list of every OpenCL device of every platform. */
+  index: number;
+  name: string;
+  /** CL_DEVICE_TYPE: "GPU", "CPU" (pocl), "ACCELERATOR" or "OTHER". */
+  type: string;
+  vendor: string;
+  /** CL_DEVICE_VERSION, e.g. "OpenCL 3.0 CUDA". */
+  version: string;
+  driver: string;
+  platform: string;
+  globalMemBytes: number;
+  maxAllocBytes: number;
+  computeUnits: number;
+  /** cl_khr_fp16 is supported. */
+  fp16: boolean;
+}
+
+/** The GPU half of the addon: the same program spec as the CPU backend, compiled once on an OpenCL device. */
+export interface GpuAddon {
+  /**
+   * Compiles `spec` on OpenCL device `device` (a gpuDevices() index) with extra OpenCL C
+   * `buildOptions`. Requests expose host memory for program inputs and outputs only.
+   */
+  GpuProgram: new (spec: NativeProgramSpec, device: number, buildOptions?: string) => NativeProgram;
+  /** Every OpenCL device; empty when no OpenCL platform is installed. */
+  gpuDevices(): GpuDeviceInfo[];
+  /** Op types the GPU backend implements. */
+  gpuOpTypes(): string[];
+}
+
+export function loadGpuAddon(): GpuAddon {
+  return loadAddon() as unknown as GpuAddon;
+}
+
+const GPU_CODES: ReadonlySet<string> = new Set<GpuErrorCode>(["GPU_BUILD_FAILED", "GPU_OUT_OF_MEMORY", "GPU_RUNTIME"]);
+
+/**
+ * The addon throws plain Errors carrying a `code` (and, from OpenCL, `clStatus` and `buildLog`);
+ * users get the typed class for it. Only the GPU half throws the GPU codes.
+ */
+export function typedNativeError(e: unknown, file: string, device: string): DynbatchError {
+  if (e instanceof DynbatchError) return e;
+  const err = e as Error & { code?: string; clStatus?: number; buildLog?: string };
+  if (err.code === "GPU_UNAVAILABLE") return new GpuUnavailableError(device, err.message);
+  if (err.code && GPU_CODES.has(err.code))
+    return new GpuError(err.code as GpuErrorCode, `${file}: ${err.message}`, err.clStatus, err.buildLog);
+  return new NativeError(`${file}: ${err.message}${err.code && err.code !== "NATIVE" ? ` (${err.code})` : ""}`);
 }

@@ -9,8 +9,8 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { IECore } from "../../kernel";
 import { fuseProgram } from "../../kernel/plugins/cpu/fuse";
-import { LoweredProgram } from "../../kernel/plugins/cpu/lower";
-import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/cpu/native";
+import { LoweredProgram } from "../../kernel/plugins/lower";
+import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/native";
 import { maxRelDiff, numel, randomData } from "../helpers/models";
 import { OnnxBuilder } from "../helpers/onnx_builder";
 
@@ -18,14 +18,17 @@ const addon = loadAddon();
 const CONV = { strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
 const layer = (name: string, type: string, execType: string) => ({ name, type, execType });
 
+/** A constant tensor of random values in [lo, hi). */
+const c = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, batched: false, data: randomData(numel(shape), seed, lo, hi) });
+/** An activation at batch 2. */
+const a = (shape: number[]) => ({ shape: [2, ...shape], batched: true });
+
 /**
  * x → conv → add bias → batchnorm → relu → max pool → add t → mul s (> 0) → conv2 → add x2 (residual,
  * computed before conv2) → prelu (one slope) → y; x2 = the pool's input is not used elsewhere.
  */
 function program(): LoweredProgram {
   const C = 8;
-  const c = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, batched: false, data: randomData(numel(shape), seed, lo, hi) });
-  const a = (shape: number[]) => ({ shape: [2, ...shape], batched: true });
   const spec: NativeProgramSpec = {
     maxBatch: 2,
     threads: 2,
@@ -131,8 +134,6 @@ test("nothing fuses across a tensor that is a program output or read twice", () 
  * x → mul → 3x3 depthwise conv: the mul folds (padding stays zero).
  */
 function inputAffine(): LoweredProgram {
-  const c = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, batched: false, data: randomData(numel(shape), seed, lo, hi) });
-  const a = (shape: number[]) => ({ shape: [2, ...shape], batched: true });
   const spec: NativeProgramSpec = {
     maxBatch: 2,
     threads: 2,

@@ -1,0 +1,85 @@
+/** Ops with weights: convolutions, deconvolutions (grouped or not) and MatMul. */
+import { Node } from "../../graph/graph";
+import { attrBool, attrInts, attrStr } from "../../graph/attrs";
+import { UnsupportedError } from "../../errors";
+import { Lowering, LowerFn, toF32 } from "./lowering";
+import { explicitPads } from "./pads";
+
+type Pads = { begin: number[]; end: number[] };
+
+/**
+ * A 2-D convolution or deconvolution: weights as oneDNN takes them (grouped [G, O/G, I/G, k...]
+ * flattened to [G·O/G, I/G, k...]), strides, dilations and the pads `pads` derives.
+ */
+function emitWindowed(
+  L: Lowering,
+  n: Node,
+  type: "conv" | "deconv",
+  grouped: boolean,
+  pads: (xs: number[], kernel: number[], strides: number[], dil: number[]) => Pads,
+): void {
+  const xs = L.inShape(n, 0);
+  const w = L.requireConst(n, 1, "weights");
+  const group = grouped ? w.shape[0] : 1;
+  const wShape = grouped ? [w.shape[0] * w.shape[1], ...w.shape.slice(2)] : w.shape;
+  const kernel = wShape.slice(2);
+  const strides = attrInts(n.attrs, "strides");
+  const dil = attrInts(n.attrs, "dilations", [1, 1]);
+  const { begin, end } = pads(xs, kernel, strides, dil);
+  const wt = L.constTensor(wShape, toF32(w));
+  L.emit(n, type, [L.tensor(n.inputs[0]), wt], [L.out(n)], {
+    strides,
+    dilations: dil,
+    padsBegin: begin,
+    padsEnd: end,
+    group,
+  });
+}
+
+/**
+ * Deconvolution pads come from the relation out = s·(in−1) + span − pb − pe. With auto_pad or an
+ * explicit output_shape input the pads split the total like same_upper/lower.
+ */
+function deconvPads(n: Node, xs: number[], kernel: number[], strides: number[], dil: number[]): Pads {
+  const outSp = n.outputs[0].shape.slice(2);
+  const autoPad = attrStr(n.attrs, "auto_pad", "explicit").toLowerCase();
+  const derived = autoPad === "same_upper" || autoPad === "same_lower" || n.inputs.length > 2;
+  const explicitBegin = attrInts(n.attrs, "pads_begin", [0, 0]);
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const span = (kernel[i] - 1) * dil[i] + 1;
+    const total = strides[i] * (xs[2 + i] - 1) + span - outSp[i];
+    const small = Math.floor(total / 2);
+    begin.push(derived ? (autoPad === "same_lower" ? total - small : small) : explicitBegin[i]);
+    end.push(total - begin[i]);
+  }
+  return { begin, end };
+}
+
+const conv: LowerFn = (L, n) => {
+  const rank = L.inShape(n, 0).length;
+  if (rank !== 4) throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${rank})`, n.name);
+  emitWindowed(L, n, "conv", n.type === "GroupConvolution", (xs, kernel, strides, dil) =>
+    explicitPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
+  );
+};
+
+const deconv: LowerFn = (L, n) => {
+  if (L.inShape(n, 0).length !== 4) throw new UnsupportedError(L.file, `only 2-D deconvolution is implemented`, n.name);
+  emitWindowed(L, n, "deconv", n.type === "GroupConvolutionBackpropData", (xs, kernel, strides, dil) =>
+    deconvPads(n, xs, kernel, strides, dil),
+  );
+};
+
+export const LINEAR: Record<string, LowerFn> = {
+  Convolution: conv,
+  GroupConvolution: conv,
+  ConvolutionBackpropData: deconv,
+  GroupConvolutionBackpropData: deconv,
+  MatMul: (L, n) =>
+    L.emit(n, "matmul", [L.tensor(n.inputs[0]), L.tensor(n.inputs[1])], [L.out(n)], {
+      transposeA: attrBool(n.attrs, "transpose_a", false) ? 1 : 0,
+      transposeB: attrBool(n.attrs, "transpose_b", false) ? 1 : 0,
+    }),
+};
