@@ -8,14 +8,11 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 
 dnnl::engine& cpuEngine();
-
-// Own elementwise loops run on one thread below this many elements: waking the OpenMP team
-// costs more than the work.
-constexpr int64_t kParallelMin = 16384;
 
 // memcpy on the run's threads when it is large enough to be worth waking them.
 void copyBytes(void* dst, const void* src, size_t bytes);

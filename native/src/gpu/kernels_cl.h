@@ -35,7 +35,8 @@ __kernel void unary(__global const float* x, __global float* y, int count, int o
     case 12: r = fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;        /* hsigmoid */
     case 13: r = fmin(fmax(a * v + b, 0.0f), 1.0f); break;              /* hardsigmoid */
     case 14: r = v / (1.0f + exp(-a * v)); break;                       /* swish */
-    case 15: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;  /* gelu (erf) */
+    case 15: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;  /* gelu (erf); 1/sqrt(2) */
+    /* gelu (tanh approximation); sqrt(2/pi) and the approximation's cubic coefficient */
     case 16: r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v))); break;
     case 17: r = softplus_(v); break;
     case 18: r = v * tanh(softplus_(v)); break;                         /* mish */

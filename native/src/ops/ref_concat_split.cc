@@ -4,6 +4,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -40,7 +41,7 @@ class AxisPartsOp : public Op {
       row += chunk[i];
     }
     const int64_t jobs = outer * static_cast<int64_t>(k);
-#pragma omp parallel for if (whole.size() > 32768 && jobs > 1)
+#pragma omp parallel for if (whole.size() > kParallelCopyMin && jobs > 1)
     for (int64_t j = 0; j < jobs; ++j) {
       const int64_t o = j / static_cast<int64_t>(k);
       const size_t i = static_cast<size_t>(j % static_cast<int64_t>(k));

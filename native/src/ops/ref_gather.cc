@@ -5,6 +5,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -48,7 +49,7 @@ class GatherOp : public Op {
     const float* src = in[0].data;
     float* dst = out[0].data;
     const int64_t jobs = outer * count;
-#pragma omp parallel for if (out[0].size() > 32768)
+#pragma omp parallel for if (out[0].size() > kParallelCopyMin)
     for (int64_t j = 0; j < jobs; ++j) {
       const int64_t o = j / count;
       const int64_t k = j % count;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -48,7 +49,7 @@ class PadOp : public Op {
     const float* src = in[0].data;
     float* dst = out[0].data;
     const float value = value_;
-#pragma omp parallel for if (out[0].size() > 32768)
+#pragma omp parallel for if (out[0].size() > kParallelCopyMin)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t rem = r, off = 0;
       bool outside = false;
