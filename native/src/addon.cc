@@ -214,8 +214,9 @@ Napi::Promise startRun(Napi::Env env, std::shared_ptr<Request> req, int64_t n) {
 class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Request", {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
-                                       InstanceMethod("strategy", &RequestWrap::Strategy)});
+    return DefineClass(env, "Request",
+                       {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
+                        InstanceMethod("strategy", &RequestWrap::Strategy)});
   }
 
   explicit RequestWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RequestWrap>(info) {
@@ -286,8 +287,8 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Program",
-                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps),
-                        InstanceMethod("plan", &ProgramWrap::Plan)});
+                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest),
+                        InstanceMethod("steps", &ProgramWrap::Steps), InstanceMethod("plan", &ProgramWrap::Plan)});
   }
 
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
@@ -375,7 +376,8 @@ Napi::Value OpTypes(const Napi::CallbackInfo& info) {
 
 Napi::Value DnnlVersion(const Napi::CallbackInfo& info) {
   const dnnl_version_t* v = dnnl_version();
-  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  return Napi::String::New(info.Env(),
+                           std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
 }
 
 Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {

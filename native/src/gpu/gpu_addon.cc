@@ -109,8 +109,9 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     const int64_t maxBatch = req_->program().spec().maxBatch;
     const double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : NAN;
     if (!(n >= 1 && n <= static_cast<double>(maxBatch)) || n != std::floor(n)) {
-      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE", "batch " + Napi::Number::New(env, n).ToString().Utf8Value() +
-                                                                " is out of range 1.." + std::to_string(maxBatch))
+      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE",
+                                 "batch " + Napi::Number::New(env, n).ToString().Utf8Value() + " is out of range 1.." +
+                                     std::to_string(maxBatch))
                           .Value());
       return deferred.Promise();
     }

@@ -28,18 +28,21 @@ class GatherOp : public Op {
       maxIndex_ = std::max(maxIndex_, i);
     }
     if (!indices_.empty() && maxIndex_ >= xs[axis_])
-      throw OpError(name_, "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
+      throw OpError(name_,
+                    "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
     Shape expect(xs.begin(), xs.begin() + axis_);
     expect.insert(expect.end(), idxShape.begin(), idxShape.end());
     expect.insert(expect.end(), xs.begin() + axis_ + 1, xs.end());
-    if (expect != spec.outputs[0]->maxShape) throw OpError(name_, "gather: output shape does not match x[:axis] + indicesShape + x[axis+1:]");
+    if (expect != spec.outputs[0]->maxShape)
+      throw OpError(name_, "gather: output shape does not match x[:axis] + indicesShape + x[axis+1:]");
   }
 
   void run(RunContext&, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     const Shape& xs = in[0].shape;
     if (static_cast<int64_t>(xs.size()) <= axis_) throw OpError(name_, "gather: input rank changed at run time");
     if (!indices_.empty() && maxIndex_ >= xs[axis_])
-      throw OpError(name_, "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
+      throw OpError(name_,
+                    "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis_; ++d) outer *= xs[d];
     for (size_t d = axis_ + 1; d < xs.size(); ++d) inner *= xs[d];

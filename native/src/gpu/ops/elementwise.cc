@@ -12,9 +12,9 @@ class UnaryOp : public GpuOp {
   UnaryOp(const OpSpec& spec, Builder& b) : name_(spec.name), kernel_(b.kernel("unary")) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "unary needs 1 input and 1 output");
     static const std::map<std::string, int> codes = {
-        {"relu", 0}, {"leakyrelu", 1}, {"sigmoid", 2}, {"tanh", 3}, {"exp", 4}, {"log", 5}, {"abs", 6},
-        {"sqrt", 7}, {"neg", 8}, {"elu", 9}, {"clamp", 10}, {"hswish", 11}, {"hsigmoid", 12}, {"hardsigmoid", 13},
-        {"swish", 14}, {"gelu", 15}, {"softplus", 17}, {"mish", 18}, {"floor", 19}, {"ceil", 20}};
+        {"relu", 0},   {"leakyrelu", 1}, {"sigmoid", 2},   {"tanh", 3},   {"exp", 4},     {"log", 5},       {"abs", 6},
+        {"sqrt", 7},   {"neg", 8},       {"elu", 9},       {"clamp", 10}, {"hswish", 11}, {"hsigmoid", 12}, {"hardsigmoid", 13},
+        {"swish", 14}, {"gelu", 15},     {"softplus", 17}, {"mish", 18},  {"floor", 19},  {"ceil", 20}};
     const Attrs& a = spec.attrs;
     const std::string op = a.str("op");
     auto it = codes.find(op);

@@ -29,8 +29,8 @@ class GatherOp : public GpuOp {
     const Shape& x = in[0].shape;
     int64_t inner = 1;
     for (size_t d = static_cast<size_t>(axis_) + 1; d < x.size(); ++d) inner *= x[d];
-    kernel_->launch(r.queue, out[0].size(), in[0].mem, indices_, out[0].mem, toInt(out[0].size(), name_),
-                    toInt(count_, name_), toInt(x[axis_], name_), toInt(inner, name_));
+    kernel_->launch(r.queue, out[0].size(), in[0].mem, indices_, out[0].mem, toInt(out[0].size(), name_), toInt(count_, name_),
+                    toInt(x[axis_], name_), toInt(inner, name_));
   }
 
  private:

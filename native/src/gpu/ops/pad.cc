@@ -30,13 +30,16 @@ class PadOp : public GpuOp {
     const Shape& y = spec.outputs[0]->maxShape;
     if (begin_.size() != x.maxShape.size() || end.size() != x.maxShape.size() || y.size() != x.maxShape.size())
       throw OpError(name_, "pad: padsBegin and padsEnd need one entry per input axis");
-    if (x.batched && !x.maxShape.empty() && (begin_[0] != 0 || end[0] != 0)) throw OpError(name_, "pad: the batch axis cannot be padded");
+    if (x.batched && !x.maxShape.empty() && (begin_[0] != 0 || end[0] != 0))
+      throw OpError(name_, "pad: the batch axis cannot be padded");
     for (size_t d = 0; d < y.size(); ++d) {
       const int64_t dim = x.maxShape[d];
-      if (y[d] != dim + begin_[d] + end[d]) throw OpError(name_, "pad: output size on axis " + std::to_string(d) + " is not input + pads");
+      if (y[d] != dim + begin_[d] + end[d])
+        throw OpError(name_, "pad: output size on axis " + std::to_string(d) + " is not input + pads");
       // Mirrors must land inside the input: reflect needs pads < dim, symmetric pads <= dim.
       const int64_t most = std::max(begin_[d], end[d]);
-      if (mode_ != kConstant && y[d] > 0 && (dim == 0 || (mode_ == kReflect && most > dim - 1) || (mode_ == kSymmetric && most > dim)))
+      if (mode_ != kConstant && y[d] > 0 &&
+          (dim == 0 || (mode_ == kReflect && most > dim - 1) || (mode_ == kSymmetric && most > dim)))
         throw OpError(name_, "pad: pads on axis " + std::to_string(d) + " are too large for this mode and an axis of size " +
                                  std::to_string(dim));
     }

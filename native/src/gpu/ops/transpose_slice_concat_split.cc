@@ -16,7 +16,8 @@ class StridedOp : public GpuOp {
   StridedOp(const OpSpec& spec, Builder& b, Kind kind) : name_(spec.name), kind_(kind), kernel_(b.kernel("strided_copy")) {
     const size_t nin = spec.inputs.size(), nout = spec.outputs.size();
     const size_t rank = spec.inputs.at(0)->maxShape.size();
-    if (rank > static_cast<size_t>(kMaxRank)) throw OpError(name_, "rank " + std::to_string(rank) + " exceeds the GPU limit of 8");
+    if (rank > static_cast<size_t>(kMaxRank))
+      throw OpError(name_, "rank " + std::to_string(rank) + " exceeds the GPU limit of 8");
     switch (kind) {
       case Kind::Transpose:
         if (nin != 1 || nout != 1) throw OpError(name_, "transpose takes one input and one output");
@@ -106,9 +107,15 @@ class StridedOp : public GpuOp {
 std::unique_ptr<GpuOp> makeTranspose(const OpSpec& s, Builder& b) {
   return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Transpose);
 }
-std::unique_ptr<GpuOp> makeSlice(const OpSpec& s, Builder& b) { return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Slice); }
-std::unique_ptr<GpuOp> makeConcat(const OpSpec& s, Builder& b) { return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Concat); }
-std::unique_ptr<GpuOp> makeSplit(const OpSpec& s, Builder& b) { return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Split); }
+std::unique_ptr<GpuOp> makeSlice(const OpSpec& s, Builder& b) {
+  return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Slice);
+}
+std::unique_ptr<GpuOp> makeConcat(const OpSpec& s, Builder& b) {
+  return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Concat);
+}
+std::unique_ptr<GpuOp> makeSplit(const OpSpec& s, Builder& b) {
+  return std::make_unique<StridedOp>(s, b, StridedOp::Kind::Split);
+}
 
 }  // namespace
 
