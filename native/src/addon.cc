@@ -1,4 +1,4 @@
-// JS binding of the executor (see kernel/plugins/cpu/native.ts for the typed view):
+// JS binding of the executor (see kernel/plugins/native.ts for the typed view):
 // Program(spec) compiles once; createRequest() owns tensor memory exposed as external
 // ArrayBuffers; run(n) executes a short run inline, a longer one on the Runner's threads, and
 // resolves with per-step µs.
