@@ -48,18 +48,18 @@ const opZones = [
   },
 ];
 
-// Within a layer: the CPU and GPU plugins share lowering through plugins/*.ts, never each other.
+// Within plugins/: the CPU and GPU plugins share lowering (plugins/lower/), the addon typings and
+// the plugin contract (plugins/*.ts) and never import each other; the shared code knows neither.
+// Only plugins/index.ts, which lists the plugins, imports them.
+const shared = "shared plugin code belongs beside plugins/plugin.ts and knows no device.";
 const pluginZones = [
-  {
-    target: "./kernel/plugins/cpu",
-    from: "./kernel/plugins/gpu",
-    message: "shared plugin code belongs beside plugins/plugin.ts.",
-  },
-  {
-    target: "./kernel/plugins/gpu",
-    from: "./kernel/plugins/cpu",
-    message: "shared plugin code belongs beside plugins/plugin.ts.",
-  },
+  { target: "./kernel/plugins/cpu", from: "./kernel/plugins/gpu", message: shared },
+  { target: "./kernel/plugins/gpu", from: "./kernel/plugins/cpu", message: shared },
+  ...["lower", "plugin.ts", "native.ts"].map((entry) => ({
+    target: `./kernel/plugins/${entry}`,
+    from: ["./kernel/plugins/cpu", "./kernel/plugins/gpu"],
+    message: shared,
+  })),
 ];
 
 export default tseslint.config(
