@@ -3,6 +3,7 @@
 #include <CL/cl_ext.h>
 
 #include "gpu/kernels_cl.h"
+#include "gpu/op_codes.h"
 
 namespace dynbatch {
 namespace gpu {
@@ -144,7 +145,8 @@ cl_program DeviceContext::program(const std::string& options) {
   auto it = programs_.find(options);
   if (it != programs_.end()) return it->second;
   cl_int status = CL_SUCCESS;
-  const char* src = kKernelSource;
+  const std::string source = kernelCodeDefines() + kKernelSource;
+  const char* src = source.c_str();
   cl_program p = clCreateProgramWithSource(context_, 1, &src, nullptr, &status);
   check(status, "clCreateProgramWithSource");
   status = clBuildProgram(p, 1, &info_.id, options.c_str(), nullptr, nullptr);

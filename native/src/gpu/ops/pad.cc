@@ -5,13 +5,11 @@
 #include <vector>
 
 #include "gpu/gpu_op.h"
+#include "gpu/op_codes.h"
 
 namespace dynbatch {
 namespace gpu {
 namespace {
-
-// The values are the pad kernel's `mode`.
-enum PadMode : cl_int { kConstant = 0, kEdge = 1, kReflect = 2, kSymmetric = 3 };
 
 class PadOp : public GpuOp {
  public:
@@ -20,8 +18,8 @@ class PadOp : public GpuOp {
     begin_ = spec.attrs.ints("padsBegin");
     const std::vector<int64_t> end = spec.attrs.ints("padsEnd");
     value_ = static_cast<float>(spec.attrs.num("value", 0.0));
-    static const std::map<std::string, PadMode> modes = {
-        {"constant", kConstant}, {"edge", kEdge}, {"reflect", kReflect}, {"symmetric", kSymmetric}};
+    static const std::map<std::string, PadCode> modes = {
+        {"constant", PAD_CONSTANT}, {"edge", PAD_EDGE}, {"reflect", PAD_REFLECT}, {"symmetric", PAD_SYMMETRIC}};
     const std::string mode = spec.attrs.str("mode", "constant");
     auto it = modes.find(mode);
     if (it == modes.end()) throw OpError(name_, "pad: unknown mode '" + mode + "'");
@@ -38,8 +36,8 @@ class PadOp : public GpuOp {
         throw OpError(name_, "pad: output size on axis " + std::to_string(d) + " is not input + pads");
       // Mirrors must land inside the input: reflect needs pads < dim, symmetric pads <= dim.
       const int64_t most = std::max(begin_[d], end[d]);
-      if (mode_ != kConstant && y[d] > 0 &&
-          (dim == 0 || (mode_ == kReflect && most > dim - 1) || (mode_ == kSymmetric && most > dim)))
+      if (mode_ != PAD_CONSTANT && y[d] > 0 &&
+          (dim == 0 || (mode_ == PAD_REFLECT && most > dim - 1) || (mode_ == PAD_SYMMETRIC && most > dim)))
         throw OpError(name_, "pad: pads on axis " + std::to_string(d) + " are too large for this mode and an axis of size " +
                                  std::to_string(dim));
     }
@@ -55,7 +53,7 @@ class PadOp : public GpuOp {
   std::string name_;
   std::unique_ptr<Kernel> kernel_;
   std::vector<int64_t> begin_;
-  PadMode mode_ = kConstant;
+  PadCode mode_ = PAD_CONSTANT;
   cl_float value_ = 0.f;
 };
 
