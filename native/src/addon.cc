@@ -246,17 +246,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     }
     double n = info[0].As<Napi::Number>().DoubleValue();
     int64_t maxBatch = req_->program().spec().maxBatch;
-    if (!(n >= 1 && n <= static_cast<double>(maxBatch)) || n != std::floor(n)) {
-      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE",
-                                 "batch " + Napi::Number::New(env, n).ToString().Utf8Value() + " is out of range 1.." +
-                                     std::to_string(maxBatch))
-                          .Value());
-      return deferred.Promise();
-    }
-    if (!req_->tryAcquire()) {
-      deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
-      return deferred.Promise();
-    }
+    if (!acquireForRun(env, deferred, *req_, n, maxBatch)) return deferred.Promise();
     const int64_t batch = static_cast<int64_t>(n);
     // A short run goes on this thread, as onnxruntime-node runs every request: handing it to a
     // worker and back costs tens of µs. Only when nothing else runs, so it never takes cores
