@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 . scripts/apt.sh
 # oneDNN is the CPU math library; ffmpeg decodes the test image and video. OpenCL headers + ICD
 # loader and CLBlast (GEMM) build the GPU plugin; pocl is an OpenCL device on the CPU so the GPU
-# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1).
+# plugin is built and tested on machines without a GPU (DYNBATCH_GPU_ALLOW_CPU=1). clang-format
+# checks native/'s style in `npm run lint` (Debian 12's version 14: others may format differently).
 apt_ensure libdnnl-dev g++ make python3 ffmpeg \
-  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
+  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo clang-format
 
 # onnxruntime-node's own CPU library ships in the package; its postinstall would download CUDA
 # libraries from nuget.org (unreachable here and unused). The variable, not an .npmrc key: npm warns

@@ -1,4 +1,4 @@
-// JS binding of the executor (see kernel/plugins/cpu/native.ts for the typed view):
+// JS binding of the executor (see kernel/plugins/native.ts for the typed view):
 // Program(spec) compiles once; createRequest() owns tensor memory exposed as external
 // ArrayBuffers; run(n) executes a short run inline, a longer one on the Runner's threads, and
 // resolves with per-step µs.
@@ -214,8 +214,9 @@ Napi::Promise startRun(Napi::Env env, std::shared_ptr<Request> req, int64_t n) {
 class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Request", {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
-                                       InstanceMethod("strategy", &RequestWrap::Strategy)});
+    return DefineClass(env, "Request",
+                       {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
+                        InstanceMethod("strategy", &RequestWrap::Strategy)});
   }
 
   explicit RequestWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RequestWrap>(info) {
@@ -245,17 +246,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     }
     double n = info[0].As<Napi::Number>().DoubleValue();
     int64_t maxBatch = req_->program().spec().maxBatch;
-    if (!(n >= 1 && n <= static_cast<double>(maxBatch)) || n != std::floor(n)) {
-      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE",
-                                 "batch " + Napi::Number::New(env, n).ToString().Utf8Value() + " is out of range 1.." +
-                                     std::to_string(maxBatch))
-                          .Value());
-      return deferred.Promise();
-    }
-    if (!req_->tryAcquire()) {
-      deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
-      return deferred.Promise();
-    }
+    if (!acquireForRun(env, deferred, *req_, n, maxBatch)) return deferred.Promise();
     const int64_t batch = static_cast<int64_t>(n);
     // A short run goes on this thread, as onnxruntime-node runs every request: handing it to a
     // worker and back costs tens of µs. Only when nothing else runs, so it never takes cores
@@ -286,8 +277,8 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Program",
-                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps),
-                        InstanceMethod("plan", &ProgramWrap::Plan)});
+                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest),
+                        InstanceMethod("steps", &ProgramWrap::Steps), InstanceMethod("plan", &ProgramWrap::Plan)});
   }
 
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
@@ -375,7 +366,8 @@ Napi::Value OpTypes(const Napi::CallbackInfo& info) {
 
 Napi::Value DnnlVersion(const Napi::CallbackInfo& info) {
   const dnnl_version_t* v = dnnl_version();
-  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  return Napi::String::New(info.Env(),
+                           std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
 }
 
 Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {

@@ -49,7 +49,8 @@ DetectionOutputSpec parseDetectionOutput(const OpSpec& spec) {
   if (ps[1] == 1 && !d.varianceInTarget)
     throw OpError(name, "detection_output: priors carry no variances but varianceEncodedInTarget is false");
   const int64_t priorSize = d.normalized ? 4 : 5;
-  if (ps[2] % priorSize != 0) throw OpError(name, "detection_output: priors length is not a multiple of " + std::to_string(priorSize));
+  if (ps[2] % priorSize != 0)
+    throw OpError(name, "detection_output: priors length is not a multiple of " + std::to_string(priorSize));
   d.numPriors = ps[2] / priorSize;
   if (d.numPriors == 0) throw OpError(name, "detection_output: no priors");
   d.numClasses = a.has("numClasses") ? a.integer("numClasses") : cs[1] / d.numPriors;
@@ -60,7 +61,8 @@ DetectionOutputSpec parseDetectionOutput(const OpSpec& spec) {
   if (ls[1] != d.numPriors * d.locClasses * 4)
     throw OpError(name, "detection_output: loc holds " + std::to_string(ls[1]) + " values per image, expected " +
                             std::to_string(d.numPriors * d.locClasses * 4));
-  if (os.size() != 4 || os[0] != 1 || os[1] != 1 || os[3] != 7) throw OpError(name, "detection_output: output must be [1, 1, R, 7]");
+  if (os.size() != 4 || os[0] != 1 || os[1] != 1 || os[3] != 7)
+    throw OpError(name, "detection_output: output must be [1, 1, R, 7]");
   if (ls[0] != cs[0]) throw OpError(name, "detection_output: loc and conf differ in batch");
   return d;
 }

@@ -174,7 +174,8 @@ PostOps::PostOps(const OpSpec& spec, int64_t channels, size_t rank) {
       std::vector<float> params;
       for (size_t i = 1; i < fields.size(); ++i) params.push_back(std::stof(fields[i]));
       it.eltwise = eltwiseFor(name, params);
-      if (it.eltwise.algorithm == dnnl::algorithm::undef) throw std::runtime_error("post-op '" + name + "' has no oneDNN eltwise");
+      if (it.eltwise.algorithm == dnnl::algorithm::undef)
+        throw std::runtime_error("post-op '" + name + "' has no oneDNN eltwise");
     }
     if (it.kind != Kind::Eltwise) ++operands_;
     items_.push_back(it);
@@ -240,7 +241,8 @@ namespace dynbatch {
 std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, size_t rank, int64_t def) {
   std::vector<int64_t> v = spec.attrs.ints(key, std::vector<int64_t>(rank, def));
   if (v.size() != rank)
-    throw OpError(spec.name, "attribute '" + key + "' needs " + std::to_string(rank) + " values, got " + std::to_string(v.size()));
+    throw OpError(spec.name,
+                  "attribute '" + key + "' needs " + std::to_string(rank) + " values, got " + std::to_string(v.size()));
   return v;
 }
 

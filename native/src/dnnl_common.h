@@ -8,14 +8,11 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 
 dnnl::engine& cpuEngine();
-
-// Own elementwise loops run on one thread below this many elements: waking the OpenMP team
-// costs more than the work.
-constexpr int64_t kParallelMin = 16384;
 
 // memcpy on the run's threads when it is large enough to be worth waking them.
 void copyBytes(void* dst, const void* src, size_t bytes);
@@ -111,9 +108,9 @@ class PostOps {
     Kind kind;
     Eltwise eltwise;
     dnnl::algorithm binary = dnnl::algorithm::undef;
-    int input = -1;              // operand input index
-    Shape dims;                  // binary operand, broadcast to the output rank
-    std::vector<float> data;     // its values, channels zero-padded to a multiple of 16
+    int input = -1;           // operand input index
+    Shape dims;               // binary operand, broadcast to the output rank
+    std::vector<float> data;  // its values, channels zero-padded to a multiple of 16
   };
   // oneDNN reads an operand whose dims equal the output's as a full tensor, which must then be
   // in the output's layout (the padded copy serves every layout of a [1, C, 1, 1] tensor).

@@ -45,9 +45,9 @@ size_t layoutBytes(const Shape& shape, Layout layout);
 
 // Static description of one tensor of the program (all runtime tensors are fp32).
 struct TensorDesc {
-  Shape maxShape;        // shape at the maximum batch
-  bool batched = false;  // axis 0 is the batch: at batch n the shape is {n, maxShape[1..]}
-  bool constant = false; // data is fixed at compile time (weights, folded values)
+  Shape maxShape;           // shape at the maximum batch
+  bool batched = false;     // axis 0 is the batch: at batch n the shape is {n, maxShape[1..]}
+  bool constant = false;    // data is fixed at compile time (weights, folded values)
   std::vector<float> data;  // only for constants
   Shape shapeAt(int64_t n) const {
     Shape s = maxShape;
@@ -77,13 +77,9 @@ class Attrs {
   int64_t integer(const std::string& k) const { return static_cast<int64_t>(num(k)); }
   int64_t integer(const std::string& k, int64_t def) const { return nums.count(k) ? integer(k) : def; }
   std::vector<int64_t> ints(const std::string& k) const;
-  std::vector<int64_t> ints(const std::string& k, const std::vector<int64_t>& def) const {
-    return nums.count(k) ? ints(k) : def;
-  }
+  std::vector<int64_t> ints(const std::string& k, const std::vector<int64_t>& def) const { return nums.count(k) ? ints(k) : def; }
   std::vector<float> floats(const std::string& k) const;
-  std::vector<float> floats(const std::string& k, const std::vector<float>& def) const {
-    return nums.count(k) ? floats(k) : def;
-  }
+  std::vector<float> floats(const std::string& k, const std::vector<float>& def) const { return nums.count(k) ? floats(k) : def; }
   const std::string& str(const std::string& k) const;
   std::string str(const std::string& k, const std::string& def) const { return strs.count(k) ? strs.at(k) : def; }
 };
@@ -101,8 +97,8 @@ struct OpSpec {
 
 // Per-run state shared by all ops of one run (one infer request, one thread).
 struct RunContext {
-  int64_t batch = 1;  // this run's n
-  int threads = 1;    // OpenMP threads for this run
+  int64_t batch = 1;             // this run's n
+  int threads = 1;               // OpenMP threads for this run
   void* engineStream = nullptr;  // dnnl::stream* owned by the executor (oneDNN ops cast it)
 };
 
@@ -137,6 +133,7 @@ class OpRegistry {
   void add(const std::string& type, OpFactory f);
   std::unique_ptr<Op> create(const OpSpec& spec) const;  // throws OpError for unknown types
   std::vector<std::string> types() const;
+
  private:
   std::map<std::string, OpFactory> factories_;
 };
@@ -145,14 +142,12 @@ struct OpRegistrar {
   OpRegistrar(const std::string& type, OpFactory f) { OpRegistry::instance().add(type, std::move(f)); }
 };
 
-#define DYNBATCH_REGISTER_OP(type, factory) \
-  static ::dynbatch::OpRegistrar dynbatch_registrar_##factory(type, factory)
+#define DYNBATCH_REGISTER_OP(type, factory) static ::dynbatch::OpRegistrar dynbatch_registrar_##factory(type, factory)
 
 // Error with the layer name, raised at creation or run time; becomes a JS Error.
 class OpError : public std::runtime_error {
  public:
-  OpError(const std::string& layer, const std::string& msg)
-      : std::runtime_error("layer '" + layer + "': " + msg) {}
+  OpError(const std::string& layer, const std::string& msg) : std::runtime_error("layer '" + layer + "': " + msg) {}
 };
 
 }  // namespace dynbatch

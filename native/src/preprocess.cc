@@ -50,7 +50,8 @@ void resize(const uint8_t* data, int64_t fw, int64_t fh, bool bgr, double x, dou
     const float fy = rows.weight[j];
     float* l = line.data();
 #pragma omp simd
-    for (int64_t k = 0; k < span; ++k) l[k] = static_cast<float>(a[k]) + (static_cast<float>(b[k]) - static_cast<float>(a[k])) * fy;
+    for (int64_t k = 0; k < span; ++k)
+      l[k] = static_cast<float>(a[k]) + (static_cast<float>(b[k]) - static_cast<float>(a[k])) * fy;
     const int64_t row = j * width;
     for (int64_t i = 0; i < width; ++i) {
       const float* c = l + (cols.lo[i] * 3 - first);
@@ -90,7 +91,8 @@ Napi::Value ToPlanarBgr(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 12 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
       !info[10].IsTypedArray() || info[10].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(env, "toPlanarBgr(data: Uint8Array, fw, fh, bgr, x, y, w, h, width, height, out: Float32Array, offset)");
+    throw Napi::TypeError::New(
+        env, "toPlanarBgr(data: Uint8Array, fw, fh, bgr, x, y, w, h, width, height, out: Float32Array, offset)");
   Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
   const int64_t fw = count(info, 1, "frame width"), fh = count(info, 2, "frame height");
   const bool bgr = info[3].ToBoolean().Value();
@@ -99,8 +101,8 @@ Napi::Value ToPlanarBgr(const Napi::CallbackInfo& info) {
   Napi::Float32Array out = info[10].As<Napi::Float32Array>();
   const double offset = num(info, 11, "offset");
   if (!(w > 0 && h > 0))
-    throw Napi::RangeError::New(env, "toPlanarBgr: empty region " + shortNum(w) + "×" + shortNum(h) + " at (" + shortNum(x) +
-                                         ", " + shortNum(y) + ")");
+    throw Napi::RangeError::New(
+        env, "toPlanarBgr: empty region " + shortNum(w) + "×" + shortNum(h) + " at (" + shortNum(x) + ", " + shortNum(y) + ")");
   if (static_cast<int64_t>(data.ElementLength()) < fw * fh * 3)
     throw Napi::RangeError::New(env, "toPlanarBgr: the frame holds fewer than width·height·3 bytes");
   const double needs = offset + static_cast<double>(3 * width * height);

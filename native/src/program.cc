@@ -146,10 +146,8 @@ void Program::negotiateLayouts() {
         const int tmp = addTensor(id, in[j]);
         // Layouts that put every value at the same offset (1x1 maps, whole channel blocks) need
         // no reorder: the consumer reads the same buffer under its own layout.
-        if (sameOffsets(spec_.tensors[id].maxShape, native[id], in[j]))
-          aliases_.emplace_back(tmp, from);
-        else
-          addReorder(from, tmp, e.name + "/reorder_in" + std::to_string(j));
+        if (sameOffsets(spec_.tensors[id].maxShape, native[id], in[j])) aliases_.emplace_back(tmp, from);
+        else addReorder(from, tmp, e.name + "/reorder_in" + std::to_string(j));
         found = v.emplace(in[j], tmp).first;
       }
       st.inputs.push_back(found->second);
@@ -225,8 +223,8 @@ void Program::planBuffers() {
     if (st.op->isView()) {
       const int a = st.inputs[0];
       const bool bothExternal = g.external[g.find(a)] >= 0 && g.external[g.find(b)] >= 0;
-      if (!isConst(a) && tensors_[a].layout == Layout::Plain && tensors_[b].layout == Layout::Plain &&
-          bytes(a) == bytes(b) && !bothExternal)
+      if (!isConst(a) && tensors_[a].layout == Layout::Plain && tensors_[b].layout == Layout::Plain && bytes(a) == bytes(b) &&
+          !bothExternal)
         g.unite(a, b);
       continue;
     }
@@ -237,8 +235,8 @@ void Program::planBuffers() {
     const int ga = g.find(a), gb = g.find(b);
     // The input's memory may be overwritten only when nothing reads it later, it is not the
     // user's input, no other operand of the step lives there and the output is fresh.
-    bool ok = ga != gb && !g.hasInput[ga] && g.lastUse[ga] <= s && g.firstDef[gb] >= s &&
-              !(g.external[ga] >= 0 && g.external[gb] >= 0);
+    bool ok =
+        ga != gb && !g.hasInput[ga] && g.lastUse[ga] <= s && g.firstDef[gb] >= s && !(g.external[ga] >= 0 && g.external[gb] >= 0);
     for (size_t j = 0; ok && j < st.inputs.size(); ++j)
       if (static_cast<int>(j) != k && g.find(st.inputs[j]) == ga) ok = false;
     if (ok) g.unite(a, b);
@@ -482,9 +480,7 @@ void Request::advance(Tuning& t, size_t c) const {
   while (t.dropped[t.next]) t.next = (t.next + 1) % size;
 }
 
-size_t Request::candidateNow(const Tuning& t) const {
-  return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : t.next;
-}
+size_t Request::candidateNow(const Tuning& t) const { return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : t.next; }
 
 Strategy Request::strategy(int64_t n) const {
   auto it = tuning_.find(n);

@@ -29,7 +29,7 @@ struct Step {
   Op* op = nullptr;
   int specOp = -1;  // index into spec().ops; -1 for an inserted reorder
   std::string name;
-  std::string type;  // native op type ("conv", "reorder", ...)
+  std::string type;                  // native op type ("conv", "reorder", ...)
   std::vector<int> inputs, outputs;  // tensor ids, inserted tensors included
 };
 
@@ -169,9 +169,9 @@ class Request {
   void runSamples(int64_t n, std::vector<double>& times);
 
   std::shared_ptr<const Program> program_;
-  std::vector<void*> allocations_;  // external buffers and the arenas (one per thread of a sample split)
-  std::vector<float*> data_;        // per tensor id, as the first thread of a run sees them
-  std::vector<std::vector<StepArgs>> args_;  // per thread of a run, per step; reused by every run
+  std::vector<void*> allocations_;                      // external buffers and the arenas (one per thread of a sample split)
+  std::vector<float*> data_;                            // per tensor id, as the first thread of a run sees them
+  std::vector<std::vector<StepArgs>> args_;             // per thread of a run, per step; reused by every run
   std::vector<std::unique_ptr<dnnl::stream>> streams_;  // per thread of a run
   std::map<int64_t, Tuning> tuning_;
   std::vector<double> handoffs_;  // the latest few, in µs

@@ -1,9 +1,9 @@
 #include "sample_team.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <chrono>
-#include <immintrin.h>
 
 namespace dynbatch {
 

@@ -3,6 +3,7 @@
 #include <CL/cl_ext.h>
 
 #include "gpu/kernels_cl.h"
+#include "gpu/op_codes.h"
 
 namespace dynbatch {
 namespace gpu {
@@ -37,14 +38,14 @@ std::string statusName(cl_int status) {
       {CL_PLATFORM_NOT_FOUND_KHR, "CL_PLATFORM_NOT_FOUND_KHR"},
   };
   auto it = names.find(status);
-  const std::string name = it != names.end() ? it->second : (status <= -1000 && status > -3000 ? "CLBlast status" : "OpenCL status");
+  const std::string name =
+      it != names.end() ? it->second : (status <= -1000 && status > -3000 ? "CLBlast status" : "OpenCL status");
   return name + " (" + std::to_string(status) + ")";
 }
 
 void check(cl_int status, const std::string& what) {
   if (status == CL_SUCCESS) return;
-  const bool oom = status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES ||
-                   status == CL_OUT_OF_HOST_MEMORY;
+  const bool oom = status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES || status == CL_OUT_OF_HOST_MEMORY;
   throw ClError(oom ? ClError::Kind::OutOfMemory : ClError::Kind::Runtime, status,
                 (oom ? "out of device memory: " : "OpenCL error: ") + what + " failed with " + statusName(status));
 }
@@ -98,8 +99,8 @@ std::vector<DeviceInfo> listDevices() {
       info.version = deviceString(d, CL_DEVICE_VERSION);
       info.driver = deviceString(d, CL_DRIVER_VERSION);
       const auto type = deviceValue<cl_device_type>(d, CL_DEVICE_TYPE);
-      info.type = (type & CL_DEVICE_TYPE_GPU) ? "GPU"
-                  : (type & CL_DEVICE_TYPE_CPU) ? "CPU"
+      info.type = (type & CL_DEVICE_TYPE_GPU)           ? "GPU"
+                  : (type & CL_DEVICE_TYPE_CPU)         ? "CPU"
                   : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "ACCELERATOR"
                                                         : "OTHER";
       info.globalMemBytes = deviceValue<cl_ulong>(d, CL_DEVICE_GLOBAL_MEM_SIZE);
@@ -119,10 +120,9 @@ DeviceContext& DeviceContext::get(size_t index) {
   const std::vector<DeviceInfo> devices = listDevices();
   if (index >= devices.size())
     throw ClError(ClError::Kind::Unavailable, CL_DEVICE_NOT_FOUND,
-                  devices.empty() ? std::string("no OpenCL device: no platform is installed (") +
-                                        statusName(CL_PLATFORM_NOT_FOUND_KHR) + ")"
-                                  : "no OpenCL device " + std::to_string(index) + " (there are " +
-                                        std::to_string(devices.size()) + ")");
+                  devices.empty()
+                      ? std::string("no OpenCL device: no platform is installed (") + statusName(CL_PLATFORM_NOT_FOUND_KHR) + ")"
+                      : "no OpenCL device " + std::to_string(index) + " (there are " + std::to_string(devices.size()) + ")");
   std::lock_guard<std::mutex> lock(mutex);
   auto it = contexts.find(devices[index].id);
   if (it != contexts.end()) return *it->second;
@@ -136,7 +136,8 @@ DeviceContext::DeviceContext(const DeviceInfo& info) : info_(info) {
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(info.platform), 0};
   context_ = clCreateContext(props, 1, &info_.id, nullptr, nullptr, &status);
   if (status != CL_SUCCESS)
-    throw ClError(ClError::Kind::Unavailable, status, "cannot create an OpenCL context on '" + info.name + "': " + statusName(status));
+    throw ClError(ClError::Kind::Unavailable, status,
+                  "cannot create an OpenCL context on '" + info.name + "': " + statusName(status));
 }
 
 cl_program DeviceContext::program(const std::string& options) {
@@ -144,7 +145,8 @@ cl_program DeviceContext::program(const std::string& options) {
   auto it = programs_.find(options);
   if (it != programs_.end()) return it->second;
   cl_int status = CL_SUCCESS;
-  const char* src = kKernelSource;
+  const std::string source = kernelCodeDefines() + kKernelSource;
+  const char* src = source.c_str();
   cl_program p = clCreateProgramWithSource(context_, 1, &src, nullptr, &status);
   check(status, "clCreateProgramWithSource");
   status = clBuildProgram(p, 1, &info_.id, options.c_str(), nullptr, nullptr);

@@ -108,16 +108,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
     auto deferred = Napi::Promise::Deferred::New(env);
     const int64_t maxBatch = req_->program().spec().maxBatch;
     const double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : NAN;
-    if (!(n >= 1 && n <= static_cast<double>(maxBatch)) || n != std::floor(n)) {
-      deferred.Reject(codedError(env, "BATCH_OUT_OF_RANGE", "batch " + Napi::Number::New(env, n).ToString().Utf8Value() +
-                                                                " is out of range 1.." + std::to_string(maxBatch))
-                          .Value());
-      return deferred.Promise();
-    }
-    if (!req_->tryAcquire()) {
-      deferred.Reject(codedError(env, "REQUEST_BUSY", "request is still running: await the previous run first").Value());
-      return deferred.Promise();
-    }
+    if (!acquireForRun(env, deferred, *req_, n, maxBatch)) return deferred.Promise();
     auto* worker = new RunWorker(env, req_, static_cast<int64_t>(n));
     Napi::Promise p = worker->promise();
     worker->Queue();

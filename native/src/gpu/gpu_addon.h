@@ -1,5 +1,5 @@
 // JS binding of the GPU executor: GpuProgram (same interface as Program, plus the device index
-// and OpenCL build options), gpuDevices() and gpuOpTypes(). See kernel/plugins/gpu/native.ts.
+// and OpenCL build options), gpuDevices() and gpuOpTypes(). See kernel/plugins/native.ts.
 #pragma once
 #include <napi.h>
 

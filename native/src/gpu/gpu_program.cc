@@ -102,9 +102,9 @@ GpuRequest::GpuRequest(std::shared_ptr<const GpuProgram> program) : program_(std
                         mib(dev.maxAllocBytes) + " one buffer may have on '" + dev.name + "'");
   }
   if (total > dev.globalMemBytes)
-    throw ClError(ClError::Kind::OutOfMemory, CL_MEM_OBJECT_ALLOCATION_FAILURE,
-                  "out of device memory: a request needs " + mib(total) + " of tensors, '" + dev.name + "' has " +
-                      mib(dev.globalMemBytes));
+    throw ClError(
+        ClError::Kind::OutOfMemory, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+        "out of device memory: a request needs " + mib(total) + " of tensors, '" + dev.name + "' has " + mib(dev.globalMemBytes));
   cl_int status = CL_SUCCESS;
   queue_ = clCreateCommandQueue(program_->device().context(), dev.id, CL_QUEUE_PROFILING_ENABLE, &status);
   check(status, "clCreateCommandQueue");

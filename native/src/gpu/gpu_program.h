@@ -57,8 +57,8 @@ class GpuRequest {
  private:
   std::shared_ptr<const GpuProgram> program_;
   cl_command_queue queue_ = nullptr;
-  std::vector<Buffer> device_;     // per tensor id; empty for constants
-  std::vector<float*> host_;       // per tensor id; inputs and outputs only
+  std::vector<Buffer> device_;  // per tensor id; empty for constants
+  std::vector<float*> host_;    // per tensor id; inputs and outputs only
   Buffer scratch_;
   std::atomic<bool> busy_{false};
 };

@@ -20,27 +20,28 @@ __kernel void unary(__global const float* x, __global float* y, int count, int o
   if (i >= count) return;
   float v = x[i], r;
   switch (op) {
-    case 0: r = fmax(v, 0.0f); break;                                   /* relu */
-    case 1: r = v > 0.0f ? v : a * v; break;                            /* leakyrelu */
-    case 2: r = 1.0f / (1.0f + exp(-v)); break;                         /* sigmoid */
-    case 3: r = tanh(v); break;
-    case 4: r = exp(v); break;
-    case 5: r = log(v); break;
-    case 6: r = fabs(v); break;
-    case 7: r = sqrt(v); break;
-    case 8: r = -v; break;
-    case 9: r = v > 0.0f ? v : a * (exp(v) - 1.0f); break;             /* elu */
-    case 10: r = fmin(fmax(v, a), b); break;                            /* clamp */
-    case 11: r = v * fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;    /* hswish */
-    case 12: r = fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;        /* hsigmoid */
-    case 13: r = fmin(fmax(a * v + b, 0.0f), 1.0f); break;              /* hardsigmoid */
-    case 14: r = v / (1.0f + exp(-a * v)); break;                       /* swish */
-    case 15: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;  /* gelu (erf) */
-    case 16: r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v))); break;
-    case 17: r = softplus_(v); break;
-    case 18: r = v * tanh(softplus_(v)); break;                         /* mish */
-    case 19: r = floor(v); break;
-    default: r = ceil(v); break;
+    case UNARY_RELU: r = fmax(v, 0.0f); break;
+    case UNARY_LEAKYRELU: r = v > 0.0f ? v : a * v; break;
+    case UNARY_SIGMOID: r = 1.0f / (1.0f + exp(-v)); break;
+    case UNARY_TANH: r = tanh(v); break;
+    case UNARY_EXP: r = exp(v); break;
+    case UNARY_LOG: r = log(v); break;
+    case UNARY_ABS: r = fabs(v); break;
+    case UNARY_SQRT: r = sqrt(v); break;
+    case UNARY_NEG: r = -v; break;
+    case UNARY_ELU: r = v > 0.0f ? v : a * (exp(v) - 1.0f); break;
+    case UNARY_CLAMP: r = fmin(fmax(v, a), b); break;
+    case UNARY_HSWISH: r = v * fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;
+    case UNARY_HSIGMOID: r = fmin(fmax(v + 3.0f, 0.0f), 6.0f) / 6.0f; break;
+    case UNARY_HARDSIGMOID: r = fmin(fmax(a * v + b, 0.0f), 1.0f); break;
+    case UNARY_SWISH: r = v / (1.0f + exp(-a * v)); break;
+    case UNARY_GELU: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;  /* erf form; 1/sqrt(2) */
+    /* tanh approximation: sqrt(2/pi) and its cubic coefficient */
+    case UNARY_GELU_TANH: r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v))); break;
+    case UNARY_SOFTPLUS: r = softplus_(v); break;
+    case UNARY_MISH: r = v * tanh(softplus_(v)); break;
+    case UNARY_FLOOR: r = floor(v); break;
+    default: r = ceil(v); break;  /* UNARY_CEIL */
   }
   y[i] = r;
 }
@@ -59,15 +60,15 @@ __kernel void binary(__global const float* a, __global const float* b, __global 
   }
   float u = a[ia], v = b[ib], r;
   switch (op) {
-    case 0: r = u + v; break;
-    case 1: r = u - v; break;
-    case 2: r = u * v; break;
-    case 3: r = u / v; break;
-    case 4: r = fmax(u, v); break;
-    case 5: r = fmin(u, v); break;
-    case 6: r = pow(u, v); break;
-    case 7: r = (u - v) * (u - v); break;
-    default: r = u > 0.0f ? u : v * u; break;                           /* prelu: v is the slope */
+    case BINARY_ADD: r = u + v; break;
+    case BINARY_SUB: r = u - v; break;
+    case BINARY_MUL: r = u * v; break;
+    case BINARY_DIV: r = u / v; break;
+    case BINARY_MAX: r = fmax(u, v); break;
+    case BINARY_MIN: r = fmin(u, v); break;
+    case BINARY_POW: r = pow(u, v); break;
+    case BINARY_SQDIFF: r = (u - v) * (u - v); break;
+    default: r = u > 0.0f ? u : v * u; break;  /* BINARY_PRELU: v is the slope */
   }
   y[i] = r;
 }
@@ -229,7 +230,7 @@ __kernel void softmax(__global const float* x, __global float* y, int count, int
 }
 
 /* One output element per work-item: `kept` axes address it, `red` axes are folded.
-   op: 0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l1, 6 l2, 7 sumsquare, 8 logsumexp.
+   op: a REDUCE_* code (gpu/op_codes.h).
    Sums are compensated (Kahan) to stay close to the CPU's double accumulation. */
 __kernel void reduce(__global const float* x, __global float* y, int count, int op, int keptRank, dims8 keptSize,
                      dims8 keptStride, int redRank, dims8 redSize, dims8 redStride, int redCount) {
@@ -241,28 +242,28 @@ __kernel void reduce(__global const float* x, __global float* y, int count, int 
     rem /= keptSize.v[d];
   }
   float m = -INFINITY;
-  if (op == 8)
+  if (op == REDUCE_LOGSUMEXP)
     for (int r = 0; r < redCount; ++r) {
       int off = base, q = r;
       for (int d = redRank - 1; d >= 0; --d) { off += (q % redSize.v[d]) * redStride.v[d]; q /= redSize.v[d]; }
       m = fmax(m, x[off]);
     }
-  float acc = op == 2 ? -INFINITY : op == 3 ? INFINITY : op == 4 ? 1.0f : 0.0f, comp = 0.0f;
+  float acc = op == REDUCE_MAX ? -INFINITY : op == REDUCE_MIN ? INFINITY : op == REDUCE_PROD ? 1.0f : 0.0f, comp = 0.0f;
   for (int r = 0; r < redCount; ++r) {
     int off = base, q = r;
     for (int d = redRank - 1; d >= 0; --d) { off += (q % redSize.v[d]) * redStride.v[d]; q /= redSize.v[d]; }
     float v = x[off];
-    if (op == 2) { acc = fmax(acc, v); continue; }
-    if (op == 3) { acc = fmin(acc, v); continue; }
-    if (op == 4) { acc *= v; continue; }
-    float t = op == 5 ? fabs(v) : (op == 6 || op == 7) ? v * v : op == 8 ? exp(v - m) : v;
+    if (op == REDUCE_MAX) { acc = fmax(acc, v); continue; }
+    if (op == REDUCE_MIN) { acc = fmin(acc, v); continue; }
+    if (op == REDUCE_PROD) { acc *= v; continue; }
+    float t = op == REDUCE_L1 ? fabs(v) : (op == REDUCE_L2 || op == REDUCE_SUMSQUARE) ? v * v : op == REDUCE_LOGSUMEXP ? exp(v - m) : v;
     float yk = t - comp, s = acc + yk;
     comp = (s - acc) - yk;
     acc = s;
   }
-  if (op == 1) acc /= (float)redCount;
-  if (op == 6) acc = sqrt(acc);
-  if (op == 8) acc = isinf(m) ? m : m + log(acc);
+  if (op == REDUCE_MEAN) acc /= (float)redCount;
+  if (op == REDUCE_L2) acc = sqrt(acc);
+  if (op == REDUCE_LOGSUMEXP) acc = isinf(m) ? m : m + log(acc);
   y[i] = acc;
 }
 
@@ -294,7 +295,7 @@ __kernel void gather(__global const float* x, __global const int* idx, __global 
   y[i] = x[(o * len + idx[j]) * inner + k];
 }
 
-/* mode: 0 constant, 1 edge, 2 reflect, 3 symmetric (indices validated on the host). */
+/* mode: a PAD_* code (gpu/op_codes.h); indices validated on the host. */
 __kernel void pad(__global const float* x, __global float* y, int count, int rank, dims8 ydims, dims8 xdims,
                   dims8 begin, int mode, float value) {
   int i = get_global_id(0);
@@ -305,8 +306,8 @@ __kernel void pad(__global const float* x, __global float* y, int count, int ran
     rem /= ydims.v[d];
     int n = xdims.v[d], k = c - begin.v[d];
     if (k < 0 || k >= n) {
-      if (mode == 0) { y[i] = value; return; }
-      k = mode == 1 ? (k < 0 ? 0 : n - 1) : mode == 2 ? (k < 0 ? -k : 2 * (n - 1) - k) : (k < 0 ? -k - 1 : 2 * n - 1 - k);
+      if (mode == PAD_CONSTANT) { y[i] = value; return; }
+      k = mode == PAD_EDGE ? (k < 0 ? 0 : n - 1) : mode == PAD_REFLECT ? (k < 0 ? -k : 2 * (n - 1) - k) : (k < 0 ? -k - 1 : 2 * n - 1 - k);
     }
     off += k * stride;
     stride *= n;

@@ -67,8 +67,8 @@ class BinaryOp : public Op {
     post_ = PostOps(spec, y.size() > 1 ? y[1] : 1, y.size());
     if (spec.inputs.size() != 2 + post_.operands()) throw OpError(name_, "binary needs 2 inputs before its post-op operands");
     const std::string op = spec.attrs.str("op");
-    static const std::map<std::string, Kind> kinds = {{"add", Kind::Add}, {"sub", Kind::Sub}, {"mul", Kind::Mul},
-                                                      {"div", Kind::Div}, {"max", Kind::Max}, {"min", Kind::Min},
+    static const std::map<std::string, Kind> kinds = {{"add", Kind::Add}, {"sub", Kind::Sub},      {"mul", Kind::Mul},
+                                                      {"div", Kind::Div}, {"max", Kind::Max},      {"min", Kind::Min},
                                                       {"pow", Kind::Pow}, {"sqdiff", Kind::SqDiff}};
     auto it = kinds.find(op);
     if (it == kinds.end()) throw OpError(name_, "unknown binary op '" + op + "'");
@@ -142,8 +142,7 @@ class BinaryOp : public Op {
       case Kind::Max: return broadcastLoop(ys, pa, sa, pb, sb, y, [](float u, float v) { return std::max(u, v); });
       case Kind::Min: return broadcastLoop(ys, pa, sa, pb, sb, y, [](float u, float v) { return std::min(u, v); });
       case Kind::Pow: return broadcastLoop(ys, pa, sa, pb, sb, y, [](float u, float v) { return std::pow(u, v); });
-      case Kind::SqDiff:
-        return broadcastLoop(ys, pa, sa, pb, sb, y, [](float u, float v) { return (u - v) * (u - v); });
+      case Kind::SqDiff: return broadcastLoop(ys, pa, sa, pb, sb, y, [](float u, float v) { return (u - v) * (u - v); });
     }
   }
 

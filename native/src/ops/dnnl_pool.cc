@@ -68,8 +68,8 @@ class PoolOp : public Op {
     Entry e;
     e.src = layoutDesc(xs, layout_);
     e.dst = layoutDesc(ys, layout_);
-    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg_, e.src, e.dst, strides_, kernel_,
-                                     dilations_, padL_, padR_);
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg_, e.src, e.dst, strides_, kernel_, dilations_, padL_,
+                                     padR_);
     dnnl::pooling_v2_forward::primitive_desc pd(d, post_.attr(e.dst), cpuEngine());
     e.prim = dnnl::pooling_v2_forward(pd);
     e.impl = pd.impl_info_str();

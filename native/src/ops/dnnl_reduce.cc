@@ -16,8 +16,9 @@ class ReduceOp : public Op {
   explicit ReduceOp(const OpSpec& spec) : name_(spec.name) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "reduce needs 1 input and 1 output");
     static const std::map<std::string, Kind> kinds = {
-        {"sum", Kind::Sum}, {"mean", Kind::Mean}, {"max", Kind::Max}, {"min", Kind::Min}, {"prod", Kind::Prod},
-        {"l1", Kind::L1}, {"l2", Kind::L2}, {"sumsquare", Kind::SumSquare}, {"logsumexp", Kind::LogSumExp}};
+        {"sum", Kind::Sum}, {"mean", Kind::Mean},           {"max", Kind::Max},
+        {"min", Kind::Min}, {"prod", Kind::Prod},           {"l1", Kind::L1},
+        {"l2", Kind::L2},   {"sumsquare", Kind::SumSquare}, {"logsumexp", Kind::LogSumExp}};
     const std::string op = spec.attrs.str("op");
     auto it = kinds.find(op);
     if (it == kinds.end()) throw OpError(name_, "unknown reduce op '" + op + "'");

@@ -25,8 +25,9 @@ class ReorderOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim, {{DNNL_ARG_FROM, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                               {DNNL_ARG_TO, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim,
+                 {{DNNL_ARG_FROM, dnnl::memory(e.src, cpuEngine(), in[0].data)},
+                  {DNNL_ARG_TO, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
   }
 
  private:

@@ -10,7 +10,8 @@ namespace {
 class AffineOp : public Op {
  public:
   explicit AffineOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() != 3 || spec.outputs.size() != 1) throw OpError(name_, "affine needs inputs x, scale, shift and 1 output");
+    if (spec.inputs.size() != 3 || spec.outputs.size() != 1)
+      throw OpError(name_, "affine needs inputs x, scale, shift and 1 output");
     const Shape& x = spec.inputs[0]->maxShape;
     if (x.size() < 2) throw OpError(name_, "affine input must have rank >= 2");
     if (spec.outputs[0]->maxShape != x) throw OpError(name_, "affine output must have the input's shape");

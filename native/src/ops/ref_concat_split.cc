@@ -4,6 +4,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -15,7 +16,8 @@ class AxisPartsOp : public Op {
     const auto& parts = join ? spec.inputs : spec.outputs;
     const auto& whole = join ? spec.outputs : spec.inputs;
     if (parts.empty() || whole.size() != 1)
-      throw OpError(name_, join ? "concat takes at least one input and one output" : "split takes one input and at least one output");
+      throw OpError(name_,
+                    join ? "concat takes at least one input and one output" : "split takes one input and at least one output");
     axis_ = spec.attrs.integer("axis");
     std::vector<Shape> shapes;
     for (auto* t : parts) shapes.push_back(t->maxShape);
@@ -40,7 +42,7 @@ class AxisPartsOp : public Op {
       row += chunk[i];
     }
     const int64_t jobs = outer * static_cast<int64_t>(k);
-#pragma omp parallel for if (whole.size() > 32768 && jobs > 1)
+#pragma omp parallel for if (whole.size() > kParallelCopyMin && jobs > 1)
     for (int64_t j = 0; j < jobs; ++j) {
       const int64_t o = j / static_cast<int64_t>(k);
       const size_t i = static_cast<size_t>(j % static_cast<int64_t>(k));
@@ -58,10 +60,12 @@ class AxisPartsOp : public Op {
     int64_t sum = 0;
     for (const auto& p : parts) {
       if (static_cast<int64_t>(p.size()) != rank)
-        throw OpError(name_, join_ ? "concat: inputs differ in rank from the output" : "split: outputs differ in rank from the input");
+        throw OpError(name_,
+                      join_ ? "concat: inputs differ in rank from the output" : "split: outputs differ in rank from the input");
       for (int64_t d = 0; d < rank; ++d)
         if (d != axis_ && p[d] != whole[d])
-          throw OpError(name_, join_ ? "concat: input dims differ off the concat axis" : "split: output dims differ off the split axis");
+          throw OpError(name_,
+                        join_ ? "concat: input dims differ off the concat axis" : "split: output dims differ off the split axis");
       sum += p[axis_];
     }
     if (sum != whole[axis_])

@@ -117,9 +117,7 @@ class DetectionOutputOp : public Op {
     const float pw = pxmax - pxmin, ph = pymax - pymin;
     Box b{};
     switch (d_.code) {
-      case BoxCode::Corner:
-        b = {pxmin + v[0] * t[0], pymin + v[1] * t[1], pxmax + v[2] * t[2], pymax + v[3] * t[3]};
-        break;
+      case BoxCode::Corner: b = {pxmin + v[0] * t[0], pymin + v[1] * t[1], pxmax + v[2] * t[2], pymax + v[3] * t[3]}; break;
       case BoxCode::CornerSize:
         b = {pxmin + v[0] * t[0] * pw, pymin + v[1] * t[1] * ph, pxmax + v[2] * t[2] * pw, pymax + v[3] * t[3] * ph};
         break;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -27,18 +28,21 @@ class GatherOp : public Op {
       maxIndex_ = std::max(maxIndex_, i);
     }
     if (!indices_.empty() && maxIndex_ >= xs[axis_])
-      throw OpError(name_, "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
+      throw OpError(name_,
+                    "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
     Shape expect(xs.begin(), xs.begin() + axis_);
     expect.insert(expect.end(), idxShape.begin(), idxShape.end());
     expect.insert(expect.end(), xs.begin() + axis_ + 1, xs.end());
-    if (expect != spec.outputs[0]->maxShape) throw OpError(name_, "gather: output shape does not match x[:axis] + indicesShape + x[axis+1:]");
+    if (expect != spec.outputs[0]->maxShape)
+      throw OpError(name_, "gather: output shape does not match x[:axis] + indicesShape + x[axis+1:]");
   }
 
   void run(RunContext&, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     const Shape& xs = in[0].shape;
     if (static_cast<int64_t>(xs.size()) <= axis_) throw OpError(name_, "gather: input rank changed at run time");
     if (!indices_.empty() && maxIndex_ >= xs[axis_])
-      throw OpError(name_, "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
+      throw OpError(name_,
+                    "gather: index " + std::to_string(maxIndex_) + " is out of range for axis size " + std::to_string(xs[axis_]));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis_; ++d) outer *= xs[d];
     for (size_t d = axis_ + 1; d < xs.size(); ++d) inner *= xs[d];
@@ -48,7 +52,7 @@ class GatherOp : public Op {
     const float* src = in[0].data;
     float* dst = out[0].data;
     const int64_t jobs = outer * count;
-#pragma omp parallel for if (out[0].size() > 32768)
+#pragma omp parallel for if (out[0].size() > kParallelCopyMin)
     for (int64_t j = 0; j < jobs; ++j) {
       const int64_t o = j / count;
       const int64_t k = j % count;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -25,7 +26,8 @@ class PadOp : public Op {
     else throw OpError(name_, "pad: unknown mode '" + mode + "'");
     const TensorDesc& x = *spec.inputs[0];
     if (begin_.size() != x.maxShape.size() || end_.size() != x.maxShape.size())
-      throw OpError(name_, "pad: padsBegin and padsEnd need one entry per input axis (rank " + std::to_string(x.maxShape.size()) + ")");
+      throw OpError(name_,
+                    "pad: padsBegin and padsEnd need one entry per input axis (rank " + std::to_string(x.maxShape.size()) + ")");
     if (x.batched && !x.maxShape.empty() && (begin_[0] != 0 || end_[0] != 0))
       throw OpError(name_, "pad: the batch axis cannot be padded");
     maps(x.maxShape, spec.outputs[0]->maxShape);
@@ -48,7 +50,7 @@ class PadOp : public Op {
     const float* src = in[0].data;
     float* dst = out[0].data;
     const float value = value_;
-#pragma omp parallel for if (out[0].size() > 32768)
+#pragma omp parallel for if (out[0].size() > kParallelCopyMin)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t rem = r, off = 0;
       bool outside = false;
@@ -92,7 +94,8 @@ class PadOp : public Op {
             case PadMode::Symmetric: i = i < 0 ? -i - 1 : 2 * dim - 1 - i; break;
           }
           if (mode_ != PadMode::Constant && (i < 0 || i >= dim))
-            throw OpError(name_, "pad: pads on axis " + std::to_string(d) + " are too large for this mode and an axis of size " + std::to_string(dim));
+            throw OpError(name_, "pad: pads on axis " + std::to_string(d) + " are too large for this mode and an axis of size " +
+                                     std::to_string(dim));
         }
         map[d][o] = i;
       }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -43,7 +44,7 @@ class SliceOp : public Op {
     const int64_t rows = out[0].size() / inner;
     const float* src = in[0].data;
     float* dst = out[0].data;
-#pragma omp parallel for if (rows * inner > 32768)
+#pragma omp parallel for if (rows * inner > kParallelCopyMin)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t rem = r, off = 0;
       for (size_t d = rank - 1; d-- > 0;) {

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "op.h"
+#include "parallel.h"
 
 namespace dynbatch {
 namespace {
@@ -9,8 +10,7 @@ namespace {
 class TransposeOp : public Op {
  public:
   explicit TransposeOp(const OpSpec& spec) : name_(spec.name) {
-    if (spec.inputs.size() != 1 || spec.outputs.size() != 1)
-      throw OpError(name_, "transpose takes one input and one output");
+    if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "transpose takes one input and one output");
     perm_ = spec.attrs.ints("perm");
     const Shape& x = spec.inputs[0]->maxShape;
     if (perm_.size() != x.size())
@@ -32,7 +32,8 @@ class TransposeOp : public Op {
     const Shape& ys = out[0].shape;
     const size_t rank = xs.size();
     for (size_t d = 0; d < rank; ++d)
-      if (ys.size() != rank || ys[d] != xs[perm_[d]]) throw OpError(name_, "transpose: output shape does not match perm at run time");
+      if (ys.size() != rank || ys[d] != xs[perm_[d]])
+        throw OpError(name_, "transpose: output shape does not match perm at run time");
     if (rank == 0) {
       out[0].data[0] = in[0].data[0];
       return;
@@ -46,7 +47,7 @@ class TransposeOp : public Op {
     const int64_t rows = inner == 0 ? 0 : out[0].size() / inner;
     const float* src = in[0].data;
     float* dst = out[0].data;
-#pragma omp parallel for if (rows * inner > 32768)
+#pragma omp parallel for if (rows * inner > kParallelCopyMin)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t rem = r, off = 0;
       for (size_t d = rank - 1; d-- > 0;) {

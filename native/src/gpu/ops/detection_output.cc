@@ -23,7 +23,10 @@ struct DetParams {
 class DetectionOutputOp : public GpuOp {
  public:
   DetectionOutputOp(const OpSpec& spec, Builder& b)
-      : name_(spec.name), nms_(b.kernel("detection_nms")), merge_(b.kernel("detection_merge")), write_(b.kernel("detection_write")) {
+      : name_(spec.name),
+        nms_(b.kernel("detection_nms")),
+        merge_(b.kernel("detection_merge")),
+        write_(b.kernel("detection_write")) {
     const DetectionOutputSpec d = parseDetectionOutput(spec);
     const Shape& ps = spec.inputs[2]->maxShape;
     DetParams& q = q_;
@@ -98,8 +101,8 @@ std::unique_ptr<GpuOp> makeDetectionOutput(const OpSpec& s, Builder& b) { return
 
 DYNBATCH_REGISTER_GPU_OP("detection_output", makeDetectionOutput,
                          {"numClasses", "backgroundLabelId", "topK", "keepTopK", "nmsThreshold", "confidenceThreshold",
-                          "shareLocation", "varianceEncodedInTarget", "codeType", "normalized", "clipBeforeNms",
-                          "clipAfterNms", "decreaseLabelId", "inputHeight", "inputWidth", "objectnessScore"});
+                          "shareLocation", "varianceEncodedInTarget", "codeType", "normalized", "clipBeforeNms", "clipAfterNms",
+                          "decreaseLabelId", "inputHeight", "inputWidth", "objectnessScore"});
 
 }  // namespace gpu
 }  // namespace dynbatch

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "gpu/gpu_op.h"
+#include "gpu/op_codes.h"
 
 namespace dynbatch {
 namespace gpu {
@@ -11,10 +12,16 @@ class UnaryOp : public GpuOp {
  public:
   UnaryOp(const OpSpec& spec, Builder& b) : name_(spec.name), kernel_(b.kernel("unary")) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "unary needs 1 input and 1 output");
-    static const std::map<std::string, int> codes = {
-        {"relu", 0}, {"leakyrelu", 1}, {"sigmoid", 2}, {"tanh", 3}, {"exp", 4}, {"log", 5}, {"abs", 6},
-        {"sqrt", 7}, {"neg", 8}, {"elu", 9}, {"clamp", 10}, {"hswish", 11}, {"hsigmoid", 12}, {"hardsigmoid", 13},
-        {"swish", 14}, {"gelu", 15}, {"softplus", 17}, {"mish", 18}, {"floor", 19}, {"ceil", 20}};
+    static const std::map<std::string, UnaryCode> codes = {{"relu", UNARY_RELU},         {"leakyrelu", UNARY_LEAKYRELU},
+                                                           {"sigmoid", UNARY_SIGMOID},   {"tanh", UNARY_TANH},
+                                                           {"exp", UNARY_EXP},           {"log", UNARY_LOG},
+                                                           {"abs", UNARY_ABS},           {"sqrt", UNARY_SQRT},
+                                                           {"neg", UNARY_NEG},           {"elu", UNARY_ELU},
+                                                           {"clamp", UNARY_CLAMP},       {"hswish", UNARY_HSWISH},
+                                                           {"hsigmoid", UNARY_HSIGMOID}, {"hardsigmoid", UNARY_HARDSIGMOID},
+                                                           {"swish", UNARY_SWISH},       {"gelu", UNARY_GELU},
+                                                           {"softplus", UNARY_SOFTPLUS}, {"mish", UNARY_MISH},
+                                                           {"floor", UNARY_FLOOR},       {"ceil", UNARY_CEIL}};
     const Attrs& a = spec.attrs;
     const std::string op = a.str("op");
     auto it = codes.find(op);
@@ -31,7 +38,7 @@ class UnaryOp : public GpuOp {
       alpha_ = static_cast<float>(a.num("alpha"));
       beta_ = static_cast<float>(a.num("beta"));
     }
-    if (op == "gelu" && a.str("approximation", "erf") == "tanh") code_ = 16;
+    if (op == "gelu" && a.str("approximation", "erf") == "tanh") code_ = UNARY_GELU_TANH;
   }
 
   void enqueue(Run& r, const std::vector<DevTensor>& in, const std::vector<DevTensor>& out) override {
@@ -88,11 +95,12 @@ class BinaryOp : public GpuOp {
     if (spec.inputs.size() != 2 || spec.outputs.size() != 1)
       throw OpError(name_, prelu ? "prelu needs inputs x, slope and 1 output" : "binary needs 2 inputs and 1 output");
     if (prelu) {
-      code_ = 8;
+      code_ = BINARY_PRELU;
       slopeShape(spec.inputs[0]->maxShape, spec.inputs[1]->maxShape);
     } else {
-      static const std::map<std::string, int> codes = {{"add", 0}, {"sub", 1}, {"mul", 2}, {"div", 3},
-                                                       {"max", 4}, {"min", 5}, {"pow", 6}, {"sqdiff", 7}};
+      static const std::map<std::string, BinaryCode> codes = {{"add", BINARY_ADD}, {"sub", BINARY_SUB},      {"mul", BINARY_MUL},
+                                                              {"div", BINARY_DIV}, {"max", BINARY_MAX},      {"min", BINARY_MIN},
+                                                              {"pow", BINARY_POW}, {"sqdiff", BINARY_SQDIFF}};
       const std::string op = spec.attrs.str("op");
       auto it = codes.find(op);
       if (it == codes.end()) throw OpError(name_, "unknown binary op '" + op + "'");

@@ -21,24 +21,24 @@ struct Operand {
 };
 
 // C[i] = A[i] · B[i] for i < batch, row-major and untransposed, on the run's queue.
-void gemm(Run& r, DeviceContext& dev, const std::string& layer, size_t M, size_t N, size_t K, const Operand& a,
-          const Operand& b, const Operand& c, size_t batch) {
+void gemm(Run& r, DeviceContext& dev, const std::string& layer, size_t M, size_t N, size_t K, const Operand& a, const Operand& b,
+          const Operand& c, size_t batch) {
   if (M == 0 || N == 0 || batch == 0) return;
   if (K == 0) throw OpError(layer, "matrix product over an empty dimension");
   CLBlastStatusCode s;
   {
     std::lock_guard<std::mutex> lock(dev.blasMutex());
     cl_command_queue q = r.queue;
-    s = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, M, N, K, 1.0f, a.mem,
-                                   a.offset, a.ld, a.stride, b.mem, b.offset, b.ld, b.stride, 0.0f, c.mem, c.offset, c.ld,
-                                   c.stride, batch, &q, nullptr);
+    s = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, M, N, K, 1.0f, a.mem, a.offset,
+                                   a.ld, a.stride, b.mem, b.offset, b.ld, b.stride, 0.0f, c.mem, c.offset, c.ld, c.stride, batch,
+                                   &q, nullptr);
   }
   if (s == CLBlastSuccess) return;
   // OpenCL statuses pass through CLBlast unchanged; its own start at -1000.
   if (s > -1000) check(s, "CLBlast SGEMM");
-  throw ClError(ClError::Kind::Runtime, s, "CLBlast SGEMM (M=" + std::to_string(M) + ", N=" + std::to_string(N) +
-                                               ", K=" + std::to_string(K) + ", batch " + std::to_string(batch) +
-                                               ") failed with status " + std::to_string(s));
+  throw ClError(ClError::Kind::Runtime, s,
+                "CLBlast SGEMM (M=" + std::to_string(M) + ", N=" + std::to_string(N) + ", K=" + std::to_string(K) + ", batch " +
+                    std::to_string(batch) + ") failed with status " + std::to_string(s));
 }
 
 struct Geometry {
@@ -82,7 +82,8 @@ class ConvOp : public GpuOp {
     if (!pointwise_) {
       im2col_ = b.kernel("im2col");
       const int64_t perImage = g_.C * g_.KH * g_.KW * g_.OH * g_.OW;
-      chunk_ = std::max<int64_t>(1, std::min<int64_t>(spec.inputs[0]->maxShape[0], kColumnFloats / std::max<int64_t>(perImage, 1)));
+      chunk_ =
+          std::max<int64_t>(1, std::min<int64_t>(spec.inputs[0]->maxShape[0], kColumnFloats / std::max<int64_t>(perImage, 1)));
       toInt(chunk_ * perImage, name_);
     }
     if (hasBias_) bias_ = b.kernel("channel_affine");
@@ -97,9 +98,9 @@ class ConvOp : public GpuOp {
     const Geometry& g = g_;
     const int count = toInt(out[0].size(), name_);
     if (direct_) {
-      direct_->launch(r.queue, out[0].size(), in[0].mem, in[1].mem, hasBias_ ? in[2].mem : in[1].mem,
-                      cl_int{hasBias_ ? 1 : 0}, out[0].mem, count, i(g.C), i(g.H), i(g.W), i(g.O), i(g.OH), i(g.OW),
-                      i(g.KH), i(g.KW), i(g.sh), i(g.sw), i(g.ph), i(g.pw), i(g.dh), i(g.dw), i(g.group));
+      direct_->launch(r.queue, out[0].size(), in[0].mem, in[1].mem, hasBias_ ? in[2].mem : in[1].mem, cl_int{hasBias_ ? 1 : 0},
+                      out[0].mem, count, i(g.C), i(g.H), i(g.W), i(g.O), i(g.OH), i(g.OW), i(g.KH), i(g.KW), i(g.sh), i(g.sw),
+                      i(g.ph), i(g.pw), i(g.dh), i(g.dw), i(g.group));
       return;
     }
     const size_t OHW = static_cast<size_t>(g.OH * g.OW), og = static_cast<size_t>(g.O / g.group);
@@ -108,14 +109,14 @@ class ConvOp : public GpuOp {
       const int64_t images = pointwise_ ? n : std::min(chunk_, n - first);
       if (!pointwise_)
         im2col_->launch(r.queue, static_cast<size_t>(images) * K * OHW, in[0].mem, i(first * g.C * g.H * g.W), r.scratch,
-                        toInt(images * static_cast<int64_t>(K * OHW), name_), i(g.C), i(g.H), i(g.W), i(g.KH), i(g.KW),
-                        i(g.OH), i(g.OW), i(g.sh), i(g.sw), i(g.ph), i(g.pw), i(g.dh), i(g.dw));
+                        toInt(images * static_cast<int64_t>(K * OHW), name_), i(g.C), i(g.H), i(g.W), i(g.KH), i(g.KW), i(g.OH),
+                        i(g.OW), i(g.sh), i(g.sw), i(g.ph), i(g.pw), i(g.dh), i(g.dw));
       for (int64_t gi = 0; gi < g.group; ++gi) {
         const size_t G = static_cast<size_t>(gi);
         // W [O, kg] per group; columns [K, OHW] per image (the input itself when pointwise).
         Operand w{in[1].mem, G * og * kg, kg, 0};
-        Operand col = pointwise_ ? Operand{in[0].mem, G * kg * OHW, OHW, K * OHW}
-                                 : Operand{r.scratch, G * kg * OHW, OHW, K * OHW};
+        Operand col =
+            pointwise_ ? Operand{in[0].mem, G * kg * OHW, OHW, K * OHW} : Operand{r.scratch, G * kg * OHW, OHW, K * OHW};
         Operand y{out[0].mem, (static_cast<size_t>(first) * g.O + G * og) * OHW, OHW, static_cast<size_t>(g.O) * OHW};
         gemm(r, dev_, name_, og, OHW, kg, w, col, y, static_cast<size_t>(images));
       }
@@ -192,8 +193,8 @@ class MatMulOp : public GpuOp {
           std::vector<int64_t> xs = stridesOf(s);
           std::swap(xs[rk - 1], xs[rk - 2]);
           transpose_->launch(r.queue, static_cast<size_t>(numel(t)), in[k].mem, cl_int{0}, r.scratch,
-                             toInt(scratchOffset_[k], name_), toInt(numel(t), name_), static_cast<cl_int>(rk),
-                             dims8(t, name_), dims8(xs, name_), dims8(stridesOf(t), name_));
+                             toInt(scratchOffset_[k], name_), toInt(numel(t), name_), static_cast<cl_int>(rk), dims8(t, name_),
+                             dims8(xs, name_), dims8(stridesOf(t), name_));
           mems[k] = r.scratch;
           offsets[k] = static_cast<size_t>(scratchOffset_[k]);
         }
@@ -206,7 +207,8 @@ class MatMulOp : public GpuOp {
     const Shape& bs = shapes[1];
     const size_t M = static_cast<size_t>(ys[rank - 2]), N = static_cast<size_t>(ys[rank - 1]);
     const size_t K = static_cast<size_t>(as[rank - 1]);
-    if (static_cast<size_t>(bs[rank - 2]) != K || static_cast<size_t>(as[rank - 2]) != M || static_cast<size_t>(bs[rank - 1]) != N)
+    if (static_cast<size_t>(bs[rank - 2]) != K || static_cast<size_t>(as[rank - 2]) != M ||
+        static_cast<size_t>(bs[rank - 1]) != N)
       throw OpError(name_, "matmul operand shapes do not match the output");
     // Batch strides per output batch axis, 0 where an operand is broadcast.
     std::vector<size_t> sa(rank - 2), sb(rank - 2);
@@ -255,7 +257,7 @@ class MatMulOp : public GpuOp {
   std::string name_;
   DeviceContext& dev_;
   bool trans_[2] = {false, false};
-  Buffer constant_[2];            // transposed constants
+  Buffer constant_[2];                 // transposed constants
   int64_t scratchOffset_[2] = {0, 0};  // transposed activations, in floats
   int64_t scratchFloats_ = 0;
   std::unique_ptr<Kernel> transpose_;

@@ -1,5 +1,6 @@
 // GPU pool, lrn, softmax and reduce: ops that fold a window or an axis, one work-item per output.
 #include "gpu/gpu_op.h"
+#include "gpu/op_codes.h"
 
 namespace dynbatch {
 namespace gpu {
@@ -109,8 +110,10 @@ class ReduceOp : public GpuOp {
  public:
   ReduceOp(const OpSpec& spec, Builder& b) : name_(spec.name), kernel_(b.kernel("reduce")) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "reduce needs 1 input and 1 output");
-    static const std::map<std::string, int> codes = {{"sum", 0}, {"mean", 1}, {"max", 2}, {"min", 3}, {"prod", 4},
-                                                     {"l1", 5},  {"l2", 6},   {"sumsquare", 7}, {"logsumexp", 8}};
+    static const std::map<std::string, ReduceCode> codes = {
+        {"sum", REDUCE_SUM}, {"mean", REDUCE_MEAN},           {"max", REDUCE_MAX},
+        {"min", REDUCE_MIN}, {"prod", REDUCE_PROD},           {"l1", REDUCE_L1},
+        {"l2", REDUCE_L2},   {"sumsquare", REDUCE_SUMSQUARE}, {"logsumexp", REDUCE_LOGSUMEXP}};
     const std::string op = spec.attrs.str("op");
     auto it = codes.find(op);
     if (it == codes.end()) throw OpError(name_, "unknown reduce op '" + op + "'");
@@ -118,7 +121,8 @@ class ReduceOp : public GpuOp {
     const Shape& x = spec.inputs[0]->maxShape;
     reduced_.assign(x.size(), false);
     for (int64_t a : spec.attrs.ints("axes")) {
-      if (a < 0 || a >= static_cast<int64_t>(x.size())) throw OpError(name_, "reduce axis " + std::to_string(a) + " out of range");
+      if (a < 0 || a >= static_cast<int64_t>(x.size()))
+        throw OpError(name_, "reduce axis " + std::to_string(a) + " out of range");
       reduced_[a] = true;
     }
     int64_t kept = 1;
@@ -138,8 +142,7 @@ class ReduceOp : public GpuOp {
     const int64_t redCount = numel(redSize);
     kernel_->launch(r.queue, out[0].size(), in[0].mem, out[0].mem, toInt(out[0].size(), name_), code_,
                     static_cast<cl_int>(keptSize.size()), dims8(keptSize, name_), dims8(keptStride, name_),
-                    static_cast<cl_int>(redSize.size()), dims8(redSize, name_), dims8(redStride, name_),
-                    toInt(redCount, name_));
+                    static_cast<cl_int>(redSize.size()), dims8(redSize, name_), dims8(redStride, name_), toInt(redCount, name_));
   }
 
  private:
