@@ -11,6 +11,7 @@ import { constOutput } from "../graph/prepare";
 import { attrInts } from "../graph/attrs";
 import { table } from "../dict";
 
+// prettier-ignore
 const ACTIVATIONS = new Set([
   "ReLU", "PReLU", "Sigmoid", "Tanh", "Elu", "Clamp", "Exp", "HSwish", "Swish", "HSigmoid", "Mish",
   "SoftPlus", "SoftSign", "Gelu", "Abs", "Log", "Erf", "Selu", "HardSigmoid", "Floor", "Ceiling",
@@ -21,6 +22,7 @@ const ACTIVATIONS = new Set([
 const AFFINE = new Set(["Add", "Multiply", "Subtract", "Divide"]);
 
 /** Binary ops that stay Eltwise whatever the operands (max, min, comparisons cannot be a ScaleShift). */
+// prettier-ignore
 const ELTWISE = new Set([
   "Maximum", "Minimum", "SquaredDifference", "Equal", "NotEqual", "Less", "LessEqual", "Greater",
   "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalXor", "FloorMod", "Mod",

@@ -200,6 +200,7 @@ const broadcast: Rule = (c) => {
 };
 
 const reshapeOps = ["Reshape", "Squeeze", "Unsqueeze", "Flatten"];
+// prettier-ignore
 const elementwiseOps = [
   "ReLU", "PReLU", "Sigmoid", "Tanh", "Elu", "Clamp", "Exp", "HSwish", "Swish", "HSigmoid", "Mish", "SoftPlus",
   "SoftSign", "Gelu", "Abs", "Log", "Sqrt", "Erf", "Selu", "HardSigmoid", "Floor", "Ceiling", "Sign", "Negative",
@@ -248,6 +249,7 @@ const RULES: Record<string, Rule> = table({
 });
 for (const t of reshapeOps) RULES[t] = reshapeLike;
 for (const t of elementwiseOps) RULES[t] = elementwise;
+// prettier-ignore
 for (const t of ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
   "ReduceLogicalAnd", "ReduceLogicalOr"]) RULES[t] = reduce;
 

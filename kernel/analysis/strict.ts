@@ -9,12 +9,14 @@ import { dataNodes, isKnownOp, legacyType } from "./legacy";
 import { ShapeOptions, prepareTolerant } from "./symbolic";
 
 /** The layer types the published rule allows, plus ScaleShift (the per-channel form of BatchNormalization). */
+// prettier-ignore
 export const SUPPORTED_LEGACY_TYPES = [
   "Convolution", "Deconvolution", "Activation", "LRN", "Pooling", "FullyConnected", "SoftMax", "Split",
   "Concatenation", "Power", "Eltwise", "Crop", "BatchNormalization", "ScaleShift", "Copy",
 ];
 
 const SHAPE_CHANGING = new Set(["Reshape", "Flatten", "Permute"]);
+// prettier-ignore
 const DETECTION = new Set([
   "ROIPooling", "PSROIPooling", "PriorBox", "PriorBoxClustered", "DetectionOutput", "Proposal", "ROIAlign",
 ]);

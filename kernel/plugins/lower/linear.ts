@@ -3,7 +3,7 @@ import { Node } from "../../graph/graph";
 import { attrBool, attrInts, attrStr } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn, toF32 } from "./lowering";
-import { explicitPads } from "./pads";
+import { windowPads } from "../../graph/window";
 
 type Pads = { begin: number[]; end: number[] };
 
@@ -61,7 +61,7 @@ const conv: LowerFn = (L, n) => {
   const rank = L.inShape(n, 0).length;
   if (rank !== 4) throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${rank})`, n.name);
   emitWindowed(L, n, "conv", n.type === "GroupConvolution", (xs, kernel, strides, dil) =>
-    explicitPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
+    windowPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
   );
 };
 

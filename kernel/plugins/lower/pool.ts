@@ -3,7 +3,7 @@ import { Node } from "../../graph/graph";
 import { attrBool, attrInts } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn } from "./lowering";
-import { explicitPads } from "./pads";
+import { windowPads } from "../../graph/window";
 
 function pool(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
@@ -13,7 +13,7 @@ function pool(L: Lowering, n: Node): void {
   const strides = attrInts(n.attrs, "strides");
   const dil = attrInts(n.attrs, "dilations", [1, 1]);
   const outSp = n.outputs[0].shape.slice(2);
-  const { begin: explicitBegin, end } = explicitPads(n, xs.slice(2), outSp, kernel, strides, dil);
+  const { begin: explicitBegin, end } = windowPads(n, xs.slice(2), outSp, kernel, strides, dil);
   let begin = explicitBegin;
   // Ceil rounding (and any shape the model states) becomes extra padding at the end.
   let padsEnd = end.map((e, i) => Math.max(e, (outSp[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 - xs[2 + i] - begin[i]));
