@@ -39,8 +39,18 @@ function resnet18(size) {
     h = Math.floor((h + 2 * pad - k) / s) + 1;
     flops += 2 * cin * cout * k * k * h * h;
     const w = b.weight([cout, cin, k, k], -Math.sqrt(6 / (cin * k * k)), Math.sqrt(6 / (cin * k * k)));
-    let y = b.op1("Conv", [x, w, b.weight([cout], -0.1, 0.1)], { kernel_shape: [k, k], strides: [s, s], pads: [pad, pad, pad, pad] });
-    y = b.op1("BatchNormalization", [y, b.weight([cout], 0.5, 1.5), b.weight([cout], -0.1, 0.1), b.weight([cout], -0.1, 0.1), b.weight([cout], 0.5, 1.5)]);
+    let y = b.op1("Conv", [x, w, b.weight([cout], -0.1, 0.1)], {
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [pad, pad, pad, pad],
+    });
+    y = b.op1("BatchNormalization", [
+      y,
+      b.weight([cout], 0.5, 1.5),
+      b.weight([cout], -0.1, 0.1),
+      b.weight([cout], -0.1, 0.1),
+      b.weight([cout], 0.5, 1.5),
+    ]);
     if (residual) y = b.op1("Add", [y, residual]);
     return relu ? b.op1("Relu", [y]) : y;
   };
@@ -48,7 +58,12 @@ function resnet18(size) {
   x = b.op1("MaxPool", [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   h = Math.floor((h + 2 - 3) / 2) + 1;
   let c = 64;
-  for (const [cout, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]]) {
+  for (const [cout, stride] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ]) {
     for (let blk = 0; blk < 2; blk++) {
       const s = blk === 0 ? stride : 1;
       const hIn = h;
@@ -84,12 +99,25 @@ function mobilenetV2(size) {
     flops += (2 * cin * cout * k * k * h * h) / group;
     const fan = (cin / group) * k * k;
     const w = b.weight([cout, cin / group, k, k], -Math.sqrt(6 / fan), Math.sqrt(6 / fan));
-    let y = b.op1("Conv", [x, w, b.weight([cout], -0.1, 0.1)], { kernel_shape: [k, k], strides: [s, s], pads: [pad, pad, pad, pad], group });
+    let y = b.op1("Conv", [x, w, b.weight([cout], -0.1, 0.1)], {
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [pad, pad, pad, pad],
+      group,
+    });
     return act ? clip(y) : y;
   };
   let x = conv(b.input("x", [3, size, size]), 3, 32, 3, 2, 1, true);
   let c = 32;
-  const cfg = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+  const cfg = [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+  ];
   for (const [t, cout, reps, stride] of cfg) {
     for (let i = 0; i < reps; i++) {
       const s = i === 0 ? stride : 1;
@@ -120,12 +148,20 @@ function trivial() {
   return { file: b.save(tmp), flops: 0 };
 }
 
-const BUNDLED = ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001", "face-detection-adas-0001"];
+const BUNDLED = [
+  "landmarks-regression-retail-0009",
+  "head-pose-estimation-adas-0001",
+  "open-closed-eye-0001",
+  "face-detection-adas-0001",
+];
 const MODELS = {
   trivial: () => trivial(),
   resnet18: () => resnet18(224),
   mobilenetv2: () => mobilenetV2(224),
-  "open-closed-eye-0001-onnx": () => ({ file: path.join(ROOT, "models/open-closed-eye-0001/onnx/open-closed-eye.onnx"), flops: 0 }),
+  "open-closed-eye-0001-onnx": () => ({
+    file: path.join(ROOT, "models/open-closed-eye-0001/onnx/open-closed-eye.onnx"),
+    flops: 0,
+  }),
 };
 for (const m of BUNDLED) MODELS[m] = () => ({ file: path.join(ROOT, `models/${m}/FP16/${m}.xml`), flops: 0 });
 
@@ -154,7 +190,12 @@ async function contenders(name, file, Core = IECore, tag = "") {
     const exec = await ie.loadNetwork(net, "CPU");
     const req = exec.createInferRequest();
     const shape = exec.inputs[first].shape;
-    const data = randomData(shape.reduce((a, b) => a * b, 1), 7, 0, 1);
+    const data = randomData(
+      shape.reduce((a, b) => a * b, 1),
+      7,
+      0,
+      1,
+    );
     req.setInput(first, data);
     const point = { n, shape, data, runs: {}, req };
     point.runs[`static${tag}`] = async () => req.infer();
@@ -179,11 +220,17 @@ async function contenders(name, file, Core = IECore, tag = "") {
     }
   }
   if (onnx.endsWith(".onnx") && !tag) {
-    const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2, extra: { session: { force_spinning_stop: "1" } } });
+    const session = await ort.InferenceSession.create(onnx, {
+      intraOpNumThreads: 2,
+      extra: { session: { force_spinning_stop: "1" } },
+    });
     for (const p of out) {
       const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", p.data, p.shape) };
       // A model with a fixed batch in its file runs on ORT only at that batch.
-      const ok = await session.run(feeds).then(() => true, () => false);
+      const ok = await session.run(feeds).then(
+        () => true,
+        () => false,
+      );
       if (ok) p.runs.ort = async () => session.run(feeds);
     }
   }
@@ -224,14 +271,27 @@ async function measure(name) {
       pc.sort((a, b) => b[1].realTimeUs - a[1].realTimeUs);
       const total = pc.reduce((a, [, v]) => a + v.realTimeUs, 0);
       console.log(`  ${pc.length} executed layers, ${(total / 1000).toFixed(2)} ms`);
-      for (const [k, v] of pc.slice(0, 12)) console.log(`    ${k.slice(0, 40).padEnd(40)} ${v.layerType.padEnd(16)} ${v.execType.padEnd(22)} ${(v.realTimeUs / 1000).toFixed(3)} ms`);
+      for (const [k, v] of pc.slice(0, 12))
+        console.log(
+          `    ${k.slice(0, 40).padEnd(40)} ${v.layerType.padEnd(16)} ${v.execType.padEnd(22)} ${(v.realTimeUs / 1000).toFixed(3)} ms`,
+        );
     }
     const fmt = (v) => (v === undefined ? "-" : v < 1 ? v.toFixed(3) : v.toFixed(2));
     console.log(
-      [name.padEnd(34), `n=${String(p.n).padStart(2)}`, `static ${fmt(row.static)}ms`, `dyn ${fmt(row.dynamic)}ms`, `ort ${fmt(row.ort)}ms`,
-        row.dynamic ? `dyn/static ${(row.dynamic / row.static).toFixed(3)}` : "", row.ort ? `ours/ort ${(Math.min(row.static, row.dynamic ?? Infinity) / row.ort).toFixed(3)}` : "",
-        row.gflops ? `${row.gflops.toFixed(1)} GFLOP/s` : "", row.ortGflops ? `(ort ${row.ortGflops.toFixed(1)})` : "",
-        row.staticBase ? `base static ${fmt(row.staticBase)}ms dyn ${fmt(row.dynamicBase)}ms  now/base ${(row.static / row.staticBase).toFixed(3)}` : ""].join("  "),
+      [
+        name.padEnd(34),
+        `n=${String(p.n).padStart(2)}`,
+        `static ${fmt(row.static)}ms`,
+        `dyn ${fmt(row.dynamic)}ms`,
+        `ort ${fmt(row.ort)}ms`,
+        row.dynamic ? `dyn/static ${(row.dynamic / row.static).toFixed(3)}` : "",
+        row.ort ? `ours/ort ${(Math.min(row.static, row.dynamic ?? Infinity) / row.ort).toFixed(3)}` : "",
+        row.gflops ? `${row.gflops.toFixed(1)} GFLOP/s` : "",
+        row.ortGflops ? `(ort ${row.ortGflops.toFixed(1)})` : "",
+        row.staticBase
+          ? `base static ${fmt(row.staticBase)}ms dyn ${fmt(row.dynamicBase)}ms  now/base ${(row.static / row.staticBase).toFixed(3)}`
+          : "",
+      ].join("  "),
     );
   }
   return rows;

@@ -84,9 +84,16 @@ const RENAMED: Record<string, string> = table({
 /** True when legacyType knows the op (anything else is reported as a custom/unknown layer). */
 export function isKnownOp(type: string): boolean {
   return (
-    type in RENAMED || ACTIVATIONS.has(type) || AFFINE.has(type) || ELTWISE.has(type) ||
-    type === "Const" || type === "Power" || type === "MatMul" || type === "StridedSlice" ||
-    type === "Slice" || type.startsWith("Reduce")
+    type in RENAMED ||
+    ACTIVATIONS.has(type) ||
+    AFFINE.has(type) ||
+    ELTWISE.has(type) ||
+    type === "Const" ||
+    type === "Power" ||
+    type === "MatMul" ||
+    type === "StridedSlice" ||
+    type === "Slice" ||
+    type.startsWith("Reduce")
   );
 }
 

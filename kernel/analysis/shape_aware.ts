@@ -73,7 +73,8 @@ function perSample(what: string, axesInput?: number, axisAttr?: string): Rule {
       if (!axes) return no(`its axes are not a constant`);
     }
     if (axisAttr && c.node.attrs[axisAttr] !== undefined) axes = [attrNum(c.node.attrs, axisAttr)];
-    if (axes && axes.some((a) => normAxis(a, r) === 0)) return no(`it acts along axis 0 (axes [${axes.join(",")}]): samples would mix`);
+    if (axes && axes.some((a) => normAxis(a, r) === 0))
+      return no(`it acts along axis 0 (axes [${axes.join(",")}]): samples would mix`);
     return ok(`${what} within each sample: ${c.sig()}`);
   };
 }
@@ -146,7 +147,7 @@ const slice: Rule = (c) => {
     const ellipsis0 = (attrInts(c.node.attrs, "ellipsis_mask", [0])[0] ?? 0) !== 0;
     const strides = c.node.inputs.length > 3 ? c.ints(3) : undefined;
     if (c.node.inputs.length > 3 && !strides) return no("its strides are not a constant");
-    step0 = ellipsis0 ? 1 : strides?.[0] ?? 1;
+    step0 = ellipsis0 ? 1 : (strides?.[0] ?? 1);
   } else {
     const steps = c.ints(3);
     if (!steps) return no("its steps are not a constant");
@@ -328,14 +329,19 @@ function judgeData(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsup
     if (s.length === 0) return { verdict: "unsupported", reason: `${where}is a scalar: the batch is reduced away (${c.sig()})` };
     if (s.some((d) => d === null)) return { verdict: "unsupported", reason: `${where}${formatShape(s)} is not linear in N` };
     if (!isN(s[0])) {
-      return { verdict: "unsupported", reason: `${n.type} ${formatShape(inShape(0))} → ${where}${formatShape(s)} ${batchMove(s)}` };
+      return {
+        verdict: "unsupported",
+        reason: `${n.type} ${formatShape(inShape(0))} → ${where}${formatShape(s)} ${batchMove(s)}`,
+      };
     }
     const k = s.findIndex((d, i) => i > 0 && dependsOnN(d));
     if (k > 0) return { verdict: "unsupported", reason: `${c.sig()} spreads the batch into axis ${k} as well` };
   }
-  if (n.type === "Parameter") return { verdict: "supported", reason: `input: axis 0 is the batch N, ${formatShape(outShape(0))}` };
+  if (n.type === "Parameter")
+    return { verdict: "supported", reason: `input: axis 0 is the batch N, ${formatShape(outShape(0))}` };
   const rule = RULES[n.type];
-  if (!rule) return { verdict: "unsupported", reason: `no batch rule for op ${n.type}: cannot prove that samples stay independent` };
+  if (!rule)
+    return { verdict: "unsupported", reason: `no batch rule for op ${n.type}: cannot prove that samples stay independent` };
   const r = rule(c);
   return { verdict: r.ok ? "supported" : "unsupported", reason: r.why };
 }
@@ -343,7 +349,8 @@ function judgeData(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsup
 function judgeResult(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsupported"; reason: string } {
   const ref = n.inputs[0];
   const k = ref ? sym.kind(ref) : "const";
-  if (k === "shape") return { verdict: "unsupported", reason: `returns ${showValues(ref, sym)}, a value that depends on the batch size` };
+  if (k === "shape")
+    return { verdict: "unsupported", reason: `returns ${showValues(ref, sym)}, a value that depends on the batch size` };
   if (k === "const") return { verdict: "supported", reason: "output: a constant, the same for every sample count" };
   return { verdict: "supported", reason: `output ${formatShape(sym.dims(ref))}` };
 }
@@ -394,10 +401,13 @@ export function shapeAwareLayers(g: Graph, opts: ShapeOptions = {}): LayerVerdic
     const lt = legacyType(n, sym.graphs[0]);
     const kinds = n.outputs.map((_, port) => sym.kind({ node: n.id, port }));
     const judged =
-      n.type === "Result" ? judgeResult(n, sym)
-      : n.type === "Const" ? { verdict: "constant" as const, reason: "constant" }
-      : n.folded || !kinds.includes("data") ? judgeNonData(n, kinds, sym)
-      : judgeData(n, sym);
+      n.type === "Result"
+        ? judgeResult(n, sym)
+        : n.type === "Const"
+          ? { verdict: "constant" as const, reason: "constant" }
+          : n.folded || !kinds.includes("data")
+            ? judgeNonData(n, kinds, sym)
+            : judgeData(n, sym);
     return { ...base, legacyType: lt, ...judged, outputShape };
   });
 }

@@ -35,7 +35,10 @@ function ruleFor(n: Node, lt: string): { verdict: "supported" | "unsupported"; r
     };
   }
   if (DETECTION.has(lt)) {
-    return { verdict: "unsupported", reason: `${lt} is a detection layer (ROIPooling/PriorBox/DetectionOutput are excluded by the published rule)` };
+    return {
+      verdict: "unsupported",
+      reason: `${lt} is a detection layer (ROIPooling/PriorBox/DetectionOutput are excluded by the published rule)`,
+    };
   }
   if (!isKnownOp(n.type)) return { verdict: "unsupported", reason: `${n.type} is a custom or unknown layer` };
   return { verdict: "unsupported", reason: `${lt} is not in the supported layer list` };

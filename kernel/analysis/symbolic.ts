@@ -134,8 +134,14 @@ export class SymbolicGraph {
     this.skipped = prep.skipped;
     this.maps = this.graphs.map((x) => nodeMap(x));
     for (const n of this.graphs[0].nodes) {
-      this.dimsOf.set(n.id, n.outputs.map((_, p) => this.linearShape(n.id, p)));
-      this.kindsOf.set(n.id, n.outputs.map((_, p) => this.computeKind(n, p)));
+      this.dimsOf.set(
+        n.id,
+        n.outputs.map((_, p) => this.linearShape(n.id, p)),
+      );
+      this.kindsOf.set(
+        n.id,
+        n.outputs.map((_, p) => this.computeKind(n, p)),
+      );
     }
   }
 

@@ -243,7 +243,10 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
         dynamic = (await ie.loadNetwork(net, device, { ...config, DYN_BATCH_ENABLED: "YES" })).createInferRequest();
       } catch (e) {
         if (!(e instanceof DynamicBatchError)) throw e;
-        skipped.push({ mode: "dynamic", reason: `unsupported topology: ${e.layers.map((l) => `${l.name} (${l.type})`).join(", ")}` });
+        skipped.push({
+          mode: "dynamic",
+          reason: `unsupported topology: ${e.layers.map((l) => `${l.name} (${l.type})`).join(", ")}`,
+        });
       }
     }
     let single: InferRequest | undefined;
@@ -324,7 +327,8 @@ export async function benchmark(opts: BenchmarkOptions): Promise<LatencyReport> 
         });
       }
       const ortAtN = ortBatch === undefined || ortBatch === n ? ortRun : undefined;
-      if (ortRun && !ortAtN) skipped.push({ mode: "ort", reason: `batch ${n}: the exported model has a fixed batch of ${ortBatch}` });
+      if (ortRun && !ortAtN)
+        skipped.push({ mode: "ort", reason: `batch ${n}: the exported model has a fixed batch of ${ortBatch}` });
       if (ortAtN) cs.push({ mode: "ort", run: () => ortAtN(inputs, n) });
       if (cs.length === 0) continue;
       // The loop is not checked: its batch-1 network is the static one at n = 1.

@@ -64,7 +64,13 @@ class NetBuilder {
   /** Convolution (group 1, or depthwise when group = cin) with a bias, as exporters write it. */
   conv(x: PortRef, cin: number, cout: number, k: number, stride: number, group = 1): PortRef {
     const pad = String((k - 1) >> 1);
-    const attrs = { strides: `${stride},${stride}`, dilations: "1,1", pads_begin: `${pad},${pad}`, pads_end: `${pad},${pad}`, auto_pad: "explicit" };
+    const attrs = {
+      strides: `${stride},${stride}`,
+      dilations: "1,1",
+      pads_begin: `${pad},${pad}`,
+      pads_end: `${pad},${pad}`,
+      auto_pad: "explicit",
+    };
     const fanIn = (cin / group) * k * k;
     const bound = Math.sqrt(6 / fanIn);
     const y =
@@ -101,7 +107,10 @@ class NetBuilder {
   head(x: PortRef, channels: number, classes: number): PortRef {
     const pooled = this.add("ReduceMean", [x, this.constant([2], (i) => i + 2, "i64")], { keep_dims: "true" });
     const flat = this.add("Reshape", [pooled, this.constant([2], (i) => [-1, channels][i], "i64")], { special_zero: "false" });
-    const fc = this.add("MatMul", [flat, this.uniform([classes, channels], Math.sqrt(6 / channels))], { transpose_a: "false", transpose_b: "true" });
+    const fc = this.add("MatMul", [flat, this.uniform([classes, channels], Math.sqrt(6 / channels))], {
+      transpose_a: "false",
+      transpose_b: "true",
+    });
     const logits = this.add("Add", [fc, this.uniform([1, classes], 0.01)], { auto_broadcast: "numpy" }, undefined, "logits");
     this.add("Result", [logits], {}, undefined, "logits/sink_port_0");
     return logits;

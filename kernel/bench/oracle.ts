@@ -70,7 +70,8 @@ export function compareWithOrt(
   let worst = 0;
   for (const [k, [name, got]] of Object.entries(ours).entries()) {
     const ref = ort[name] ?? ort[ortNames[k]];
-    if (!ref) throw fail(name, Infinity, `onnxruntime has no output '${name}' and no output #${k + 1} (it has ${ortNames.join(", ")})`);
+    if (!ref)
+      throw fail(name, Infinity, `onnxruntime has no output '${name}' and no output #${k + 1} (it has ${ortNames.join(", ")})`);
     if (got.shape.join() !== ref.shape.join())
       throw fail(name, Infinity, `shape [${got.shape.join(",")}], onnxruntime's [${ref.shape.join(",")}]`);
     const err = relativeError(got.data, ref.data);

@@ -100,7 +100,8 @@ function errorCell(row: Row): string {
 function cells(r: LatencyReport, row: Row): string[] {
   const { by, ours } = row;
   const peak = r.peakGflops;
-  const pct = (p: LatencyPoint | undefined) => (p?.gflops !== undefined && peak ? `${((100 * p.gflops) / peak).toFixed(0)}%` : "—");
+  const pct = (p: LatencyPoint | undefined) =>
+    p?.gflops !== undefined && peak ? `${((100 * p.gflops) / peak).toFixed(0)}%` : "—";
   return [
     String(row.n),
     lat(by.dynamic),
@@ -148,7 +149,12 @@ export function formatTable(reports: readonly LatencyReport[]): string {
     .map((r) => {
       const body = [HEADER, ...rows(r).map((row) => cells(r, row))];
       const widths = HEADER.map((_, c) => Math.max(...body.map((line) => line[c].length)));
-      const text = body.map((line) => line.map((v, c) => (c === 0 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join("  ").trimEnd());
+      const text = body.map((line) =>
+        line
+          .map((v, c) => (c === 0 ? v.padStart(widths[c]) : v.padEnd(widths[c])))
+          .join("  ")
+          .trimEnd(),
+      );
       return [title(r), ...text, ...notes(r).map((l) => `  ${l}`)].join("\n");
     })
     .join("\n\n");

@@ -22,7 +22,11 @@ export function summarize(samples: readonly number[]): LatencyStats {
  */
 export function medianStable(samples: readonly number[], tolerance = 0.01, minSamples = 10): boolean {
   if (samples.length < minSamples) return false;
-  const med = (xs: readonly number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const med = (xs: readonly number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   const all = med(samples);
   const early = med(samples.slice(0, Math.ceil(samples.length * 0.8)));
   return Math.abs(all - early) <= tolerance * all;

@@ -40,7 +40,14 @@ export interface TargetResult {
   met: boolean;
 }
 
-function result(target: TargetKind, model: string, batch: number, value: number, limit: number, bound: "max" | "min"): TargetResult {
+function result(
+  target: TargetKind,
+  model: string,
+  batch: number,
+  value: number,
+  limit: number,
+  bound: "max" | "min",
+): TargetResult {
   return { target, model, batch, value, limit, bound, met: bound === "max" ? value <= limit : value >= limit };
 }
 
@@ -59,26 +66,36 @@ export function checkTargets(reports: readonly LatencyReport[], peakGflops?: num
     const n = versusOrt.latency.batch;
     const dyn = at(r, n, "dynamic");
     const ort = at(r, n, "ort");
-    if (dyn && ort) out.push(result("latency-vs-ort", r.model, n, dyn.latencyMs.p50 / ort.latencyMs.p50, versusOrt.latency.max, "max"));
+    if (dyn && ort)
+      out.push(result("latency-vs-ort", r.model, n, dyn.latencyMs.p50 / ort.latencyMs.p50, versusOrt.latency.max, "max"));
   }
   for (const n of versusOrt.throughput.batches) {
     for (const r of vsOrt) {
       const dyn = at(r, n, "dynamic");
       const ort = at(r, n, "ort");
-      if (dyn && ort) out.push(result("throughput-vs-ort", r.model, n, dyn.throughput / ort.throughput, versusOrt.throughput.min, "min"));
+      if (dyn && ort)
+        out.push(result("throughput-vs-ort", r.model, n, dyn.throughput / ort.throughput, versusOrt.throughput.min, "min"));
     }
   }
   for (const r of reports.filter((x) => x.model === peak.model)) {
     const ours = at(r, peak.batch, "dynamic") ?? at(r, peak.batch, "static");
     const p = peakGflops ?? r.peakGflops;
-    if (ours?.gflops !== undefined && p) out.push(result("fraction-of-peak", r.model, peak.batch, ours.gflops / p, peak.min, "min"));
+    if (ours?.gflops !== undefined && p)
+      out.push(result("fraction-of-peak", r.model, peak.batch, ours.gflops / p, peak.min, "min"));
   }
   for (const r of reports) {
     let worst: TargetResult | undefined;
     for (const dyn of r.points.filter((p) => p.mode === "dynamic")) {
       const st = at(r, dyn.batch, "static");
       if (!st) continue;
-      const t = result("dynamic-over-static", r.model, dyn.batch, dyn.latencyMs.p50 / st.latencyMs.p50, dynamicOverStatic.max, "max");
+      const t = result(
+        "dynamic-over-static",
+        r.model,
+        dyn.batch,
+        dyn.latencyMs.p50 / st.latencyMs.p50,
+        dynamicOverStatic.max,
+        "max",
+      );
       if (!worst || t.value > worst.value) worst = t;
     }
     if (worst) out.push(worst);
@@ -100,7 +117,9 @@ export function formatTargets(results: readonly TargetResult[]): string[] {
   const lines = results.map((t) => {
     // Three decimals: a ratio of 1.031 misses a 1.03 target and must not print as 1.03.
     const [value, limit] =
-      t.target === "fraction-of-peak" ? [`${(100 * t.value).toFixed(1)}%`, `${100 * t.limit}%`] : [t.value.toFixed(3), String(t.limit)];
+      t.target === "fraction-of-peak"
+        ? [`${(100 * t.value).toFixed(1)}%`, `${100 * t.limit}%`]
+        : [t.value.toFixed(3), String(t.limit)];
     const bound = t.bound === "max" ? "≤" : "≥";
     return `${(t.met ? "met" : "missed").padEnd(6)}  ${t.model} n=${t.batch}: ${LABELS[t.target]} ${value} (target ${bound} ${limit})`;
   });

@@ -22,14 +22,40 @@ export const ANNOTATION_COLORS = {
  */
 export function headAxes(yaw: number, pitch: number, roll: number, length: number): [number, number][] {
   const rad = Math.PI / 180;
-  const [cy, sy, cp, sp, cr, sr] = [Math.cos(yaw * rad), Math.sin(yaw * rad), Math.cos(pitch * rad), Math.sin(pitch * rad), Math.cos(roll * rad), Math.sin(roll * rad)];
-  const rx = [[1, 0, 0], [0, cp, -sp], [0, sp, cp]];
-  const ry = [[cy, 0, -sy], [0, 1, 0], [sy, 0, cy]];
-  const rz = [[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]];
+  const [cy, sy, cp, sp, cr, sr] = [
+    Math.cos(yaw * rad),
+    Math.sin(yaw * rad),
+    Math.cos(pitch * rad),
+    Math.sin(pitch * rad),
+    Math.cos(roll * rad),
+    Math.sin(roll * rad),
+  ];
+  const rx = [
+    [1, 0, 0],
+    [0, cp, -sp],
+    [0, sp, cp],
+  ];
+  const ry = [
+    [cy, 0, -sy],
+    [0, 1, 0],
+    [sy, 0, cy],
+  ];
+  const rz = [
+    [cr, -sr, 0],
+    [sr, cr, 0],
+    [0, 0, 1],
+  ];
   const mul = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
   const r = mul(rz, mul(ry, rx));
-  const axes = [[length, 0, 0], [0, -length, 0], [0, 0, -length]];
-  return axes.map((v): [number, number] => [r[0][0] * v[0] + r[0][1] * v[1] + r[0][2] * v[2], r[1][0] * v[0] + r[1][1] * v[1] + r[1][2] * v[2]]);
+  const axes = [
+    [length, 0, 0],
+    [0, -length, 0],
+    [0, 0, -length],
+  ];
+  return axes.map((v): [number, number] => [
+    r[0][0] * v[0] + r[0][1] * v[1] + r[0][2] * v[2],
+    r[1][0] * v[0] + r[1][1] * v[1] + r[1][2] * v[2],
+  ]);
 }
 
 function drawFace(frame: Frame, face: FaceResult, k: number): void {
@@ -48,9 +74,16 @@ function drawFace(frame: Frame, face: FaceResult, k: number): void {
   drawLine(frame, cx, cy, cx + ay[0], cy + ay[1], ANNOTATION_COLORS.axisY, 2);
   drawLine(frame, cx, cy, cx + az[0], cy + az[1], ANNOTATION_COLORS.axisZ, 2);
   const eyes = face.eyes.map((e) => (e.open ? "O" : "C")).join("");
-  drawText(frame, x + 2, Math.max(1, y - 8), `${k} Y${yaw.toFixed(0)} P${pitch.toFixed(0)} R${roll.toFixed(0)} ${eyes}`, ANNOTATION_COLORS.text, {
-    background: ANNOTATION_COLORS.label,
-  });
+  drawText(
+    frame,
+    x + 2,
+    Math.max(1, y - 8),
+    `${k} Y${yaw.toFixed(0)} P${pitch.toFixed(0)} R${roll.toFixed(0)} ${eyes}`,
+    ANNOTATION_COLORS.text,
+    {
+      background: ANNOTATION_COLORS.label,
+    },
+  );
 }
 
 /**
@@ -60,5 +93,8 @@ function drawFace(frame: Frame, face: FaceResult, k: number): void {
  */
 export function annotate(frame: Frame, result: FrameResult): void {
   result.faces.forEach((f, k) => drawFace(frame, f, k));
-  drawText(frame, 4, 4, `FRAME ${result.index} FACES ${result.faces.length}`, ANNOTATION_COLORS.text, { scale: 2, background: ANNOTATION_COLORS.label });
+  drawText(frame, 4, 4, `FRAME ${result.index} FACES ${result.faces.length}`, ANNOTATION_COLORS.text, {
+    scale: 2,
+    background: ANNOTATION_COLORS.label,
+  });
 }

@@ -36,19 +36,27 @@ export function frameTimesSvg(frames: FrameResult[], width = 720, height = 300):
     parts.push(`<line x1="${left - 4}" x2="${left}" y1="${y(v)}" y2="${y(v)}" stroke="#999"/>`);
     parts.push(`<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${+v.toFixed(2)}</text>`);
   }
-  parts.push(`<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">ms per frame</text>`);
+  parts.push(
+    `<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">ms per frame</text>`,
+  );
   frames.forEach((f, k) => {
     const h = (f.faces.length / maxFaces) * plotH * 0.25;
-    parts.push(`<rect x="${x(k) - step * 0.35}" y="${top + plotH - h}" width="${step * 0.7}" height="${h}" fill="#ddd"><title>frame ${f.index}: ${f.faces.length} faces</title></rect>`);
+    parts.push(
+      `<rect x="${x(k) - step * 0.35}" y="${top + plotH - h}" width="${step * 0.7}" height="${h}" fill="#ddd"><title>frame ${f.index}: ${f.faces.length} faces</title></rect>`,
+    );
   });
   const labelEvery = Math.max(1, Math.ceil(frames.length / 10));
   frames.forEach((f, k) => {
     if (k % labelEvery === 0) parts.push(`<text x="${x(k)}" y="${top + plotH + 14}" text-anchor="middle">${f.index}</text>`);
   });
-  parts.push(`<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle">frame (grey bars: faces, up to ${maxFaces})</text>`);
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle">frame (grey bars: faces, up to ${maxFaces})</text>`,
+  );
   strategies.forEach((s, j) => {
     const points = frames.map((f, k) => `${x(k).toFixed(1)},${y(f.runs[j].ms.total).toFixed(1)}`).join(" ");
-    parts.push(`<polyline fill="none" stroke="${COLORS[s]}" stroke-width="2" points="${points}"><title>${STRATEGY_LABELS[s]}</title></polyline>`);
+    parts.push(
+      `<polyline fill="none" stroke="${COLORS[s]}" stroke-width="2" points="${points}"><title>${STRATEGY_LABELS[s]}</title></polyline>`,
+    );
     parts.push(`<rect x="${left + 8 + j * 220}" y="8" width="12" height="12" fill="${COLORS[s]}"/>`);
     parts.push(`<text x="${left + 24 + j * 220}" y="18">${STRATEGY_LABELS[s]}</text>`);
   });

@@ -56,7 +56,14 @@ class Stage {
     private readonly requests: Partial<Record<Strategy, InferRequest>>,
   ) {}
 
-  static async load(ie: IECore, spec: StageSpec, xml: string, device: string, limit: number, strategies: readonly Strategy[]): Promise<Stage> {
+  static async load(
+    ie: IECore,
+    spec: StageSpec,
+    xml: string,
+    device: string,
+    limit: number,
+    strategies: readonly Strategy[],
+  ): Promise<Stage> {
     const requests: Partial<Record<Strategy, InferRequest>> = {};
     let input = "";
     let outSizes: number[] = [];
@@ -85,7 +92,9 @@ class Stage {
     const S = this.sampleSize;
     const outputs = this.outSizes.map((k) => new Float32Array(n * k));
     const collect = (first: number, count: number) =>
-      this.spec.outputs.forEach((o, j) => outputs[j].set(req.getBlob(o).data.subarray(0, count * this.outSizes[j]), first * this.outSizes[j]));
+      this.spec.outputs.forEach((o, j) =>
+        outputs[j].set(req.getBlob(o).data.subarray(0, count * this.outSizes[j]), first * this.outSizes[j]),
+      );
     if (strategy === "batch1") {
       for (let i = 0; i < n; i++) {
         req.setInput(this.input, inputs.subarray(i * S, (i + 1) * S));
@@ -238,7 +247,11 @@ export class FaceCascade {
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     const strategies = options.strategies ?? STRATEGIES;
     if (!Number.isInteger(maxFaces) || maxFaces < 1) throw new InputError(`maxFaces ${maxFaces}: expected an integer ≥ 1`);
-    if (strategies.length === 0 || strategies.some((s) => !STRATEGIES.includes(s)) || new Set(strategies).size !== strategies.length)
+    if (
+      strategies.length === 0 ||
+      strategies.some((s) => !STRATEGIES.includes(s)) ||
+      new Set(strategies).size !== strategies.length
+    )
       throw new InputError(`strategies [${strategies.join(", ")}]: expected distinct names among ${STRATEGIES.join(", ")}`);
     const dir = options.modelsDir ?? DEFAULT_MODELS;
     const xml = (model: string) => path.join(dir, model, "FP16", `${model}.xml`);
@@ -301,7 +314,14 @@ export class FaceCascade {
       });
     }
     const finish = (results: FaceResult[]): FrameResult => {
-      const result = { index, faces: results, detectMs, cropMs: outsideMs.crops, outsideMs, runs: this.strategies.map((s) => runs.get(s)!) };
+      const result = {
+        index,
+        faces: results,
+        detectMs,
+        cropMs: outsideMs.crops,
+        outsideMs,
+        runs: this.strategies.map((s) => runs.get(s)!),
+      };
       if (options.annotate) {
         const t0 = performance.now();
         annotate(frame, result);
@@ -319,7 +339,13 @@ export class FaceCascade {
     });
     outsideMs.crops += performance.now() - t;
 
-    const timed = async (run: StrategyRun, stage: Stage, key: "landmarks" | "headPose" | "eyes", inputs: Float32Array, count: number) => {
+    const timed = async (
+      run: StrategyRun,
+      stage: Stage,
+      key: "landmarks" | "headPose" | "eyes",
+      inputs: Float32Array,
+      count: number,
+    ) => {
       const t0 = performance.now();
       const r = await stage.run(run.strategy, inputs, count);
       run.ms[key] = performance.now() - t0;

@@ -32,7 +32,20 @@ export function toPlanarBgr(
 ): Float32Array {
   const { data, width: fw, height: fh } = frame;
   try {
-    loadAddon().toPlanarBgr(data, fw, fh, frame.format === "bgr24", region.x, region.y, region.w, region.h, width, height, out, offset);
+    loadAddon().toPlanarBgr(
+      data,
+      fw,
+      fh,
+      frame.format === "bgr24",
+      region.x,
+      region.y,
+      region.w,
+      region.h,
+      width,
+      height,
+      out,
+      offset,
+    );
   } catch (e) {
     // The native kernel checks every argument (an empty region, an output too small, a frame whose
     // bytes do not match its size, sizes that are not integers) before it reads or writes.

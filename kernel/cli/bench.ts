@@ -12,7 +12,14 @@ import * as path from "path";
 import { DynbatchError, InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { LatencyReport } from "../schema";
-import { benchmark, BenchProgress, DEFAULT_BATCHES, DEFAULT_MIN_RUNS, DEFAULT_TIME_PER_POINT_MS, DEFAULT_WARMUP_MS } from "../bench/benchmark";
+import {
+  benchmark,
+  BenchProgress,
+  DEFAULT_BATCHES,
+  DEFAULT_MIN_RUNS,
+  DEFAULT_TIME_PER_POINT_MS,
+  DEFAULT_WARMUP_MS,
+} from "../bench/benchmark";
 import { ISA_VALUES, parseIsa } from "../bench/isa";
 import { GENERATED_MODELS, generatedModelPath } from "../bench/models";
 import { ORT_TOLERANCE } from "../bench/oracle";
@@ -274,7 +281,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const targets = formatTargets(checkTargets(reports, peak));
   process.stdout.write(`${header.join("\n")}\n\n${formatTable(reports)}\n\n${targets.join("\n")}\n`);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
-  if (args.markdown) fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));
+  if (args.markdown)
+    fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));
   return 0;
 }
 
@@ -283,7 +291,8 @@ if (require.main === module) {
     (code) => process.exit(code),
     (e) => {
       // A typed error (unknown device, bad model) is the user's to fix: its message says what; anything else is a bug.
-      const text = e instanceof DynbatchError ? `${e.name}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      const text =
+        e instanceof DynbatchError ? `${e.name}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
       process.stderr.write(`\n${text}\n`);
       process.exit(1);
     },

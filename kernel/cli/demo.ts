@@ -13,7 +13,12 @@ import { imageSize, loadBgrPlanar } from "./image";
 export { facesFrom };
 
 const ROOT = path.resolve(__dirname, "../../..");
-const MODELS = ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001", "face-detection-adas-0001"];
+const MODELS = [
+  "landmarks-regression-retail-0009",
+  "head-pose-estimation-adas-0001",
+  "open-closed-eye-0001",
+  "face-detection-adas-0001",
+];
 
 function modelPath(name: string): string {
   return path.join(ROOT, "models", name, "FP16", `${name}.xml`);
@@ -49,7 +54,9 @@ async function cascade(ie: IECore, image: string, maxFaces: number): Promise<voi
   await detReq.infer();
   const faces = facesFrom(detReq.getBlob(Object.keys(det.outputs)[0]).data, width, height, 0.5).slice(0, maxFaces);
   console.log(`\nFace cascade on ${path.relative(process.cwd(), image)} (${width}×${height}):`);
-  console.log(`  face-detection-adas-0001, static batch 1: ${faces.length} faces ≥ 0.5 in ${(performance.now() - t).toFixed(1)} ms`);
+  console.log(
+    `  face-detection-adas-0001, static batch 1: ${faces.length} faces ≥ 0.5 in ${(performance.now() - t).toFixed(1)} ms`,
+  );
   if (faces.length === 0) return;
 
   const second = async (name: string, size: number) => {
@@ -63,14 +70,18 @@ async function cascade(ie: IECore, image: string, maxFaces: number): Promise<voi
     faces.forEach((f, i) => blob.data.set(loadBgrPlanar(image, size, size, f), i * 3 * size * size));
     t = performance.now();
     await req.infer();
-    console.log(`  ${name}: loaded once with batchSize ${maxFaces}, setBatch(${faces.length}) in ${(performance.now() - t).toFixed(1)} ms`);
+    console.log(
+      `  ${name}: loaded once with batchSize ${maxFaces}, setBatch(${faces.length}) in ${(performance.now() - t).toFixed(1)} ms`,
+    );
     return req;
   };
   const lm = await second("landmarks-regression-retail-0009", 48);
   const hp = await second("head-pose-estimation-adas-0001", 60);
   const points = lm.getBlob("95").data;
   const [yaw, pitch, roll] = ["fc_y", "fc_p", "fc_r"].map((o) => hp.getBlob(o).data);
-  console.log(`  ${pad("face", 6)}${pad("box (x,y,w,h)", 22)}${pad("conf", 7)}${pad("yaw", 8)}${pad("pitch", 8)}${pad("roll", 8)}left eye (px)`);
+  console.log(
+    `  ${pad("face", 6)}${pad("box (x,y,w,h)", 22)}${pad("conf", 7)}${pad("yaw", 8)}${pad("pitch", 8)}${pad("roll", 8)}left eye (px)`,
+  );
   faces.forEach((f, i) => {
     const eye = `${Math.round(f.x + points[i * 10] * f.w)},${Math.round(f.y + points[i * 10 + 1] * f.h)}`;
     console.log(
@@ -104,7 +115,9 @@ async function batchCost(ie: IECore, limit: number): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log("usage: dynbatch image [IMAGE]   (or npm run demo [-- IMAGE])\n  Runs the bundled models: topology verdicts, a face cascade with setBatch, batch cost.");
+    console.log(
+      "usage: dynbatch image [IMAGE]   (or npm run demo [-- IMAGE])\n  Runs the bundled models: topology verdicts, a face cascade with setBatch, batch cost.",
+    );
     return 0;
   }
   const image = argv.find((a) => !a.startsWith("-")) ?? path.join(ROOT, "media", "faces.jpg");

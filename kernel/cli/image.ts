@@ -32,7 +32,17 @@ export function loadBgrPlanar(file: string, w: number, h: number, crop?: Crop): 
 
 /** Width and height of an image. */
 export function imageSize(file: string): { width: number; height: number } {
-  const out = run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", file])
+  const out = run("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=width,height",
+    "-of",
+    "csv=p=0",
+    file,
+  ])
     .toString()
     .trim();
   const [width, height] = out.split(",").map(Number);

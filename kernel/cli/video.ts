@@ -137,8 +137,11 @@ export function formatSummary(frames: FrameResult[], maxFaces: number): string {
   lines.push(
     `faces per frame: min ${Math.min(...counts)}, max ${Math.max(...counts)}, mean ${(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2)}`,
   );
-  lines.push(`face detection (static batch 1): ${detect.toFixed(0)} ms in total, ${(detect / frames.length).toFixed(1)} ms per frame; crops ${crop.toFixed(0)} ms`);
-  const outside = (part: keyof FrameResult["outsideMs"]) => (frames.reduce((a, f) => a + f.outsideMs[part], 0) / frames.length).toFixed(1);
+  lines.push(
+    `face detection (static batch 1): ${detect.toFixed(0)} ms in total, ${(detect / frames.length).toFixed(1)} ms per frame; crops ${crop.toFixed(0)} ms`,
+  );
+  const outside = (part: keyof FrameResult["outsideMs"]) =>
+    (frames.reduce((a, f) => a + f.outsideMs[part], 0) / frames.length).toFixed(1);
   const totals = frames.map((f) => f.outsideMs.total).sort((a, b) => a - b);
   const median = totals.length % 2 ? totals[totals.length >> 1] : (totals[totals.length / 2 - 1] + totals[totals.length / 2]) / 2;
   lines.push(
@@ -171,12 +174,24 @@ export function formatSummary(frames: FrameResult[], maxFaces: number): string {
 }
 
 /** Loads the cascade, processes `total` frames and writes them annotated; returns the results and the strip's frames. */
-async function processVideo(args: DemoArgs, info: VideoInfo, total: number, writer: VideoWriter): Promise<{ results: FrameResult[]; strip: Frame[] }> {
+async function processVideo(
+  args: DemoArgs,
+  info: VideoInfo,
+  total: number,
+  writer: VideoWriter,
+): Promise<{ results: FrameResult[]; strip: Frame[] }> {
   const ie = new IECore();
   const deviceName = ie.availableDevices.includes(args.device) ? ie.getConfig(args.device, "FULL_DEVICE_NAME") : args.device;
-  console.log(`dynbatch demo: ${path.basename(args.video)} (${info.width}×${info.height}, ${+info.fps.toFixed(2)} fps), ${total} frames on ${deviceName}`);
+  console.log(
+    `dynbatch demo: ${path.basename(args.video)} (${info.width}×${info.height}, ${+info.fps.toFixed(2)} fps), ${total} frames on ${deviceName}`,
+  );
   const t = performance.now();
-  const cascade = await FaceCascade.load(ie, { device: args.device, maxFaces: args.maxFaces, threshold: args.threshold, strategies: args.strategies });
+  const cascade = await FaceCascade.load(ie, {
+    device: args.device,
+    maxFaces: args.maxFaces,
+    threshold: args.threshold,
+    strategies: args.strategies,
+  });
   console.log(`loaded 4 networks × ${args.strategies.length} strategies in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const progress = new Progress(total);
   const results: FrameResult[] = [];

@@ -23,13 +23,7 @@ export type { MimeBundle } from "./bundle";
  * sweeps on several devices: each array is shown as one output.
  */
 export type Displayable =
-  | TopologyReport
-  | LatencyReport
-  | TopologyReport[]
-  | LatencyReport[]
-  | Error
-  | Blob
-  | Record<string, PerfCount>;
+  TopologyReport | LatencyReport | TopologyReport[] | LatencyReport[] | Error | Blob | Record<string, PerfCount>;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
@@ -45,7 +39,9 @@ function isLatencyReport(x: Record<string, unknown>): x is Record<string, unknow
 
 function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
   const values = Object.values(x);
-  return values.length > 0 && values.every((v) => isObject(v) && typeof v.realTimeUs === "number" && typeof v.execType === "string");
+  return (
+    values.length > 0 && values.every((v) => isObject(v) && typeof v.realTimeUs === "number" && typeof v.execType === "string")
+  );
 }
 
 /** The MIME bundle for a value (what `display` sends). */

@@ -158,8 +158,18 @@ export function latencyHtml(r: LatencyReport): string {
   const { headers, rows } = pivot(r);
   const charts = r.points.length
     ? `<div style="display:flex;flex-wrap:wrap">` +
-      lineChart("Latency per request (median; whisker min–p90)", "batch n", "ms", series((p) => p.latencyMs.p50, true)) +
-      lineChart("Throughput", "batch n", "samples / s", series((p) => p.throughput, false)) +
+      lineChart(
+        "Latency per request (median; whisker min–p90)",
+        "batch n",
+        "ms",
+        series((p) => p.latencyMs.p50, true),
+      ) +
+      lineChart(
+        "Throughput",
+        "batch n",
+        "samples / s",
+        series((p) => p.throughput, false),
+      ) +
       `</div><div style="font-size:12px">${legend}</div>`
     : `<div style="color:#555">no points measured yet</div>`;
   return (
@@ -191,7 +201,9 @@ export function latencyText(r: LatencyReport): string {
 export function latencyBundle(report: LatencyReport, ...more: LatencyReport[]): MimeBundle {
   const other = more.find((r) => r.model !== report.model);
   if (other)
-    throw new InputError(`display([a, b]) of latency reports takes one model on several devices; got ${report.model} and ${other.model}`);
+    throw new InputError(
+      `display([a, b]) of latency reports takes one model on several devices; got ${report.model} and ${other.model}`,
+    );
   const all = [report, ...more].map(({ others: _, ...r }) => r);
   const payload = more.length ? { ...all[0], others: all.slice(1) } : all[0];
   return {

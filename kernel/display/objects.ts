@@ -30,7 +30,10 @@ export function errorBundle(e: Error): MimeBundle {
     "text/html":
       `<div style="${BOX}"><div><b style="color:#c62828">${escapeHtml(errorTitle(e))}</b>: model <b>${escapeHtml(displayName(e.model))}</b> ` +
       `cannot be compiled for a dynamic batch (${escapeHtml(e.mode)} analysis); ${e.layers.length} offending layer(s)</div>` +
-      htmlTable(headers, rows.map((r) => r.map(escapeHtml))) +
+      htmlTable(
+        headers,
+        rows.map((r) => r.map(escapeHtml)),
+      ) +
       `</div>`,
     "text/plain": `${errorTitle(e)}: model '${displayName(e.model)}' (${e.mode} analysis), ${e.layers.length} offending layer(s)\n${textTable(headers, rows)}`,
   };
@@ -82,7 +85,10 @@ export function blobBundle(b: Blob): MimeBundle {
   return {
     "text/html":
       `<div style="${BOX}"><div><b>${escapeHtml(head)}</b></div><div style="color:#555">${escapeHtml(stats)}</div>` +
-      htmlTable(["sample", "first values"], rows.map((r) => r.map(escapeHtml))) +
+      htmlTable(
+        ["sample", "first values"],
+        rows.map((r) => r.map(escapeHtml)),
+      ) +
       (more ? `<div style="color:#555">${escapeHtml(more.trim())}</div>` : "") +
       `</div>`,
     "text/plain": `${head}\n${stats}\n${textTable(["sample", "first values"], rows)}${more}`,
@@ -121,7 +127,11 @@ export function perfBundle(counts: Record<string, PerfCount>): MimeBundle {
   return {
     "text/html":
       `<div style="${BOX}"><div><b>${escapeHtml(head)}</b></div>` +
-      htmlTable(headers, rows.map((r) => r.map(escapeHtml)), [3, 4]) +
+      htmlTable(
+        headers,
+        rows.map((r) => r.map(escapeHtml)),
+        [3, 4],
+      ) +
       rest.map((l) => `<div style="color:#555">${escapeHtml(l)}</div>`).join("") +
       `</div>`,
     "text/plain": [head, textTable(headers, rows), ...rest].join("\n"),

@@ -46,7 +46,8 @@ export function layoutLayers(layers: LayerVerdict[]): { placed: Placed[]; width:
   // A layer fed only by constants (PriorBox in strict mode) sits just above its first consumer
   // rather than beside the network input.
   const consumers = new Map<number, number[]>();
-  for (const l of layers) for (const i of l.inputs) if (depth.has(i)) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(l.id);
+  for (const l of layers)
+    for (const i of l.inputs) if (depth.has(i)) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(l.id);
   for (const l of [...layers].reverse()) {
     const uses = consumers.get(l.id);
     if (l.type === "Parameter" || !uses || l.inputs.some((i) => depth.has(i))) continue;
@@ -149,7 +150,10 @@ export function topologyHtml(r: TopologyReport): string {
   ];
   if (groups.length) {
     const rows = groups.map((g) => [escapeHtml(g.type), escapeHtml(g.names.join(", ")), escapeHtml(g.reason)]);
-    parts.push(`<div style="margin-top:6px"><b>Blocking layers</b></div>`, htmlTable(["type → legacy type", "layers", "why"], rows));
+    parts.push(
+      `<div style="margin-top:6px"><b>Blocking layers</b></div>`,
+      htmlTable(["type → legacy type", "layers", "why"], rows),
+    );
   }
   if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) {
     parts.push(

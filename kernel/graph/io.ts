@@ -32,10 +32,7 @@ export function graphOutputs(g: Graph): GraphIo[] {
       const ref = n.inputs[0];
       const src = byId.get(ref.node)!;
       const producer = src.outputs.length > 1 ? `${src.name}.${ref.port}` : src.name;
-      return named(
-        [...src.outputs[ref.port].names, producer, n.name.replace(/\/sink_port_\d+$/, ""), n.name],
-        ref,
-      );
+      return named([...src.outputs[ref.port].names, producer, n.name.replace(/\/sink_port_\d+$/, ""), n.name], ref);
     });
 }
 

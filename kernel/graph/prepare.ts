@@ -120,7 +120,11 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
       const infos = def.infer(ctx);
       checkAttrs(node.type, node.attrs);
       if (infos.length < node.outputs.length) {
-        throw new ShapeError(g.file, node.name, `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`);
+        throw new ShapeError(
+          g.file,
+          node.name,
+          `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`,
+        );
       }
       node.outputs.forEach((o, i) => {
         o.shape = [...infos[i].shape];

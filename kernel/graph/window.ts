@@ -27,5 +27,8 @@ export function windowPads(
     }
     return { begin, end };
   }
-  return { begin: attrInts(n.attrs, "pads_begin", new Array(r).fill(0)), end: attrInts(n.attrs, "pads_end", new Array(r).fill(0)) };
+  return {
+    begin: attrInts(n.attrs, "pads_begin", new Array(r).fill(0)),
+    end: attrInts(n.attrs, "pads_end", new Array(r).fill(0)),
+  };
 }

@@ -68,14 +68,24 @@ function parseDim(s: string): number {
 }
 
 function checkDims(dims: number[], raw: string, what: string, file: string, layer: string): number[] {
-  if (dims.some(Number.isNaN)) throw new ModelError(file, `${what} '${raw}' has a dimension that is neither a size, -1, ? nor a range`, layer);
+  if (dims.some(Number.isNaN))
+    throw new ModelError(file, `${what} '${raw}' has a dimension that is neither a size, -1, ? nor a range`, layer);
   return dims;
 }
 
 function parseShapeAttr(s: string, file: string, layer: string): number[] {
   const t = s.trim();
   if (t === "" || t === "[]") return [];
-  return checkDims(t.replace(/^\[|\]$/g, "").split(",").map(parseDim), s, "shape", file, layer);
+  return checkDims(
+    t
+      .replace(/^\[|\]$/g, "")
+      .split(",")
+      .map(parseDim),
+    s,
+    "shape",
+    file,
+    layer,
+  );
 }
 
 /** Whether two declared shapes agree, a dynamic dim (-1) agreeing with any size. */
@@ -189,7 +199,10 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
 
     const ins = ports(l.input);
     inIndex.set(id, new Map(ins.map((p, i) => [p["@"]?.id ?? "", i])));
-    inDims.set(id, ins.map((p) => portDims(p, xmlPath, name)));
+    inDims.set(
+      id,
+      ins.map((p) => portDims(p, xmlPath, name)),
+    );
     const outs = ports(l.output);
     outIndex.set(id, new Map(outs.map((p, i) => [p["@"]?.id ?? "", i])));
     const outputs: OutputPort[] = outs.map((p) => {
@@ -236,7 +249,8 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
     const desc = `edge ${a["from-layer"]}:${a["from-port"]} -> ${a["to-layer"]}:${a["to-port"]}`;
     if (!src || !dst) throw new ModelError(xmlPath, `${desc} refers to a missing layer`);
     const port = outIndex.get(from)!.get(a["from-port"] ?? "");
-    if (port === undefined) throw new ModelError(xmlPath, `${desc}: layer ${from} has no output port ${a["from-port"]}`, src.name);
+    if (port === undefined)
+      throw new ModelError(xmlPath, `${desc}: layer ${from} has no output port ${a["from-port"]}`, src.name);
     const idx = inIndex.get(to)!.get(a["to-port"] ?? "");
     if (idx === undefined) throw new ModelError(xmlPath, `${desc}: layer ${to} has no input port ${a["to-port"]}`, dst.name);
     const slots = filled.get(to)!;
@@ -303,7 +317,11 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
   node.value = { dtype, shape, data: decodeRaw(dtype, w.subarray(offset, offset + size)) };
   // A port that declares dims must agree with the shape (OpenVINO writes both).
   if (node.outputs[0]?.shape.length && a.shape !== undefined && !dimsAgree(shape, node.outputs[0].shape)) {
-    throw new ModelError(xmlPath, `Const shape ${fmt(shape)} contradicts its output port dims ${fmt(node.outputs[0].shape)}`, node.name);
+    throw new ModelError(
+      xmlPath,
+      `Const shape ${fmt(shape)} contradicts its output port dims ${fmt(node.outputs[0].shape)}`,
+      node.name,
+    );
   }
   if (node.outputs[0]) {
     node.outputs[0].dtype = dtype;

@@ -32,7 +32,14 @@ export const DEFAULT_CONFIG: DeviceConfig = {
   maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES,
 };
 
-export const CONFIG_KEYS = ["DYN_BATCH_ENABLED", "DYN_BATCH_LIMIT", "CPU_THREADS_NUM", "DYN_BATCH_ANALYSIS", "CPU_PARALLEL", "MAX_TENSOR_BYTES"] as const;
+export const CONFIG_KEYS = [
+  "DYN_BATCH_ENABLED",
+  "DYN_BATCH_LIMIT",
+  "CPU_THREADS_NUM",
+  "DYN_BATCH_ANALYSIS",
+  "CPU_PARALLEL",
+  "MAX_TENSOR_BYTES",
+] as const;
 
 const MAX_THREADS = 256;
 
@@ -93,7 +100,9 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
       case "MAX_TENSOR_BYTES": {
         const bytes = count(key, v);
         if (bytes < 1 || bytes > MAX_PROGRAM_BYTES) {
-          throw new ConfigError(`${key} must be between 1 and ${MAX_PROGRAM_BYTES} (the tensor budget of this machine, ${gib(MAX_PROGRAM_BYTES)}), got "${v}"`);
+          throw new ConfigError(
+            `${key} must be between 1 and ${MAX_PROGRAM_BYTES} (the tensor budget of this machine, ${gib(MAX_PROGRAM_BYTES)}), got "${v}"`,
+          );
         }
         out.maxTensorBytes = bytes;
         break;

@@ -24,7 +24,9 @@ export class ExecutableNetwork {
 
   private ports(list: CompiledModel["inputs"]): Record<string, PortInfo> {
     return record(
-      list.map((b) => [b.name, { shape: [...b.shape], precision: "FP32" as Precision, layout: layoutFor(b.shape.length) }] as const),
+      list.map(
+        (b) => [b.name, { shape: [...b.shape], precision: "FP32" as Precision, layout: layoutFor(b.shape.length) }] as const,
+      ),
     );
   }
 

@@ -50,7 +50,8 @@ export class CNNNetwork {
     for (const io of graphInputs(graph)) {
       const shape = graph.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape;
       // Nothing could run: the native program needs a batch of at least 1.
-      if (shape[0] === 0) throw new ModelError(graph.file, `input shape [${shape}] has batch 0; the batch must be at least 1`, io.name);
+      if (shape[0] === 0)
+        throw new ModelError(graph.file, `input shape [${shape}] has batch 0; the batch must be at least 1`, io.name);
       if (shape.some((d) => d < 0)) this.inputShapes[io.name] = shape.map((d) => (d < 0 ? 1 : d));
     }
     this.prepared();
@@ -63,9 +64,7 @@ export class CNNNetwork {
   /** The graph with shapes inferred for the current input shapes and constants folded. */
   prepared(batch?: number): Graph {
     if (batch !== undefined && batch !== this.batchSize) {
-      const shapes = dict(
-        Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]),
-      );
+      const shapes = dict(Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]));
       return prepare(this.graph, { inputShapes: shapes });
     }
     this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes });
@@ -101,7 +100,8 @@ export class CNNNetwork {
     const next = dict(Object.entries(this.inputShapes));
     for (const [name, shape] of Object.entries(shapes)) {
       const io = findIo(ios, name);
-      if (!io) throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
+      if (!io)
+        throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1))
         throw new InputError(`shape for input '${name}' must be positive integers, got [${shape}]`);
       next[io.name] = [...shape];

@@ -48,7 +48,12 @@ export function graphToIR(g: Graph): { xml: string; bin: Buffer } {
     const data: Record<string, string> = { ...n.attrs };
     if (n.type === "Const" && n.value) {
       const bytes = encodeValues(n.value.dtype, n.value.data);
-      Object.assign(data, { element_type: n.value.dtype, shape: n.value.shape.join(","), offset: String(offset), size: String(bytes.length) });
+      Object.assign(data, {
+        element_type: n.value.dtype,
+        shape: n.value.shape.join(","),
+        offset: String(offset),
+        size: String(bytes.length),
+      });
       chunks.push(bytes);
       offset += bytes.length;
     }
@@ -60,7 +65,9 @@ export function graphToIR(g: Graph): { xml: string; bin: Buffer } {
       n.inputs.forEach((ref, i) => {
         const src = byId.get(ref.node)!.outputs[ref.port];
         xml += `\t\t\t\t<port id="${i}" precision="${PRECISION[src.dtype]}">\n${dims(src.shape, "\t\t\t\t\t")}\t\t\t\t</port>\n`;
-        edges.push(`\t\t<edge from-layer="${ref.node}" from-port="${portId(byId.get(ref.node)!, ref.port)}" to-layer="${n.id}" to-port="${i}"/>\n`);
+        edges.push(
+          `\t\t<edge from-layer="${ref.node}" from-port="${portId(byId.get(ref.node)!, ref.port)}" to-layer="${n.id}" to-port="${i}"/>\n`,
+        );
       });
       xml += "\t\t\t</input>\n";
     }

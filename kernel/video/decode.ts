@@ -30,8 +30,14 @@ export function probeVideo(file: string): VideoInfo {
   assertFile(file);
   const json = JSON.parse(
     runTool("ffprobe", [
-      "-v", "error", "-select_streams", "v:0", "-of", "json",
-      "-show_entries", "stream=width,height,r_frame_rate,nb_frames,codec_name:format=duration",
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-of",
+      "json",
+      "-show_entries",
+      "stream=width,height,r_frame_rate,nb_frames,codec_name:format=duration",
       file,
     ]).toString(),
   ) as { streams?: Record<string, string | number>[]; format?: { duration?: string } };
@@ -42,7 +48,16 @@ export function probeVideo(file: string): VideoInfo {
   if (!Number.isFinite(frames) || frames <= 0) {
     // Containers such as GIF and WebM carry no frame count: count packets instead.
     const out = runTool("ffprobe", [
-      "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", file,
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-count_packets",
+      "-show_entries",
+      "stream=nb_read_packets",
+      "-of",
+      "csv=p=0",
+      file,
     ]);
     frames = Number(out.toString().trim());
   }

@@ -36,15 +36,7 @@ export function drawRect(frame: Frame, x: number, y: number, w: number, h: numbe
 }
 
 /** Line between two points (Bresenham); a thickness above 1 stamps a square brush on every point. */
-export function drawLine(
-  frame: Frame,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  color: Color,
-  thickness = 1,
-): void {
+export function drawLine(frame: Frame, x0: number, y0: number, x1: number, y1: number, color: Color, thickness = 1): void {
   const px = channelOrder(frame.format, color);
   const t = Math.max(1, Math.round(thickness));
   const lo = -Math.floor((t - 1) / 2);

@@ -27,7 +27,20 @@ function codecArgs(file: string): string[] {
     case ".mov":
     case ".mkv":
       // yuv420p (what players expect) needs even sizes; faststart lets a browser play before the end.
-      return ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart"];
+      return [
+        "-vf",
+        "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+      ];
     case ".gif":
       // One palette computed over the whole clip keeps colours stable between frames.
       return ["-vf", "split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse=dither=bayer", "-loop", "0"];
@@ -66,7 +79,12 @@ export class VideoWriter {
     if (!(opts.fps > 0)) throw new InputError(`VideoWriter: fps ${opts.fps} must be > 0`);
     const args = ["-v", "error", "-y", ...rawInput(opts.width, opts.height, opts.format, opts.fps), ...codecArgs(file), file];
     const proc = spawn("ffmpeg", args, { stdio: ["pipe", "ignore", "pipe"] });
-    return new VideoWriter(file, opts, proc, exitOf(proc, "ffmpeg", () => false));
+    return new VideoWriter(
+      file,
+      opts,
+      proc,
+      exitOf(proc, "ffmpeg", () => false),
+    );
   }
 
   /** Frames written so far. */
@@ -108,7 +126,18 @@ export function encodeImage(frame: Frame, type: "png" | "jpeg" = "png"): Buffer 
   assertFrame(frame);
   return runTool(
     "ffmpeg",
-    ["-v", "error", ...rawInput(frame.width, frame.height, frame.format), "-frames:v", "1", "-c:v", type === "png" ? "png" : "mjpeg", "-f", "image2pipe", "-"],
+    [
+      "-v",
+      "error",
+      ...rawInput(frame.width, frame.height, frame.format),
+      "-frames:v",
+      "1",
+      "-c:v",
+      type === "png" ? "png" : "mjpeg",
+      "-f",
+      "image2pipe",
+      "-",
+    ],
     frame.data,
   );
 }
@@ -139,9 +168,17 @@ export function encodeStrip(frames: Frame[], options: StripOptions = {}): Buffer
   return runTool(
     "ffmpeg",
     [
-      "-v", "error", ...rawInput(width, height, format),
-      "-vf", `scale=${tileWidth}:-2,tile=${columns}x${rows}:padding=4:margin=4:color=white`,
-      "-frames:v", "1", ...(options.type === "jpeg" ? ["-c:v", "mjpeg", "-q:v", "4"] : ["-c:v", "png"]), "-f", "image2pipe", "-",
+      "-v",
+      "error",
+      ...rawInput(width, height, format),
+      "-vf",
+      `scale=${tileWidth}:-2,tile=${columns}x${rows}:padding=4:margin=4:color=white`,
+      "-frames:v",
+      "1",
+      ...(options.type === "jpeg" ? ["-c:v", "mjpeg", "-q:v", "4"] : ["-c:v", "png"]),
+      "-f",
+      "image2pipe",
+      "-",
     ],
     input,
   );

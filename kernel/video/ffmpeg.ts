@@ -11,7 +11,11 @@ const STDERR_TAIL_CHARS = 4000;
 /** Runs a tool to completion, optionally feeding `input` on stdin, and returns its stdout. */
 export function runTool(cmd: "ffmpeg" | "ffprobe", args: string[], input?: Uint8Array): Buffer {
   try {
-    return execFileSync(cmd, args, { maxBuffer: MAX_TOOL_OUTPUT_BYTES, input, stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+    return execFileSync(cmd, args, {
+      maxBuffer: MAX_TOOL_OUTPUT_BYTES,
+      input,
+      stdio: [input ? "pipe" : "ignore", "pipe", "pipe"],
+    });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
     if (err.code === "ENOENT") throw new InputError(`${cmd} ${MISSING}`);

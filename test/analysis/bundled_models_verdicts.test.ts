@@ -49,8 +49,15 @@ test("head-pose-estimation-adas-0001: strict rejects the 3 Reshapes, shape-aware
     assert.match(l.reason, /Reshape \[N,128,2,2\] → \[N,512\] keeps samples contiguous/);
   }
   const fcs = st.layers.filter((l) => l.type === "MatMul");
-  assert.deepEqual(fcs.map((l) => l.legacyType), ["FullyConnected", "FullyConnected", "FullyConnected"]);
-  assert.deepEqual(resultShapes(sa), [["N", 1], ["N", 1], ["N", 1]]);
+  assert.deepEqual(
+    fcs.map((l) => l.legacyType),
+    ["FullyConnected", "FullyConnected", "FullyConnected"],
+  );
+  assert.deepEqual(resultShapes(sa), [
+    ["N", 1],
+    ["N", 1],
+    ["N", 1],
+  ]);
 });
 
 test("open-closed-eye-0001 (IR and ONNX): strict rejects ReduceSum, shape-aware proves it", () => {

@@ -191,17 +191,35 @@ test("MatMul: rows of A are samples; products across samples are not", () => {
   assert.deepEqual(layer(r, "batched").outputShape, ["N", 2, 2]);
 
   const st = analyze(b.build(), { mode: "strict" });
-  assert.deepEqual(["fc", "gram", "batched"].map((n) => layer(st, n).legacyType), ["FullyConnected", "Gemm", "Gemm"]);
+  assert.deepEqual(
+    ["fc", "gram", "batched"].map((n) => layer(st, n).legacyType),
+    ["FullyConnected", "Gemm", "Gemm"],
+  );
 });
 
 test("two data operands: Eltwise in strict, per-sample in shape-aware; per-channel / scalar constants", () => {
   const b = new GraphBuilder("elt");
   const x = convTrunk(b);
   const sum = b.op("Add", [x, x], { auto_broadcast: "numpy" }, { name: "sum" });
-  const bias = b.op("Add", [sum, b.constant(new Array(128).fill(1), [1, 128, 1, 1], "f32", "bv")], { auto_broadcast: "numpy" }, { name: "bias" });
+  const bias = b.op(
+    "Add",
+    [sum, b.constant(new Array(128).fill(1), [1, 128, 1, 1], "f32", "bv")],
+    { auto_broadcast: "numpy" },
+    { name: "bias" },
+  );
   const half = b.op("Multiply", [bias, b.constant([0.5], [], "f32", "hv")], { auto_broadcast: "numpy" }, { name: "half" });
-  const full = b.op("Add", [half, b.constant(new Array(512).fill(1), [1, 128, 2, 2], "f32", "fv")], { auto_broadcast: "numpy" }, { name: "full" });
-  const mx = b.op("Maximum", [full, b.constant(new Array(128).fill(0), [1, 128, 1, 1], "f32", "mv")], { auto_broadcast: "numpy" }, { name: "max" });
+  const full = b.op(
+    "Add",
+    [half, b.constant(new Array(512).fill(1), [1, 128, 2, 2], "f32", "fv")],
+    { auto_broadcast: "numpy" },
+    { name: "full" },
+  );
+  const mx = b.op(
+    "Maximum",
+    [full, b.constant(new Array(128).fill(0), [1, 128, 1, 1], "f32", "mv")],
+    { auto_broadcast: "numpy" },
+    { name: "max" },
+  );
   b.result(mx, "out");
   const st = analyze(b.build(), { mode: "strict" });
   assert.deepEqual(
@@ -219,8 +237,18 @@ test("legacy types: group convolution, slicing as Crop or StridedSlice, custom o
   const window = { strides: "1,1", dilations: "1,1", pads_begin: "1,1", pads_end: "1,1", auto_pad: "explicit" };
   const gc = b.op("GroupConvolution", [x, gw], window, { name: "dw" });
   const masks = { begin_mask: "1,1,0,0", end_mask: "1,1,0,0", new_axis_mask: "", shrink_axis_mask: "", ellipsis_mask: "" };
-  const crop = b.op("StridedSlice", [gc, b.ints([0, 0, 1, 1], "b1"), b.ints([0, 0, 5, 5], "e1"), b.ints([1, 1, 1, 1], "s1")], masks, { name: "crop" });
-  const sub = b.op("StridedSlice", [crop, b.ints([0, 0, 0, 0], "b2"), b.ints([0, 0, 4, 4], "e2"), b.ints([1, 1, 2, 2], "s2")], masks, { name: "every_other" });
+  const crop = b.op(
+    "StridedSlice",
+    [gc, b.ints([0, 0, 1, 1], "b1"), b.ints([0, 0, 5, 5], "e1"), b.ints([1, 1, 1, 1], "s1")],
+    masks,
+    { name: "crop" },
+  );
+  const sub = b.op(
+    "StridedSlice",
+    [crop, b.ints([0, 0, 0, 0], "b2"), b.ints([0, 0, 4, 4], "e2"), b.ints([1, 1, 2, 2], "s2")],
+    masks,
+    { name: "every_other" },
+  );
   const custom = b.op("MyCustomOp", [sub], {}, { name: "custom" });
   b.result(custom, "out");
   const g = b.build();
@@ -272,7 +300,10 @@ test("a layer name is kept verbatim as data", () => {
 test("report summary counts and order", () => {
   const r = analyze(reshapeGraph([1, -1]), { mode: "shape-aware" });
   // data, w, conv, target, flat, out
-  assert.deepEqual(r.layers.map((l) => l.verdict), ["supported", "constant", "supported", "constant", "unsupported", "supported"]);
+  assert.deepEqual(
+    r.layers.map((l) => l.verdict),
+    ["supported", "constant", "supported", "constant", "unsupported", "supported"],
+  );
   assert.deepEqual(r.summary, { total: 6, supported: 3, unsupported: 1, constant: 2, blocking: ["flat"] });
   assert.deepEqual(layer(r, "flat").inputs, [2, 3]);
   assert.equal(r.mode, "shape-aware");
@@ -283,14 +314,20 @@ test("batchAxes marks data tensors whose axis 0 is N", () => {
   const g = reshapeGraph([-1, 512]);
   const ax = batchAxes(g);
   // data, w, conv, target, flat, out
-  assert.deepEqual([0, 1, 2, 3, 4, 5].map((id) => ax.get(id)), [[true], [false], [true], [false], [true], []]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5].map((id) => ax.get(id)),
+    [[true], [false], [true], [false], [true], []],
+  );
   const folded = batchAxes(reshapeGraph([1, -1]));
   assert.deepEqual(folded.get(4), [false]);
 });
 
 test("a broken graph throws a ModelError; an unsupported one never does", () => {
   const g = reshapeGraph([-1, 512]);
-  const broken = { ...g, nodes: g.nodes.map((n) => (n.name === "flat" ? { ...n, inputs: [{ node: 99, port: 0 }, n.inputs[1]] } : n)) };
+  const broken = {
+    ...g,
+    nodes: g.nodes.map((n) => (n.name === "flat" ? { ...n, inputs: [{ node: 99, port: 0 }, n.inputs[1]] } : n)),
+  };
   assert.throws(() => analyze(broken, { mode: "shape-aware" }), ModelError);
   assert.throws(() => analyze(broken, { mode: "strict" }), ModelError);
 });

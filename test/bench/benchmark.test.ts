@@ -33,7 +33,13 @@ test("ie.benchmark on landmarks: every (n, mode) measured once, consistent stati
   const ie = new IECore();
   const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
   const events: BenchProgress[] = [];
-  const r = await ie.benchmark(net, { ...QUICK, batches: [1, 2], threads: 1, name: "landmarks", onProgress: (p) => events.push(p) });
+  const r = await ie.benchmark(net, {
+    ...QUICK,
+    batches: [1, 2],
+    threads: 1,
+    name: "landmarks",
+    onProgress: (p) => events.push(p),
+  });
   assert.equal(r.model, "landmarks");
   assert.equal(r.device, "CPU");
   assert.equal(r.limit, 2);
@@ -58,24 +64,41 @@ test("ie.benchmark on landmarks: every (n, mode) measured once, consistent stati
 });
 
 test("benchmark on face detection: dynamic and ORT are skipped with their reasons, static is measured", async () => {
-  const r = await benchmark({ ...QUICK, model: irPath("face-detection-adas-0001"), batches: [1], modes: ["dynamic", "static", "ort"] });
+  const r = await benchmark({
+    ...QUICK,
+    model: irPath("face-detection-adas-0001"),
+    batches: [1],
+    modes: ["dynamic", "static", "ort"],
+  });
   assert.equal(r.model, "face-detection-adas-0001");
   checkPoints(r, [1], ["static"]);
   const reasons = Object.fromEntries(r.skipped!.map((s) => [s.mode, s.reason]));
   assert.deepEqual(Object.keys(reasons).sort(), ["dynamic", "ort"]);
   assert.match(reasons.dynamic, /unsupported topology: .*DetectionOutput/);
-  assert.equal(reasons.ort, "layer 'detection_out': DetectionOutput cannot be written as ONNX: ONNX has no SSD detection-output op (box decoding, per-class NMS and top-k in one layer)");
+  assert.equal(
+    reasons.ort,
+    "layer 'detection_out': DetectionOutput cannot be written as ONNX: ONNX has no SSD detection-output op (box decoding, per-class NMS and top-k in one layer)",
+  );
 });
 
 test("benchmark fails on outputs that differ from onnxruntime's beyond the tolerance, naming model, n, mode and output", async () => {
   // No two engines agree to the last bit on a real network: a zero tolerance always trips the check.
   await assert.rejects(
-    benchmark({ ...QUICK, model: irPath("landmarks-regression-retail-0009"), batches: [2], modes: ["dynamic", "ort"], tolerance: 0 }),
+    benchmark({
+      ...QUICK,
+      model: irPath("landmarks-regression-retail-0009"),
+      batches: [2],
+      modes: ["dynamic", "ort"],
+      tolerance: 0,
+    }),
     (e: unknown) => {
       assert.ok(e instanceof BenchMismatchError, String(e));
       assert.deepEqual([e.model, e.batch, e.mode, e.output], ["landmarks-regression-retail-0009", 2, "dynamic", "95"]);
       assert.ok(e.error > 0 && e.error <= ORT_TOLERANCE, `${e.error}`);
-      assert.match(e.message, /^landmarks-regression-retail-0009 n=2 dynamic: output '95' differs from onnxruntime: max error \S+ > 0 /);
+      assert.match(
+        e.message,
+        /^landmarks-regression-retail-0009 n=2 dynamic: output '95' differs from onnxruntime: max error \S+ > 0 /,
+      );
       return true;
     },
   );
@@ -95,7 +118,8 @@ test("roundOrder: each round runs every contender once, and over rounds each fol
   for (let round = 0; round < 200; round++) {
     const order = roundOrder(round, 4);
     assert.deepEqual([...order].sort(), [0, 1, 2, 3]);
-    for (let k = 1; k < order.length; k++) follows.set(`${order[k - 1]}>${order[k]}`, (follows.get(`${order[k - 1]}>${order[k]}`) ?? 0) + 1);
+    for (let k = 1; k < order.length; k++)
+      follows.set(`${order[k - 1]}>${order[k]}`, (follows.get(`${order[k - 1]}>${order[k]}`) ?? 0) + 1);
   }
   // 12 ordered pairs, 600 successions: a fixed cycle would give 4 pairs only.
   assert.equal(follows.size, 12);

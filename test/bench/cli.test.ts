@@ -19,14 +19,27 @@ test("--help prints the usage and exits 0", () => {
   const r = run("--help");
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^Usage: npm run bench/);
-  for (const flag of ["--model", "--batches", "--device", "--isa", "--json", "--markdown", "--quick"]) assert.ok(r.stdout.includes(flag), flag);
+  for (const flag of ["--model", "--batches", "--device", "--isa", "--json", "--markdown", "--quick"])
+    assert.ok(r.stdout.includes(flag), flag);
   for (const isa of ISA_VALUES) assert.match(r.stdout, new RegExp(`[ ,]${isa}[ ,\n]`), isa);
 });
 
 test("--quick on one model prints the table and writes a LatencyReport JSON and markdown", () => {
   const json = path.join(dir, "out.json");
   const md = path.join(dir, "out.md");
-  const r = run("--quick", "--model", "landmarks-regression-retail-0009", "--batches", "1,2", "--time", "50", "--json", json, "--markdown", md);
+  const r = run(
+    "--quick",
+    "--model",
+    "landmarks-regression-retail-0009",
+    "--batches",
+    "1,2",
+    "--time",
+    "50",
+    "--json",
+    json,
+    "--markdown",
+    md,
+  );
   assert.equal(r.status, 0, r.stderr);
   // Without --isa the run names the ISA of its own environment.
   const isa = isaInEffect().replace(/[()]/g, "\\$&");
@@ -36,7 +49,10 @@ test("--quick on one model prints the table and writes a LatencyReport JSON and 
   assert.match(r.stdout, /n\s+dynamic p50 \(p90\) ms\s+static p50 \(p90\) ms\s+loop p50 ms\s+ORT p50 \(p90\) ms/);
   assert.match(r.stdout, /\nTargets \(issue 12\): \d of 2 met\n/);
   assert.match(r.stdout, /\n(met|missed) +landmarks-regression-retail-0009 n=1: dynamic\/ORT latency [\d.]+ \(target ≤ 0\.7\)\n/);
-  assert.match(r.stdout, /\n(met|missed) +landmarks-regression-retail-0009 n=[12]: dynamic\/static latency, worst n [\d.]+ \(target ≤ 1\.03\)\n/);
+  assert.match(
+    r.stdout,
+    /\n(met|missed) +landmarks-regression-retail-0009 n=[12]: dynamic\/static latency, worst n [\d.]+ \(target ≤ 1\.03\)\n/,
+  );
   assert.match(r.stderr, /landmarks-regression-retail-0009 n=2/);
 
   const report = JSON.parse(fs.readFileSync(json, "utf8")) as LatencyReport;
@@ -60,7 +76,19 @@ test("--quick on one model prints the table and writes a LatencyReport JSON and 
 test("--isa runs the bench in a child process under ONEDNN_MAX_CPU_ISA: ISA in the header and JSON, errors and targets printed", () => {
   const json = path.join(dir, "isa.json");
   // Lower case is accepted, as oneDNN accepts it.
-  const r = run("--isa", "avx2", "--model", "open-closed-eye-0001", "--quick", "--batches", "1,2", "--time", "50", "--json", json);
+  const r = run(
+    "--isa",
+    "avx2",
+    "--model",
+    "open-closed-eye-0001",
+    "--quick",
+    "--batches",
+    "1,2",
+    "--time",
+    "50",
+    "--json",
+    json,
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^.+; oneDNN \S+, ISA avx2 \(ONEDNN_MAX_CPU_ISA=AVX2\)\n/);
   assert.match(r.stdout, /\n ?n {2}dynamic p50 \(p90\) ms .* {2}err vs ORT\n/);
@@ -68,14 +96,24 @@ test("--isa runs the bench in a child process under ONEDNN_MAX_CPU_ISA: ISA in t
   const rows = r.stdout.split("\n").filter((l) => /^ ?[12] {2}/.test(l));
   assert.equal(rows.length, 2);
   for (const row of rows) assert.match(row, / {2}\d\.\de[-+]\d+$/);
-  assert.match(r.stdout, /\n {2}outputs vs onnxruntime \(max \|dynbatch − ORT\| \/ max \|ORT\|, every batched point\): worst \S+ at n=[12] (dynamic|static)\n/);
-  assert.match(r.stdout, /\nTargets \(issue 12\): \d of 2 met\n(met|missed) +open-closed-eye-0001 n=1: dynamic\/ORT latency [\d.]+ \(target ≤ 0\.7\)\n/);
-  assert.match(r.stdout, /\n(met|missed) +open-closed-eye-0001 n=[12]: dynamic\/static latency, worst n [\d.]+ \(target ≤ 1\.03\)\n/);
+  assert.match(
+    r.stdout,
+    /\n {2}outputs vs onnxruntime \(max \|dynbatch − ORT\| \/ max \|ORT\|, every batched point\): worst \S+ at n=[12] (dynamic|static)\n/,
+  );
+  assert.match(
+    r.stdout,
+    /\nTargets \(issue 12\): \d of 2 met\n(met|missed) +open-closed-eye-0001 n=1: dynamic\/ORT latency [\d.]+ \(target ≤ 0\.7\)\n/,
+  );
+  assert.match(
+    r.stdout,
+    /\n(met|missed) +open-closed-eye-0001 n=[12]: dynamic\/static latency, worst n [\d.]+ \(target ≤ 1\.03\)\n/,
+  );
 
   const report = JSON.parse(fs.readFileSync(json, "utf8")) as LatencyReport;
   assert.equal(report.isa, "avx2 (ONEDNN_MAX_CPU_ISA=AVX2)");
   for (const p of report.points) {
-    if (p.mode === "dynamic" || p.mode === "static") assert.ok(p.maxErrorVsOrt! >= 0 && p.maxErrorVsOrt! <= 1e-4, `${p.batch} ${p.mode}`);
+    if (p.mode === "dynamic" || p.mode === "static")
+      assert.ok(p.maxErrorVsOrt! >= 0 && p.maxErrorVsOrt! <= 1e-4, `${p.batch} ${p.mode}`);
   }
 });
 

@@ -14,7 +14,14 @@ test("conv, grouped conv, deconv and matmul: 2 FLOPs per multiply-add; other ops
   // Groups of 2 input channels: 768 · 2·3·3.
   b.result(b.op("GroupConvolution", [x, b.weights([2, 3, 2, 3, 3])], pads));
   // Every input element (512) scatters into 5·2·2 outputs.
-  b.result(b.op("ConvolutionBackpropData", [x, b.weights([4, 5, 2, 2])], { strides: [2, 2], dilations: [1, 1], pads_begin: [0, 0], pads_end: [0, 0] }));
+  b.result(
+    b.op("ConvolutionBackpropData", [x, b.weights([4, 5, 2, 2])], {
+      strides: [2, 2],
+      dilations: [1, 1],
+      pads_begin: [0, 0],
+      pads_end: [0, 0],
+    }),
+  );
   const flat = b.op("Reshape", [x, b.ints([2, 256])], { special_zero: false });
   // [2,256] × [256,10]ᵀ-stored: 2·10 outputs of 256 products.
   b.result(b.op("MatMul", [flat, b.weights([10, 256])], { transpose_a: false, transpose_b: true }));
@@ -29,7 +36,10 @@ test("conv, grouped conv, deconv and matmul: 2 FLOPs per multiply-add; other ops
     ConvolutionBackpropData: 2 * 512 * 20,
     MatMul: 2 * (2 * 10 * 256) + 2 * (2 * 16 * 7 * 16),
   });
-  assert.equal(c.total, Object.values(c.byType).reduce((a, v) => a + v, 0));
+  assert.equal(
+    c.total,
+    Object.values(c.byType).reduce((a, v) => a + v, 0),
+  );
 });
 
 test("the count scales with the batch", () => {
@@ -41,7 +51,12 @@ test("ResNet-18-shaped: 1,814,073,344 multiply-adds per sample, as published for
   // Per stage: output pixels · output channels · input channels · kernel area.
   const conv = (hw: number, cout: number, cin: number, k: number) => hw * hw * cout * cin * k * k;
   let macs = conv(112, 64, 3, 7) + 4 * conv(56, 64, 64, 3);
-  for (const [hw, c] of [[28, 128], [14, 256], [7, 512]]) macs += conv(hw, c, c / 2, 3) + 3 * conv(hw, c, c, 3) + conv(hw, c, c / 2, 1);
+  for (const [hw, c] of [
+    [28, 128],
+    [14, 256],
+    [7, 512],
+  ])
+    macs += conv(hw, c, c / 2, 3) + 3 * conv(hw, c, c, 3) + conv(hw, c, c / 2, 1);
   macs += 512 * 1000;
   assert.equal(macs, 1814073344);
   assert.equal(countFlops(prepare(resnet18Graph(), { batch: 1 })).total, 2 * macs);
@@ -51,7 +66,15 @@ test("MobileNetV2-shaped: the multiply-adds of MobileNetV2 1.0 at 224 (≈300 M)
   let hw = 112;
   let macs = 112 * 112 * 32 * 3 * 9;
   let cin = 32;
-  for (const [t, c, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]) {
+  for (const [t, c, n, s] of [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+  ]) {
     for (let i = 0; i < n; i++) {
       const hidden = cin * t;
       if (t !== 1) macs += hw * hw * hidden * cin; // 1×1 expansion

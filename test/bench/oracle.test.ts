@@ -45,6 +45,16 @@ test("compareWithOrt: an error above the tolerance, NaN, another shape or a miss
   check(() => compareWithOrt(where, { x: near }, { x: t([1]) }, ["x"]), "x", /max error 2\.00e-4 > 0\.0001/);
   assert.ok(compareWithOrt(where, { x: near }, { x: t([1]) }, ["x"], 1e-3) > ORT_TOLERANCE);
   check(() => compareWithOrt(where, { x: t([NaN]) }, { x: t([1]) }, ["x"]), "x", /max error NaN/);
-  check(() => compareWithOrt(where, { x: t([1, 2], [1, 2]) }, { x: t([1, 2], [2, 1]) }, ["x"]), "x", /shape \[1,2\], onnxruntime's \[2,1\]/, Infinity);
-  check(() => compareWithOrt(where, { x: ok, y: ok }, { x: ok }, ["x"]), "y", /onnxruntime has no output 'y' and no output #2 \(it has x\)/, Infinity);
+  check(
+    () => compareWithOrt(where, { x: t([1, 2], [1, 2]) }, { x: t([1, 2], [2, 1]) }, ["x"]),
+    "x",
+    /shape \[1,2\], onnxruntime's \[2,1\]/,
+    Infinity,
+  );
+  check(
+    () => compareWithOrt(where, { x: ok, y: ok }, { x: ok }, ["x"]),
+    "y",
+    /onnxruntime has no output 'y' and no output #2 \(it has x\)/,
+    Infinity,
+  );
 });

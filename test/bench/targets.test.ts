@@ -23,7 +23,12 @@ const pick = (rs: TargetResult[], target: string, model: string) => rs.filter((r
 test("latency ≤ 0.7 × ORT at n=1 and throughput ≥ 1.5 × ORT at n=8 and 16, on the secondary and generated models only", () => {
   const reports = [
     // 6/10 = 0.6 met; n=8: 20/10 = 2 met; n=16: 25/20 = 1.25 missed; n=4 is not a target batch.
-    report("landmarks-regression-retail-0009", { 1: { dynamic: 6, ort: 10 }, 4: { dynamic: 1, ort: 100 }, 8: { dynamic: 10, ort: 20 }, 16: { dynamic: 20, ort: 25 } }),
+    report("landmarks-regression-retail-0009", {
+      1: { dynamic: 6, ort: 10 },
+      4: { dynamic: 1, ort: 100 },
+      8: { dynamic: 10, ort: 20 },
+      16: { dynamic: 20, ort: 25 },
+    }),
     // 8/10 = 0.8 missed; no n=8 or n=16 measured: no throughput result, not a miss.
     report("head-pose-estimation-adas-0001", { 1: { dynamic: 8, ort: 10 } }),
     // Exactly at the limits: met.

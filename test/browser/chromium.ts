@@ -15,7 +15,8 @@ export const ARTIFACTS = path.join(ROOT, "test-artifacts");
 
 /** Throws with the fix when Debian's chromium is not installed. */
 export function checkChromium(): void {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/lab-setup.sh\` (part of scripts/setup.sh)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run \`bash scripts/lab-setup.sh\` (part of scripts/setup.sh)`);
 }
 
 /** Launches headless chromium; playwright gives it a fresh temporary profile. */

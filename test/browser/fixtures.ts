@@ -33,7 +33,13 @@ export function withSummary(model: string, mode: TopologyReport["mode"], layers:
     mode,
     supported: blocking.length === 0,
     layers,
-    summary: { total: layers.length, supported: count("supported"), unsupported: count("unsupported"), constant: count("constant"), blocking },
+    summary: {
+      total: layers.length,
+      supported: count("supported"),
+      unsupported: count("unsupported"),
+      constant: count("constant"),
+      blocking,
+    },
   };
 }
 
@@ -46,7 +52,15 @@ export function generatedReport(count = 5000): TopologyReport {
   const layers: LayerVerdict[] = [];
   let nextId = 0;
   let real = 0;
-  const add = (name: string, type: string, legacyType: string, verdict: LayerVerdict["verdict"], inputs: number[], reason: string, outputShape: (number | string)[]) => {
+  const add = (
+    name: string,
+    type: string,
+    legacyType: string,
+    verdict: LayerVerdict["verdict"],
+    inputs: number[],
+    reason: string,
+    outputShape: (number | string)[],
+  ) => {
     const id = nextId++;
     if (verdict !== "constant") real += 1;
     layers.push({ id, name, type, legacyType, verdict, reason, inputs, outputShape });
@@ -59,12 +73,25 @@ export function generatedReport(count = 5000): TopologyReport {
       let p = prev;
       for (let k = 0; k <= branch % 3 && real < count; k++) {
         const w = add(`block${block}/b${branch}/conv${k}/weights`, "Const", "Const", "constant", [], "constant", [64, 64, 3, 3]);
-        p = add(`block${block}/b${branch}/conv${k}`, "Convolution", "Convolution", "supported", [p, w], "Convolution keeps axis 0 = N", ["N", 64, 28, 28]);
+        p = add(
+          `block${block}/b${branch}/conv${k}`,
+          "Convolution",
+          "Convolution",
+          "supported",
+          [p, w],
+          "Convolution keeps axis 0 = N",
+          ["N", 64, 28, 28],
+        );
       }
       ends.push(p);
     }
     if (real >= count) break;
-    prev = add(`block${block}/concat`, "Concat", "Concatenation", "supported", ends, "Concat along axis 1 keeps samples", ["N", 256, 28, 28]);
+    prev = add(`block${block}/concat`, "Concat", "Concatenation", "supported", ends, "Concat along axis 1 keeps samples", [
+      "N",
+      256,
+      28,
+      28,
+    ]);
     if (block % 25 === 24 && real < count) {
       const reason = "Reshape [N,256,28,28] → [1,200704N] folds the batch into axis 1";
       prev = add(`block${block}/reshape`, "Reshape", "Reshape", "unsupported", [prev], reason, [1, "200704N"]);
@@ -79,8 +106,26 @@ export const XSS_NAME = "<img src=x onerror=alert(1)>";
 /** A small strict report whose unsupported layer is named XSS_NAME, with markup in its type and reason too. */
 export function xssReport(): TopologyReport {
   const layers: LayerVerdict[] = [
-    { id: 0, name: "data", type: "Parameter", legacyType: "Input", verdict: "supported", reason: "network input", inputs: [], outputShape: [1, 3, 8, 8] },
-    { id: 1, name: "<b>shape</b>", type: "Const", legacyType: "Const", verdict: "constant", reason: "constant", inputs: [], outputShape: [2] },
+    {
+      id: 0,
+      name: "data",
+      type: "Parameter",
+      legacyType: "Input",
+      verdict: "supported",
+      reason: "network input",
+      inputs: [],
+      outputShape: [1, 3, 8, 8],
+    },
+    {
+      id: 1,
+      name: "<b>shape</b>",
+      type: "Const",
+      legacyType: "Const",
+      verdict: "constant",
+      reason: "constant",
+      inputs: [],
+      outputShape: [2],
+    },
     {
       id: 2,
       name: XSS_NAME,
@@ -91,7 +136,16 @@ export function xssReport(): TopologyReport {
       inputs: [0, 1],
       outputShape: [1, 192],
     },
-    { id: 3, name: "out", type: "Result", legacyType: "Output", verdict: "supported", reason: "network output", inputs: [2], outputShape: [1, 192] },
+    {
+      id: 3,
+      name: "out",
+      type: "Result",
+      legacyType: "Output",
+      verdict: "supported",
+      reason: "network output",
+      inputs: [2],
+      outputShape: [1, 192],
+    },
   ];
   return withSummary("<i>xss</i>", "strict", layers);
 }

@@ -58,8 +58,9 @@ test("harness: the output has the fixed width, and the theme sets JupyterLab's v
   const read = () =>
     h.page.evaluate(() => {
       const doc = (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document;
-      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { getPropertyValue(p: string): string } })
-        .getComputedStyle(doc.body);
+      const style = (
+        globalThis as unknown as { getComputedStyle(e: unknown): { getPropertyValue(p: string): string } }
+      ).getComputedStyle(doc.body);
       return { light: doc.body.dataset.jpThemeLight, layout0: style.getPropertyValue("--jp-layout-color0").trim() };
     });
   assert.deepEqual(await read(), { light: "false", layout0: "#111" });

@@ -160,10 +160,7 @@ export async function openHarness(browser: Browser, opts: { theme?: HarnessTheme
     page,
     problems,
     render: (mime, data) =>
-      page.evaluate(
-        ([m, d]) => (globalThis as unknown as HarnessGlobal).dynbatchHarness.render(m, d),
-        [mime, data] as const,
-      ),
+      page.evaluate(([m, d]) => (globalThis as unknown as HarnessGlobal).dynbatchHarness.render(m, d), [mime, data] as const),
   };
 }
 

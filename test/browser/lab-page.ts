@@ -66,7 +66,9 @@ export async function saveNotebook(page: Page): Promise<void> {
 
 /** The text of every stderr stream and error output in the notebook. */
 export function errorOutputs(page: Page): Promise<string[]> {
-  return page.$$eval(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']", (els) => els.map((e) => e.textContent ?? ""));
+  return page.$$eval(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']", (els) =>
+    els.map((e) => e.textContent ?? ""),
+  );
 }
 
 export type VerdictCounts = Record<"supported" | "unsupported" | "constant", number>;

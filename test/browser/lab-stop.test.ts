@@ -30,10 +30,25 @@ async function npmStart(): Promise<Started> {
   fs.mkdirSync(runtime);
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
-  const args = ["start", "--silent", "--", "--skip-setup", "--no-browser", `--port=${port}`, "--",
-    "--ServerApp.port_retries=0", `--ServerApp.token=${token}`, `--DynbatchLab.state_dir=${path.join(work, "state")}`];
+  const args = [
+    "start",
+    "--silent",
+    "--",
+    "--skip-setup",
+    "--no-browser",
+    `--port=${port}`,
+    "--",
+    "--ServerApp.port_retries=0",
+    `--ServerApp.token=${token}`,
+    `--DynbatchLab.state_dir=${path.join(work, "state")}`,
+  ];
   // A process group of its own, as a terminal gives a foreground job.
-  const child = spawn("npm", args, { cwd: ROOT, env: { ...process.env, JUPYTER_RUNTIME_DIR: runtime }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("npm", args, {
+    cwd: ROOT,
+    env: { ...process.env, JUPYTER_RUNTIME_DIR: runtime },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));

@@ -32,7 +32,12 @@ import {
 import { LabServer, startLab } from "./lab-server";
 
 const XSS = "<img src=x onerror=alert(1)>";
-const SHARED = ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001", "face-detection-adas-0001"];
+const SHARED = [
+  "landmarks-regression-retail-0009",
+  "head-pose-estimation-adas-0001",
+  "open-closed-eye-0001",
+  "face-detection-adas-0001",
+];
 
 /** One shared model analysed in one mode by the kernel, in this process. */
 interface Expected {
@@ -54,7 +59,14 @@ function notebookCells(sources: string[]): string {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-    cells: sources.map((source, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    cells: sources.map((source, i) => ({
+      cell_type: "code",
+      id: `c${i}`,
+      metadata: {},
+      source,
+      outputs: [],
+      execution_count: null,
+    })),
   });
 }
 
@@ -149,7 +161,10 @@ function matchShared(view: TopologyView): Expected | undefined {
   const candidates = expected.filter((e) => e.model === view.model && e.mode === view.mode);
   if (!candidates.length) return undefined;
   const match = candidates.find((e) => JSON.stringify(e.counts) === JSON.stringify(view.counts));
-  assert.ok(match, `${view.model} (${view.mode}): legend ${JSON.stringify(view.counts)}, the kernel counts ${candidates.map((c) => JSON.stringify(c.counts)).join(" or ")}`);
+  assert.ok(
+    match,
+    `${view.model} (${view.mode}): legend ${JSON.stringify(view.counts)}, the kernel counts ${candidates.map((c) => JSON.stringify(c.counts)).join(" or ")}`,
+  );
   return match;
 }
 
@@ -170,7 +185,8 @@ async function checkTopologies(page: Page): Promise<Set<string>> {
       if (!match) continue;
       seen.add(`${match.id}/${mode}`);
       const blocker = match.unsupported[0];
-      if (blocker) assert.deepEqual(await clickLayer(page, i, blocker.name), blocker, `${match.id} (${mode}): details of the clicked layer`);
+      if (blocker)
+        assert.deepEqual(await clickLayer(page, i, blocker.name), blocker, `${match.id} (${mode}): details of the clicked layer`);
     }
   }
   return seen;
@@ -182,14 +198,18 @@ function expectedTraces(report: LatencyReport): DrawnTrace[] {
   for (const sweep of [report, ...(report.others ?? [])]) {
     const modes = [...new Set(sweep.points.map((p) => p.mode))];
     for (const mode of modes) {
-      const x = sweep.points.filter((p) => p.mode === mode).map((p) => p.batch).sort((a, b) => a - b);
+      const x = sweep.points
+        .filter((p) => p.mode === mode)
+        .map((p) => p.batch)
+        .sort((a, b) => a - b);
       traces.push({ mode, device: sweep.device, x });
     }
   }
   return traces;
 }
 
-const byKey = (traces: DrawnTrace[]) => [...traces].sort((a, b) => `${a.device}/${a.mode}`.localeCompare(`${b.device}/${b.mode}`));
+const byKey = (traces: DrawnTrace[]) =>
+  [...traces].sort((a, b) => `${a.device}/${a.mode}`.localeCompare(`${b.device}/${b.mode}`));
 
 /** Checks every latency view of the page against the reports saved in the notebook, in order. */
 async function checkLatencies(page: Page, nb: Notebook): Promise<number> {
@@ -210,14 +230,18 @@ test("lab: JupyterLab loads dynbatch-jupyterlab from the server's federated exte
     const failed: string[] = [];
     page.on("response", (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
     const eventsSocket = page.waitForEvent("websocket", (ws) => ws.url().includes("/api/events/subscribe"));
-    const remoteEntry = page.waitForResponse((r) => /\/lab\/extensions\/dynbatch-jupyterlab\/static\/remoteEntry\.[0-9a-f]+\.js$/.test(new URL(r.url()).pathname));
+    const remoteEntry = page.waitForResponse((r) =>
+      /\/lab\/extensions\/dynbatch-jupyterlab\/static\/remoteEntry\.[0-9a-f]+\.js$/.test(new URL(r.url()).pathname),
+    );
     const answered = (suffix: string) => page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(suffix));
     const meAnswered = answered("/api/me");
     const lspAnswered = answered("/lsp/status");
     await page.goto(server.url);
     assert.equal((await remoteEntry).status(), 200);
     await page.locator(".jp-LabShell .jp-DirListing-item").first().waitFor();
-    const config = JSON.parse((await page.locator("#jupyter-config-data").textContent()) ?? "{}") as { federated_extensions: { name: string; mimeExtension?: string }[] };
+    const config = JSON.parse((await page.locator("#jupyter-config-data").textContent()) ?? "{}") as {
+      federated_extensions: { name: string; mimeExtension?: string }[];
+    };
     assert.deepEqual(
       config.federated_extensions.map((e) => [e.name, e.mimeExtension]),
       [["dynbatch-jupyterlab", "./mimeExtension"]],
@@ -269,7 +293,9 @@ test("lab: 03's latency plots have one line per mode and device, with a point pe
 test("lab: 04 (face video cascade) runs without errors", async () => {
   await onPage(async (page) => {
     const nb = await runInLab(page, "04-face-video-cascade.ipynb");
-    assert.ok(nb.cells.some((c) => (c.outputs ?? []).some((o) => o.output_type === "display_data" && o.data && "image/jpeg" in o.data)));
+    assert.ok(
+      nb.cells.some((c) => (c.outputs ?? []).some((o) => o.output_type === "display_data" && o.data && "image/jpeg" in o.data)),
+    );
   });
 });
 
@@ -281,7 +307,10 @@ test("lab: a layer, model and device named <img src=x onerror=alert(1)> render a
     assert.deepEqual(await clickLayer(page, 0, XSS).then((d) => d.name), XSS);
     const latency = await readLatency(page, 0);
     assert.equal(latency.model, XSS);
-    assert.deepEqual(latency.charts.latency.map((t) => t.device), [XSS]);
+    assert.deepEqual(
+      latency.charts.latency.map((t) => t.device),
+      [XSS],
+    );
     assert.ok(((await page.locator(".dynbatch-latency").textContent()) ?? "").includes(XSS));
     assert.equal(await page.locator("img[src='x']").count(), 0, "no <img> was injected");
   });

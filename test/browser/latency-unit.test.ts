@@ -22,7 +22,14 @@ function report(device: string, points: LatencyPoint[], extra: Partial<LatencyRe
 
 /** A well-formed report with one field replaced by `path` (dotted; numbers index arrays). */
 function withField(path: string, value: unknown): unknown {
-  const r = JSON.parse(JSON.stringify(report("CPU", [{ ...point("dynamic", 1), runs: 5, gflops: 3 }], { threads: 2, others: [report("GPU", [point("static", 2)])] }))) as Record<string, unknown>;
+  const r = JSON.parse(
+    JSON.stringify(
+      report("CPU", [{ ...point("dynamic", 1), runs: 5, gflops: 3 }], {
+        threads: 2,
+        others: [report("GPU", [point("static", 2)])],
+      }),
+    ),
+  ) as Record<string, unknown>;
   const keys = path.split(".");
   let at = r;
   for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
@@ -73,11 +80,19 @@ test("latency unit: the hover text has every statistic, and the series name esca
     "8 GFLOP/s",
   ]);
   const bare = point("loop", 1);
-  assert.equal(hoverText(seriesFor("CPU", [bare]), bare).split("<br>").length, 5, "no runs or GFLOP/s lines when the point has none");
+  assert.equal(
+    hoverText(seriesFor("CPU", [bare]), bare).split("<br>").length,
+    5,
+    "no runs or GFLOP/s lines when the point has none",
+  );
 });
 
 test("latency unit: a hover text never carries markup from a field that slipped past the checks", () => {
-  const p = { ...point("dynamic", 1), runs: "<b>BOLD</b>", latencyMs: { p50: 1, p90: MARKUP, min: 1, max: 1 } } as unknown as LatencyPoint;
+  const p = {
+    ...point("dynamic", 1),
+    runs: "<b>BOLD</b>",
+    latencyMs: { p50: 1, p90: MARKUP, min: 1, max: 1 },
+  } as unknown as LatencyPoint;
   const text = hoverText(seriesFor("CPU", [p]), p);
   assert.ok(!text.includes("<a"), text);
   assert.ok(text.includes("runs &lt;b&gt;BOLD&lt;/b&gt;"), text);
@@ -131,9 +146,18 @@ test("latency unit: reportProblem names what is wrong", () => {
 test("latency unit: sweepsOf puts the report first, then its others, numbering repeated devices", () => {
   const r = report("CPU", [], { others: [report("GPU", []), report("CPU", []), report("CPU", [])] });
   const sweeps = sweepsOf(r);
-  assert.deepEqual(sweeps.map((s) => s.label), ["CPU", "GPU", "CPU #2", "CPU #3"]);
-  assert.deepEqual(sweeps.map((s) => s.dash), ["solid", "dash", "dot", "dashdot"]);
-  assert.deepEqual(sweeps.map((s) => s.symbol), ["circle", "square", "diamond", "triangle-up"]);
+  assert.deepEqual(
+    sweeps.map((s) => s.label),
+    ["CPU", "GPU", "CPU #2", "CPU #3"],
+  );
+  assert.deepEqual(
+    sweeps.map((s) => s.dash),
+    ["solid", "dash", "dot", "dashdot"],
+  );
+  assert.deepEqual(
+    sweeps.map((s) => s.symbol),
+    ["circle", "square", "diamond", "triangle-up"],
+  );
   assert.equal(sweeps[0].report, r);
   assert.equal(sweepsOf(report("CPU", [])).length, 1);
 });
@@ -143,18 +167,23 @@ test("latency unit: seriesOf gives one series per sweep and measured mode, in mo
     others: [report("GPU", [point("static", 2)])],
   });
   const series = seriesOf(sweepsOf(r));
-  assert.deepEqual(series.map((s) => `${s.mode} ${s.sweep.label} ${s.points.map((p) => p.batch).join(",")}`), [
-    "dynamic CPU 1,2,4",
-    "ort CPU 1,4",
-    "static GPU 2",
-  ]);
+  assert.deepEqual(
+    series.map((s) => `${s.mode} ${s.sweep.label} ${s.points.map((p) => p.batch).join(",")}`),
+    ["dynamic CPU 1,2,4", "ort CPU 1,4", "static GPU 2"],
+  );
 });
 
 test("latency unit: limitsOf and batchesOf give distinct values, ascending; a limit of 0 marks nothing", () => {
-  const sweeps = sweepsOf(report("CPU", [point("dynamic", 16), point("loop", 1)], {
-    limit: 16,
-    others: [report("GPU", [point("dynamic", 4), point("dynamic", 1)], { limit: 4 }), report("X", [], { limit: 16 }), report("Y", [], { limit: 0 })],
-  }));
+  const sweeps = sweepsOf(
+    report("CPU", [point("dynamic", 16), point("loop", 1)], {
+      limit: 16,
+      others: [
+        report("GPU", [point("dynamic", 4), point("dynamic", 1)], { limit: 4 }),
+        report("X", [], { limit: 16 }),
+        report("Y", [], { limit: 0 }),
+      ],
+    }),
+  );
   assert.deepEqual(limitsOf(sweeps), [4, 16]);
   assert.deepEqual(batchesOf(seriesOf(sweeps)), [1, 4, 16]);
 });
@@ -166,7 +195,9 @@ test("latency unit: skippedOf groups the reasons of each sweep and mode, without
     { mode: "static" as const, reason: "batch 8: out of memory" },
     { mode: "static" as const, reason: "batch 16: out of memory" },
   ];
-  const sweeps = sweepsOf(report("CPU", [], { skipped, others: [report("CPU", [], { skipped: [skipped[1]] }), report("GPU", [])] }));
+  const sweeps = sweepsOf(
+    report("CPU", [], { skipped, others: [report("CPU", [], { skipped: [skipped[1]] }), report("GPU", [])] }),
+  );
   assert.deepEqual(skippedOf(sweeps), [
     { device: "CPU", mode: "static", reasons: ["batch 16: out of memory", "batch 8: out of memory"] },
     { device: "CPU", mode: "ort", reasons: ["not installed"] },
@@ -195,11 +226,19 @@ test("latency unit: layoutFor sets the axes' scale, the theme's colors, ticks at
   assert.equal(linear.paper_bgcolor, "#111");
   assert.equal(linear.font.color, "#eee");
   assert.equal(linear.xaxis.gridcolor, "#333");
-  assert.deepEqual(linear.shapes.map((s) => [s.x0, s.x1, s.label.text, s.line.color]), [
-    [4, 4, "limit 4", "#999"],
-    [16, 16, "limit 16", "#999"],
-  ]);
-  const log = layoutFor("throughput", { theme: THEME, scale: "log", batches: Array.from({ length: 13 }, (_, i) => i + 1), limits: [] });
+  assert.deepEqual(
+    linear.shapes.map((s) => [s.x0, s.x1, s.label.text, s.line.color]),
+    [
+      [4, 4, "limit 4", "#999"],
+      [16, 16, "limit 16", "#999"],
+    ],
+  );
+  const log = layoutFor("throughput", {
+    theme: THEME,
+    scale: "log",
+    batches: Array.from({ length: 13 }, (_, i) => i + 1),
+    limits: [],
+  });
   assert.equal(log.xaxis.type, "log");
   assert.equal(log.yaxis.type, "log");
   assert.equal(log.yaxis.rangemode, "normal");

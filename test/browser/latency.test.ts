@@ -55,7 +55,14 @@ function charts(page: Page): Promise<Chart[]> {
       const gd = el as unknown as Gd;
       return {
         metric: gd.dataset.metric,
-        traces: gd.data.map((t) => ({ name: t.name, x: [...t.x], y: [...t.y], text: t.text && [...t.text], meta: { ...t.meta }, visible: t.visible })),
+        traces: gd.data.map((t) => ({
+          name: t.name,
+          x: [...t.x],
+          y: [...t.y],
+          text: t.text && [...t.text],
+          meta: { ...t.meta },
+          visible: t.visible,
+        })),
         xType: gd.layout.xaxis.type,
         yType: gd.layout.yaxis.type,
         shapes: (gd.layout.shapes ?? []).map((s) => ({ x0: s.x0, x1: s.x1, label: s.label?.text ?? "" })),
@@ -158,7 +165,9 @@ test("latency: one p50 line, one band and one throughput line per mode and devic
         assert.deepEqual(t[0].x, BATCHES[mode], `${c.metric} ${mode} ${device}: x`);
         assert.equal(t[0].meta.metric, c.metric);
         const base = device === "CPU" ? 2 : 1.5;
-        const expected = BATCHES[mode].map((b) => point(mode, b, base)).map((p) => (c.metric === "latency" ? p.latencyMs.p50 : p.throughput));
+        const expected = BATCHES[mode]
+          .map((b) => point(mode, b, base))
+          .map((p) => (c.metric === "latency" ? p.latencyMs.p50 : p.throughput));
         assert.deepEqual(t[0].y, expected, `${c.metric} ${mode} ${device}: y`);
       }
     }
@@ -179,7 +188,10 @@ test("latency: the batch limit is marked on both charts, and skipped modes are l
     assert.deepEqual(c.shapes, [{ x0: 16, x1: 16, label: "limit 16" }], c.metric);
   }
   const skipped = h.page.locator(".dynbatch-latency-skipped li");
-  assert.deepEqual(await skipped.allInnerTexts(), ["static on CPU: batch 16: out of memory", "static on GPU: batch 16: out of memory"]);
+  assert.deepEqual(await skipped.allInnerTexts(), [
+    "static on CPU: batch 16: out of memory",
+    "static on GPU: batch 16: out of memory",
+  ]);
   assert.deepEqual(h.problems, []);
 });
 
@@ -191,7 +203,12 @@ test("latency: the log toggle switches both axes of both charts, and back", asyn
   await toggle.click();
   assert.deepEqual(await types(), ["latency log log", "throughput log log"]);
   assert.equal(await toggle.getAttribute("aria-pressed"), "true");
-  for (const c of await charts(h.page)) assert.deepEqual(c.shapes.map((s) => s.x0), [16], "the limit stays at 16 on a log axis");
+  for (const c of await charts(h.page))
+    assert.deepEqual(
+      c.shapes.map((s) => s.x0),
+      [16],
+      "the limit stays at 16 on a log axis",
+    );
   await toggle.click();
   assert.deepEqual(await types(), ["latency linear linear", "throughput linear linear"]);
   assert.deepEqual(h.problems, []);
@@ -252,7 +269,9 @@ test("latency: a legend button hides its series in both charts, and shows it aga
   const button = h.page.locator(".dynbatch-latency-series", { hasText: "batch-1 loop · GPU" });
   assert.equal(await button.count(), 1);
   const visible = async () =>
-    (await charts(h.page)).flatMap((c) => c.traces.filter((t) => t.meta.mode === "loop" && t.meta.device === "GPU").map((t) => t.visible));
+    (await charts(h.page)).flatMap((c) =>
+      c.traces.filter((t) => t.meta.mode === "loop" && t.meta.device === "GPU").map((t) => t.visible),
+    );
   assert.deepEqual(await visible(), [true, true, true], "band, p50 line, throughput line");
   await button.click();
   assert.deepEqual(await visible(), [false, false, false]);
@@ -275,7 +294,10 @@ test("latency: model, device and reasons named <img src=x onerror=alert(1)> rend
   const h = await rendered(evil);
   assert.equal(await h.page.locator(".dynbatch-latency-model").innerText(), XSS);
   assert.match(await h.page.locator(".dynbatch-latency-info").first().innerText(), /^<img src=x onerror=alert\(1\)>: limit 16/);
-  assert.match(await h.page.locator(".dynbatch-latency-skipped").innerText(), /onnxruntime on <img src=x onerror=alert\(1\)>: <img src=x onerror=alert\(1\)>/);
+  assert.match(
+    await h.page.locator(".dynbatch-latency-skipped").innerText(),
+    /onnxruntime on <img src=x onerror=alert\(1\)>: <img src=x onerror=alert\(1\)>/,
+  );
   assert.ok((await h.page.locator(".dynbatch-latency-series").allInnerTexts()).includes(`dynamic · ${XSS}`));
   const latency = chart(await charts(h.page), "latency");
   const chartEl = h.page.locator('.dynbatch-latency-chart[data-metric="latency"]');
@@ -285,7 +307,11 @@ test("latency: model, device and reasons named <img src=x onerror=alert(1)> rend
   const expected = `dynamic · ${MARKUP}batch 1`;
   assert.equal((await hoverPoint(h.page, chartEl, second, 0)).slice(0, expected.length), expected);
   // Plotly fills "%{meta.device}" in trace names from meta, which holds the raw device.
-  assert.deepEqual(latency.traces.filter((t) => t.name.includes("%{")).map((t) => t.name), [], "no plotly template in a name");
+  assert.deepEqual(
+    latency.traces.filter((t) => t.name.includes("%{")).map((t) => t.name),
+    [],
+    "no plotly template in a name",
+  );
   assert.equal(await h.page.locator(".dynbatch-latency-chart svg a").count(), 0, "no link was drawn");
   assert.equal(await h.page.locator("img").count(), 0, "no img element was created");
   assert.equal(await h.page.locator("svg image").count(), 0, "no SVG image was created");
@@ -302,7 +328,10 @@ test("latency: a report without points shows the message and its skipped modes, 
     skipped: [{ mode: "dynamic", reason: "unsupported topology: fc (Reshape)" }],
   } satisfies LatencyReport);
   assert.match(await h.page.locator(".dynbatch-latency-empty").innerText(), /no latency points/);
-  assert.match(await h.page.locator(".dynbatch-latency-skipped").innerText(), /dynamic on CPU: unsupported topology: fc \(Reshape\)/);
+  assert.match(
+    await h.page.locator(".dynbatch-latency-skipped").innerText(),
+    /dynamic on CPU: unsupported topology: fc \(Reshape\)/,
+  );
   assert.equal(await h.page.locator(".dynbatch-latency-chart").count(), 0);
   assert.equal(await h.page.locator("button.dynbatch-log-toggle").count(), 0);
   assert.deepEqual(h.problems, []);
@@ -310,7 +339,10 @@ test("latency: a report without points shows the message and its skipped modes, 
 
 test("latency: data that is no latency report shows why instead of throwing", async () => {
   const h = await rendered({ model: "m", device: "CPU", limit: 8, points: [{ batch: 1, mode: "warp" }] });
-  assert.match(await h.page.locator(".dynbatch-latency-error").innerText(), /Not a latency report: a point's `mode` is not one of/);
+  assert.match(
+    await h.page.locator(".dynbatch-latency-error").innerText(),
+    /Not a latency report: a point's `mode` is not one of/,
+  );
   const good = sweep("CPU", 2);
   // Malformed `skipped` entries once threw out of renderModel.
   for (const [skipped, why] of [
@@ -329,7 +361,10 @@ test("latency: markup in a statistic (p90, runs) is refused with a message, neve
   const [first, ...rest] = good.points;
   const link = '<a href="https://evil.example/">click me</a>';
   const cases: [LatencyPoint, string][] = [
-    [{ ...first, latencyMs: { ...first.latencyMs, p90: link as unknown as number } }, "a point's `latencyMs.p90` is not a number"],
+    [
+      { ...first, latencyMs: { ...first.latencyMs, p90: link as unknown as number } },
+      "a point's `latencyMs.p90` is not a number",
+    ],
     [{ ...first, runs: "<b>BOLD</b>" as unknown as number }, "a point's `runs` is not a number"],
   ];
   const h = shared;
@@ -369,7 +404,10 @@ test("latency: charts that cannot be drawn say so in the view, and a later draw 
     await breakDrawing(false);
     await h.page.locator("button.dynbatch-log-toggle").click();
     await error.waitFor({ state: "detached" });
-    assert.deepEqual((await charts(h.page)).map((c) => c.xType), ["linear", "linear"]);
+    assert.deepEqual(
+      (await charts(h.page)).map((c) => c.xType),
+      ["linear", "linear"],
+    );
   } finally {
     await breakDrawing(false);
   }
@@ -383,11 +421,14 @@ test("latency: a 5000-character device name wraps in its legend button; the togg
   assert.ok(view, "the view is drawn");
   const right = view.x + view.width;
   for (const selector of ["button.dynbatch-log-toggle", "button.dynbatch-band-toggle", ".dynbatch-latency-series"]) {
-    const boxes = await h.page.locator(selector).evaluateAll((els) =>
-      els.map((el) => (el as unknown as { getBoundingClientRect(): { left: number; right: number } }).getBoundingClientRect()),
-    );
+    const boxes = await h.page
+      .locator(selector)
+      .evaluateAll((els) =>
+        els.map((el) => (el as unknown as { getBoundingClientRect(): { left: number; right: number } }).getBoundingClientRect()),
+      );
     assert.ok(boxes.length > 0, selector);
-    for (const b of boxes) assert.ok(b.left >= view.x && b.right <= right + 0.5, `${selector}: ${b.left}–${b.right} within ${view.x}–${right}`);
+    for (const b of boxes)
+      assert.ok(b.left >= view.x && b.right <= right + 0.5, `${selector}: ${b.left}–${b.right} within ${view.x}–${right}`);
   }
   assert.deepEqual(h.problems, []);
 });
@@ -407,17 +448,26 @@ test("latency: the charts follow the output's width (side by side when wide, sta
   const setWidth = (px: number) =>
     h.page.$eval("#output", (el, w) => ((el as unknown as { style: { width: string } }).style.width = `${w}px`), px);
   const before = await widths(h.page);
-  assert.ok(before.every((w) => w.drawn === w.div), "drawn at the div's width");
+  assert.ok(
+    before.every((w) => w.drawn === w.div),
+    "drawn at the div's width",
+  );
   assert.ok(before[0].div < 450, "two charts side by side in 900 px");
   try {
     await setWidth(500);
     await h.page.waitForFunction(() => {
       const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<unknown> } }).document;
-      const gds = Array.from(doc.querySelectorAll(".dynbatch-latency-chart")) as { clientWidth: number; _fullLayout: { width: number } }[];
+      const gds = Array.from(doc.querySelectorAll(".dynbatch-latency-chart")) as {
+        clientWidth: number;
+        _fullLayout: { width: number };
+      }[];
       return gds.every((gd) => gd._fullLayout.width === gd.clientWidth);
     });
     const narrow = await widths(h.page);
-    assert.ok(narrow.every((w) => w.div > before[0].div), "stacked: each chart takes the whole width");
+    assert.ok(
+      narrow.every((w) => w.div > before[0].div),
+      "stacked: each chart takes the whole width",
+    );
   } finally {
     await setWidth(OUTPUT_WIDTH);
   }
@@ -450,13 +500,11 @@ test("latency: a real sweep (landmarks, CPU on 2 threads and on 1) draws every m
       const gd = el as unknown as { _fullLayout: { paper_bgcolor: string } };
       return gd._fullLayout.paper_bgcolor;
     });
-  await h.page.waitForFunction(
-    () => {
-      const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
-      const gd = doc.querySelector('.dynbatch-latency-chart[data-metric="latency"]') as { _fullLayout: { paper_bgcolor: string } };
-      return gd._fullLayout.paper_bgcolor === "#111";
-    },
-  );
+  await h.page.waitForFunction(() => {
+    const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+    const gd = doc.querySelector('.dynbatch-latency-chart[data-metric="latency"]') as { _fullLayout: { paper_bgcolor: string } };
+    return gd._fullLayout.paper_bgcolor === "#111";
+  });
   assert.equal(await background(), "#111");
   await screenshot(h.page, "latency-dark", ".dynbatch-latency");
   assert.deepEqual(h.problems, []);

@@ -43,7 +43,14 @@ type PageGlobal = { document: { querySelector(selector: string): unknown } };
 
 // The view's pure parts (no DOM) run here in node; everything else runs in the harness below.
 
-function layer(id: number, name: string, type: string, verdict: LayerVerdict["verdict"], inputs: number[], extra: Partial<LayerVerdict> = {}): LayerVerdict {
+function layer(
+  id: number,
+  name: string,
+  type: string,
+  verdict: LayerVerdict["verdict"],
+  inputs: number[],
+  extra: Partial<LayerVerdict> = {},
+): LayerVerdict {
   return { id, name, type, legacyType: type, verdict, reason: `${type} reason`, inputs, outputShape: ["N", 8], ...extra };
 }
 
@@ -61,12 +68,26 @@ const SMALL = withSummary("small", "strict", [
 
 test("view graph: constants fold into the layers they feed, and paths through them become marked edges", () => {
   const g = buildViewGraph(SMALL, false);
-  assert.deepEqual(g.nodes.map((n) => n.layer.name), ["data", "conv", "prior", "out"]);
-  assert.deepEqual(g.nodes.map((n) => n.folded.map((c) => c.name)), [[], ["w/convert", "w"], ["shape"], ["prior/unsqueeze"]]);
-  assert.deepEqual(g.hiddenConstants.map((l) => l.name), ["w", "w/convert", "shape", "prior/unsqueeze"]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.layer.name),
+    ["data", "conv", "prior", "out"],
+  );
+  assert.deepEqual(
+    g.nodes.map((n) => n.folded.map((c) => c.name)),
+    [[], ["w/convert", "w"], ["shape"], ["prior/unsqueeze"]],
+  );
+  assert.deepEqual(
+    g.hiddenConstants.map((l) => l.name),
+    ["w", "w/convert", "shape", "prior/unsqueeze"],
+  );
   // (from, to, through constants): conv feeds out once although it is input twice.
   const edges = [...g.throughConstants].map((t, e) => [g.edges[2 * e], g.edges[2 * e + 1], t]);
-  assert.deepEqual(edges, [[0, 1, 0], [1, 2, 1], [1, 3, 0], [2, 3, 1]]);
+  assert.deepEqual(edges, [
+    [0, 1, 0],
+    [1, 2, 1],
+    [1, 3, 0],
+    [2, 3, 1],
+  ]);
   assert.deepEqual(neighbours(g, 3), { inputs: [1, 2], outputs: [] });
   assert.deepEqual(neighbours(g, 1), { inputs: [0], outputs: [2, 3] });
 
@@ -83,19 +104,28 @@ test("view graph: search is case-insensitive with an exact name first; hidden co
   assert.deepEqual(searchLayers(g, "PRIOR"), [2]);
   assert.deepEqual(searchLayers(g, "out"), [3]);
   assert.deepEqual(searchLayers(g, "t"), [0, 3]);
-  const twoX = buildViewGraph(withSummary("x", "strict", [layer(0, "a/x", "Relu", "supported", []), layer(1, "X", "Relu", "supported", [0])]), false);
+  const twoX = buildViewGraph(
+    withSummary("x", "strict", [layer(0, "a/x", "Relu", "supported", []), layer(1, "X", "Relu", "supported", [0])]),
+    false,
+  );
   assert.deepEqual(searchLayers(twoX, "x"), [1, 0]);
   assert.deepEqual(searchLayers(g, "  "), []);
   assert.equal(countHiddenMatches(g, "prior"), 1);
   assert.equal(countHiddenMatches(g, ""), 0);
   assert.deepEqual(countVerdicts(SMALL), { supported: 2, unsupported: 2, constant: 4 });
   const big = generatedReport(5000);
-  assert.deepEqual(countVerdicts(big), { supported: big.summary.supported, unsupported: big.summary.unsupported, constant: big.summary.constant });
+  assert.deepEqual(countVerdicts(big), {
+    supported: big.summary.supported,
+    unsupported: big.summary.unsupported,
+    constant: big.summary.constant,
+  });
   assert.equal(big.summary.total - big.summary.constant, 5000);
 });
 
 /** SMALL, with `change` applied to a deep copy: the malformed payloads of the checks below. */
-function broken(change: (r: Record<string, unknown> & { layers: Record<string, unknown>[]; summary: Record<string, unknown> }) => void): unknown {
+function broken(
+  change: (r: Record<string, unknown> & { layers: Record<string, unknown>[]; summary: Record<string, unknown> }) => void,
+): unknown {
   const copy = JSON.parse(JSON.stringify({ ...SMALL, alternate: { ...SMALL, mode: "shape-aware" } }));
   change(copy);
   return copy;
@@ -110,12 +140,24 @@ test("validate: a well-formed report passes; each malformed field is named", () 
   assert.equal(topologyProblem([]), "the payload is not an object");
   assert.equal(topologyProblem(broken((r) => delete r.layers[3].inputs)), "layers[3].inputs is not an array of layer ids");
   assert.equal(topologyProblem(broken((r) => (r.layers[3].inputs = ["0"]))), "layers[3].inputs is not an array of layer ids");
-  assert.equal(topologyProblem(broken((r) => (r.layers[3].inputs = [0, 99]))), "layers[3].inputs names layer id 99, which is not in the report");
+  assert.equal(
+    topologyProblem(broken((r) => (r.layers[3].inputs = [0, 99]))),
+    "layers[3].inputs names layer id 99, which is not in the report",
+  );
   assert.equal(topologyProblem(broken((r) => (r.layers[2].id = 0))), "layers[2].id 0 is used by an earlier layer too");
   assert.equal(topologyProblem(broken((r) => (r.layers[2].id = "2"))), "layers[2].id is not a number");
-  assert.equal(topologyProblem(broken((r) => (r.layers = [null as unknown as Record<string, unknown>]))), "layers[0] is not an object");
-  assert.equal(topologyProblem(broken((r) => (r.layers[1].verdict = "maybe"))), 'layers[1].verdict is "maybe", not one of supported, unsupported, constant');
-  assert.equal(topologyProblem(broken((r) => delete r.layers[1].verdict)), "layers[1].verdict is missing, not one of supported, unsupported, constant");
+  assert.equal(
+    topologyProblem(broken((r) => (r.layers = [null as unknown as Record<string, unknown>]))),
+    "layers[0] is not an object",
+  );
+  assert.equal(
+    topologyProblem(broken((r) => (r.layers[1].verdict = "maybe"))),
+    'layers[1].verdict is "maybe", not one of supported, unsupported, constant',
+  );
+  assert.equal(
+    topologyProblem(broken((r) => delete r.layers[1].verdict)),
+    "layers[1].verdict is missing, not one of supported, unsupported, constant",
+  );
   for (const key of ["name", "type", "legacyType", "reason"]) {
     assert.equal(topologyProblem(broken((r) => (r.layers[4][key] = 1))), `layers[4].${key} is not a string`);
   }
@@ -123,8 +165,14 @@ test("validate: a well-formed report passes; each malformed field is named", () 
   assert.equal(topologyProblem(broken((r) => delete (r as Record<string, unknown>).summary)), "summary is not an object");
   assert.equal(topologyProblem(broken((r) => (r.mode = "lenient"))), 'mode is "lenient", not strict or shape-aware');
   assert.equal(topologyProblem(broken((r) => delete r.model)), "model is not a string");
-  assert.equal(topologyProblem(broken((r) => delete (r.alternate as Record<string, unknown>).layers)), "alternate.layers is not an array");
-  assert.equal(topologyProblem(broken((r) => ((r.alternate as { layers: unknown[] }).layers[5] = 5))), "alternate.layers[5] is not an object");
+  assert.equal(
+    topologyProblem(broken((r) => delete (r.alternate as Record<string, unknown>).layers)),
+    "alternate.layers is not an array",
+  );
+  assert.equal(
+    topologyProblem(broken((r) => ((r.alternate as { layers: unknown[] }).layers[5] = 5))),
+    "alternate.layers[5] is not an object",
+  );
   assert.equal(topologyProblem(broken((r) => (r.alternate = "strict"))), "alternate is not an object");
 });
 
@@ -134,18 +182,25 @@ test("describe: shapes in terms of N, from the shape-aware twin of a strict laye
   const strict = layer(5, "r", "Reshape", "unsupported", [], { outputShape: [1, 512] });
   assert.equal(symbolicShape(strict, layer(5, "r", "Reshape", "supported", [], { outputShape: ["N", 512] })), "[N,512]");
   assert.equal(symbolicShape(strict), "[1,512]");
-  assert.equal(symbolicShape(layer(1, "d", "DetectionOutput", "unsupported", [], { outputShape: [1, 1, "200N", 7] })), "[1,1,200N,7]");
+  assert.equal(
+    symbolicShape(layer(1, "d", "DetectionOutput", "unsupported", [], { outputShape: [1, 1, "200N", 7] })),
+    "[1,1,200N,7]",
+  );
 });
 
 test("describe: a fix suggestion per kind of blocker, none for other layers", () => {
-  const blocked = (type: string, reason: string, legacyType = type) => layer(1, "x", type, "unsupported", [], { reason, legacyType });
+  const blocked = (type: string, reason: string, legacyType = type) =>
+    layer(1, "x", type, "unsupported", [], { reason, legacyType });
   assert.equal(fixSuggestion(layer(1, "x", "Convolution", "supported", []), "strict"), null);
   assert.match(fixSuggestion(blocked("PriorBox", "detection layer"), "strict") ?? "", /static batch/);
   assert.match(fixSuggestion(blocked("DetectionOutput", "folds the batch"), "shape-aware") ?? "", /static batch/);
   assert.match(fixSuggestion(blocked("Reshape", "folds the batch into axis 1"), "shape-aware") ?? "", /axis 0 .*-1/);
   assert.match(fixSuggestion(blocked("Transpose", "moves the batch", "Permute"), "shape-aware") ?? "", /axis 0 first/);
   assert.match(fixSuggestion(blocked("ReduceSum", "ReduceSum over axis 0 combines samples"), "shape-aware") ?? "", /per sample/);
-  assert.match(fixSuggestion(blocked("ReduceSum", "ReduceSum is not in the supported layer list"), "strict") ?? "", /shape-aware/);
+  assert.match(
+    fixSuggestion(blocked("ReduceSum", "ReduceSum is not in the supported layer list"), "strict") ?? "",
+    /shape-aware/,
+  );
   assert.match(fixSuggestion(blocked("ShapeOf", "shape reaches data"), "shape-aware") ?? "", /static dims/);
   assert.match(fixSuggestion(blocked("MyCustomOp", "unknown op"), "strict") ?? "", /No dynamic-batch rule covers MyCustomOp/);
   // A strict blocker that the shape-aware analysis proves per-sample: the fix is the other mode.
@@ -315,7 +370,9 @@ test("topology: constants are folded by default and drawn with the toggle", asyn
   const report = await payload("face-detection-adas-0001");
   await renderReady(h.page, () => h.render(MIME, report));
   const byId = new Map(report.layers.map((l) => [l.id, l]));
-  const consumer = report.layers.find((l) => l.verdict !== "constant" && l.inputs.some((i) => byId.get(i)?.verdict === "constant"));
+  const consumer = report.layers.find(
+    (l) => l.verdict !== "constant" && l.inputs.some((i) => byId.get(i)?.verdict === "constant"),
+  );
   assert.ok(consumer);
   const constant = consumer.inputs.map((i) => byId.get(i)).find((l) => l?.verdict === "constant");
   assert.ok(constant);
@@ -377,30 +434,55 @@ async function expectRejected(payload: unknown, message: RegExp): Promise<void> 
 }
 
 test("topology: a layer without inputs shows a message, not an unhandled rejection", async () => {
-  await expectRejected(broken((r) => delete r.layers[3].inputs), /^Not a dynbatch topology report: layers\[3\]\.inputs is not an array of layer ids\.$/);
+  await expectRejected(
+    broken((r) => delete r.layers[3].inputs),
+    /^Not a dynbatch topology report: layers\[3\]\.inputs is not an array of layer ids\.$/,
+  );
 });
 
 test("topology: an alternate without layers shows a message, not a JavaScript error", async () => {
-  await expectRejected(broken((r) => delete (r.alternate as Record<string, unknown>).layers), /alternate\.layers is not an array/);
+  await expectRejected(
+    broken((r) => delete (r.alternate as Record<string, unknown>).layers),
+    /alternate\.layers is not an array/,
+  );
 });
 
 test("topology: a null layer shows a message, not a JavaScript error", async () => {
-  await expectRejected(broken((r) => (r.layers = [null as unknown as Record<string, unknown>])), /layers\[0\] is not an object/);
+  await expectRejected(
+    broken((r) => (r.layers = [null as unknown as Record<string, unknown>])),
+    /layers\[0\] is not an object/,
+  );
 });
 
 test("topology: an unknown verdict shows a message, not a blank view", async () => {
-  await expectRejected(broken((r) => (r.layers[5].verdict = "maybe")), /layers\[5\]\.verdict is "maybe"/);
+  await expectRejected(
+    broken((r) => (r.layers[5].verdict = "maybe")),
+    /layers\[5\]\.verdict is "maybe"/,
+  );
 });
 
 test("topology: an input naming no layer shows a message", async () => {
-  await expectRejected(broken((r) => (r.layers[7].inputs = [3, 42])), /layers\[7\]\.inputs names layer id 42/);
+  await expectRejected(
+    broken((r) => (r.layers[7].inputs = [3, 42])),
+    /layers\[7\]\.inputs names layer id 42/,
+  );
 });
 
 test("topology: the header counts the blocking layers itself, whatever the summary says", async () => {
   const p = await freshPage();
-  await renderReady(p.page, () => p.render(MIME, broken((r) => delete r.summary.unsupported)));
+  await renderReady(p.page, () =>
+    p.render(
+      MIME,
+      broken((r) => delete r.summary.unsupported),
+    ),
+  );
   assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 2 layers block a dynamic batch");
-  await renderReady(p.page, () => p.render(MIME, broken((r) => (r.layers[5].verdict = "supported"))));
+  await renderReady(p.page, () =>
+    p.render(
+      MIME,
+      broken((r) => (r.layers[5].verdict = "supported")),
+    ),
+  );
   assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 1 layer blocks a dynamic batch");
   assert.deepEqual(p.problems, []);
   await p.page.close();
@@ -472,7 +554,10 @@ test("topology: a worker that fails after starting hands every pending layout to
       onmessage: unknown = null;
       constructor() {
         super();
-        g.dynbatchWorker = { layouts: 0, kill: () => this.dispatchEvent(new g.ErrorEvent("error", { message: "stub worker died" })) };
+        g.dynbatchWorker = {
+          layouts: 0,
+          kill: () => this.dispatchEvent(new g.ErrorEvent("error", { message: "stub worker died" })),
+        };
       }
       postMessage(m: { cmd?: string }): void {
         if (m.cmd === "layout" && g.dynbatchWorker) g.dynbatchWorker.layouts += 1;
@@ -536,7 +621,10 @@ function renderWatchingFrames(page: Page, json: string): Promise<number> {
 /** Zooms in and out around the canvas center, one wheel event per animation frame: ms per frame and per draw. */
 function wheelFrames(page: Page): Promise<{ perFrame: number; drawMs: number }> {
   return page.evaluate((sel) => {
-    type Canvas = { dispatchEvent(e: unknown): boolean; getBoundingClientRect(): { left: number; top: number; width: number; height: number } };
+    type Canvas = {
+      dispatchEvent(e: unknown): boolean;
+      getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+    };
     const g = globalThis as unknown as FrameGlobal & { WheelEvent: new (type: string, init: object) => unknown };
     const root = g.document.querySelector(sel) as Root & { querySelector(s: string): Canvas };
     const c = root.querySelector("canvas");
@@ -547,7 +635,13 @@ function wheelFrames(page: Page): Promise<{ perFrame: number; drawMs: number }> 
       const t0 = g.performance.now();
       const steps = 40;
       for (let i = 0; i < steps; i++) {
-        const init = { deltaY: i % 2 ? 60 : -60, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true };
+        const init = {
+          deltaY: i % 2 ? 60 : -60,
+          clientX: r.left + r.width / 2,
+          clientY: r.top + r.height / 2,
+          bubbles: true,
+          cancelable: true,
+        };
         c.dispatchEvent(new g.WheelEvent("wheel", init));
         await frame();
       }
@@ -640,7 +734,10 @@ test("topology: face-detection timings (diagnostic) and the dark theme follows J
       const root = g.document.querySelector(sel) as { querySelector(s: string): El };
       const canvas = root.querySelector("canvas");
       const [r, gr, b] = canvas.getContext("2d").getImageData(1, 1, 1, 1).data;
-      return { drawn: `rgb(${r}, ${gr}, ${b})`, css: g.getComputedStyle(root.querySelector(".dynbatch-canvas-host")).backgroundColor };
+      return {
+        drawn: `rgb(${r}, ${gr}, ${b})`,
+        css: g.getComputedStyle(root.querySelector(".dynbatch-canvas-host")).backgroundColor,
+      };
     }, ROOT);
   const inDark = await pixel();
   assert.equal(inDark.drawn, inDark.css, "canvas background is the theme's");

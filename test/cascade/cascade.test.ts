@@ -21,9 +21,14 @@ const MAX_FACES = 5;
 
 /** frame index → faces counted by eye. */
 const EXPECTED_COUNTS: [number, number][] = [
-  [0, 4], [1, 4], [2, 4],
-  [68, 4], [69, 4],
-  [72, 3], [73, 3], [74, 3],
+  [0, 4],
+  [1, 4],
+  [2, 4],
+  [68, 4],
+  [69, 4],
+  [72, 3],
+  [73, 3],
+  [74, 3],
 ];
 /** Frame 0's faces as seen on the drawn frame (x, y, w, h), left to right. */
 const FRAME0 = [
@@ -57,7 +62,10 @@ test("load: detection at batch 1, secondary networks once per strategy", async (
   cascade = await FaceCascade.load(new IECore(), { maxFaces: MAX_FACES });
   assert.deepEqual(cascade.strategies, ["dynamic", "batch1", "padded"]);
   for (const f of [...(await frames(0, 3)), ...(await frames(68, 2)), ...(await frames(72, 3))]) decoded.set(f.index, f);
-  assert.deepEqual([...decoded.keys()], EXPECTED_COUNTS.map(([i]) => i));
+  assert.deepEqual(
+    [...decoded.keys()],
+    EXPECTED_COUNTS.map(([i]) => i),
+  );
 });
 
 test("face count per frame equals the hand-checked list", async () => {
@@ -67,7 +75,10 @@ test("face count per frame equals the hand-checked list", async () => {
   const faces = (await cascade.detect(decoded.get(0)!)).sort((a, b) => a.x - b.x);
   faces.forEach((f, i) => {
     const [x, y, w, h] = FRAME0[i];
-    assert.ok(Math.abs(f.x + f.w / 2 - (x + w / 2)) <= 5 && Math.abs(f.y + f.h / 2 - (y + h / 2)) <= 5, `face ${i} ${JSON.stringify(f)}`);
+    assert.ok(
+      Math.abs(f.x + f.w / 2 - (x + w / 2)) <= 5 && Math.abs(f.y + f.h / 2 - (y + h / 2)) <= 5,
+      `face ${i} ${JSON.stringify(f)}`,
+    );
     assert.ok(Math.abs(f.w - w) <= 6 && Math.abs(f.h - h) <= 6, `face ${i} size ${JSON.stringify(f)}`);
   });
 });
@@ -97,7 +108,8 @@ test("results: landmarks inside the faces, plausible head pose, eye crops on the
   assert.equal(processed.length, 2);
   for (const r of processed) {
     for (const f of r.faces) {
-      for (const [x, y] of f.landmarks) assert.ok(x >= f.box.x && x <= f.box.x + f.box.w && y >= f.box.y && y <= f.box.y + f.box.h);
+      for (const [x, y] of f.landmarks)
+        assert.ok(x >= f.box.x && x <= f.box.x + f.box.w && y >= f.box.y && y <= f.box.y + f.box.h);
       assert.ok(f.landmarks[0][0] < f.landmarks[1][0], "left eye left of right eye");
       assert.ok(f.landmarks[2][1] > f.landmarks[0][1] && f.landmarks[3][1] > f.landmarks[2][1], "eyes above nose above mouth");
       for (const a of Object.values(f.headPose)) assert.ok(Math.abs(a) < 45, `head pose ${JSON.stringify(f.headPose)}`);
@@ -107,16 +119,30 @@ test("results: landmarks inside the faces, plausible head pose, eye crops on the
         assert.equal(e.open, e.openProbability > 0.5);
       });
     }
-    const byX = [...r.faces].sort((a, b) => a.box.x - b.box.x).map((f) => f.eyes.map((e) => (e.open ? "open" : "closed")).join(" "));
+    const byX = [...r.faces]
+      .sort((a, b) => a.box.x - b.box.x)
+      .map((f) => f.eyes.map((e) => (e.open ? "open" : "closed")).join(" "));
     const expected = EYES[r.index];
-    byX.forEach((state, k) => expected[k] !== null && assert.equal(state, expected[k], `frame ${r.index}, face ${k} from the left`));
+    byX.forEach(
+      (state, k) => expected[k] !== null && assert.equal(state, expected[k], `frame ${r.index}, face ${k} from the left`),
+    );
   }
 });
 
 test("summarize adds up the frames per strategy", () => {
   const s = summarize(processed);
-  assert.deepEqual(s.map((x) => x.strategy), ["dynamic", "batch1", "padded"]);
-  assert.deepEqual(s.map((x) => [x.frames, x.faces, x.requests, x.samples]), [[2, 7, 6, 28], [2, 7, 28, 28], [2, 7, 6, 40]]);
+  assert.deepEqual(
+    s.map((x) => x.strategy),
+    ["dynamic", "batch1", "padded"],
+  );
+  assert.deepEqual(
+    s.map((x) => [x.frames, x.faces, x.requests, x.samples]),
+    [
+      [2, 7, 6, 28],
+      [2, 7, 28, 28],
+      [2, 7, 6, 40],
+    ],
+  );
   const batch1 = processed.map((r) => r.runs[1].ms.total);
   assert.equal(s[1].totalMs, batch1[0] + batch1[1]);
   assert.equal(s[1].medianMs, (batch1[0] + batch1[1]) / 2);
@@ -139,8 +165,12 @@ test("annotate draws the boxes and the banner", () => {
 test("outsideMs: finite, non-negative parts that add up to the total; drawing is timed when processFrame annotates", async () => {
   const check = (r: FrameResult) => {
     const { resize, crops, parse, draw, total } = r.outsideMs;
-    for (const [name, v] of Object.entries(r.outsideMs)) assert.ok(Number.isFinite(v) && v >= 0, `frame ${r.index} outsideMs.${name} = ${v}`);
-    assert.ok(Math.abs(resize + crops + parse + draw - total) <= 1e-9, `frame ${r.index}: parts add up to ${resize + crops + parse + draw}, total ${total}`);
+    for (const [name, v] of Object.entries(r.outsideMs))
+      assert.ok(Number.isFinite(v) && v >= 0, `frame ${r.index} outsideMs.${name} = ${v}`);
+    assert.ok(
+      Math.abs(resize + crops + parse + draw - total) <= 1e-9,
+      `frame ${r.index}: parts add up to ${resize + crops + parse + draw}, total ${total}`,
+    );
     assert.equal(r.cropMs, crops);
     assert.ok(resize <= r.detectMs, "the detector's input resize is part of detection");
   };
@@ -166,7 +196,10 @@ test("a frame with more faces than maxFaces keeps the most confident ones", asyn
   const small = await FaceCascade.load(new IECore(), { maxFaces: 2, strategies: ["padded"] });
   const all = await cascade.detect(decoded.get(72)!);
   const r = await small.processFrame(decoded.get(72)!, 72);
-  assert.deepEqual(r.faces.map((f) => f.confidence), all.map((f) => f.conf).slice(0, 2));
+  assert.deepEqual(
+    r.faces.map((f) => f.confidence),
+    all.map((f) => f.conf).slice(0, 2),
+  );
   assert.deepEqual([r.runs[0].requests, r.runs[0].samples], [3, 8]);
   await assert.rejects(FaceCascade.load(new IECore(), { maxFaces: 0 }), { code: "BAD_INPUT" });
   await assert.rejects(FaceCascade.load(new IECore(), { strategies: [] }), { code: "BAD_INPUT" });
@@ -176,9 +209,26 @@ test("a frame with more faces than maxFaces keeps the most confident ones", asyn
 test("eyeBox and headAxes follow their closed forms", () => {
   assert.deepEqual(eyeBox([100, 50], [120, 50]), { x: 94, y: 44, w: 12, h: 12 });
   assert.deepEqual(eyeBox([10, 10], [10, 10]), { x: 8, y: 8, w: 4, h: 4 });
-  const close = (a: [number, number][], b: [number, number][]) => a.forEach((p, i) => p.forEach((v, j) => assert.ok(Math.abs(v - b[i][j]) < 1e-9, `${a} vs ${b}`)));
-  close(headAxes(0, 0, 0, 10), [[10, 0], [0, -10], [0, 0]]);
-  close(headAxes(0, 0, 90, 10), [[0, 10], [10, 0], [0, 0]]); // roll turns x down, y right
-  close(headAxes(90, 0, 0, 10), [[0, 0], [0, -10], [10, 0]]); // yaw turns the face to the image's right
-  close(headAxes(0, 90, 0, 10), [[10, 0], [0, 0], [0, 10]]); // pitch turns the face down
+  const close = (a: [number, number][], b: [number, number][]) =>
+    a.forEach((p, i) => p.forEach((v, j) => assert.ok(Math.abs(v - b[i][j]) < 1e-9, `${a} vs ${b}`)));
+  close(headAxes(0, 0, 0, 10), [
+    [10, 0],
+    [0, -10],
+    [0, 0],
+  ]);
+  close(headAxes(0, 0, 90, 10), [
+    [0, 10],
+    [10, 0],
+    [0, 0],
+  ]); // roll turns x down, y right
+  close(headAxes(90, 0, 0, 10), [
+    [0, 0],
+    [0, -10],
+    [10, 0],
+  ]); // yaw turns the face to the image's right
+  close(headAxes(0, 90, 0, 10), [
+    [10, 0],
+    [0, 0],
+    [0, 10],
+  ]); // pitch turns the face down
 });

@@ -29,17 +29,41 @@ test("04 runs top to bottom: face counts, equal outputs, strip, chart, measured 
   const nb = await runNotebook(NB);
   assert.deepEqual(problems(nb), []);
   const out = stdout(nb);
-  const counts = new Map(/faces per frame: (.*)/.exec(out)![1].split(" ").map((p) => p.split(":").map(Number) as [number, number]));
+  const counts = new Map(
+    /faces per frame: (.*)/
+      .exec(out)![1]
+      .split(" ")
+      .map((p) => p.split(":").map(Number) as [number, number]),
+  );
   // Counted by eye (see test/cascade/cascade.test.ts); 70–71 are the hand-over and not asserted.
-  for (const [frame, faces] of [[66, 4], [67, 4], [68, 4], [69, 4], [72, 3], [73, 3]]) assert.equal(counts.get(frame), faces, `frame ${frame}`);
+  for (const [frame, faces] of [
+    [66, 4],
+    [67, 4],
+    [68, 4],
+    [69, 4],
+    [72, 3],
+    [73, 3],
+  ])
+    assert.equal(counts.get(frame), faces, `frame ${frame}`);
   const diff = /max difference, dynamic vs batch-1 and padded, over (\d+) faces and \d+ eyes: (\S+)/.exec(out);
   assert.ok(diff, "the equality check printed its result");
-  assert.equal(Number(diff[1]), [...counts.values()].reduce((a, b) => a + b, 0));
+  assert.equal(
+    Number(diff[1]),
+    [...counts.values()].reduce((a, b) => a + b, 0),
+  );
   assert.ok(Number(diff[2]) <= 1e-5, diff[2]);
   assert.match(out, /DetectionOutput/);
   const [jpeg] = payloads(nb, "image/jpeg").map(joined);
-  assert.ok(Buffer.from(jpeg, "base64").subarray(0, 2).equals(Buffer.from([0xff, 0xd8])), "the strip is a JPEG");
+  assert.ok(
+    Buffer.from(jpeg, "base64")
+      .subarray(0, 2)
+      .equals(Buffer.from([0xff, 0xd8])),
+    "the strip is a JPEG",
+  );
   const [svg] = payloads(nb, "image/svg+xml").map(joined);
   assert.equal((svg.match(/<polyline/g) ?? []).length, 3, "one line per strategy");
-  assert.match(out, /dynamic batching ran the secondary networks in [\d.]+ ms per frame: [\d.]+× (faster|slower) than one batch-1 request per face/);
+  assert.match(
+    out,
+    /dynamic batching ran the secondary networks in [\d.]+ ms per frame: [\d.]+× (faster|slower) than one batch-1 request per face/,
+  );
 });

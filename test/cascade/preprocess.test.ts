@@ -18,7 +18,11 @@ function ramp(w: number, h: number, format: "bgr24" | "rgb24" = "bgr24"): Frame 
   return f;
 }
 
-const RAMPS = [(x: number, y: number) => 2 * x + 3 * y, (x: number, y: number) => x + 5 * y + 7, (x: number, y: number) => 200 - x - y];
+const RAMPS = [
+  (x: number, y: number) => 2 * x + 3 * y,
+  (x: number, y: number) => x + 5 * y + 7,
+  (x: number, y: number) => 200 - x - y,
+];
 
 test("toPlanarBgr at the frame's own size copies the pixels into B, G, R planes", () => {
   const f = ramp(5, 4);
@@ -71,11 +75,19 @@ test("toPlanarBgr writes at an offset into a batch buffer and rejects bad region
     message: /fewer than width·height·3 bytes/,
   });
   assert.throws(() => toPlanarBgr(f, { x: NaN, y: 0, w: 6, h: 6 }, 2, 2), { code: "BAD_INPUT", message: /x must be finite/ });
-  assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 6, h: 6 }, 2.5, 2), { code: "BAD_INPUT", message: /width must be an integer/ });
+  assert.throws(() => toPlanarBgr(f, { x: 0, y: 0, w: 6, h: 6 }, 2.5, 2), {
+    code: "BAD_INPUT",
+    message: /width must be an integer/,
+  });
 });
 
 /** toPlanarBgr as the definition reads: each output value sampled on its own, in doubles. */
-function reference(frame: Frame, region: { x: number; y: number; w: number; h: number }, width: number, height: number): Float64Array {
+function reference(
+  frame: Frame,
+  region: { x: number; y: number; w: number; h: number },
+  width: number,
+  height: number,
+): Float64Array {
   const { width: fw, height: fh, data } = frame;
   const ch = frame.format === "bgr24" ? [0, 1, 2] : [2, 1, 0];
   const out = new Float64Array(3 * width * height);
@@ -98,7 +110,7 @@ function reference(frame: Frame, region: { x: number; y: number; w: number; h: n
 
 test("toPlanarBgr equals per-pixel bilinear sampling on random frames and regions, past the edges too", () => {
   let seed = 12345;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const between = (lo: number, hi: number) => lo + random() * (hi - lo);
   const whole = (lo: number, hi: number) => Math.floor(between(lo, hi + 1));
   for (let trial = 0; trial < 60; trial++) {
@@ -118,14 +130,23 @@ test("toPlanarBgr equals per-pixel bilinear sampling on random frames and region
     const expected = reference(frame, region, width, height);
     for (let k = 0; k < expected.length; k++) {
       const diff = Math.abs(out[offset + k] - expected[k]);
-      assert.ok(diff <= 1e-4, `trial ${trial}, value ${k} of ${JSON.stringify({ region, width, height, frame: [frame.width, frame.height] })}: off by ${diff}`);
+      assert.ok(
+        diff <= 1e-4,
+        `trial ${trial}, value ${k} of ${JSON.stringify({ region, width, height, frame: [frame.width, frame.height] })}: off by ${diff}`,
+      );
     }
-    assert.ok(out.subarray(0, offset).every((v) => v === -1) && out.subarray(offset + expected.length).every((v) => v === -1), "writes outside its part");
+    assert.ok(
+      out.subarray(0, offset).every((v) => v === -1) && out.subarray(offset + expected.length).every((v) => v === -1),
+      "writes outside its part",
+    );
   }
   // The detector's input from a whole frame, and the same scratch reused for a crop right after.
   const frame = createFrame(640, 360);
   for (let k = 0; k < frame.data.length; k++) frame.data[k] = (k * 2654435761) >>> 24;
-  for (const [region, width, height] of [[{ x: 0, y: 0, w: 640, h: 360 }, 672, 384], [{ x: 600.5, y: -7.25, w: 69, h: 92 }, 48, 48]] as const) {
+  for (const [region, width, height] of [
+    [{ x: 0, y: 0, w: 640, h: 360 }, 672, 384],
+    [{ x: 600.5, y: -7.25, w: 69, h: 92 }, 48, 48],
+  ] as const) {
     const out = toPlanarBgr(frame, region, width, height);
     const expected = reference(frame, region, width, height);
     let worst = 0;

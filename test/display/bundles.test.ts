@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Blob, DynamicBatchError, IECore, LATENCY_MIME, TOPOLOGY_MIME, toMimeBundle, BatchRangeError, InputError } from "../../kernel";
+import {
+  Blob,
+  DynamicBatchError,
+  IECore,
+  LATENCY_MIME,
+  TOPOLOGY_MIME,
+  toMimeBundle,
+  BatchRangeError,
+  InputError,
+} from "../../kernel";
 import type { LatencyReport, PerfCount, TopologyReport } from "../../kernel";
 import { blobStats, progressBundle } from "../../kernel/display/objects";
 import { escapeHtml, num, textTable } from "../../kernel/display/format";
@@ -30,7 +39,10 @@ interface HtmlReading {
 
 function readHtml(html: unknown): HtmlReading {
   assert.equal(typeof html, "string");
-  const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "test/display/html_oracle.py")], { input: html as string, encoding: "utf8" });
+  const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "test/display/html_oracle.py")], {
+    input: html as string,
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as HtmlReading;
 }
@@ -45,11 +57,56 @@ function assertInert(reading: HtmlReading, text: string): void {
 
 function handReport(): TopologyReport {
   const layers: TopologyReport["layers"] = [
-    { id: 0, name: "input", type: "Parameter", legacyType: "Input", verdict: "supported", reason: "network input", inputs: [], outputShape: ["N", 3, 8, 8] },
-    { id: 1, name: "w", type: "Const", legacyType: "Const", verdict: "constant", reason: "folded", inputs: [], outputShape: [4, 3, 1, 1] },
-    { id: 2, name: "conv", type: "Convolution", legacyType: "Convolution", verdict: "supported", reason: "in the list", inputs: [0, 1], outputShape: ["N", 4, 8, 8] },
-    { id: 3, name: EVIL, type: "Reshape", legacyType: "Reshape", verdict: "unsupported", reason: "folds <b>the batch</b>", inputs: [2], outputShape: [1, "256N"] },
-    { id: 4, name: "out", type: "Result", legacyType: "Output", verdict: "supported", reason: "network output", inputs: [3], outputShape: [1, "256N"] },
+    {
+      id: 0,
+      name: "input",
+      type: "Parameter",
+      legacyType: "Input",
+      verdict: "supported",
+      reason: "network input",
+      inputs: [],
+      outputShape: ["N", 3, 8, 8],
+    },
+    {
+      id: 1,
+      name: "w",
+      type: "Const",
+      legacyType: "Const",
+      verdict: "constant",
+      reason: "folded",
+      inputs: [],
+      outputShape: [4, 3, 1, 1],
+    },
+    {
+      id: 2,
+      name: "conv",
+      type: "Convolution",
+      legacyType: "Convolution",
+      verdict: "supported",
+      reason: "in the list",
+      inputs: [0, 1],
+      outputShape: ["N", 4, 8, 8],
+    },
+    {
+      id: 3,
+      name: EVIL,
+      type: "Reshape",
+      legacyType: "Reshape",
+      verdict: "unsupported",
+      reason: "folds <b>the batch</b>",
+      inputs: [2],
+      outputShape: [1, "256N"],
+    },
+    {
+      id: 4,
+      name: "out",
+      type: "Result",
+      legacyType: "Output",
+      verdict: "supported",
+      reason: "network output",
+      inputs: [3],
+      outputShape: [1, "256N"],
+    },
   ];
   return {
     model: `<script>alert("m")</script>`,
@@ -71,7 +128,13 @@ function latencyReport(model = "tiny"): LatencyReport {
     model,
     device: "CPU",
     limit: 8,
-    points: [point(1, "dynamic", 0.5), point(4, "dynamic", 1.25), point(8, "dynamic", 2), point(1, "static", 0.5), point(8, "static", 2.5)],
+    points: [
+      point(1, "dynamic", 0.5),
+      point(4, "dynamic", 1.25),
+      point(8, "dynamic", 2),
+      point(1, "static", 0.5),
+      point(8, "static", 2.5),
+    ],
   };
 }
 
@@ -80,7 +143,15 @@ test("escapeHtml escapes the five XML specials", () => {
 });
 
 test("num and textTable format as documented", () => {
-  assert.deepEqual([0, 0.001234, 0.5, 3.14159, 12.345, 123.4, 98765.4].map(num), ["0", "1.23e-3", "0.500", "3.14", "12.3", "123", "98,765"]);
+  assert.deepEqual([0, 0.001234, 0.5, 3.14159, 12.345, 123.4, 98765.4].map(num), [
+    "0",
+    "1.23e-3",
+    "0.500",
+    "3.14",
+    "12.3",
+    "123",
+    "98,765",
+  ]);
   assert.equal(textTable(["a", "bb"], [["xyz", "1"]]), "a    bb\n---  --\nxyz  1");
 });
 
@@ -117,14 +188,25 @@ test("megabyte names: the JSON keeps them whole, HTML and text show a capped cop
     assert.ok(b[part].length < 20_000, `${part} is ${b[part].length} characters`);
     assert.ok(b[part].includes(`${"L".repeat(NAME_MAX)}… (${big.length} characters)`), `${part} says how long the name is`);
   }
-  const counts: Record<string, PerfCount> = { [big]: { status: "EXECUTED", layerType: "Convolution", execType: "ref", realTimeUs: 5, cpuTimeUs: 5 } };
+  const counts: Record<string, PerfCount> = {
+    [big]: { status: "EXECUTED", layerType: "Convolution", execType: "ref", realTimeUs: 5, cpuTimeUs: 5 },
+  };
   assert.ok(toMimeBundle(counts)["text/html"].length < 20_000);
   assert.equal(displayName("short"), "short");
 });
 
 test("layoutLayers: rows by depth, a branch side by side, constants-only layers above their consumer", () => {
   const L = (id: number, type: string, inputs: number[]) =>
-    ({ id, name: `n${id}`, type, legacyType: type, verdict: "supported", reason: "", inputs, outputShape: [] }) as TopologyReport["layers"][0];
+    ({
+      id,
+      name: `n${id}`,
+      type,
+      legacyType: type,
+      verdict: "supported",
+      reason: "",
+      inputs,
+      outputShape: [],
+    }) as TopologyReport["layers"][0];
   const { placed, width, height } = layoutLayers([
     L(0, "Parameter", []),
     L(1, "A", [0]),
@@ -180,7 +262,13 @@ test("latency bundle: JSON is the report; two charts with a polyline per mode an
 });
 
 test("latency bundle shows the sweep's context and why modes were skipped", () => {
-  const r = { ...latencyReport(), threads: 2, gflopPerSample: 0.25, peakGflops: 96, skipped: [{ mode: "ort" as const, reason: EVIL }] };
+  const r = {
+    ...latencyReport(),
+    threads: 2,
+    gflopPerSample: 0.25,
+    peakGflops: 96,
+    skipped: [{ mode: "ort" as const, reason: EVIL }],
+  };
   const b = toMimeBundle(r);
   const lines = b["text/plain"].split("\n");
   assert.equal(lines[1], "2 thread(s) · 0.250 GFLOP per sample · machine peak 96.0 GFLOP/s");
@@ -228,7 +316,10 @@ test("DynamicBatchError bundle: the offending layers as a table, names escaped",
 
 test("other errors show their code and message", () => {
   const b = toMimeBundle(new BatchRangeError(17, 16));
-  assert.equal(b["text/plain"], "BatchRangeError [BATCH_OUT_OF_RANGE]: Invalid dynamic batch size 17 for this request. Expected value in range [1;16]");
+  assert.equal(
+    b["text/plain"],
+    "BatchRangeError [BATCH_OUT_OF_RANGE]: Invalid dynamic batch size 17 for this request. Expected value in range [1;16]",
+  );
   assert.ok(readHtml(b["text/html"]).text.includes("Expected value in range [1;16]"));
 });
 

@@ -21,7 +21,8 @@ export function validateTopologyReport(x: unknown): string[] {
     if (!Number.isInteger(l.id)) errs.push(`layers[${i}].id is not an integer`);
     for (const k of ["name", "type", "legacyType", "reason"])
       if (typeof l[k] !== "string") errs.push(`layers[${i}].${k} is not a string`);
-    if (!["supported", "unsupported", "constant"].includes(l.verdict as string)) errs.push(`layers[${i}].verdict is ${String(l.verdict)}`);
+    if (!["supported", "unsupported", "constant"].includes(l.verdict as string))
+      errs.push(`layers[${i}].verdict is ${String(l.verdict)}`);
     if (!Array.isArray(l.inputs) || !l.inputs.every((id) => ids.has(id as number)))
       errs.push(`layers[${i}].inputs do not all name earlier layers (topological order)`);
     if (!Array.isArray(l.outputShape) || !l.outputShape.every((d) => isNum(d) || typeof d === "string"))

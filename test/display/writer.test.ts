@@ -77,7 +77,12 @@ test("a live display creates one output and then updates it in place", () => {
   for (let n = 0; n <= 3; n++) live.update(report(n));
   assert.deepEqual(
     sent.map((s) => [s.update, s.content.transient.display_id]),
-    [[false, live.id], [true, live.id], [true, live.id], [true, live.id]],
+    [
+      [false, live.id],
+      [true, live.id],
+      [true, live.id],
+      [true, live.id],
+    ],
   );
   assert.equal((sent[3].content.data[LATENCY_MIME] as LatencyReport).points.length, 3);
   assert.match(live.id, /^[0-9a-f]{16}$/);
@@ -92,7 +97,11 @@ test("a live display shows progress, then the report, in the same output", () =>
   live.update(report(2));
   assert.deepEqual(
     sent.map((s) => [s.update, s.content.transient.display_id, Object.keys(s.content.data).length]),
-    [[false, live.id, 2], [true, live.id, 2], [true, live.id, 3]],
+    [
+      [false, live.id, 2],
+      [true, live.id, 2],
+      [true, live.id, 3],
+    ],
   );
   assert.equal(sent[1].content.data["text/plain"], "[##########----------] 50% batch 2");
 });
@@ -104,7 +113,10 @@ test("raw fallback: one output per MIME type, text/plain left out beside HTML; u
   write(bundle);
   assert.deepEqual(
     calls.map((c) => [c.display, c.mime]),
-    [[0, LATENCY_MIME], [1, "text/html"]],
+    [
+      [0, LATENCY_MIME],
+      [1, "text/html"],
+    ],
   );
   assert.deepEqual(calls[0].data, bundle[LATENCY_MIME]);
   calls.length = 0;
@@ -129,7 +141,10 @@ test("raw fallback keeps text/plain when it is the only part", () => {
 
 test("plain writer prints the text part", () => {
   const printed: string[] = [];
-  display(report(1), plainWriter((t) => printed.push(t)));
+  display(
+    report(1),
+    plainWriter((t) => printed.push(t)),
+  );
   assert.deepEqual(printed, [toMimeBundle(report(1))["text/plain"]]);
 });
 

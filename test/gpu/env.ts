@@ -16,7 +16,9 @@ const INSTALL = "install pocl-opencl-icd to test the GPU plugin on the CPU";
 
 // In CI a missing device means a broken setup (scripts/setup.sh installs pocl), which must not pass as skipped tests.
 if (noDevice && process.env.CI)
-  throw new Error(`CI is set but no OpenCL device was found (clinfo -l lists none): ${INSTALL}, or check the OpenCL ICD loader and OCL_ICD_VENDORS`);
+  throw new Error(
+    `CI is set but no OpenCL device was found (clinfo -l lists none): ${INSTALL}, or check the OpenCL ICD loader and OCL_ICD_VENDORS`,
+  );
 
 /** Why the GPU tests cannot run here (no OpenCL device at all), or undefined when they can. */
 export const GPU_SKIP: string | undefined = noDevice ? `no OpenCL device on this machine (${INSTALL})` : undefined;

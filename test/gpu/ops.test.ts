@@ -86,7 +86,8 @@ async function check(c: Case): Promise<void> {
       const got = new Float32Array(gpu.buffer(id)).subarray(0, size);
       assert.ok(want.some(Number.isFinite), `${c.type} ${JSON.stringify(c.attrs)} n=${n} output ${k}: the CPU wrote nothing`);
       for (let i = 0; i < size; i++) {
-        const ok = Math.abs(got[i] - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])) || (Number.isNaN(want[i]) && Number.isNaN(got[i]));
+        const ok =
+          Math.abs(got[i] - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])) || (Number.isNaN(want[i]) && Number.isNaN(got[i]));
         if (!ok) assert.fail(`${c.type} ${JSON.stringify(c.attrs)} n=${n} output ${k}[${i}]: GPU ${got[i]}, CPU ${want[i]}`);
       }
     });
@@ -109,8 +110,20 @@ test("an attribute the GPU op does not know (e.g. a fused post-op) fails the bui
   const spec: NativeProgramSpec = {
     maxBatch: 1,
     threads: 1,
-    tensors: [{ shape: [1, 2, 3, 3], batched: true }, { shape: [2, 2, 1, 1], batched: false, data: new Float32Array(4) }, { shape: [1, 2, 3, 3], batched: true }],
-    ops: [{ type: "conv", name: "fused", inputs: [0, 1], outputs: [2], attrs: { strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], group: 1, postOps: "relu" } }],
+    tensors: [
+      { shape: [1, 2, 3, 3], batched: true },
+      { shape: [2, 2, 1, 1], batched: false, data: new Float32Array(4) },
+      { shape: [1, 2, 3, 3], batched: true },
+    ],
+    ops: [
+      {
+        type: "conv",
+        name: "fused",
+        inputs: [0, 1],
+        outputs: [2],
+        attrs: { strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], group: 1, postOps: "relu" },
+      },
+    ],
     inputs: [0],
     outputs: [2],
   };
@@ -141,14 +154,16 @@ test("detection_output: the GPU refuses what the CPU refuses, with the same mess
     [spec(good, 6), /conf holds 6 scores per image, expected priors \(2\) × classes \(2\)/],
   ];
   for (const [s, reason] of bad) {
-    const messages = [() => new (loadAddon().Program)(s), () => new (loadGpuAddon().GpuProgram)(s, gpuDevices()[0].index)].map((make) => {
-      try {
-        make();
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return "created";
-    });
+    const messages = [() => new (loadAddon().Program)(s), () => new (loadGpuAddon().GpuProgram)(s, gpuDevices()[0].index)].map(
+      (make) => {
+        try {
+          make();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "created";
+      },
+    );
     assert.match(messages[0], reason);
     assert.equal(messages[1], messages[0]);
   }
@@ -162,18 +177,64 @@ test("conv: im2col + GEMM, pointwise, strided/dilated/asymmetric, grouped and de
     padsEnd,
     group,
   });
-  await check({ type: "conv", attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 1), inputs: [x([3, 4, 7, 6]), w([8, 4, 3, 3]), w([8])], outputs: [[3, 8, 7, 6]] });
-  await check({ type: "conv", attrs: conv([1, 1], [1, 1], [0, 0], [0, 0], 1), inputs: [x([3, 16, 5, 5]), w([12, 16, 1, 1]), w([12])], outputs: [[3, 12, 5, 5]] });
-  await check({ type: "conv", attrs: conv([2, 1], [2, 2], [1, 0], [2, 1], 1), inputs: [x([3, 3, 9, 8]), w([5, 3, 3, 2])], outputs: [[3, 5, 4, 7]] });
-  await check({ type: "conv", attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 6), inputs: [x([3, 6, 6, 6]), w([6, 1, 3, 3]), w([6])], outputs: [[3, 6, 6, 6]] });
-  await check({ type: "conv", attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 2), inputs: [x([3, 32, 4, 4]), w([32, 16, 3, 3]), w([32])], outputs: [[3, 32, 4, 4]] });
-  await check({ type: "conv", attrs: conv([2, 2], [1, 1], [0, 0], [1, 1], 2), inputs: [x([3, 8, 5, 5]), w([4, 4, 3, 3])], outputs: [[3, 4, 2, 2]] });
+  await check({
+    type: "conv",
+    attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 1),
+    inputs: [x([3, 4, 7, 6]), w([8, 4, 3, 3]), w([8])],
+    outputs: [[3, 8, 7, 6]],
+  });
+  await check({
+    type: "conv",
+    attrs: conv([1, 1], [1, 1], [0, 0], [0, 0], 1),
+    inputs: [x([3, 16, 5, 5]), w([12, 16, 1, 1]), w([12])],
+    outputs: [[3, 12, 5, 5]],
+  });
+  await check({
+    type: "conv",
+    attrs: conv([2, 1], [2, 2], [1, 0], [2, 1], 1),
+    inputs: [x([3, 3, 9, 8]), w([5, 3, 3, 2])],
+    outputs: [[3, 5, 4, 7]],
+  });
+  await check({
+    type: "conv",
+    attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 6),
+    inputs: [x([3, 6, 6, 6]), w([6, 1, 3, 3]), w([6])],
+    outputs: [[3, 6, 6, 6]],
+  });
+  await check({
+    type: "conv",
+    attrs: conv([1, 1], [1, 1], [1, 1], [1, 1], 2),
+    inputs: [x([3, 32, 4, 4]), w([32, 16, 3, 3]), w([32])],
+    outputs: [[3, 32, 4, 4]],
+  });
+  await check({
+    type: "conv",
+    attrs: conv([2, 2], [1, 1], [0, 0], [1, 1], 2),
+    inputs: [x([3, 8, 5, 5]), w([4, 4, 3, 3])],
+    outputs: [[3, 4, 2, 2]],
+  });
 });
 
 test("deconv: strided with pads and bias, grouped", opts, async () => {
-  const attrs = (strides: number[], padsBegin: number[], padsEnd: number[], group: number) => ({ strides, dilations: [1, 1], padsBegin, padsEnd, group });
-  await check({ type: "deconv", attrs: attrs([2, 2], [1, 1], [1, 1], 1), inputs: [x([3, 4, 3, 4]), w([4, 3, 3, 3]), w([3])], outputs: [[3, 3, 5, 7]] });
-  await check({ type: "deconv", attrs: attrs([2, 2], [0, 0], [0, 0], 2), inputs: [x([3, 4, 3, 3]), w([4, 2, 2, 2])], outputs: [[3, 4, 6, 6]] });
+  const attrs = (strides: number[], padsBegin: number[], padsEnd: number[], group: number) => ({
+    strides,
+    dilations: [1, 1],
+    padsBegin,
+    padsEnd,
+    group,
+  });
+  await check({
+    type: "deconv",
+    attrs: attrs([2, 2], [1, 1], [1, 1], 1),
+    inputs: [x([3, 4, 3, 4]), w([4, 3, 3, 3]), w([3])],
+    outputs: [[3, 3, 5, 7]],
+  });
+  await check({
+    type: "deconv",
+    attrs: attrs([2, 2], [0, 0], [0, 0], 2),
+    inputs: [x([3, 4, 3, 3]), w([4, 2, 2, 2])],
+    outputs: [[3, 4, 6, 6]],
+  });
 });
 
 test("matmul: FC, transposed constants and activations, stacked, batched and broadcast operands", opts, async () => {
@@ -184,11 +245,24 @@ test("matmul: FC, transposed constants and activations, stacked, batched and bro
   await check({ type: "matmul", attrs: mm(0, 0), inputs: [x([3, 3, 5]), x([3, 5, 2])], outputs: [[3, 3, 2]] });
   await check({ type: "matmul", attrs: mm(1, 1), inputs: [x([3, 5, 2]), x([3, 4, 5])], outputs: [[3, 2, 4]] });
   await check({ type: "matmul", attrs: mm(0, 0), inputs: [w([4, 6]), x([3, 6, 2])], outputs: [[3, 4, 2]], outBatched: true });
-  await check({ type: "matmul", attrs: mm(0, 0), inputs: [{ shape: [2, 1, 3, 4] }, { shape: [1, 3, 4, 2] }], outputs: [[2, 3, 3, 2]] });
+  await check({
+    type: "matmul",
+    attrs: mm(0, 0),
+    inputs: [{ shape: [2, 1, 3, 4] }, { shape: [1, 3, 4, 2] }],
+    outputs: [[2, 3, 3, 2]],
+  });
 });
 
 test("pool: max with pads, average excluding and including pads, ceil extension, dilation", opts, async () => {
-  const pool = (kind: string, kernel: number[], strides: number[], padsBegin: number[], padsEnd: number[], excludePad: number, dilations = [1, 1]) => ({
+  const pool = (
+    kind: string,
+    kernel: number[],
+    strides: number[],
+    padsBegin: number[],
+    padsEnd: number[],
+    excludePad: number,
+    dilations = [1, 1],
+  ) => ({
     kind,
     kernel,
     strides,
@@ -197,10 +271,30 @@ test("pool: max with pads, average excluding and including pads, ceil extension,
     padsEnd,
     excludePad,
   });
-  await check({ type: "pool", attrs: pool("max", [3, 3], [2, 2], [1, 1], [1, 1], 0), inputs: [x([3, 4, 9, 9])], outputs: [[3, 4, 5, 5]] });
-  await check({ type: "pool", attrs: pool("avg", [2, 2], [2, 2], [0, 0], [1, 1], 1), inputs: [x([3, 2, 7, 7])], outputs: [[3, 2, 4, 4]] });
-  await check({ type: "pool", attrs: pool("avg", [3, 3], [1, 1], [1, 1], [1, 1], 0), inputs: [x([3, 2, 5, 5])], outputs: [[3, 2, 5, 5]] });
-  await check({ type: "pool", attrs: pool("max", [2, 2], [1, 1], [0, 0], [0, 0], 0, [2, 2]), inputs: [x([3, 2, 9, 9])], outputs: [[3, 2, 7, 7]] });
+  await check({
+    type: "pool",
+    attrs: pool("max", [3, 3], [2, 2], [1, 1], [1, 1], 0),
+    inputs: [x([3, 4, 9, 9])],
+    outputs: [[3, 4, 5, 5]],
+  });
+  await check({
+    type: "pool",
+    attrs: pool("avg", [2, 2], [2, 2], [0, 0], [1, 1], 1),
+    inputs: [x([3, 2, 7, 7])],
+    outputs: [[3, 2, 4, 4]],
+  });
+  await check({
+    type: "pool",
+    attrs: pool("avg", [3, 3], [1, 1], [1, 1], [1, 1], 0),
+    inputs: [x([3, 2, 5, 5])],
+    outputs: [[3, 2, 5, 5]],
+  });
+  await check({
+    type: "pool",
+    attrs: pool("max", [2, 2], [1, 1], [0, 0], [0, 0], 0, [2, 2]),
+    inputs: [x([3, 2, 9, 9])],
+    outputs: [[3, 2, 7, 7]],
+  });
 });
 
 test("unary: every activation", opts, async () => {
@@ -227,16 +321,28 @@ test("unary: every activation", opts, async () => {
     ["floor", {}],
     ["ceil", {}],
   ];
-  for (const [op, extra, range] of ops) await check({ type: "unary", attrs: { op, ...extra }, inputs: [x([3, 7, 9], range)], outputs: [[3, 7, 9]] });
+  for (const [op, extra, range] of ops)
+    await check({ type: "unary", attrs: { op, ...extra }, inputs: [x([3, 7, 9], range)], outputs: [[3, 7, 9]] });
 });
 
 test("binary: every op, numpy broadcasting of either operand; prelu slopes", opts, async () => {
   for (const op of ["add", "sub", "mul", "div", "max", "min", "pow", "sqdiff"]) {
     const base: [number, number] | undefined = op === "pow" ? [0.1, 3] : undefined;
-    await check({ type: "binary", attrs: { op }, inputs: [x([3, 4, 5], base), x([3, 4, 5], op === "div" ? [0.5, 2] : undefined)], outputs: [[3, 4, 5]] });
+    await check({
+      type: "binary",
+      attrs: { op },
+      inputs: [x([3, 4, 5], base), x([3, 4, 5], op === "div" ? [0.5, 2] : undefined)],
+      outputs: [[3, 4, 5]],
+    });
   }
   await check({ type: "binary", attrs: { op: "sub" }, inputs: [x([3, 4, 5, 6]), w([4, 1, 1])], outputs: [[3, 4, 5, 6]] });
-  await check({ type: "binary", attrs: { op: "div" }, inputs: [w([1, 5, 1]), x([3, 4, 5, 6], [0.5, 2])], outputs: [[3, 4, 5, 6]], outBatched: true });
+  await check({
+    type: "binary",
+    attrs: { op: "div" },
+    inputs: [w([1, 5, 1]), x([3, 4, 5, 6], [0.5, 2])],
+    outputs: [[3, 4, 5, 6]],
+    outBatched: true,
+  });
   await check({ type: "binary", attrs: { op: "mul" }, inputs: [x([3, 4, 1, 6]), w([1])], outputs: [[3, 4, 1, 6]] });
   await check({ type: "binary", attrs: { op: "add" }, inputs: [x([3, 4, 1]), w([1, 5])], outputs: [[3, 4, 5]] });
   await check({ type: "prelu", attrs: {}, inputs: [x([3, 4, 5, 5]), w([4])], outputs: [[3, 4, 5, 5]] });
@@ -245,8 +351,17 @@ test("binary: every op, numpy broadcasting of either operand; prelu slopes", opt
 });
 
 test("lrn, softmax, batchnorm", opts, async () => {
-  for (const [region, size] of [["across", 5], ["within", 3], ["across", 4]] as const)
-    await check({ type: "lrn", attrs: { alpha: 1e-3, beta: 0.75, bias: 1, size, region }, inputs: [x([3, 8, 4, 5])], outputs: [[3, 8, 4, 5]] });
+  for (const [region, size] of [
+    ["across", 5],
+    ["within", 3],
+    ["across", 4],
+  ] as const)
+    await check({
+      type: "lrn",
+      attrs: { alpha: 1e-3, beta: 0.75, bias: 1, size, region },
+      inputs: [x([3, 8, 4, 5])],
+      outputs: [[3, 8, 4, 5]],
+    });
   await check({ type: "softmax", attrs: { axis: 1, log: 0 }, inputs: [x([3, 5, 4])], outputs: [[3, 5, 4]] });
   await check({ type: "softmax", attrs: { axis: 2, log: 1 }, inputs: [x([3, 5, 4])], outputs: [[3, 5, 4]] });
   await check({ type: "softmax", attrs: { axis: 1, log: 0 }, inputs: [x([3, 10], [-20, 20])], outputs: [[3, 10]] });
@@ -281,8 +396,21 @@ test("copy, transpose, slice, concat, split, gather", opts, async () => {
   await check({ type: "slice", attrs: { begin: [0, 5, 1], step: [1, -2, 3] }, inputs: [x([3, 6, 7])], outputs: [[3, 3, 2]] });
   await check({ type: "concat", attrs: { axis: 1 }, inputs: [x([3, 2, 4]), x([3, 3, 4]), x([3, 1, 4])], outputs: [[3, 6, 4]] });
   await check({ type: "concat", attrs: { axis: 2 }, inputs: [x([3, 2, 4]), x([3, 2, 1])], outputs: [[3, 2, 5]] });
-  await check({ type: "split", attrs: { axis: 1 }, inputs: [x([3, 6, 4])], outputs: [[3, 2, 4], [3, 4, 4]] });
-  await check({ type: "gather", attrs: { axis: 1, indices: [4, 0, 2, 2], indicesShape: [2, 2] }, inputs: [x([3, 5, 4])], outputs: [[3, 2, 2, 4]] });
+  await check({
+    type: "split",
+    attrs: { axis: 1 },
+    inputs: [x([3, 6, 4])],
+    outputs: [
+      [3, 2, 4],
+      [3, 4, 4],
+    ],
+  });
+  await check({
+    type: "gather",
+    attrs: { axis: 1, indices: [4, 0, 2, 2], indicesShape: [2, 2] },
+    inputs: [x([3, 5, 4])],
+    outputs: [[3, 2, 2, 4]],
+  });
 });
 
 test("pad: constant (with cropping), edge, reflect, symmetric", opts, async () => {
@@ -327,7 +455,14 @@ test("detection_output: Caffe (per class) and MXNet (decreaseLabelId) styles, cl
   const common = { numClasses: C, backgroundLabelId: 0, nmsThreshold: 0.45, normalized: 1, varianceEncodedInTarget: 0 };
   await check({
     type: "detection_output",
-    attrs: { ...common, topK: 10, keepTopK: [8], confidenceThreshold: 0.05, shareLocation: 1, codeType: "caffe.PriorBoxParameter.CENTER_SIZE" },
+    attrs: {
+      ...common,
+      topK: 10,
+      keepTopK: [8],
+      confidenceThreshold: 0.05,
+      shareLocation: 1,
+      codeType: "caffe.PriorBoxParameter.CENTER_SIZE",
+    },
     inputs: [x([3, P * 4], [-0.5, 0.5]), x([3, P * C], [0, 1]), { shape: [1, 2, P * 4], constant: true, data: priors(P) }],
     outputs: [[1, 1, 3 * 8, 7]],
     outBatched: false,

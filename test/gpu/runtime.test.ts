@@ -80,8 +80,13 @@ test("without any OpenCL platform (OCL_ICD_VENDORS = an empty folder) no GPU is 
 });
 
 test("an OpenCL CPU device is not offered as GPU unless DYNBATCH_GPU_ALLOW_CPU=1", opts, () => {
-  const r = inChild(PROBE, { DYNBATCH_GPU_ALLOW_CPU: undefined }) as { devices: string[]; error: { code: string; message: string } | null };
-  const realGpus = loadGpuAddon().gpuDevices().filter((d) => d.type === "GPU").length;
+  const r = inChild(PROBE, { DYNBATCH_GPU_ALLOW_CPU: undefined }) as {
+    devices: string[];
+    error: { code: string; message: string } | null;
+  };
+  const realGpus = loadGpuAddon()
+    .gpuDevices()
+    .filter((d) => d.type === "GPU").length;
   if (realGpus > 0) {
     assert.ok(r.devices.includes("GPU"));
     return;
@@ -119,7 +124,10 @@ test("a request larger than the device's memory is a GpuError GPU_OUT_OF_MEMORY,
     {
       maxBatch: 1,
       threads: 1,
-      tensors: [{ shape: [1024, cols], batched: false }, { shape: [1024, cols], batched: false }],
+      tensors: [
+        { shape: [1024, cols], batched: false },
+        { shape: [1024, cols], batched: false },
+      ],
       ops: [{ type: "unary", name: "huge", inputs: [0], outputs: [1], attrs: { op: "relu" } }],
       inputs: [0],
       outputs: [1],

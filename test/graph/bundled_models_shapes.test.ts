@@ -33,7 +33,11 @@ function resultShapes(g: Graph): Record<string, number[]> {
 /** Final output shapes written in each IR at batch 1 and expected at batch 8 (OMZ model docs). */
 const EXPECTED_BATCH8: Record<string, number[][]> = {
   "face-detection-adas-0001": [[1, 1, 1600, 7]], // DetectionOutput rows: 8 images × keep_top_k 200
-  "head-pose-estimation-adas-0001": [[8, 1], [8, 1], [8, 1]],
+  "head-pose-estimation-adas-0001": [
+    [8, 1],
+    [8, 1],
+    [8, 1],
+  ],
   "landmarks-regression-retail-0009": [[8, 10, 1, 1]],
   "open-closed-eye-0001": [[8, 2, 1, 1]],
 };

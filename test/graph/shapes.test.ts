@@ -12,28 +12,59 @@ function shape(build: (b: GraphBuilder) => { node: number; port: number }): numb
 function shapeThrows(build: (b: GraphBuilder) => unknown, re?: RegExp): void {
   const b = new GraphBuilder();
   build(b);
-  assert.throws(() => prepare(b.build()), (e: unknown) => e instanceof ShapeError && (!re || re.test(e.message)));
+  assert.throws(
+    () => prepare(b.build()),
+    (e: unknown) => e instanceof ShapeError && (!re || re.test(e.message)),
+  );
 }
 
 test("Convolution: explicit pads, same_upper, valid, dilations", () => {
   // (224 + 3 + 3 - 7) / 2 = 111.5 → 111 + 1 = 112
   assert.deepEqual(
-    shape((b) => b.op("Convolution", [b.param("x", [1, 3, 224, 224]), b.weights([64, 3, 7, 7])], { strides: [2, 2], pads_begin: [3, 3], pads_end: [3, 3], dilations: [1, 1] })),
+    shape((b) =>
+      b.op("Convolution", [b.param("x", [1, 3, 224, 224]), b.weights([64, 3, 7, 7])], {
+        strides: [2, 2],
+        pads_begin: [3, 3],
+        pads_end: [3, 3],
+        dilations: [1, 1],
+      }),
+    ),
     [1, 64, 112, 112],
   );
   // same_upper: ceil(15 / 2) = 8 regardless of kernel
   assert.deepEqual(
-    shape((b) => b.op("Convolution", [b.param("x", [2, 4, 15, 15]), b.weights([8, 4, 3, 3])], { strides: [2, 2], pads_begin: [0, 0], pads_end: [0, 0], auto_pad: "same_upper" })),
+    shape((b) =>
+      b.op("Convolution", [b.param("x", [2, 4, 15, 15]), b.weights([8, 4, 3, 3])], {
+        strides: [2, 2],
+        pads_begin: [0, 0],
+        pads_end: [0, 0],
+        auto_pad: "same_upper",
+      }),
+    ),
     [2, 8, 8, 8],
   );
   // valid ignores pads: floor((15 - 3) / 2) + 1 = 7
   assert.deepEqual(
-    shape((b) => b.op("Convolution", [b.param("x", [1, 4, 15, 15]), b.weights([8, 4, 3, 3])], { strides: [2, 2], pads_begin: [5, 5], pads_end: [5, 5], auto_pad: "valid" })),
+    shape((b) =>
+      b.op("Convolution", [b.param("x", [1, 4, 15, 15]), b.weights([8, 4, 3, 3])], {
+        strides: [2, 2],
+        pads_begin: [5, 5],
+        pads_end: [5, 5],
+        auto_pad: "valid",
+      }),
+    ),
     [1, 8, 7, 7],
   );
   // dilation 2 on a 3-kernel spans 5: 10 - 5 + 1 = 6; 1-D convolution works the same way
   assert.deepEqual(
-    shape((b) => b.op("Convolution", [b.param("x", [1, 2, 10]), b.weights([3, 2, 3])], { strides: [1], pads_begin: [0], pads_end: [0], dilations: [2] })),
+    shape((b) =>
+      b.op("Convolution", [b.param("x", [1, 2, 10]), b.weights([3, 2, 3])], {
+        strides: [1],
+        pads_begin: [0],
+        pads_end: [0],
+        dilations: [2],
+      }),
+    ),
     [1, 3, 6],
   );
   shapeThrows((b) => b.op("Convolution", [b.param("x", [1, 3, 8, 8]), b.weights([8, 4, 3, 3])], {}), /input channels/);
@@ -41,12 +72,26 @@ test("Convolution: explicit pads, same_upper, valid, dilations", () => {
 
 test("GroupConvolution: depthwise and grouped channel arithmetic", () => {
   assert.deepEqual(
-    shape((b) => b.op("GroupConvolution", [b.param("x", [1, 32, 56, 56]), b.weights([32, 1, 1, 3, 3])], { strides: [1, 1], pads_begin: [1, 1], pads_end: [1, 1], dilations: [1, 1] })),
+    shape((b) =>
+      b.op("GroupConvolution", [b.param("x", [1, 32, 56, 56]), b.weights([32, 1, 1, 3, 3])], {
+        strides: [1, 1],
+        pads_begin: [1, 1],
+        pads_end: [1, 1],
+        dilations: [1, 1],
+      }),
+    ),
     [1, 32, 56, 56],
   );
   // 4 groups × 16 outputs; (10 - 3) / 2 → 3 + 1 = 4
   assert.deepEqual(
-    shape((b) => b.op("GroupConvolution", [b.param("x", [2, 32, 10, 10]), b.weights([4, 16, 8, 3, 3])], { strides: [2, 2], pads_begin: [0, 0], pads_end: [0, 0], dilations: [1, 1] })),
+    shape((b) =>
+      b.op("GroupConvolution", [b.param("x", [2, 32, 10, 10]), b.weights([4, 16, 8, 3, 3])], {
+        strides: [2, 2],
+        pads_begin: [0, 0],
+        pads_end: [0, 0],
+        dilations: [1, 1],
+      }),
+    ),
     [2, 64, 4, 4],
   );
   shapeThrows((b) => b.op("GroupConvolution", [b.param("x", [1, 32, 8, 8]), b.weights([4, 16, 4, 3, 3])], {}));
@@ -55,26 +100,49 @@ test("GroupConvolution: depthwise and grouped channel arithmetic", () => {
 test("ConvolutionBackpropData and GroupConvolutionBackpropData", () => {
   // 2·(8-1) + 4 - 1 - 1 = 16
   const attrs = { strides: [2, 2], pads_begin: [1, 1], pads_end: [1, 1], dilations: [1, 1] };
-  assert.deepEqual(shape((b) => b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4])], attrs)), [1, 8, 16, 16]);
   assert.deepEqual(
-    shape((b) => b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4])], { ...attrs, output_padding: [1, 1] })),
+    shape((b) => b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4])], attrs)),
+    [1, 8, 16, 16],
+  );
+  assert.deepEqual(
+    shape((b) =>
+      b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4])], {
+        ...attrs,
+        output_padding: [1, 1],
+      }),
+    ),
     [1, 8, 17, 17],
   );
   assert.deepEqual(
-    shape((b) => b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4]), b.ints([20, 21])], attrs)),
+    shape((b) =>
+      b.op("ConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([16, 8, 4, 4]), b.ints([20, 21])], attrs),
+    ),
     [1, 8, 20, 21],
   );
-  assert.deepEqual(shape((b) => b.op("GroupConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([2, 8, 3, 4, 4])], attrs)), [1, 6, 16, 16]);
+  assert.deepEqual(
+    shape((b) => b.op("GroupConvolutionBackpropData", [b.param("x", [1, 16, 8, 8]), b.weights([2, 8, 3, 4, 4])], attrs)),
+    [1, 6, 16, 16],
+  );
 });
 
 test("MaxPool: floor vs ceil, pads, same_upper, opset8 indices and dilations; AvgPool", () => {
   const pool = (rounding: string) =>
-    shape((b) => b.op("MaxPool", [b.param("x", [1, 3, 7, 7])], { kernel: [2, 2], strides: [2, 2], pads_begin: [0, 0], pads_end: [0, 0], rounding_type: rounding }));
+    shape((b) =>
+      b.op("MaxPool", [b.param("x", [1, 3, 7, 7])], {
+        kernel: [2, 2],
+        strides: [2, 2],
+        pads_begin: [0, 0],
+        pads_end: [0, 0],
+        rounding_type: rounding,
+      }),
+    );
   assert.deepEqual(pool("floor"), [1, 3, 3, 3]); // floor(5/2)+1
   assert.deepEqual(pool("ceil"), [1, 3, 4, 4]); // ceil(5/2)+1
   // (5 + 1 + 1 - 3) / 2 + 1 = 3
   assert.deepEqual(
-    shape((b) => b.op("MaxPool", [b.param("x", [1, 3, 5, 5])], { kernel: [3, 3], strides: [2, 2], pads_begin: [1, 1], pads_end: [1, 1] })),
+    shape((b) =>
+      b.op("MaxPool", [b.param("x", [1, 3, 5, 5])], { kernel: [3, 3], strides: [2, 2], pads_begin: [1, 1], pads_end: [1, 1] }),
+    ),
     [1, 3, 3, 3],
   );
   assert.deepEqual(
@@ -82,14 +150,27 @@ test("MaxPool: floor vs ceil, pads, same_upper, opset8 indices and dilations; Av
     [1, 3, 4, 5],
   );
   const b = new GraphBuilder();
-  const [y, idx] = b.opN("MaxPool", [b.param("x", [1, 2, 7, 7])], { kernel: [3, 3], strides: [1, 1], dilations: [2, 2], pads_begin: [0, 0], pads_end: [0, 0], index_element_type: "i32" }, { outputs: 2, version: "opset8" });
+  const [y, idx] = b.opN(
+    "MaxPool",
+    [b.param("x", [1, 2, 7, 7])],
+    { kernel: [3, 3], strides: [1, 1], dilations: [2, 2], pads_begin: [0, 0], pads_end: [0, 0], index_element_type: "i32" },
+    { outputs: 2, version: "opset8" },
+  );
   const g = prepare(b.build());
   const n = g.nodes[y.node];
   assert.deepEqual(n.outputs[y.port].shape, [1, 2, 3, 3]); // span 5: 7 - 5 + 1
   assert.deepEqual(n.outputs[idx.port].shape, [1, 2, 3, 3]);
   assert.equal(n.outputs[idx.port].dtype, "i32");
   assert.deepEqual(
-    shape((b) => b.op("AvgPool", [b.param("x", [1, 1, 6, 6])], { kernel: [3, 3], strides: [3, 3], pads_begin: [0, 0], pads_end: [0, 0], "exclude-pad": true })),
+    shape((b) =>
+      b.op("AvgPool", [b.param("x", [1, 1, 6, 6])], {
+        kernel: [3, 3],
+        strides: [3, 3],
+        pads_begin: [0, 0],
+        pads_end: [0, 0],
+        "exclude-pad": true,
+      }),
+    ),
     [1, 1, 2, 2],
   );
 });
@@ -108,19 +189,43 @@ test("MatMul: transposes, 1-D operands, batch broadcasting", () => {
 });
 
 test("eltwise: numpy broadcasting and auto_broadcast none", () => {
-  assert.deepEqual(shape((b) => b.op("Add", [b.param("a", [2, 1, 4]), b.param("b", [3, 1])])), [2, 3, 4]);
-  assert.deepEqual(shape((b) => b.op("Multiply", [b.param("a", [1, 3, 1, 1]), b.param("b", [3])])), [1, 3, 1, 3]);
-  assert.deepEqual(shape((b) => b.op("SquaredDifference", [b.param("a", []), b.param("b", [2, 2])])), [2, 2]);
+  assert.deepEqual(
+    shape((b) => b.op("Add", [b.param("a", [2, 1, 4]), b.param("b", [3, 1])])),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Multiply", [b.param("a", [1, 3, 1, 1]), b.param("b", [3])])),
+    [1, 3, 1, 3],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("SquaredDifference", [b.param("a", []), b.param("b", [2, 2])])),
+    [2, 2],
+  );
   shapeThrows((b) => b.op("Add", [b.param("a", [2, 3]), b.param("b", [4])]), /broadcast/);
   shapeThrows((b) => b.op("Add", [b.param("a", [2, 3]), b.param("b", [1, 3])], { auto_broadcast: "none" }));
-  assert.deepEqual(shape((b) => b.op("PReLU", [b.param("a", [1, 8, 4, 4]), b.weights([8])])), [1, 8, 4, 4]);
-  assert.deepEqual(shape((b) => b.op("Clamp", [b.param("a", [5, 2])], { min: 0, max: 6 })), [5, 2]);
+  assert.deepEqual(
+    shape((b) => b.op("PReLU", [b.param("a", [1, 8, 4, 4]), b.weights([8])])),
+    [1, 8, 4, 4],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Clamp", [b.param("a", [5, 2])], { min: 0, max: 6 })),
+    [5, 2],
+  );
 });
 
 test("Reduce: axes, negative axes, keep_dims", () => {
-  assert.deepEqual(shape((b) => b.op("ReduceSum", [b.param("x", [2, 3, 4]), b.ints([-1])], { keep_dims: true })), [2, 3, 1]);
-  assert.deepEqual(shape((b) => b.op("ReduceSum", [b.param("x", [2, 3, 4]), b.ints([-1])], { keep_dims: false })), [2, 3]);
-  assert.deepEqual(shape((b) => b.op("ReduceMean", [b.param("x", [2, 3, 4]), b.ints([0, 2])])), [3]);
+  assert.deepEqual(
+    shape((b) => b.op("ReduceSum", [b.param("x", [2, 3, 4]), b.ints([-1])], { keep_dims: true })),
+    [2, 3, 1],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("ReduceSum", [b.param("x", [2, 3, 4]), b.ints([-1])], { keep_dims: false })),
+    [2, 3],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("ReduceMean", [b.param("x", [2, 3, 4]), b.ints([0, 2])])),
+    [3],
+  );
   shapeThrows((b) => b.op("ReduceMax", [b.param("x", [2, 3]), b.ints([2])]), /out of range/);
 });
 
@@ -140,20 +245,44 @@ test("Flatten, Squeeze, Unsqueeze (negative axes), Transpose", () => {
   assert.deepEqual(flat(1), [2, 12]);
   assert.deepEqual(flat(0), [1, 24]);
   assert.deepEqual(flat(-1), [6, 4]);
-  assert.deepEqual(shape((b) => b.op("Squeeze", [b.param("x", [1, 3, 1, 2]), b.ints([-2])])), [1, 3, 2]);
-  assert.deepEqual(shape((b) => b.op("Squeeze", [b.param("x", [1, 3, 1, 2])])), [3, 2]);
+  assert.deepEqual(
+    shape((b) => b.op("Squeeze", [b.param("x", [1, 3, 1, 2]), b.ints([-2])])),
+    [1, 3, 2],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Squeeze", [b.param("x", [1, 3, 1, 2])])),
+    [3, 2],
+  );
   shapeThrows((b) => b.op("Squeeze", [b.param("x", [1, 3, 1, 2]), b.ints([1])]), /cannot squeeze/);
   // output rank 4: -1 → 3
-  assert.deepEqual(shape((b) => b.op("Unsqueeze", [b.param("x", [3, 4]), b.ints([-1, 0])])), [1, 3, 4, 1]);
-  assert.deepEqual(shape((b) => b.op("Unsqueeze", [b.param("x", [3, 4]), b.ints([1])])), [3, 1, 4]);
-  assert.deepEqual(shape((b) => b.op("Transpose", [b.param("x", [2, 3, 4]), b.ints([2, 0, 1])])), [4, 2, 3]);
-  assert.deepEqual(shape((b) => b.op("Transpose", [b.param("x", [2, 3, 4]), b.ints([])])), [4, 3, 2]);
+  assert.deepEqual(
+    shape((b) => b.op("Unsqueeze", [b.param("x", [3, 4]), b.ints([-1, 0])])),
+    [1, 3, 4, 1],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Unsqueeze", [b.param("x", [3, 4]), b.ints([1])])),
+    [3, 1, 4],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Transpose", [b.param("x", [2, 3, 4]), b.ints([2, 0, 1])])),
+    [4, 2, 3],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Transpose", [b.param("x", [2, 3, 4]), b.ints([])])),
+    [4, 3, 2],
+  );
   shapeThrows((b) => b.op("Transpose", [b.param("x", [2, 3, 4]), b.ints([0, 0, 1])]), /permutation/);
 });
 
 test("Concat (negative axis), Split, VariadicSplit", () => {
-  assert.deepEqual(shape((b) => b.op("Concat", [b.param("a", [2, 3]), b.param("b", [2, 5])], { axis: -1 })), [2, 8]);
-  assert.deepEqual(shape((b) => b.op("Concat", [b.param("a", [2, 3]), b.param("b", [4, 3])], { axis: 0 })), [6, 3]);
+  assert.deepEqual(
+    shape((b) => b.op("Concat", [b.param("a", [2, 3]), b.param("b", [2, 5])], { axis: -1 })),
+    [2, 8],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Concat", [b.param("a", [2, 3]), b.param("b", [4, 3])], { axis: 0 })),
+    [6, 3],
+  );
   shapeThrows((b) => b.op("Concat", [b.param("a", [2, 3]), b.param("b", [3, 5])], { axis: 1 }), /differ/);
   const b = new GraphBuilder();
   const outs = b.opN("Split", [b.param("x", [2, 6]), b.ints([-1])], { num_splits: 3 }, { outputs: 3 });
@@ -162,7 +291,14 @@ test("Concat (negative axis), Split, VariadicSplit", () => {
   const b2 = new GraphBuilder();
   const vs = b2.opN("VariadicSplit", [b2.param("x", [2, 6]), b2.ints([1]), b2.ints([1, -1, 2])], {}, { outputs: 3 });
   const g2 = prepare(b2.build());
-  assert.deepEqual(vs.map((o) => g2.nodes[o.node].outputs[o.port].shape), [[2, 1], [2, 3], [2, 2]]);
+  assert.deepEqual(
+    vs.map((o) => g2.nodes[o.node].outputs[o.port].shape),
+    [
+      [2, 1],
+      [2, 3],
+      [2, 2],
+    ],
+  );
   shapeThrows((b) => b.opN("Split", [b.param("x", [2, 7]), b.ints([1])], { num_splits: 3 }, { outputs: 3 }), /split/);
 });
 
@@ -188,22 +324,47 @@ test("StridedSlice: masks, negative stride, ellipsis, new and shrink axes", () =
 
 test("Slice-8 with axes and negative values", () => {
   const b = new GraphBuilder();
-  const y = b.op("Slice", [b.param("x", [10, 20]), b.ints([1]), b.ints([-1]), b.ints([2]), b.ints([-1])], {}, { version: "opset8" });
+  const y = b.op(
+    "Slice",
+    [b.param("x", [10, 20]), b.ints([1]), b.ints([-1]), b.ints([2]), b.ints([-1])],
+    {},
+    { version: "opset8" },
+  );
   assert.deepEqual(inferShape(b, y), [10, 9]); // 1, 3, ..., 17
 });
 
 test("Gather: axis, batch_dims, negative axis", () => {
-  assert.deepEqual(shape((b) => b.op("Gather", [b.param("x", [5, 6, 7]), b.constant([0, 1, 2, 3, 4, 5], [2, 3]), b.ints([1])])), [5, 2, 3, 7]);
   assert.deepEqual(
-    shape((b) => b.op("Gather", [b.param("x", [2, 5, 7]), b.param("i", [2, 3], "i64"), b.ints([1])], { batch_dims: 1 }, { version: "opset8" })),
+    shape((b) => b.op("Gather", [b.param("x", [5, 6, 7]), b.constant([0, 1, 2, 3, 4, 5], [2, 3]), b.ints([1])])),
+    [5, 2, 3, 7],
+  );
+  assert.deepEqual(
+    shape((b) =>
+      b.op(
+        "Gather",
+        [b.param("x", [2, 5, 7]), b.param("i", [2, 3], "i64"), b.ints([1])],
+        { batch_dims: 1 },
+        { version: "opset8" },
+      ),
+    ),
     [2, 3, 7],
   );
-  assert.deepEqual(shape((b) => b.op("Gather", [b.param("x", [5, 6, 7]), b.constant([1], [], "i64"), b.ints([-1])])), [5, 6]);
+  assert.deepEqual(
+    shape((b) => b.op("Gather", [b.param("x", [5, 6, 7]), b.constant([1], [], "i64"), b.ints([-1])])),
+    [5, 6],
+  );
 });
 
 test("Interpolate-1 and -4 (sizes and scales), Pad, Broadcast, Tile", () => {
   assert.deepEqual(
-    shape((b) => b.op("Interpolate", [b.param("x", [1, 3, 10, 20]), b.ints([7, 9])], { axes: [2, 3], mode: "nearest" }, { version: "opset1" })),
+    shape((b) =>
+      b.op(
+        "Interpolate",
+        [b.param("x", [1, 3, 10, 20]), b.ints([7, 9])],
+        { axes: [2, 3], mode: "nearest" },
+        { version: "opset1" },
+      ),
+    ),
     [1, 3, 7, 9],
   );
   const v4 = (mode: string, sizes: number[], scales: number[]) =>
@@ -222,24 +383,53 @@ test("Interpolate-1 and -4 (sizes and scales), Pad, Broadcast, Tile", () => {
     shape((b) => b.op("Pad", [b.param("x", [1, 3, 4, 4]), b.ints([0, 0, 1, 2]), b.ints([0, 0, 1, 0])], { pad_mode: "constant" })),
     [1, 3, 6, 6],
   );
-  assert.deepEqual(shape((b) => b.op("Broadcast", [b.param("x", [3, 1]), b.ints([2, 3, 4])], { mode: "numpy" })), [2, 3, 4]);
-  assert.deepEqual(shape((b) => b.op("Broadcast", [b.param("x", [3]), b.ints([2, 3, 4]), b.ints([1])], { mode: "explicit" })), [2, 3, 4]);
-  assert.deepEqual(shape((b) => b.op("Broadcast", [b.param("x", [3, 1]), b.ints([1, 4])], { mode: "bidirectional" }, { version: "opset3" })), [3, 4]);
+  assert.deepEqual(
+    shape((b) => b.op("Broadcast", [b.param("x", [3, 1]), b.ints([2, 3, 4])], { mode: "numpy" })),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Broadcast", [b.param("x", [3]), b.ints([2, 3, 4]), b.ints([1])], { mode: "explicit" })),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Broadcast", [b.param("x", [3, 1]), b.ints([1, 4])], { mode: "bidirectional" }, { version: "opset3" })),
+    [3, 4],
+  );
   shapeThrows((b) => b.op("Broadcast", [b.param("x", [3, 2]), b.ints([2, 3, 4])], { mode: "numpy" }));
-  assert.deepEqual(shape((b) => b.op("Tile", [b.param("x", [2, 3]), b.ints([2, 1, 2])])), [2, 2, 6]);
+  assert.deepEqual(
+    shape((b) => b.op("Tile", [b.param("x", [2, 3]), b.ints([2, 1, 2])])),
+    [2, 2, 6],
+  );
 });
 
 test("SoftMax axis rules, BatchNormInference port orders, DetectionOutput rows", () => {
-  assert.deepEqual(shape((b) => b.op("SoftMax", [b.param("x", [2, 5])], { axis: -1 }, { version: "opset8" })), [2, 5]);
+  assert.deepEqual(
+    shape((b) => b.op("SoftMax", [b.param("x", [2, 5])], { axis: -1 }, { version: "opset8" })),
+    [2, 5],
+  );
   shapeThrows((b) => b.op("SoftMax", [b.param("x", [2, 5])], { axis: -1 }, { version: "opset1" }), /non-negative/);
   shapeThrows((b) => b.op("SoftMax", [b.param("x", [2, 5])], { axis: 2 }, { version: "opset8" }), /out of range/);
   const c = [8];
   assert.deepEqual(
-    shape((b) => b.op("BatchNormInference", [b.weights(c), b.weights(c), b.param("x", [2, 8, 3, 3]), b.weights(c), b.weights(c)], { epsilon: 1e-5 }, { version: "opset1" })),
+    shape((b) =>
+      b.op(
+        "BatchNormInference",
+        [b.weights(c), b.weights(c), b.param("x", [2, 8, 3, 3]), b.weights(c), b.weights(c)],
+        { epsilon: 1e-5 },
+        { version: "opset1" },
+      ),
+    ),
     [2, 8, 3, 3],
   );
   assert.deepEqual(
-    shape((b) => b.op("BatchNormInference", [b.param("x", [2, 8, 3, 3]), b.weights(c), b.weights(c), b.weights(c), b.weights(c)], { epsilon: 1e-5 }, { version: "opset5" })),
+    shape((b) =>
+      b.op(
+        "BatchNormInference",
+        [b.param("x", [2, 8, 3, 3]), b.weights(c), b.weights(c), b.weights(c), b.weights(c)],
+        { epsilon: 1e-5 },
+        { version: "opset5" },
+      ),
+    ),
     [2, 8, 3, 3],
   );
   const det = (keep: number, topK: number, version: string) =>
@@ -255,6 +445,11 @@ test("SoftMax axis rules, BatchNormInference port orders, DetectionOutput rows",
   assert.deepEqual(det(-1, 10, "opset8"), [1, 1, 60, 7]); // N · top_k · classes (3 = 300 / 100 priors)
   assert.deepEqual(det(-1, -1, "opset1"), [1, 1, 600, 7]); // N · priors · classes
   shapeThrows((b) =>
-    b.op("DetectionOutput", [b.param("loc", [2, 404]), b.param("conf", [2, 300]), b.param("pri", [1, 2, 400])], { keep_top_k: [10], normalized: true }, { version: "opset8" }),
+    b.op(
+      "DetectionOutput",
+      [b.param("loc", [2, 404]), b.param("conf", [2, 300]), b.param("pri", [1, 2, 400])],
+      { keep_top_k: [10], normalized: true },
+      { version: "opset8" },
+    ),
   );
 });

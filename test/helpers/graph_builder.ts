@@ -19,16 +19,21 @@ export class GraphBuilder {
     readonly file = `${name}.xml`,
   ) {}
 
-  private add(type: string, inputs: PortRef[], attrs: Record<string, AttrValue>, outputs: number, version: string, name?: string): Node {
+  private add(
+    type: string,
+    inputs: PortRef[],
+    attrs: Record<string, AttrValue>,
+    outputs: number,
+    version: string,
+    name?: string,
+  ): Node {
     const id = this.nextId++;
     const node: Node = {
       id,
       name: name ?? `${type.toLowerCase()}_${id}`,
       type,
       version,
-      attrs: Object.fromEntries(
-        Object.entries(attrs).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]),
-      ),
+      attrs: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)])),
       inputs,
       outputs: Array.from({ length: outputs }, () => ({ names: [], dtype: "f32" as DType, shape: [] })),
     };
@@ -62,11 +67,21 @@ export class GraphBuilder {
     return this.constant(new Float32Array(numel(shape)), shape, "f32");
   }
 
-  op(type: string, inputs: PortRef[], attrs: Record<string, AttrValue> = {}, opts: { outputs?: number; version?: string; name?: string } = {}): PortRef {
+  op(
+    type: string,
+    inputs: PortRef[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { outputs?: number; version?: string; name?: string } = {},
+  ): PortRef {
     return this.opN(type, inputs, attrs, opts)[0];
   }
 
-  opN(type: string, inputs: PortRef[], attrs: Record<string, AttrValue> = {}, opts: { outputs?: number; version?: string; name?: string } = {}): PortRef[] {
+  opN(
+    type: string,
+    inputs: PortRef[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { outputs?: number; version?: string; name?: string } = {},
+  ): PortRef[] {
     const n = this.add(type, inputs, attrs, opts.outputs ?? 1, opts.version ?? "opset1", opts.name);
     return n.outputs.map((_, port) => ({ node: n.id, port }));
   }

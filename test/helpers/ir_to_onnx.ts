@@ -89,7 +89,9 @@ export function irToOnnx(xmlPath: string, binPath = xmlPath.replace(/\.xml$/, ".
     data: Object.fromEntries(Object.entries(l.data ?? {}).map(([k, v]) => [k.replace(/^@_/, ""), String(v)])),
   }));
   const byId = new Map(layers.map((l) => [l["@_id"], l]));
-  const source = new Map(net.edges.edge.map((e) => [`${e["@_to-layer"]}:${e["@_to-port"]}`, `${e["@_from-layer"]}:${e["@_from-port"]}`]));
+  const source = new Map(
+    net.edges.edge.map((e) => [`${e["@_to-layer"]}:${e["@_to-port"]}`, `${e["@_from-layer"]}:${e["@_from-port"]}`]),
+  );
 
   const b = new OnnxBuilder();
   /** ONNX tensor name of each IR output port "layer:port". */
@@ -144,14 +146,16 @@ export function irToOnnx(xmlPath: string, binPath = xmlPath.replace(/\.xml$/, ".
       }
       case "Convert": {
         // The FP16 constants were upcast when read; anything else is not covered.
-        if (d.destination_type !== "f32" || !consts.has(ins[0])) throw new Error(`ir_to_onnx: ${name}: Convert to '${d.destination_type}' not covered`);
+        if (d.destination_type !== "f32" || !consts.has(ins[0]))
+          throw new Error(`ir_to_onnx: ${name}: Convert to '${d.destination_type}' not covered`);
         consts.set(`${l["@_id"]}:${outPorts[0]["@_id"]}`, consts.get(ins[0])!);
         out(x[0]);
         return;
       }
       case "Add":
       case "Multiply":
-        if ((d.auto_broadcast ?? "numpy") !== "numpy") throw new Error(`ir_to_onnx: ${name}: auto_broadcast '${d.auto_broadcast}' not covered`);
+        if ((d.auto_broadcast ?? "numpy") !== "numpy")
+          throw new Error(`ir_to_onnx: ${name}: auto_broadcast '${d.auto_broadcast}' not covered`);
         out(b.op1(l["@_type"] === "Add" ? "Add" : "Mul", x));
         return;
       case "ReLU":
@@ -164,7 +168,10 @@ export function irToOnnx(xmlPath: string, binPath = xmlPath.replace(/\.xml$/, ".
         // OpenVINO applies a 1-D slope of C values along axis 1; ONNX broadcasts from the last axis.
         const slope = inDims[1];
         const rank = inDims[0].length;
-        const s = slope.length === 1 && slope[0] > 1 && rank > 2 ? b.op1("Reshape", [x[1], b.int64([slope[0], ...Array(rank - 2).fill(1)])]) : x[1];
+        const s =
+          slope.length === 1 && slope[0] > 1 && rank > 2
+            ? b.op1("Reshape", [x[1], b.int64([slope[0], ...Array(rank - 2).fill(1)])])
+            : x[1];
         out(b.op1("PRelu", [x[0], s]));
         return;
       }
@@ -178,14 +185,22 @@ export function irToOnnx(xmlPath: string, binPath = xmlPath.replace(/\.xml$/, ".
           group = g;
           w = b.op1("Reshape", [w, b.int64([g * og, ...rest])]);
         }
-        out(b.op1("Conv", [x[0], w], { strides: ints(d.strides, "strides"), dilations: ints(d.dilations, "dilations"), pads: explicitPads(d, l), group }));
+        out(
+          b.op1("Conv", [x[0], w], {
+            strides: ints(d.strides, "strides"),
+            dilations: ints(d.dilations, "dilations"),
+            pads: explicitPads(d, l),
+            group,
+          }),
+        );
         return;
       }
       case "MaxPool": {
         if (outPorts.length > 1 && [...source.values()].includes(`${l["@_id"]}:${outPorts[1]["@_id"]}`))
           throw new Error(`ir_to_onnx: ${name}: MaxPool indices output not covered`);
         const rounding = d.rounding_type ?? "floor";
-        if (rounding !== "floor" && rounding !== "ceil") throw new Error(`ir_to_onnx: ${name}: rounding_type '${rounding}' not covered`);
+        if (rounding !== "floor" && rounding !== "ceil")
+          throw new Error(`ir_to_onnx: ${name}: rounding_type '${rounding}' not covered`);
         const kernel = ints(d.kernel, "kernel");
         out(
           b.op1("MaxPool", x, {
@@ -200,7 +215,8 @@ export function irToOnnx(xmlPath: string, binPath = xmlPath.replace(/\.xml$/, ".
       }
       case "Reshape": {
         const shape = consts.get(ins[1]);
-        if (d.special_zero !== "true" && shape?.values.includes(0)) throw new Error(`ir_to_onnx: ${name}: a literal 0 dim not covered`);
+        if (d.special_zero !== "true" && shape?.values.includes(0))
+          throw new Error(`ir_to_onnx: ${name}: a literal 0 dim not covered`);
         // ONNX Reshape (allowzero = 0) copies a 0 dim from the input, as special_zero = true does.
         out(b.op1("Reshape", x));
         return;

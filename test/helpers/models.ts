@@ -14,11 +14,7 @@ export function irPath(model: string, precision: "FP16" | "FP32" = "FP16"): stri
 export const OPEN_CLOSED_EYE_ONNX = path.join(MODELS, "open-closed-eye-0001", "onnx", "open-closed-eye.onnx");
 
 /** Models whose topology allows a dynamic batch (shape-aware analysis), with their input name. */
-export const DYNAMIC_MODELS = [
-  "landmarks-regression-retail-0009",
-  "head-pose-estimation-adas-0001",
-  "open-closed-eye-0001",
-];
+export const DYNAMIC_MODELS = ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001"];
 
 /** Deterministic pseudo-random values in [lo, hi). */
 export function randomData(n: number, seed = 1, lo = 0, hi = 255): Float32Array {

@@ -19,7 +19,11 @@ const CONV = { strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [
 const layer = (name: string, type: string, execType: string) => ({ name, type, execType });
 
 /** A constant tensor of random values in [lo, hi). */
-const c = (shape: number[], seed: number, lo = -1, hi = 1) => ({ shape, batched: false, data: randomData(numel(shape), seed, lo, hi) });
+const c = (shape: number[], seed: number, lo = -1, hi = 1) => ({
+  shape,
+  batched: false,
+  data: randomData(numel(shape), seed, lo, hi),
+});
 /** An activation at batch 2. */
 const a = (shape: number[]) => ({ shape: [2, ...shape], batched: true });
 
@@ -33,17 +37,48 @@ function program(): LoweredProgram {
     maxBatch: 2,
     threads: 2,
     tensors: [
-      a([C, 8, 8]), c([C, C, 3, 3], 1, -0.3, 0.3), a([C, 8, 8]), c([1, C, 1, 1], 2), a([C, 8, 8]),
-      c([C], 3, 0.5, 1.5), c([C], 4), c([C], 5), c([C], 6, 0.5, 1.5), a([C, 8, 8]), a([C, 8, 8]),
-      a([C, 4, 4]), c([1, C, 1, 1], 7), a([C, 4, 4]), c([1, C, 1, 1], 8, 0.5, 2), a([C, 4, 4]),
-      c([C, C, 3, 3], 9, -0.3, 0.3), a([C, 4, 4]), a([C, 4, 4]), c([1], 10, 0.1, 0.2), a([C, 4, 4]),
+      a([C, 8, 8]),
+      c([C, C, 3, 3], 1, -0.3, 0.3),
+      a([C, 8, 8]),
+      c([1, C, 1, 1], 2),
+      a([C, 8, 8]),
+      c([C], 3, 0.5, 1.5),
+      c([C], 4),
+      c([C], 5),
+      c([C], 6, 0.5, 1.5),
+      a([C, 8, 8]),
+      a([C, 8, 8]),
+      a([C, 4, 4]),
+      c([1, C, 1, 1], 7),
+      a([C, 4, 4]),
+      c([1, C, 1, 1], 8, 0.5, 2),
+      a([C, 4, 4]),
+      c([C, C, 3, 3], 9, -0.3, 0.3),
+      a([C, 4, 4]),
+      a([C, 4, 4]),
+      c([1], 10, 0.1, 0.2),
+      a([C, 4, 4]),
     ],
     ops: [
       { type: "conv", name: "conv", inputs: [0, 1], outputs: [2], attrs: CONV },
       { type: "binary", name: "bias", inputs: [2, 3], outputs: [4], attrs: { op: "add" } },
       { type: "batchnorm", name: "bn", inputs: [4, 5, 6, 7, 8], outputs: [9], attrs: { epsilon: 1e-5 } },
       { type: "unary", name: "relu", inputs: [9], outputs: [10], attrs: { op: "relu" } },
-      { type: "pool", name: "pool", inputs: [10], outputs: [11], attrs: { kind: "max", kernel: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], excludePad: 0 } },
+      {
+        type: "pool",
+        name: "pool",
+        inputs: [10],
+        outputs: [11],
+        attrs: {
+          kind: "max",
+          kernel: [2, 2],
+          strides: [2, 2],
+          dilations: [1, 1],
+          padsBegin: [0, 0],
+          padsEnd: [0, 0],
+          excludePad: 0,
+        },
+      },
       { type: "binary", name: "shift", inputs: [11, 12], outputs: [13], attrs: { op: "add" } },
       { type: "binary", name: "scale", inputs: [13, 14], outputs: [15], attrs: { op: "mul" } },
       { type: "conv", name: "conv2", inputs: [15, 16], outputs: [17], attrs: CONV },
@@ -73,7 +108,10 @@ test("fuseProgram folds bias and batchnorm into conv, fuses activations and the 
   const p = program();
   const before = p.spec.tensors.map((t) => (t.data ? Float32Array.from(t.data) : undefined));
   const f = fuseProgram(p);
-  assert.deepEqual(f.spec.ops.map((o) => `${o.name}:${o.type}`), ["conv:conv", "pool:pool", "shift:affine", "conv2:conv"]);
+  assert.deepEqual(
+    f.spec.ops.map((o) => `${o.name}:${o.type}`),
+    ["conv:conv", "pool:pool", "shift:affine", "conv2:conv"],
+  );
   const [conv, pool, affine, conv2] = f.spec.ops;
   assert.equal(conv.attrs.post, "relu", "no binary post-ops on a conv");
   assert.equal(conv.inputs.length, 3, "x, weights and the folded bias");
@@ -83,7 +121,10 @@ test("fuseProgram folds bias and batchnorm into conv, fuses activations and the 
   // (x + t)·s = x·s + t·s
   const [t, sc] = [p.spec.tensors[12].data!, p.spec.tensors[14].data!];
   assert.deepEqual(Array.from(f.spec.tensors[affine.inputs[1]].data!), Array.from(sc));
-  assert.deepEqual(Array.from(f.spec.tensors[affine.inputs[2]].data!), Array.from(t, (v, c) => Math.fround(v * sc[c])));
+  assert.deepEqual(
+    Array.from(f.spec.tensors[affine.inputs[2]].data!),
+    Array.from(t, (v, c) => Math.fround(v * sc[c])),
+  );
   assert.equal(conv2.attrs.post, `sum;leakyrelu:${p.spec.tensors[19].data![0]}`);
   assert.deepEqual(conv2.inputs.slice(0, 2), [15, conv2.inputs[1]]);
   assert.equal(conv2.inputs[2], 15, "the residual is the sum operand");
@@ -138,13 +179,31 @@ function inputAffine(): LoweredProgram {
     maxBatch: 2,
     threads: 2,
     tensors: [
-      a([4, 5, 5]), c([1, 4, 1, 1], 50), a([4, 5, 5]), c([1, 4, 1, 1], 51), a([4, 5, 5]), c([6, 2, 1, 1], 52), a([6, 5, 5]),
-      a([4, 5, 5]), a([4, 5, 5]), c([3, 4, 3, 3], 53), a([3, 5, 5]), a([4, 5, 5]), c([4, 1, 3, 3], 54), a([4, 5, 5]),
+      a([4, 5, 5]),
+      c([1, 4, 1, 1], 50),
+      a([4, 5, 5]),
+      c([1, 4, 1, 1], 51),
+      a([4, 5, 5]),
+      c([6, 2, 1, 1], 52),
+      a([6, 5, 5]),
+      a([4, 5, 5]),
+      a([4, 5, 5]),
+      c([3, 4, 3, 3], 53),
+      a([3, 5, 5]),
+      a([4, 5, 5]),
+      c([4, 1, 3, 3], 54),
+      a([4, 5, 5]),
     ],
     ops: [
       { type: "binary", name: "m1", inputs: [0, 1], outputs: [2], attrs: { op: "mul" } },
       { type: "binary", name: "a1", inputs: [2, 3], outputs: [4], attrs: { op: "add" } },
-      { type: "conv", name: "g1x1", inputs: [4, 5], outputs: [6], attrs: { ...CONV, padsBegin: [0, 0], padsEnd: [0, 0], group: 2 } },
+      {
+        type: "conv",
+        name: "g1x1",
+        inputs: [4, 5],
+        outputs: [6],
+        attrs: { ...CONV, padsBegin: [0, 0], padsEnd: [0, 0], group: 2 },
+      },
       { type: "binary", name: "m2", inputs: [0, 1], outputs: [7], attrs: { op: "mul" } },
       { type: "binary", name: "a2", inputs: [7, 3], outputs: [8], attrs: { op: "add" } },
       { type: "conv", name: "c3x3", inputs: [8, 9], outputs: [10], attrs: CONV },
@@ -160,12 +219,18 @@ function inputAffine(): LoweredProgram {
 test("per-channel multiplies fold into the next conv's weights, adds only into an unpadded conv's bias", async () => {
   const p = inputAffine();
   const f = fuseProgram(p);
-  assert.deepEqual(f.spec.ops.map((o) => o.name), ["g1x1", "m2", "c3x3", "dw"]);
+  assert.deepEqual(
+    f.spec.ops.map((o) => o.name),
+    ["g1x1", "m2", "c3x3", "dw"],
+  );
   assert.deepEqual(f.spec.ops[0].inputs[0], 0);
   assert.equal(f.spec.ops[0].inputs.length, 3, "the add became a bias");
   assert.equal(f.spec.ops[1].type, "affine", "the padded conv's input keeps its multiply-add, as one op");
   assert.deepEqual(f.spec.ops[3].inputs[0], 0);
-  assert.deepEqual(f.fused[0].map((l) => l.name), ["a1", "m1"]);
+  assert.deepEqual(
+    f.fused[0].map((l) => l.name),
+    ["a1", "m1"],
+  );
   for (const n of [2, 1]) {
     const x = randomData(n * 100, 60 + n, -1, 1);
     for (const out of [6, 10, 13]) {
@@ -195,9 +260,15 @@ test("a mean or max over the spatial axes becomes a global pool, with a view for
   };
   const p: LoweredProgram = { spec, inputs: [], outputs: [], layers: spec.ops.map((o) => layer(o.name, "ReduceMean", o.type)) };
   const f = fuseProgram(p);
-  assert.deepEqual(f.spec.ops.map((o) => `${o.name}:${o.type}`), ["gap:pool", "gap/squeeze:copy", "gmp:pool", "rows:reduce"]);
+  assert.deepEqual(
+    f.spec.ops.map((o) => `${o.name}:${o.type}`),
+    ["gap:pool", "gap/squeeze:copy", "gmp:pool", "rows:reduce"],
+  );
   assert.deepEqual(f.spec.ops[0].attrs.kernel, [5, 7]);
-  assert.deepEqual(f.layers.map((l) => l.name), ["gap", "gap/squeeze", "gmp", "rows"]);
+  assert.deepEqual(
+    f.layers.map((l) => l.name),
+    ["gap", "gap/squeeze", "gmp", "rows"],
+  );
   for (const n of [2, 1]) {
     const x = randomData(n * 8 * 35, 70 + n, -1, 1);
     for (const out of [1, 2]) {
@@ -211,11 +282,24 @@ test("a mean or max over the spatial axes becomes a global pool, with a view for
 function block(): { file: string; b: OnnxBuilder } {
   const b = new OnnxBuilder(13);
   const C = 16;
-  const bn = (x: string) => b.op1("BatchNormalization", [x, b.weight([C], 0.5, 1.5), b.weight([C], -0.1, 0.1), b.weight([C], -0.1, 0.1), b.weight([C], 0.5, 1.5)]);
+  const bn = (x: string) =>
+    b.op1("BatchNormalization", [
+      x,
+      b.weight([C], 0.5, 1.5),
+      b.weight([C], -0.1, 0.1),
+      b.weight([C], -0.1, 0.1),
+      b.weight([C], 0.5, 1.5),
+    ]);
   const conv = (x: string, k: number, group = 1) =>
-    b.op1("Conv", [x, b.weight([C, C / group, k, k], -0.3, 0.3), b.weight([C], -0.1, 0.1)], { kernel_shape: [k, k], pads: Array(4).fill(k >> 1), group });
+    b.op1("Conv", [x, b.weight([C, C / group, k, k], -0.3, 0.3), b.weight([C], -0.1, 0.1)], {
+      kernel_shape: [k, k],
+      pads: Array(4).fill(k >> 1),
+      group,
+    });
   const x = b.input("x", [3, 12, 12]);
-  let y = b.op1("Relu", [bn(b.op1("Conv", [x, b.weight([C, 3, 3, 3], -0.5, 0.5)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }))]);
+  let y = b.op1("Relu", [
+    bn(b.op1("Conv", [x, b.weight([C, 3, 3, 3], -0.5, 0.5)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })),
+  ]);
   y = b.op1("MaxPool", [y], { kernel_shape: [2, 2], strides: [2, 2] });
   y = b.op1("Add", [b.op1("Mul", [y, b.weight([1, C, 1, 1], 0.5, 2)]), b.weight([1, C, 1, 1], -1, 1)]);
   const r = y;

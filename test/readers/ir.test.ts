@@ -14,21 +14,64 @@ import { irPath } from "../helpers/models";
 /** Layer counts per type, counted with `grep -o 'type="[A-Za-z]*" version' <xml> | sort | uniq -c`. */
 const EXPECTED: Record<string, Record<string, number>> = {
   "face-detection-adas-0001": {
-    Add: 67, Concat: 3, Const: 213, Convert: 134, Convolution: 49, DetectionOutput: 1, GroupConvolution: 17,
-    Multiply: 1, Parameter: 1, PriorBox: 7, ReLU: 52, Reshape: 16, Result: 1, ShapeOf: 7, SoftMax: 1,
-    StridedSlice: 14, Transpose: 14, Unsqueeze: 7,
+    Add: 67,
+    Concat: 3,
+    Const: 213,
+    Convert: 134,
+    Convolution: 49,
+    DetectionOutput: 1,
+    GroupConvolution: 17,
+    Multiply: 1,
+    Parameter: 1,
+    PriorBox: 7,
+    ReLU: 52,
+    Reshape: 16,
+    Result: 1,
+    ShapeOf: 7,
+    SoftMax: 1,
+    StridedSlice: 14,
+    Transpose: 14,
+    Unsqueeze: 7,
   },
   "head-pose-estimation-adas-0001": {
-    Add: 22, Const: 47, Convert: 44, Convolution: 11, MatMul: 3, MaxPool: 2, Multiply: 8, Parameter: 1,
-    ReLU: 8, Reshape: 3, Result: 3,
+    Add: 22,
+    Const: 47,
+    Convert: 44,
+    Convolution: 11,
+    MatMul: 3,
+    MaxPool: 2,
+    Multiply: 8,
+    Parameter: 1,
+    ReLU: 8,
+    Reshape: 3,
+    Result: 3,
   },
   "landmarks-regression-retail-0009": {
-    Add: 17, Const: 42, Convert: 42, Convolution: 8, GroupConvolution: 1, MaxPool: 3, Multiply: 8, PReLU: 8,
-    Parameter: 1, Result: 1, Sigmoid: 1,
+    Add: 17,
+    Const: 42,
+    Convert: 42,
+    Convolution: 8,
+    GroupConvolution: 1,
+    MaxPool: 3,
+    Multiply: 8,
+    PReLU: 8,
+    Parameter: 1,
+    Result: 1,
+    Sigmoid: 1,
   },
   "open-closed-eye-0001": {
-    Add: 3, Const: 9, Convert: 8, Convolution: 4, Divide: 1, Exp: 1, MaxPool: 3, Parameter: 1, ReLU: 2,
-    ReduceSum: 1, Result: 1, Subtract: 1,
+    Add: 3,
+    Const: 9,
+    Convert: 8,
+    Convolution: 4,
+    Divide: 1,
+    Exp: 1,
+    MaxPool: 3,
+    Parameter: 1,
+    ReLU: 2,
+    ReduceSum: 1,
+    Result: 1,
+    Subtract: 1,
   },
 };
 
@@ -73,7 +116,10 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     assertTopological(g);
     for (const n of g.nodes.filter((x) => x.type === "Const")) {
       assert.ok(n.value, `${n.name} has a value`);
-      assert.equal(n.value.data.length, n.value.shape.reduce((a, b) => a * b, 1));
+      assert.equal(
+        n.value.data.length,
+        n.value.shape.reduce((a, b) => a * b, 1),
+      );
     }
   });
 }
@@ -89,7 +135,13 @@ test("IR open-closed-eye FP32: structure, ports, attrs and weights", () => {
   // Mean values written in the xml's Const (offset 0, three f32 127s as the model's preprocessing).
   assert.deepEqual(Array.from(byName.get("Constant_165")!.value!.data), [127, 127, 127]);
   const conv = byName.get("8/WithoutBiases")!;
-  assert.deepEqual(conv.attrs, { strides: "1, 1", dilations: "1, 1", pads_begin: "0, 0", pads_end: "0, 0", auto_pad: "explicit" });
+  assert.deepEqual(conv.attrs, {
+    strides: "1, 1",
+    dilations: "1, 1",
+    pads_begin: "0, 0",
+    pads_end: "0, 0",
+    auto_pad: "explicit",
+  });
   assert.deepEqual(conv.outputs[0].shape, [1, 10, 30, 30]);
   // MaxPool-8 has two outputs (ports 1, 2); its consumer reads output index 0.
   const pool = byName.get("9")!;
@@ -115,7 +167,10 @@ test("IR open-closed-eye FP32: structure, ports, attrs and weights", () => {
 
 test("readModel dispatches on the extension", () => {
   assert.equal(readModel(EYE32).format, "ir11");
-  assert.throws(() => readModel("/x/model.pb"), (e: unknown) => e instanceof UnsupportedError && /unsupported model format/.test(e.message));
+  assert.throws(
+    () => readModel("/x/model.pb"),
+    (e: unknown) => e instanceof UnsupportedError && /unsupported model format/.test(e.message),
+  );
 });
 
 test("FP16 weights equal the FP32 IR weights within FP16 precision", () => {
@@ -178,7 +233,9 @@ test("IR v10 and dynamic dims", () => {
 test("layers out of order are sorted topologically", () => {
   const start = EYE32_XML.indexOf("<layers>") + "<layers>".length;
   const end = EYE32_XML.indexOf("</layers>");
-  const layers = EYE32_XML.slice(start, end).split(/(?=<layer )/).filter((s) => s.includes("<layer "));
+  const layers = EYE32_XML.slice(start, end)
+    .split(/(?=<layer )/)
+    .filter((s) => s.includes("<layer "));
   const xml = EYE32_XML.slice(0, start) + "\n" + layers.reverse().join("") + EYE32_XML.slice(end);
   const g = readIR(variant(xml));
   assert.equal(g.nodes.length, 27);
@@ -235,13 +292,20 @@ test("u1 Const is unsupported", () => {
 
 test("element types and precisions named like Object.prototype members are unsupported", () => {
   for (const t of ["constructor", "toString", "__proto__"]) {
-    const x = variant(EYE32_XML.replace('<data shape="1,3,32,32" element_type="f32"/>', `<data shape="1,3,32,32" element_type="${t}"/>`));
+    const x = variant(
+      EYE32_XML.replace('<data shape="1,3,32,32" element_type="f32"/>', `<data shape="1,3,32,32" element_type="${t}"/>`),
+    );
     throwsModel(() => readIR(x), UnsupportedError, /layer 'input\.1'/, new RegExp(`element_type '${t}'`));
   }
 });
 
 test("edge to a missing port", () => {
-  const x = variant(EYE32_XML.replace('<edge from-layer="25" from-port="2" to-layer="26" to-port="0"/>', '<edge from-layer="25" from-port="7" to-layer="26" to-port="0"/>'));
+  const x = variant(
+    EYE32_XML.replace(
+      '<edge from-layer="25" from-port="2" to-layer="26" to-port="0"/>',
+      '<edge from-layer="25" from-port="7" to-layer="26" to-port="0"/>',
+    ),
+  );
   throwsModel(() => readIR(x), ModelError, /no output port 7/);
 });
 
@@ -260,11 +324,35 @@ test("missing or malformed attributes are BAD_MODEL at read, naming the file and
   const conv = '<data strides="1, 1" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" auto_pad="explicit"/>';
   const pool = '<data strides="4, 4" dilations="1, 1" pads_begin="0, 0" pads_end="0, 0" kernel="4, 4"';
   // Shape inference reads strides with no default; the CPU plugin used to be the first to notice.
-  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1" ', ""))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /missing attribute 'strides'/);
-  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('strides="4, 4" ', ""))), "BAD_MODEL", /layer '16'/, /missing attribute 'strides'/);
-  await rejectsModel(variant(EYE32_XML.replace(pool, pool.replace('kernel="4, 4"', 'kernel="4, x"'))), "BAD_MODEL", /layer '16'/, /'kernel' is not a list of integers/);
-  await rejectsModel(variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1"', 'strides="1.5, 1"'))), "BAD_MODEL", /layer '8\/WithoutBiases'/, /strides/);
-  await rejectsModel(variant(EYE32_XML.replace('<data keep_dims="true"/>', '<data keep_dims="maybe"/>')), "BAD_MODEL", /'keep_dims' is not a boolean/);
+  await rejectsModel(
+    variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1" ', ""))),
+    "BAD_MODEL",
+    /layer '8\/WithoutBiases'/,
+    /missing attribute 'strides'/,
+  );
+  await rejectsModel(
+    variant(EYE32_XML.replace(pool, pool.replace('strides="4, 4" ', ""))),
+    "BAD_MODEL",
+    /layer '16'/,
+    /missing attribute 'strides'/,
+  );
+  await rejectsModel(
+    variant(EYE32_XML.replace(pool, pool.replace('kernel="4, 4"', 'kernel="4, x"'))),
+    "BAD_MODEL",
+    /layer '16'/,
+    /'kernel' is not a list of integers/,
+  );
+  await rejectsModel(
+    variant(EYE32_XML.replace(conv, conv.replace('strides="1, 1"', 'strides="1.5, 1"'))),
+    "BAD_MODEL",
+    /layer '8\/WithoutBiases'/,
+    /strides/,
+  );
+  await rejectsModel(
+    variant(EYE32_XML.replace('<data keep_dims="true"/>', '<data keep_dims="maybe"/>')),
+    "BAD_MODEL",
+    /'keep_dims' is not a boolean/,
+  );
   // Attributes only the plugins read (here ReduceSum's keep_dims, Clamp's bounds) are checked at read too.
   await rejectsModel(
     variant(EYE32_XML.replace('type="ReLU" version="opset1">', 'type="Clamp" version="opset1">\n\t\t\t<data min="0"/>')),
@@ -283,11 +371,22 @@ function replaceNth(text: string, from: string, to: string, n: number): string {
 
 test("port dims that contradict the shape attribute, the producer or shape inference are BAD_MODEL naming both shapes", async () => {
   const param = EYE32_XML.indexOf("<dim>32</dim>");
-  const paramXml = (dim: string) => EYE32_XML.slice(0, param) + `<dim>${dim}</dim>` + EYE32_XML.slice(param + "<dim>32</dim>".length);
+  const paramXml = (dim: string) =>
+    EYE32_XML.slice(0, param) + `<dim>${dim}</dim>` + EYE32_XML.slice(param + "<dim>32</dim>".length);
   // The issue's case: a negative port dim that is not -1 was taken for a dynamic one.
   throwsModel(() => readIR(variant(paramXml("-32"))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
-  throwsModel(() => readIR(variant(paramXml("31"))), ModelError, /layer 'input\.1'/, /shape \[1,3,32,32\] contradicts its output port dims \[1,3,31,32\]/);
-  throwsModel(() => readIR(variant(EYE32_XML.replace('shape="1,3,32,32"', 'shape="1,3,-32,32"'))), ModelError, /layer 'input\.1'/, /'1,3,-32,32'/);
+  throwsModel(
+    () => readIR(variant(paramXml("31"))),
+    ModelError,
+    /layer 'input\.1'/,
+    /shape \[1,3,32,32\] contradicts its output port dims \[1,3,31,32\]/,
+  );
+  throwsModel(
+    () => readIR(variant(EYE32_XML.replace('shape="1,3,32,32"', 'shape="1,3,-32,32"'))),
+    ModelError,
+    /layer 'input\.1'/,
+    /'1,3,-32,32'/,
+  );
   // The Convolution's output port (its 1st and 2nd "30") against the Add input port that reads it.
   throwsModel(
     () => readIR(variant(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0))),
@@ -297,10 +396,19 @@ test("port dims that contradict the shape attribute, the producer or shape infer
   );
   // Both sides say 29; shape inference says 30.
   const both = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>29</dim>", 0), "<dim>30</dim>", "<dim>29</dim>", 1);
-  await rejectsModel(variant(both), "BAD_MODEL", /layer '8\/WithoutBiases'/, /declares dims \[1,10,29,30\] but shape inference gives \[1,10,30,30\]/);
+  await rejectsModel(
+    variant(both),
+    "BAD_MODEL",
+    /layer '8\/WithoutBiases'/,
+    /declares dims \[1,10,29,30\] but shape inference gives \[1,10,30,30\]/,
+  );
   // Dynamic dims (-1, ?, ranges) agree with any size, as in OpenVINO.
-  const dynamic = replaceNth(replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>?</dim>", 0), "<dim>30</dim>", "<dim>1..64</dim>", 1)
-    .replace('shape="1,3,32,32"', 'shape="-1,3,32,32"');
+  const dynamic = replaceNth(
+    replaceNth(EYE32_XML, "<dim>30</dim>", "<dim>?</dim>", 0),
+    "<dim>30</dim>",
+    "<dim>1..64</dim>",
+    1,
+  ).replace('shape="1,3,32,32"', 'shape="-1,3,32,32"');
   const net = await new IECore().readNetwork(variant(dynamic));
   assert.deepEqual(net.inputs["input.1"].shape, [1, 3, 32, 32]);
 });

@@ -28,10 +28,31 @@ test("ONNX open-closed-eye: nodes, names and attributes", () => {
   assert.deepEqual(
     g.nodes.map((n) => n.type),
     [
-      "Parameter", "Const", "Convolution", "Const", "Add", "MaxPool", "ReLU",
-      "Const", "Convolution", "Const", "Add", "MaxPool", "ReLU",
-      "Const", "Convolution", "Const", "Add",
-      "Const", "Convolution", "MaxPool", "Exp", "Const", "ReduceSum", "Divide", "Result",
+      "Parameter",
+      "Const",
+      "Convolution",
+      "Const",
+      "Add",
+      "MaxPool",
+      "ReLU",
+      "Const",
+      "Convolution",
+      "Const",
+      "Add",
+      "MaxPool",
+      "ReLU",
+      "Const",
+      "Convolution",
+      "Const",
+      "Add",
+      "Const",
+      "Convolution",
+      "MaxPool",
+      "Exp",
+      "Const",
+      "ReduceSum",
+      "Divide",
+      "Result",
     ],
   );
   const p = g.nodes[0];
@@ -72,11 +93,14 @@ test("ONNX initializers equal the FP32 IR weights of the same model", () => {
     assert.ok(Math.abs(w1.data[i] / 255 - ir1.data[i]) <= 1e-6 * Math.abs(ir1.data[i]) + 1e-12, `conv1.weight[${i}]`);
   }
   // Biases become [1, C, 1, 1] constants, like the IR's Reshape_* constants.
-  for (const [onnx, irName] of [["8/bias", "Reshape_28"], ["11/bias", "Reshape_78"], ["14/bias", "Reshape_128"]]) {
+  for (const [onnx, irName] of [
+    ["8/bias", "Reshape_28"],
+    ["11/bias", "Reshape_78"],
+    ["14/bias", "Reshape_128"],
+  ]) {
     assert.deepEqual(byName(g, onnx).value, byName(ir, irName).value, onnx);
   }
 });
-
 
 test("Gemm folds alpha/beta into constants; symbolic dims are -1", () => {
   const g = build({
@@ -145,7 +169,10 @@ test("activations, Clip, LeakyRelu, HardSigmoid", () => {
   assert.deepEqual(neg.outputs[0].names, ["d", "e"]);
   assert.equal(producer(g, g.nodes[g.nodes.length - 1], 0).name, "neg");
   // min/max initializers were read as attributes, so they are not nodes.
-  assert.deepEqual(g.nodes.map((n) => n.type), ["Parameter", "Clamp", "Const", "PReLU", "HSigmoid", "Negative", "Result"]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.type),
+    ["Parameter", "Clamp", "Const", "PReLU", "HSigmoid", "Negative", "Result"],
+  );
 });
 
 test("opset-11 Softmax over a middle axis is Reshape (merge the trailing axes) + SoftMax + Reshape back", () => {
@@ -155,7 +182,10 @@ test("opset-11 Softmax over a middle axis is Reshape (merge the trailing axes) +
     outputs: [valueInfo("y", [2, 3, 4])],
     opset: 11,
   });
-  assert.deepEqual(g.nodes.map((n) => n.type), ["Parameter", "Const", "Reshape", "SoftMax", "ShapeOf", "Reshape", "Result"]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.type),
+    ["Parameter", "Const", "Reshape", "SoftMax", "ShapeOf", "Reshape", "Result"],
+  );
   assert.deepEqual(Array.from(producer(g, byName(g, "sm/merge"), 1).value!.data), [0, -1]);
   assert.equal(byName(g, "sm/softmax").attrs.axis, "1");
   const g2 = build({
@@ -164,7 +194,10 @@ test("opset-11 Softmax over a middle axis is Reshape (merge the trailing axes) +
     outputs: [valueInfo("y", [2, 3, 4])],
     opset: 11,
   });
-  assert.deepEqual(g2.nodes.map((n) => n.type), ["Parameter", "SoftMax", "Result"]);
+  assert.deepEqual(
+    g2.nodes.map((n) => n.type),
+    ["Parameter", "SoftMax", "Result"],
+  );
   assert.equal(byName(g2, "sm").attrs.axis, "2");
 });
 
@@ -183,7 +216,13 @@ test("pooling, global pooling, BatchNormalization", () => {
   const avg = byName(g, "avg");
   assert.equal(avg.type, "AvgPool");
   assert.deepEqual(
-    { k: avg.attrs.kernel, pb: avg.attrs.pads_begin, pe: avg.attrs.pads_end, r: avg.attrs.rounding_type, ex: avg.attrs["exclude-pad"] },
+    {
+      k: avg.attrs.kernel,
+      pb: avg.attrs.pads_begin,
+      pe: avg.attrs.pads_end,
+      r: avg.attrs.rounding_type,
+      ex: avg.attrs["exclude-pad"],
+    },
     { k: "3,3", pb: "0,0", pe: "1,1", r: "ceil_torch", ex: "true" },
   );
   const bn = byName(g, "bn");
@@ -238,7 +277,10 @@ test("Pad, Transpose, Squeeze/Unsqueeze, Reshape, Slice, Split, Concat, Gather",
   const split = byName(g, "split");
   assert.equal(split.type, "Split");
   assert.equal(split.attrs.num_splits, "2");
-  assert.deepEqual(split.outputs.map((o) => o.names), [["s1"], ["s2"]]);
+  assert.deepEqual(
+    split.outputs.map((o) => o.names),
+    [["s1"], ["s2"]],
+  );
   const cat = byName(g, "cat");
   assert.deepEqual(cat.inputs, [
     { node: split.id, port: 1 },
@@ -253,7 +295,15 @@ test("Pad, Transpose, Squeeze/Unsqueeze, Reshape, Slice, Split, Concat, Gather",
 
 test("Resize with scales → Interpolate-4; FP16 initializer bits decoded", () => {
   const g = build({
-    nodes: [node("Resize", ["x", "", "scales"], ["y"], [str("mode", "nearest"), str("coordinate_transformation_mode", "asymmetric"), str("nearest_mode", "floor")], "up")],
+    nodes: [
+      node(
+        "Resize",
+        ["x", "", "scales"],
+        ["y"],
+        [str("mode", "nearest"), str("coordinate_transformation_mode", "asymmetric"), str("nearest_mode", "floor")],
+        "up",
+      ),
+    ],
     inits: [{ name: "scales", dims: [4], data_type: FLOAT16, int32_data: [0x3c00, 0x3c00, 0x4000, 0x4000] }],
     inputs: [valueInfo("x", [1, 1, 2, 2])],
     outputs: [valueInfo("y", [1, 1, 4, 4])],
@@ -302,7 +352,13 @@ test("ConvTranspose with groups, output_padding and FP16 raw weights", () => {
   const g = build({
     nodes: [
       node("Cast", ["x"], ["x16"], [int("to", FLOAT16)], "to16"),
-      node("ConvTranspose", ["x16", "W"], ["y"], [int("group", 2), ints("strides", [2, 2]), ints("output_padding", [1, 1]), ints("pads", [0, 0, 0, 0])], "up"),
+      node(
+        "ConvTranspose",
+        ["x16", "W"],
+        ["y"],
+        [int("group", 2), ints("strides", [2, 2]), ints("output_padding", [1, 1]), ints("pads", [0, 0, 0, 0])],
+        "up",
+      ),
     ],
     inits: [{ name: "W", dims: [4, 1, 2, 2], data_type: FLOAT16, raw_data: raw }],
     inputs: [valueInfo("x", [1, 4, 3, 3])],
@@ -356,7 +412,9 @@ test("nodes listed out of order are sorted", () => {
     inputs: [valueInfo("x", [2])],
     outputs: [valueInfo("b", [2])],
   });
-  assert.deepEqual(g.nodes.map((n) => n.name), ["x", "first", "second", "b/sink_port_0"]);
+  assert.deepEqual(
+    g.nodes.map((n) => n.name),
+    ["x", "first", "second", "b/sink_port_0"],
+  );
   assertTopological(g);
 });
-

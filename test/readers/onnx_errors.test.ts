@@ -56,6 +56,10 @@ test("opset outside 7..20", () => {
 });
 
 test("undefined input value", () => {
-  const spec: Spec = { nodes: [node("Add", ["x", "nope"], ["y"], [], "a")], inputs: [valueInfo("x", [2])], outputs: [valueInfo("y", [2])] };
+  const spec: Spec = {
+    nodes: [node("Add", ["x", "nope"], ["y"], [], "a")],
+    inputs: [valueInfo("x", [2])],
+    outputs: [valueInfo("y", [2])],
+  };
   throwsModel(() => build(spec), ModelError, /'nope'/, /layer 'a'/);
 });

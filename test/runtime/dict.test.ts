@@ -6,8 +6,15 @@ import { dict, record, table } from "../../kernel/dict";
 const NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty"];
 
 test("dict, table and record hold names of Object.prototype's members as their own keys, and only those", () => {
-  for (const make of [(e: [string, number][]) => dict(e), (e: [string, number][]) => table(Object.fromEntries(e)), (e: [string, number][]) => record(e)]) {
-    const d = make([["__proto__", 1], ["toString", 2]]);
+  for (const make of [
+    (e: [string, number][]) => dict(e),
+    (e: [string, number][]) => table(Object.fromEntries(e)),
+    (e: [string, number][]) => record(e),
+  ]) {
+    const d = make([
+      ["__proto__", 1],
+      ["toString", 2],
+    ]);
     assert.deepEqual(Object.keys(d), ["__proto__", "toString"]);
     assert.equal(d["__proto__"], 1);
     assert.equal(d.toString, 2 as unknown);

@@ -36,7 +36,8 @@ for (const model of DYNAMIC_MODELS) {
       req.setBatch(n);
       const got = await runAll(req, inputName, data, outputs);
       const refs: Float32Array[][] = [];
-      for (let i = 0; i < n; i++) refs.push(await runAll(single, inputName, data.subarray(i * sample, (i + 1) * sample), outputs));
+      for (let i = 0; i < n; i++)
+        refs.push(await runAll(single, inputName, data.subarray(i * sample, (i + 1) * sample), outputs));
       outputs.forEach((o, k) => {
         const blob = req.getBlob(o);
         assert.equal(blob.shape[0], n, `${o} axis 0 at batch ${n}`);

@@ -80,7 +80,10 @@ test("wrong input length names input, expected size and batch", async () => {
 test("unknown device", async () => {
   const ie = new IECore();
   const net = await ie.readNetwork(EYE_XML);
-  await assert.rejects(ie.loadNetwork(net, "TPU"), { code: "UNKNOWN_DEVICE", message: /Device 'TPU' is not registered; available devices: CPU/ });
+  await assert.rejects(ie.loadNetwork(net, "TPU"), {
+    code: "UNKNOWN_DEVICE",
+    message: /Device 'TPU' is not registered; available devices: CPU/,
+  });
   assert.throws(() => ie.setConfig({ DYN_BATCH_ENABLED: "YES" }, "FPGA"), { code: "UNKNOWN_DEVICE" });
 });
 
@@ -135,8 +138,9 @@ test("strict analysis rejects head-pose (Reshape) while shape-aware accepts it",
   const ie = new IECore();
   const net = await ie.readNetwork(irPath("head-pose-estimation-adas-0001"));
   net.batchSize = 2;
-  await assert.rejects(ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", DYN_BATCH_ANALYSIS: "strict" }), (e: DynamicBatchError) =>
-    e.layers.every((l) => l.legacyType === "Reshape"),
+  await assert.rejects(
+    ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", DYN_BATCH_ANALYSIS: "strict" }),
+    (e: DynamicBatchError) => e.layers.every((l) => l.legacyType === "Reshape"),
   );
   const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
   const req = exec.createInferRequest();
@@ -216,7 +220,10 @@ test("MAX_TENSOR_BYTES: a tensor above it is BAD_CONFIG at load naming the layer
     assert.match(e.message, /ie\.setConfig\(\{ MAX_TENSOR_BYTES: "288000" \}, "CPU"\)/);
     return true;
   });
-  await assert.rejects(ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" }), { code: "BAD_CONFIG", message: /MAX_TENSOR_BYTES/ });
+  await assert.rejects(ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" }), {
+    code: "BAD_CONFIG",
+    message: /MAX_TENSOR_BYTES/,
+  });
   // Raised (with the legacy prefix), the same network loads and runs.
   const exec = await ie.loadNetwork(net, "CPU", { KEY_MAX_TENSOR_BYTES: "288000" });
   const req = exec.createInferRequest();
@@ -229,7 +236,13 @@ test("MAX_TENSOR_BYTES: a tensor above it is BAD_CONFIG at load naming the layer
 test("MAX_TENSOR_BYTES: bad values are BAD_CONFIG", () => {
   const ie = new IECore();
   for (const v of ["", " ", "-1", "0", "abc", "1.5", String(64 * 2 ** 30)]) {
-    assert.throws(() => ie.setConfig({ MAX_TENSOR_BYTES: v }, "CPU"), { code: "BAD_CONFIG", message: /MAX_TENSOR_BYTES/ }, `value "${v}"`);
+    assert.throws(
+      () => ie.setConfig({ MAX_TENSOR_BYTES: v }, "CPU"),
+      { code: "BAD_CONFIG", message: /MAX_TENSOR_BYTES/ },
+      `value "${v}"`,
+    );
   }
-  assert.throws(() => ie.setConfig({ MAX_TENSOR_BYTES: String(64 * 2 ** 30) }, "CPU"), { message: /tensor budget of this machine/ });
+  assert.throws(() => ie.setConfig({ MAX_TENSOR_BYTES: String(64 * 2 ** 30) }, "CPU"), {
+    message: /tensor budget of this machine/,
+  });
 });

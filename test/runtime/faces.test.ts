@@ -31,7 +31,12 @@ test("faces.jpg: detection, then landmarks and head pose on all faces with setBa
   assert.equal(faces.length, EXPECTED.length);
   faces.forEach((f, i) => {
     const [x, y, w, h] = EXPECTED[i];
-    for (const [got, want] of [[f.x, x], [f.y, y], [f.w, w], [f.h, h]])
+    for (const [got, want] of [
+      [f.x, x],
+      [f.y, y],
+      [f.w, w],
+      [f.h, h],
+    ])
       assert.ok(Math.abs(got - want) <= 6, `face ${i}: ${JSON.stringify(f)} vs ${EXPECTED[i]}`);
   });
 

@@ -77,7 +77,9 @@ test("getBlob of an input is a writable view; outputs have the batch's shape", a
 test("CPU_THREADS_NUM=1 gives the same numbers as all threads", async () => {
   const run = async (threads: string) => {
     const ie = new IECore();
-    const exec = await ie.loadNetwork(await ie.readNetwork(irPath("landmarks-regression-retail-0009")), "CPU", { CPU_THREADS_NUM: threads });
+    const exec = await ie.loadNetwork(await ie.readNetwork(irPath("landmarks-regression-retail-0009")), "CPU", {
+      CPU_THREADS_NUM: threads,
+    });
     const req = exec.createInferRequest();
     req.setInput("0", randomData(3 * 48 * 48, 5));
     await req.infer();
@@ -106,7 +108,14 @@ test("infer() leaves the event loop free: a callback queued after it starts runs
 /** Names that are members of Object.prototype: a plain object keyed by model names mistakes them for its own. */
 const PROTO_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty"];
 
-async function runNamed(ie: IECore, model: string, input: string, output: string, layer: string, sample: number[]): Promise<void> {
+async function runNamed(
+  ie: IECore,
+  model: string,
+  input: string,
+  output: string,
+  layer: string,
+  sample: number[],
+): Promise<void> {
   const net = await ie.readNetwork(model);
   assert.deepEqual(Object.keys(net.inputs), [input]);
   assert.deepEqual(net.inputs[input].shape, [1, ...sample]);

@@ -84,7 +84,10 @@ opTest("ConvTranspose: stride 2, pads, output_padding, group, dilations, output_
   const k = [3, 3];
   b.output(
     b.op1("ConvTranspose", [x, b.weight([4, 3, 3, 3]), b.weight([3])], {
-      kernel_shape: k, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1],
+      kernel_shape: k,
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      output_padding: [1, 1],
     }),
     b.op1("ConvTranspose", [x, b.weight([4, 2, 3, 3])], { kernel_shape: k, strides: [2, 2], group: 2 }),
     b.op1("ConvTranspose", [x, b.weight([4, 3, 2, 2])], { strides: [2, 2] }),
@@ -130,28 +133,32 @@ opTest("Activations: Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Elu, Clip, HardSwish
   return b;
 });
 
-opTest("Add/Sub/Mul/Div/Sum/Max/Min with broadcast constants and between two tensors", () => {
-  const b = new OnnxBuilder();
-  const x = b.input("x", [3, 4, 5]);
-  const y = b.input("y", [3, 4, 5]);
-  const z = b.input("z", [1, 4, 1]);
-  b.output(
-    b.op1("Add", [x, b.weight([3, 1, 1])]),
-    b.op1("Sub", [b.weight([5]), x]),
-    b.op1("Mul", [x, b.weight([1, 4, 5])]),
-    b.op1("Div", [x, b.weight([3, 1, 1], 0.5, 2)]),
-    b.op1("Add", [x, b.weight([], 0, 0, [0.75])]),
-    b.op1("Add", [x, y]),
-    b.op1("Sub", [x, y]),
-    b.op1("Mul", [x, y]),
-    b.op1("Div", [x, y]),
-    b.op1("Mul", [x, z]),
-    b.op1("Sum", [x, y, z]),
-    b.op1("Max", [x, b.weight([5])]),
-    b.op1("Min", [x, b.weight([3, 1, 1])]),
-  );
-  return b;
-}, { ranges: { y: [0.5, 2] } });
+opTest(
+  "Add/Sub/Mul/Div/Sum/Max/Min with broadcast constants and between two tensors",
+  () => {
+    const b = new OnnxBuilder();
+    const x = b.input("x", [3, 4, 5]);
+    const y = b.input("y", [3, 4, 5]);
+    const z = b.input("z", [1, 4, 1]);
+    b.output(
+      b.op1("Add", [x, b.weight([3, 1, 1])]),
+      b.op1("Sub", [b.weight([5]), x]),
+      b.op1("Mul", [x, b.weight([1, 4, 5])]),
+      b.op1("Div", [x, b.weight([3, 1, 1], 0.5, 2)]),
+      b.op1("Add", [x, b.weight([], 0, 0, [0.75])]),
+      b.op1("Add", [x, y]),
+      b.op1("Sub", [x, y]),
+      b.op1("Mul", [x, y]),
+      b.op1("Div", [x, y]),
+      b.op1("Mul", [x, z]),
+      b.op1("Sum", [x, y, z]),
+      b.op1("Max", [x, b.weight([5])]),
+      b.op1("Min", [x, b.weight([3, 1, 1])]),
+    );
+    return b;
+  },
+  { ranges: { y: [0.5, 2] } },
+);
 
 // 9 rows and 10 columns: ceil_mode differs from floor on one axis, and with pads 1 a last window
 // would start in the end padding on the other (ONNX drops it, like PyTorch).
@@ -366,7 +373,9 @@ opTest("Opset 9 forms: Upsample, Clip, Slice and Split with attributes", () => {
 /** Conv (no bias) + BatchNormalization with random statistics. */
 function convBn(b: OnnxBuilder, x: string, cin: number, cout: number, k: number, group = 1): string {
   const y = b.op1("Conv", [x, b.weight([cout, cin / group, k, k], -0.5, 0.5)], {
-    kernel_shape: [k, k], pads: Array(4).fill((k - 1) / 2), group,
+    kernel_shape: [k, k],
+    pads: Array(4).fill((k - 1) / 2),
+    group,
   });
   const c = [cout];
   return b.op1("BatchNormalization", [y, b.weight(c, 0.5, 1.5), b.weight(c), b.weight(c), b.weight(c, 0.5, 2)]);

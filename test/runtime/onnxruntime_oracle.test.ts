@@ -30,7 +30,10 @@ async function ortRun(
 // FP16: the IR's weights are the original's rounded to half precision. Measured max abs error on
 // these inputs: 8.9e-4 at batch 8 (2.3e-4 at batch 1), alike natively (AVX-512), under
 // ONEDNN_MAX_CPU_ISA=AVX2 and on pocl through the GPU plugin; the tolerance is about 3× that.
-for (const [precision, tolerance] of [["FP32", 1e-4], ["FP16", 3e-3]] as const) {
+for (const [precision, tolerance] of [
+  ["FP32", 1e-4],
+  ["FP16", 3e-3],
+] as const) {
   test(`open-closed-eye-0001 ${precision} IR equals onnxruntime at batch 1 and 8`, async () => {
     const session = await ort.InferenceSession.create(OPEN_CLOSED_EYE_ONNX);
     const ie = new IECore();

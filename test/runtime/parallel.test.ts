@@ -36,7 +36,10 @@ for (const model of DYNAMIC_MODELS) {
     for (const n of [1, 2, 5, 3, 6, 1, 4, 2]) {
       const slice = data.subarray(0, n * sample);
       reqs.forEach((r) => r.setBatch(n));
-      const [byLayers, bySamples] = [await outputsAt(reqs[0], input, slice, names), await outputsAt(reqs[1], input, slice, names)];
+      const [byLayers, bySamples] = [
+        await outputsAt(reqs[0], input, slice, names),
+        await outputsAt(reqs[1], input, slice, names),
+      ];
       names.forEach((o, k) => {
         const err = maxRelDiff(bySamples[k], byLayers[k]);
         assert.ok(err <= 1e-6, `${model} ${o} n=${n}: samples vs layers ${err}`);
@@ -72,5 +75,8 @@ test("CPU_PARALLEL accepts AUTO, LAYERS and SAMPLES (any case) and refuses anyth
   assert.equal(ie.getConfig("CPU", "CPU_PARALLEL"), "AUTO");
   ie.setConfig({ KEY_CPU_PARALLEL: "samples" }, "CPU");
   assert.equal(ie.getConfig("CPU", "CPU_PARALLEL"), "SAMPLES");
-  assert.throws(() => ie.setConfig({ CPU_PARALLEL: "STREAMS" }, "CPU"), (e: unknown) => e instanceof ConfigError && /CPU_PARALLEL/.test(e.message));
+  assert.throws(
+    () => ie.setConfig({ CPU_PARALLEL: "STREAMS" }, "CPU"),
+    (e: unknown) => e instanceof ConfigError && /CPU_PARALLEL/.test(e.message),
+  );
 });

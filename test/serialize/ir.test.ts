@@ -16,7 +16,15 @@ const ie = new IECore();
 
 async function outputs(net: CNNNetwork, range: [number, number] = [0, 255]): Promise<Record<string, Float32Array>> {
   const req = (await ie.loadNetwork(net, "CPU")).createInferRequest();
-  for (const [name, p] of Object.entries(net.inputs)) req.setInput(name, randomData(p.shape.reduce((a, b) => a * b, 1), 21, ...range));
+  for (const [name, p] of Object.entries(net.inputs))
+    req.setInput(
+      name,
+      randomData(
+        p.shape.reduce((a, b) => a * b, 1),
+        21,
+        ...range,
+      ),
+    );
   await req.infer();
   return Object.fromEntries(Object.keys(net.outputs).map((o) => [o, Float32Array.from(req.getBlob(o).data)]));
 }
@@ -29,7 +37,8 @@ async function roundTrip(net: CNNNetwork, file: string, range?: [number, number]
   assert.equal(back.graph.format, "ir11");
   assert.equal(back.name, net.name);
   assert.deepEqual(back.layers, net.layers);
-  const consts = (n: CNNNetwork) => n.graph.nodes.filter((x) => x.type === "Const").map((x) => [x.name, x.value!.dtype, x.value!.shape]);
+  const consts = (n: CNNNetwork) =>
+    n.graph.nodes.filter((x) => x.type === "Const").map((x) => [x.name, x.value!.dtype, x.value!.shape]);
   assert.deepEqual(consts(back), consts(net));
   // Constant values are bit-identical, FP16 included (written as FP16 again).
   const values = (n: CNNNetwork) => n.graph.nodes.filter((x) => x.type === "Const").map((x) => Array.from(x.value!.data));
@@ -40,7 +49,12 @@ async function roundTrip(net: CNNNetwork, file: string, range?: [number, number]
   for (const [name, v] of Object.entries(a)) assert.deepEqual(b[name], v, `output ${name}`);
 }
 
-for (const model of ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001", "open-closed-eye-0001", "face-detection-adas-0001"]) {
+for (const model of [
+  "landmarks-regression-retail-0009",
+  "head-pose-estimation-adas-0001",
+  "open-closed-eye-0001",
+  "face-detection-adas-0001",
+]) {
   test(`${model}: IR round trip keeps layers, FP16 constants and outputs`, async () => {
     const net = await ie.readNetwork(irPath(model));
     if (model !== "face-detection-adas-0001") net.batchSize = 2;
@@ -70,7 +84,10 @@ test("IR text escapes names and attribute values; tensor names keep their commas
   fs.writeFileSync(file, xml);
   fs.writeFileSync(file.replace(/\.xml$/, ".bin"), Buffer.alloc(0));
   return ie.readNetwork(file).then((back) => {
-    assert.deepEqual(back.layers.map((l) => l.name), [`in "<a&b>"`, "relu, 'quoted'", g.nodes[2].name]);
+    assert.deepEqual(
+      back.layers.map((l) => l.name),
+      [`in "<a&b>"`, "relu, 'quoted'", g.nodes[2].name],
+    );
     assert.deepEqual(back.graph.nodes[1].outputs[0].names, ["t,1", "t2"]);
   });
 });

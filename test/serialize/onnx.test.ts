@@ -33,7 +33,12 @@ async function runOurs(net: CNNNetwork, n: number, feeds: Record<string, Float32
   return Object.fromEntries(Object.keys(net.outputs).map((o) => [o, Float32Array.from(req.getBlob(o).data)]));
 }
 
-async function runOrt(session: ort.InferenceSession, n: number, feeds: Record<string, Float32Array>, samples: Record<string, number[]>) {
+async function runOrt(
+  session: ort.InferenceSession,
+  n: number,
+  feeds: Record<string, Float32Array>,
+  samples: Record<string, number[]>,
+) {
   const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor("float32", v, [n, ...samples[k]])]));
   const out = await session.run(inputs);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
@@ -80,12 +85,18 @@ test("the exported ONNX has a symbolic batch, FP32 initializers for FP16 weights
   const file = path.join(dir, "landmarks.onnx");
   net.serialize(file);
   const m = decode(file);
-  assert.deepEqual(m.opset_import.map((o) => [o.domain, toNum(o.version)]), [["", 18]]);
+  assert.deepEqual(
+    m.opset_import.map((o) => [o.domain, toNum(o.version)]),
+    [["", 18]],
+  );
   const input = m.graph!.input[0];
   assert.equal(input.name, "0");
   const dims = input.type!.tensor_type!.shape!.dim;
   assert.equal(dims[0].dim_param, "N");
-  assert.deepEqual(dims.slice(1).map((d) => toNum(d.dim_value)), [3, 48, 48]);
+  assert.deepEqual(
+    dims.slice(1).map((d) => toNum(d.dim_value)),
+    [3, 48, 48],
+  );
   assert.equal(m.graph!.output[0].name, "95");
   // Every FP16 weight of the IR is a FLOAT initializer with 4 bytes per value; Convert nodes are gone.
   assert.ok(m.graph!.initializer.length > 0);
@@ -105,7 +116,11 @@ test("face-detection: DetectionOutput has no ONNX equivalent — UnsupportedErro
   const file = path.join(dir, "face.onnx");
   assert.throws(
     () => net.serialize(file),
-    (e: unknown) => e instanceof UnsupportedError && e.code === "UNSUPPORTED_OP" && /DetectionOutput/.test(e.message) && e.layer === "detection_out",
+    (e: unknown) =>
+      e instanceof UnsupportedError &&
+      e.code === "UNSUPPORTED_OP" &&
+      /DetectionOutput/.test(e.message) &&
+      e.layer === "detection_out",
   );
   assert.equal(fs.existsSync(file), false);
 });
@@ -153,9 +168,19 @@ test("ONNX conv family through reader and writer: Conv (bias, groups, depthwise,
   b.output(
     c1,
     b.op1("Conv", [x, b.weight([6, 2, 3, 3]), b.weight([6])], { kernel_shape: k, group: 2, pads: [1, 0, 1, 2] }),
-    b.op1("Conv", [x, b.weight([4, 1, 3, 3]), b.weight([4])], { kernel_shape: k, group: 4, dilations: [2, 2], pads: [2, 2, 2, 2] }),
+    b.op1("Conv", [x, b.weight([4, 1, 3, 3]), b.weight([4])], {
+      kernel_shape: k,
+      group: 4,
+      dilations: [2, 2],
+      pads: [2, 2, 2, 2],
+    }),
     b.op1("Conv", [x, b.weight([4, 4, 2, 2])], { kernel_shape: [2, 2], strides: [2, 2], auto_pad: "SAME_LOWER" }),
-    b.op1("ConvTranspose", [x, b.weight([4, 3, 3, 3]), b.weight([3])], { kernel_shape: k, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }),
+    b.op1("ConvTranspose", [x, b.weight([4, 3, 3, 3]), b.weight([3])], {
+      kernel_shape: k,
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      output_padding: [1, 1],
+    }),
     b.op1("ConvTranspose", [x, b.weight([4, 2, 3, 3])], { kernel_shape: k, strides: [2, 2], group: 2, output_shape: [18, 17] }),
     b.op1("MaxPool", [x], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }),
     b.op1("MaxPool", [x], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 0, 0] }),
@@ -164,7 +189,11 @@ test("ONNX conv family through reader and writer: Conv (bias, groups, depthwise,
     b.op1("GlobalMaxPool", [x]),
   );
   const flat = b.op1("Flatten", [b.op1("GlobalAveragePool", [c1])], { axis: 1 });
-  b.output(b.op1("Softmax", [b.op1("Gemm", [flat, b.weight([10, 6]), b.weight([10])], { transB: 1, alpha: f(0.5), beta: f(2) })], { axis: 1 }));
+  b.output(
+    b.op1("Softmax", [b.op1("Gemm", [flat, b.weight([10, 6]), b.weight([10])], { transB: 1, alpha: f(0.5), beta: f(2) })], {
+      axis: 1,
+    }),
+  );
   b.output(b.op1("MatMul", [x, b.weight([9, 5])]));
   t.diagnostic(`max error ${await roundTrip(b)}`);
 });
@@ -215,12 +244,21 @@ test("ONNX shape ops through reader and writer: batch-dependent Reshape from Sha
     b.op1("Pad", [x, b.int64([0, 0, 1, 2, 0, 1, 2, 1]), b.weight([], 0, 0, [0.5])], { mode: "constant" }),
     b.op1("Pad", [x, b.int64([0, 0, 1, 2, 0, 0, 1, 1])], { mode: "edge" }),
     b.op1("Pad", [x, b.int64([0, 0, 2, 1, 0, 0, 1, 2])], { mode: "reflect" }),
-    b.op1("Resize", [x, "", b.weight([4], 0, 0, [1, 1, 2, 1.5])], { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" }),
-    b.op1("Resize", [x, "", "", b.op1("Concat", [nc, b.int64([9, 5])], { axis: 0 })], { mode: "linear", coordinate_transformation_mode: "half_pixel" }),
+    b.op1("Resize", [x, "", b.weight([4], 0, 0, [1, 1, 2, 1.5])], {
+      mode: "nearest",
+      coordinate_transformation_mode: "asymmetric",
+      nearest_mode: "floor",
+    }),
+    b.op1("Resize", [x, "", "", b.op1("Concat", [nc, b.int64([9, 5])], { axis: 0 })], {
+      mode: "linear",
+      coordinate_transformation_mode: "half_pixel",
+    }),
     b.op1("ReduceMean", [x], { axes: [1], keepdims: 0 }),
     b.op1("ReduceSum", [x, b.int64([2, 3])], { keepdims: 1 }),
     b.op1("ReduceMax", [x], { axes: [-1, -2], keepdims: 1 }),
-    b.op1("BatchNormalization", [x, b.weight([4], 0.5, 1.5), b.weight([4]), b.weight([4]), b.weight([4], 0.5, 2)], { epsilon: f(1e-3) }),
+    b.op1("BatchNormalization", [x, b.weight([4], 0.5, 1.5), b.weight([4]), b.weight([4]), b.weight([4], 0.5, 2)], {
+      epsilon: f(1e-3),
+    }),
     b.op1("LRN", [x], { size: 3, alpha: f(1e-2), beta: f(0.75), bias: f(1) }),
     b.op1("Gather", [x, b.int64([3, 0, 1])], { axis: 1 }),
     b.op1("MatMul", [x, b.weight([4, 8, 3])]),
@@ -265,19 +303,47 @@ function irOps(squeezed: boolean): Graph {
     b.op("Gelu", [x], { approximation_mode: "TANH" }, { version: "opset7" }),
     b.op("SquaredDifference", [x, scale], { auto_broadcast: "numpy" }),
     b.op("Clamp", [x], { min: -0.25, max: 0.5 }),
-    b.op("Interpolate", [x, b.ints([9, 12]), b.constant([1.5, 2], [2], "f32"), b.ints([2, 3])], {
-      mode: "nearest", shape_calculation_mode: "sizes", coordinate_transformation_mode: "half_pixel", nearest_mode: "round_prefer_ceil",
-      antialias: false, pads_begin: [0, 0, 0, 0], pads_end: [0, 0, 0, 0], cube_coeff: -0.75,
-    }, { version: "opset4" }),
-    b.op("Interpolate", [x, b.ints([12, 9]), b.constant([2, 1.5], [2], "f32"), b.ints([2, 3])], {
-      mode: "linear_onnx", shape_calculation_mode: "scales", coordinate_transformation_mode: "align_corners", nearest_mode: "floor",
-      antialias: false, pads_begin: [0, 0, 0, 0], pads_end: [0, 0, 0, 0], cube_coeff: -0.75,
-    }, { version: "opset4" }),
+    b.op(
+      "Interpolate",
+      [x, b.ints([9, 12]), b.constant([1.5, 2], [2], "f32"), b.ints([2, 3])],
+      {
+        mode: "nearest",
+        shape_calculation_mode: "sizes",
+        coordinate_transformation_mode: "half_pixel",
+        nearest_mode: "round_prefer_ceil",
+        antialias: false,
+        pads_begin: [0, 0, 0, 0],
+        pads_end: [0, 0, 0, 0],
+        cube_coeff: -0.75,
+      },
+      { version: "opset4" },
+    ),
+    b.op(
+      "Interpolate",
+      [x, b.ints([12, 9]), b.constant([2, 1.5], [2], "f32"), b.ints([2, 3])],
+      {
+        mode: "linear_onnx",
+        shape_calculation_mode: "scales",
+        coordinate_transformation_mode: "align_corners",
+        nearest_mode: "floor",
+        antialias: false,
+        pads_begin: [0, 0, 0, 0],
+        pads_end: [0, 0, 0, 0],
+        cube_coeff: -0.75,
+      },
+      { version: "opset4" },
+    ),
     b.op("SoftMax", [x], { axis: 1 }),
     b.op("GroupConvolutionBackpropData", [x, b.constant(randomData(2 * 2 * 3 * 3 * 3, 9, -1, 1), [2, 2, 3, 3, 3], "f32")], {
-      strides: [2, 2], dilations: [1, 1], pads_begin: [1, 0], pads_end: [0, 1], output_padding: [1, 0], auto_pad: "explicit",
+      strides: [2, 2],
+      dilations: [1, 1],
+      pads_begin: [1, 0],
+      pads_end: [0, 1],
+      output_padding: [1, 0],
+      auto_pad: "explicit",
     }),
-  ]) b.result(out);
+  ])
+    b.result(out);
   return b.build();
 }
 

@@ -9,7 +9,16 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createFrame, encodeImage, encodeStrip, Frame, probeVideo, readFrames, VideoFrame, VideoWriter } from "../../kernel/video";
+import {
+  createFrame,
+  encodeImage,
+  encodeStrip,
+  Frame,
+  probeVideo,
+  readFrames,
+  VideoFrame,
+  VideoWriter,
+} from "../../kernel/video";
 import { MEDIA } from "../helpers/models";
 
 const VIDEO = path.join(MEDIA, "faces.mp4");
@@ -19,8 +28,7 @@ process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 /** Frame k: background colour k, with a white 4×4 square whose position moves with k. */
 function synthetic(k: number, w = 32, h = 24): Frame {
   const f = createFrame(w, h, "bgr24", [40 * k + 20, 200 - 30 * k, 90]);
-  for (let y = 4; y < 8; y++)
-    for (let x = 2 + 4 * k; x < 6 + 4 * k; x++) f.data.set([255, 255, 255], (y * w + x) * 3);
+  for (let y = 4; y < 8; y++) for (let x = 2 + 4 * k; x < 6 + 4 * k; x++) f.data.set([255, 255, 255], (y * w + x) * 3);
   return f;
 }
 
@@ -45,23 +53,53 @@ function meanAbs(a: Uint8Array, b: Uint8Array): number {
 
 test("probeVideo reads faces.mp4: 640×360, 25 fps, 244 frames, H.264", () => {
   const info = probeVideo(VIDEO);
-  assert.deepEqual({ ...info, duration: Math.round(info.duration * 100) / 100 }, {
-    width: 640, height: 360, fps: 25, frames: 244, duration: 9.76, codec: "h264",
-  });
+  assert.deepEqual(
+    { ...info, duration: Math.round(info.duration * 100) / 100 },
+    {
+      width: 640,
+      height: 360,
+      fps: 25,
+      frames: 244,
+      duration: 9.76,
+      codec: "h264",
+    },
+  );
   assert.throws(() => probeVideo(path.join(tmp, "missing.mp4")), { code: "BAD_INPUT" });
 });
 
 test("readFrames: sizes, indices, start and maxFrames agree with a plain read", async () => {
   const first = await collect(VIDEO, { maxFrames: 4 });
-  assert.deepEqual(first.map((f) => f.index), [0, 1, 2, 3]);
+  assert.deepEqual(
+    first.map((f) => f.index),
+    [0, 1, 2, 3],
+  );
   for (const f of first) assert.equal(f.data.length, 640 * 360 * 3);
   const later = await collect(VIDEO, { start: 2, maxFrames: 2 });
-  assert.deepEqual(later.map((f) => f.index), [2, 3]);
+  assert.deepEqual(
+    later.map((f) => f.index),
+    [2, 3],
+  );
   assert.deepEqual(later[0].data, first[2].data);
   assert.deepEqual(later[1].data, first[3].data);
   assert.notDeepEqual(first[0].data, first[1].data);
   // Frame 3 straight from ffmpeg, without the streaming reader.
-  const direct = execFileSync("ffmpeg", ["-v", "error", "-i", VIDEO, "-vf", "select=eq(n\\,3)", "-vsync", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]);
+  const direct = execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-i",
+    VIDEO,
+    "-vf",
+    "select=eq(n\\,3)",
+    "-vsync",
+    "passthrough",
+    "-frames:v",
+    "1",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "bgr24",
+    "-",
+  ]);
   assert.deepEqual(new Uint8Array(direct), first[3].data);
   const rgb = await collect(VIDEO, { maxFrames: 1, format: "rgb24" });
   assert.equal(rgb[0].format, "rgb24");
@@ -91,7 +129,10 @@ test("VideoWriter → readFrames round trip: APNG is exact, H.264 and GIF are cl
   assert.equal(back.length, 4);
   back.forEach((f, k) => assert.deepEqual(f.data, frames[k].data, `frame ${k}`));
 
-  for (const [name, tolerance] of [["a.mp4", 6], ["a.gif", 12]] as const) {
+  for (const [name, tolerance] of [
+    ["a.mp4", 6],
+    ["a.gif", 12],
+  ] as const) {
     const file = path.join(tmp, name);
     await writeAll(file, frames);
     const info = probeVideo(file);
@@ -99,7 +140,9 @@ test("VideoWriter → readFrames round trip: APNG is exact, H.264 and GIF are cl
     assert.deepEqual([info.width, info.height], [32, 24], name);
     const decoded = await collect(file);
     assert.equal(decoded.length, 4, name);
-    decoded.forEach((f, k) => assert.ok(meanAbs(f.data, frames[k].data) < tolerance, `${name} frame ${k}: ${meanAbs(f.data, frames[k].data)}`));
+    decoded.forEach((f, k) =>
+      assert.ok(meanAbs(f.data, frames[k].data) < tolerance, `${name} frame ${k}: ${meanAbs(f.data, frames[k].data)}`),
+    );
   }
   assert.equal(probeVideo(path.join(tmp, "a.mp4")).fps, 10);
 });
@@ -130,7 +173,18 @@ test("encodeImage writes a PNG that decodes to the same pixels", async () => {
 });
 
 test("encodeStrip tiles frames in rows with a white margin", async () => {
-  const frames = [0, 1, 2].map((k) => createFrame(64, 32, "bgr24", [[255, 0, 0], [0, 255, 0], [0, 0, 255]][k] as [number, number, number]));
+  const frames = [0, 1, 2].map((k) =>
+    createFrame(
+      64,
+      32,
+      "bgr24",
+      [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+      ][k] as [number, number, number],
+    ),
+  );
   const file = path.join(tmp, "strip.png");
   fs.writeFileSync(file, encodeStrip(frames, { columns: 2, tileWidth: 32 }));
   const [strip] = await collect(file);
@@ -144,7 +198,10 @@ test("encodeStrip tiles frames in rows with a white margin", async () => {
   const jpeg = encodeStrip(frames, { columns: 3, tileWidth: 32, type: "jpeg" });
   assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
   fs.writeFileSync(path.join(tmp, "strip.jpg"), jpeg);
-  assert.deepEqual([probeVideo(path.join(tmp, "strip.jpg")).width, probeVideo(path.join(tmp, "strip.jpg")).height], [4 + 3 * 36, 4 + 20]);
+  assert.deepEqual(
+    [probeVideo(path.join(tmp, "strip.jpg")).width, probeVideo(path.join(tmp, "strip.jpg")).height],
+    [4 + 3 * 36, 4 + 20],
+  );
   assert.throws(() => encodeStrip([]), { code: "BAD_INPUT" });
   assert.throws(() => encodeStrip([frames[0], createFrame(8, 8)]), { code: "BAD_INPUT" });
 });

@@ -38,10 +38,7 @@ function limitLine(limit: number, theme: ChartTheme) {
   } as const;
 }
 
-export function layoutFor(
-  metric: Metric,
-  opts: { theme: ChartTheme; scale: AxisScale; batches: number[]; limits: number[] },
-) {
+export function layoutFor(metric: Metric, opts: { theme: ChartTheme; scale: AxisScale; batches: number[]; limits: number[] }) {
   const { theme, scale, batches, limits } = opts;
   const axis = {
     type: scale,
@@ -61,7 +58,11 @@ export function layoutFor(
     margin: { l: 56, r: 16, t: 40, b: 44 },
     showlegend: false,
     hovermode: "closest",
-    hoverlabel: { bgcolor: theme.hoverBackground, bordercolor: theme.line, font: { color: theme.font, family: theme.fontFamily } },
+    hoverlabel: {
+      bgcolor: theme.hoverBackground,
+      bordercolor: theme.line,
+      font: { color: theme.font, family: theme.fontFamily },
+    },
     xaxis: { ...axis, ...ticks, title: { text: "batch" } },
     // On a linear axis latency and throughput start at 0, so ratios between series read true.
     yaxis: { ...axis, title: { text: TITLES[metric].y }, rangemode: scale === "linear" ? "tozero" : "normal" },

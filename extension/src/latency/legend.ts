@@ -62,7 +62,13 @@ export function legend(series: Series[], hidden: ReadonlySet<string>, toggle: (n
 }
 
 /** A toggle button (aria-pressed shows its state): the log axes and the min–max bands. */
-export function toggleButton(opts: { className: string; label: string; title: string; isOn: () => boolean; toggle: () => void }): HTMLButtonElement {
+export function toggleButton(opts: {
+  className: string;
+  label: string;
+  title: string;
+  isOn: () => boolean;
+  toggle: () => void;
+}): HTMLButtonElement {
   const button = document.createElement("button");
   button.type = "button";
   button.className = `dynbatch-latency-toggle ${opts.className}`;

@@ -60,7 +60,12 @@ function skippedProblem(skipped: unknown): string | undefined {
   if (!Array.isArray(skipped)) return "`skipped` is not a list";
   for (const s of skipped as unknown[]) {
     const entry = s as { mode?: unknown; reason?: unknown } | null;
-    if (typeof entry !== "object" || entry === null || !MODES.includes(entry.mode as LatencyMode) || typeof entry.reason !== "string") {
+    if (
+      typeof entry !== "object" ||
+      entry === null ||
+      !MODES.includes(entry.mode as LatencyMode) ||
+      typeof entry.reason !== "string"
+    ) {
       return "an entry of `skipped` lacks a known `mode` or a `reason`";
     }
   }

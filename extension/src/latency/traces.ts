@@ -82,8 +82,5 @@ export function tracesFor(
 ): Data[] {
   const shown = (s: Series) => !show.hidden.has(seriesName(s));
   if (metric === "throughput") return series.map((s) => line(s, metric, theme, shown(s)));
-  return [
-    ...series.map((s) => band(s, theme, show.bands && shown(s))),
-    ...series.map((s) => line(s, metric, theme, shown(s))),
-  ];
+  return [...series.map((s) => band(s, theme, show.bands && shown(s))), ...series.map((s) => line(s, metric, theme, shown(s)))];
 }

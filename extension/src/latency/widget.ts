@@ -177,7 +177,10 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+    this.themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"],
+    });
     this.attachedOrDisposed();
   }
 

@@ -89,7 +89,11 @@ export function buildControls(root: HTMLElement, modes: AnalysisMode[], h: Contr
   for (const v of VERDICTS) {
     const item = el("span", "dynbatch-legend-item");
     item.dataset.verdict = v;
-    item.append(el("span", "dynbatch-swatch"), el("span", "dynbatch-legend-label", LEGEND_LABEL[v]), el("span", "dynbatch-legend-count"));
+    item.append(
+      el("span", "dynbatch-swatch"),
+      el("span", "dynbatch-legend-label", LEGEND_LABEL[v]),
+      el("span", "dynbatch-legend-count"),
+    );
     legend.set(v, item);
     legendBar.appendChild(item);
   }
@@ -118,7 +122,9 @@ export function showReport(c: Controls, report: TopologyReport): void {
     el(
       "span",
       blockers ? "dynbatch-overall dynbatch-blocked" : "dynbatch-overall dynbatch-ok",
-      blockers ? `✗ ${blockers} layer${blockers === 1 ? " blocks" : "s block"} a dynamic batch` : "✓ a dynamic batch is supported",
+      blockers
+        ? `✗ ${blockers} layer${blockers === 1 ? " blocks" : "s block"} a dynamic batch`
+        : "✓ a dynamic batch is supported",
     ),
   );
   for (const [m, b] of c.modeButtons) b.setAttribute("aria-pressed", String(m === report.mode));

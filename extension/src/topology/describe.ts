@@ -22,7 +22,16 @@ export function symbolicShape(layer: LayerVerdict, shapeAware?: LayerVerdict): s
   return formatShape(layer.outputShape);
 }
 
-const DETECTION = new Set(["PriorBox", "PriorBoxClustered", "DetectionOutput", "ROIPooling", "PSROIPooling", "Proposal", "RegionYolo", "NonMaxSuppression"]);
+const DETECTION = new Set([
+  "PriorBox",
+  "PriorBoxClustered",
+  "DetectionOutput",
+  "ROIPooling",
+  "PSROIPooling",
+  "Proposal",
+  "RegionYolo",
+  "NonMaxSuppression",
+]);
 const SHAPE_CHANGING = new Set(["Reshape", "Flatten", "Squeeze", "Unsqueeze"]);
 
 function isKind(layer: LayerVerdict, kinds: Set<string>): boolean {

@@ -82,7 +82,8 @@ export function renderLayerDetails(panel: HTMLElement, d: LayerDetails, go: Navi
   if (d.folded.length) {
     panel.appendChild(el("h4", undefined, `Folded constants (${d.folded.length})`));
     const list = el("ul", "dynbatch-name-list");
-    for (const c of d.folded.slice(0, MAX_LISTED)) list.appendChild(el("li", "dynbatch-constant-name", `${displayName(c.name)} · ${c.type} ${formatShape(c.outputShape)}`));
+    for (const c of d.folded.slice(0, MAX_LISTED))
+      list.appendChild(el("li", "dynbatch-constant-name", `${displayName(c.name)} · ${c.type} ${formatShape(c.outputShape)}`));
     if (d.folded.length > MAX_LISTED) list.appendChild(el("li", "dynbatch-more", `… and ${d.folded.length - MAX_LISTED} more`));
     panel.appendChild(list);
   }

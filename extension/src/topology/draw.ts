@@ -152,7 +152,13 @@ export function drawGraph(ctx: CanvasRenderingContext2D, d: DrawInput): void {
   }
   ctx.setLineDash([]);
 
-  outline(ctx, d, visible.filter((i) => d.matches[i]), p.match, 3);
+  outline(
+    ctx,
+    d,
+    visible.filter((i) => d.matches[i]),
+    p.match,
+    3,
+  );
   if (d.hovered >= 0) outline(ctx, d, [d.hovered], p.text, 1.5);
   if (d.selected >= 0) outline(ctx, d, [d.selected], p.selected, 3);
 

@@ -61,7 +61,10 @@ export function buildViewGraph(report: TopologyReport, showConstants: boolean): 
     const { folded, direct, bridged } = upstream(layer, byId, hidden);
     nodes.push({ layer, folded });
     const sources = new Set<number>();
-    for (const [ids, flag] of [[direct, 0], [bridged, 1]] as const) {
+    for (const [ids, flag] of [
+      [direct, 0],
+      [bridged, 1],
+    ] as const) {
       for (const id of ids) {
         const from = indexById.get(id);
         if (from === undefined || sources.has(from)) continue;

@@ -23,7 +23,8 @@ function layerProblem(l: unknown, i: number, where: string): string | null {
   if (typeof l.verdict !== "string" || !(VERDICTS as readonly string[]).includes(l.verdict)) {
     return `${at}.verdict is ${JSON.stringify(l.verdict) ?? "missing"}, not one of ${VERDICTS.join(", ")}`;
   }
-  if (!Array.isArray(l.inputs) || !l.inputs.every((id) => typeof id === "number")) return `${at}.inputs is not an array of layer ids`;
+  if (!Array.isArray(l.inputs) || !l.inputs.every((id) => typeof id === "number"))
+    return `${at}.inputs is not an array of layer ids`;
   if (!Array.isArray(l.outputShape)) return `${at}.outputShape is not an array`;
   return null;
 }
@@ -32,7 +33,8 @@ function layerProblem(l: unknown, i: number, where: string): string | null {
 function reportProblem(r: unknown, where: string): string | null {
   if (!isObject(r)) return `${where ? where.slice(0, -1) : "the payload"} is not an object`;
   if (typeof r.model !== "string") return `${where}model is not a string`;
-  if (typeof r.mode !== "string" || !MODES.includes(r.mode)) return `${where}mode is ${JSON.stringify(r.mode) ?? "missing"}, not strict or shape-aware`;
+  if (typeof r.mode !== "string" || !MODES.includes(r.mode))
+    return `${where}mode is ${JSON.stringify(r.mode) ?? "missing"}, not strict or shape-aware`;
   if (!Array.isArray(r.layers)) return `${where}layers is not an array`;
   if (!isObject(r.summary)) return `${where}summary is not an object`;
   const ids = new Set<number>();

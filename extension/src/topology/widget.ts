@@ -78,7 +78,10 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
     root.dynbatchLocate = (name) => this.locate(name);
     root.dynbatchStats = () => this.stats();
     // JupyterLab's theme manager sets these on <body>; the canvas re-reads its colors then.
-    this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"] });
+    this.themeObserver.observe(document.body, {
+      attributes: true,
+      attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"],
+    });
   }
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
@@ -97,16 +100,24 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
       this.byId.set(r.mode, new Map(r.layers.map((l) => [l.id, l])));
     }
     this.mode = primary.mode;
-    const controls = buildControls(this.node, MODES.filter((m) => this.reports.has(m)), {
-      mode: (m) => this.setMode(m),
-      search: (q) => this.setQuery(q),
-      next: () => this.nextMatch(),
-      constants: (show) => this.setShowConstants(show),
-      zoom: (f) => this.view?.zoomBy(f),
-      fit: () => this.view?.fit(),
-    });
+    const controls = buildControls(
+      this.node,
+      MODES.filter((m) => this.reports.has(m)),
+      {
+        mode: (m) => this.setMode(m),
+        search: (q) => this.setQuery(q),
+        next: () => this.nextMatch(),
+        constants: (show) => this.setShowConstants(show),
+        zoom: (f) => this.view?.zoomBy(f),
+        fit: () => this.view?.fit(),
+      },
+    );
     this.controls = controls;
-    this.view = new GraphCanvas(controls.canvasHost, () => readPalette(this.node), (i) => this.select(i, false));
+    this.view = new GraphCanvas(
+      controls.canvasHost,
+      () => readPalette(this.node),
+      (i) => this.select(i, false),
+    );
     // The first layout runs in the background: the notebook does not wait for it.
     void this.presentOrFail();
   }

@@ -14,7 +14,13 @@ function unary(type: string, fn?: (x: number, ctx: InferCtx) => number, minIn = 
   if (fn && minIn === 1 && maxIn === 1) {
     def.fold = (ctx) => {
       const t = ctx.consts[0]!;
-      return [makeTensor(t.dtype, t.shape, Array.from(t.data, (x) => fn(x, ctx)))];
+      return [
+        makeTensor(
+          t.dtype,
+          t.shape,
+          Array.from(t.data, (x) => fn(x, ctx)),
+        ),
+      ];
     };
   }
   return def;

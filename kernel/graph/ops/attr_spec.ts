@@ -70,7 +70,9 @@ const SPECS = new Map<string, Spec>([
       objectness_score: "num",
     },
   ],
-  ...["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2"].map((t) => [t, REDUCE] as [string, Spec]),
+  ...["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2"].map(
+    (t) => [t, REDUCE] as [string, Spec],
+  ),
 ]);
 
 const READ: Record<Kind, (a: Attrs, key: string, def?: never) => unknown> = {

@@ -77,7 +77,13 @@ const logicalNot: OpDef = {
   },
   fold(ctx) {
     const t = ctx.consts[0]!;
-    return [makeTensor("boolean", t.shape, Array.from(t.data, (x) => (x === 0 ? 1 : 0)))];
+    return [
+      makeTensor(
+        "boolean",
+        t.shape,
+        Array.from(t.data, (x) => (x === 0 ? 1 : 0)),
+      ),
+    ];
   },
 };
 

@@ -73,12 +73,4 @@ const normalizeL2: OpDef = {
   },
 };
 
-export const normOps: OpDef[] = [
-  softmax("SoftMax"),
-  softmax("Softmax"),
-  softmax("LogSoftmax"),
-  lrn,
-  batchNorm,
-  mvn,
-  normalizeL2,
-];
+export const normOps: OpDef[] = [softmax("SoftMax"), softmax("Softmax"), softmax("LogSoftmax"), lrn, batchNorm, mvn, normalizeL2];

@@ -80,7 +80,11 @@ const squeeze: OpDef = {
   infer(ctx) {
     expectInputs(ctx, 1, 2);
     const x = ctx.shapes[0];
-    if (ctx.node.inputs.length === 1) return single(ctx, x.filter((d) => d !== 1));
+    if (ctx.node.inputs.length === 1)
+      return single(
+        ctx,
+        x.filter((d) => d !== 1),
+      );
     const axes = new Set(constInts(ctx, 1, "axes").map((a) => normAxis(ctx, a, x.length)));
     for (const a of axes) if (x[a] !== 1) fail(ctx, `cannot squeeze axis ${a} of size ${x[a]} in [${x}]`);
     return single(
@@ -205,7 +209,13 @@ function foldSplit(ctx: InferCtx, axis: number, outs: OutputInfo[]): ConstTensor
   return outs.map((o) => {
     const begin = t.shape.map((_, i) => (i === axis ? start : 0));
     start += o.shape[axis];
-    return stridedGather(t, begin, t.shape.map(() => 1), o.shape, o.shape);
+    return stridedGather(
+      t,
+      begin,
+      t.shape.map(() => 1),
+      o.shape,
+      o.shape,
+    );
   });
 }
 
@@ -318,7 +328,13 @@ const broadcast: OpDef = {
     const { out, dataAs } = broadcastPlan(ctx);
     const t = ctx.consts[0]!;
     const idx = broadcastIndex(dataAs, out);
-    return [makeTensor(t.dtype, out, Array.from(idx, (i) => t.data[i]))];
+    return [
+      makeTensor(
+        t.dtype,
+        out,
+        Array.from(idx, (i) => t.data[i]),
+      ),
+    ];
   },
 };
 
@@ -359,7 +375,13 @@ const range: OpDef = {
   fold(ctx) {
     const [o] = range.infer(ctx);
     const { start, step, len } = rangeParams(ctx);
-    return [makeTensor(o.dtype, o.shape, Array.from({ length: len }, (_, i) => start + i * step))];
+    return [
+      makeTensor(
+        o.dtype,
+        o.shape,
+        Array.from({ length: len }, (_, i) => start + i * step),
+      ),
+    ];
   },
 };
 

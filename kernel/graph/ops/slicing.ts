@@ -116,9 +116,7 @@ function slicePlan(ctx: InferCtx): SlicePlan {
   const stop = constInts(ctx, 2, "stop");
   const step = constInts(ctx, 3, "step");
   const axes =
-    ctx.node.inputs.length > 4
-      ? constInts(ctx, 4, "axes").map((a) => normAxis(ctx, a, x.length))
-      : start.map((_, i) => i);
+    ctx.node.inputs.length > 4 ? constInts(ctx, 4, "axes").map((a) => normAxis(ctx, a, x.length)) : start.map((_, i) => i);
   if ([stop, step, axes].some((v) => v.length !== start.length)) {
     fail(ctx, `start [${start}], stop [${stop}], step [${step}] and axes [${axes}] differ in length`);
   }

@@ -135,13 +135,7 @@ export function broadcastIndex(inShape: number[], outShape: number[]): Int32Arra
 }
 
 /** Copies the sub-tensor selected per axis by (begin, step, count) into a new tensor of shape `outShape`. */
-export function stridedGather(
-  t: ConstTensor,
-  begin: number[],
-  step: number[],
-  count: number[],
-  outShape: number[],
-): ConstTensor {
+export function stridedGather(t: ConstTensor, begin: number[], step: number[], count: number[], outShape: number[]): ConstTensor {
   const strides = rowMajorStrides(t.shape);
   const n = numel(count);
   const out = new Array<number>(n);

@@ -270,7 +270,8 @@ class Fuser {
       return { s, t };
     }
     const kind = op.attrs.op as string;
-    if (op.type !== "binary" || op.inputs.length !== 2 || !op.inputs.includes(x) || op.inputs[0] === op.inputs[1]) return undefined;
+    if (op.type !== "binary" || op.inputs.length !== 2 || !op.inputs.includes(x) || op.inputs[0] === op.inputs[1])
+      return undefined;
     const first = op.inputs[0] === x;
     if (!first && (kind === "sub" || kind === "div")) return undefined;
     const v = this.perChannel(first ? op.inputs[1] : op.inputs[0], y);

@@ -67,7 +67,14 @@ export class Builder {
   }
 
   constant(name: string, value: ConstTensor): PortRef {
-    const n = this.add("Const", name, [], { element_type: value.dtype, shape: list(value.shape) }, [{ dtype: value.dtype }], value);
+    const n = this.add(
+      "Const",
+      name,
+      [],
+      { element_type: value.dtype, shape: list(value.shape) },
+      [{ dtype: value.dtype }],
+      value,
+    );
     return { node: n.id, port: 0 };
   }
 
@@ -154,4 +161,3 @@ export function shapeOfValueInfo(v: OnnxValueInfo): number[] | undefined {
   if (!shape) return undefined;
   return shape.dim.map((d) => (Object.prototype.hasOwnProperty.call(d, "dim_value") ? toNum(d.dim_value) : -1));
 }
-

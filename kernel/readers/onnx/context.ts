@@ -134,7 +134,6 @@ export type Converter = (c: ReadCtx) => PortRef[];
 
 export const NUMPY = { auto_broadcast: "numpy" };
 
-
 /** Axes from the attribute (older opsets) or the optional input `index`; undefined = none given. */
 export function axesOf(c: ReadCtx, index: number): PortRef | undefined {
   if (c.has("axes")) return c.i64("axes", c.ints("axes"));

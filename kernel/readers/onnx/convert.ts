@@ -47,13 +47,7 @@ export const CONVERTERS: Record<string, Converter> = table({
       size: fmt(c.int("size")),
     }),
   ],
-  Concat: (c) => [
-    c.op(
-      "Concat",
-      c.all(),
-      { axis: fmt(c.int("axis")) },
-    ),
-  ],
+  Concat: (c) => [c.op("Concat", c.all(), { axis: fmt(c.int("axis")) })],
   Split: split,
   Slice: slice,
   Squeeze: (c) => squeezeLike(c, "Squeeze"),
@@ -71,7 +65,9 @@ export const CONVERTERS: Record<string, Converter> = table({
   Pad: pad,
   Resize: (c) => resize(c, false),
   Upsample: (c) => resize(c, true),
-  Gather: (c) => [c.op("Gather", [c.input(0, "data"), c.input(1, "indices"), c.i64("axis", [c.int("axis", 0)], [])], { batch_dims: "0" })],
+  Gather: (c) => [
+    c.op("Gather", [c.input(0, "data"), c.input(1, "indices"), c.i64("axis", [c.int("axis", 0)], [])], { batch_dims: "0" }),
+  ],
   Shape: (c) => {
     if (c.has("start") || c.has("end")) throw c.unsupported("Shape with start/end is not supported");
     return [c.op("ShapeOf", [c.input(0, "data")], { output_type: "i64" }, "", "i64")];
@@ -157,4 +153,3 @@ export function outputRank(c: ReadCtx): number | undefined {
       return r0;
   }
 }
-

@@ -120,4 +120,3 @@ export function readONNX(path: string): Graph {
 
   return { name: g.name, file: path, format: "onnx", nodes: b.nodes };
 }
-

@@ -81,7 +81,10 @@ export function reduce(c: ReadCtx, type: string): PortRef[] {
   if (!axes || (axesC && numel(axesC.shape) === 0)) {
     if (c.int("noop_with_empty_axes", 0) !== 0) return [x];
     const r = c.requireRank(0, "reducing over all axes");
-    axes = c.i64("axes", Array.from({ length: r }, (_, i) => i));
+    axes = c.i64(
+      "axes",
+      Array.from({ length: r }, (_, i) => i),
+    );
   }
   return [c.op(type, [x, axes], { keep_dims: bool(keep) })];
 }
@@ -118,4 +121,3 @@ export function binary(type: string): Converter {
     return [y];
   };
 }
-

@@ -12,8 +12,20 @@ export function split(c: ReadCtx): PortRef[] {
   const sizes = c.has("split") ? c.i64("split_lengths", c.ints("split")) : c.opt(1);
   const dtype = c.b.dtype(x);
   const node = sizes
-    ? c.b.add("VariadicSplit", c.name, [x, axis, sizes], {}, new Array(outs).fill(0).map(() => ({ dtype })))
-    : c.b.add("Split", c.name, [x, axis], { num_splits: fmt(outs) }, new Array(outs).fill(0).map(() => ({ dtype })));
+    ? c.b.add(
+        "VariadicSplit",
+        c.name,
+        [x, axis, sizes],
+        {},
+        new Array(outs).fill(0).map(() => ({ dtype })),
+      )
+    : c.b.add(
+        "Split",
+        c.name,
+        [x, axis],
+        { num_splits: fmt(outs) },
+        new Array(outs).fill(0).map(() => ({ dtype })),
+      );
   return node.outputs.map((_, i) => ({ node: node.id, port: i }));
 }
 
@@ -28,7 +40,10 @@ export function slice(c: ReadCtx): PortRef[] {
     starts = c.i64("starts", s);
     ends = c.i64("ends", c.ints("ends"));
     if (c.has("axes")) axes = c.i64("axes", c.ints("axes"));
-    steps = c.i64("steps", s.map(() => 1));
+    steps = c.i64(
+      "steps",
+      s.map(() => 1),
+    );
   } else {
     starts = c.input(1, "starts");
     ends = c.input(2, "ends");
@@ -37,8 +52,17 @@ export function slice(c: ReadCtx): PortRef[] {
     if (!steps) {
       const sc = c.b.constOf(starts);
       steps = sc
-        ? c.i64("steps", Array.from(sc.data, () => 1))
-        : c.op("Broadcast", [c.i64("one", [1], []), c.op("ShapeOf", [starts], { output_type: "i64" }, "starts_shape", "i64")], { mode: "numpy" }, "steps", "i64");
+        ? c.i64(
+            "steps",
+            Array.from(sc.data, () => 1),
+          )
+        : c.op(
+            "Broadcast",
+            [c.i64("one", [1], []), c.op("ShapeOf", [starts], { output_type: "i64" }, "starts_shape", "i64")],
+            { mode: "numpy" },
+            "steps",
+            "i64",
+          );
     }
   }
   return [c.op("Slice", axes ? [x, starts, ends, steps, axes] : [x, starts, ends, steps])];
@@ -94,7 +118,8 @@ const NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil
 export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
   const x = c.input(0, "X");
   const mode = c.str("mode", "nearest").toLowerCase();
-  const ovMode = mode === "nearest" ? "nearest" : mode === "linear" || mode === "bilinear" ? "linear_onnx" : mode === "cubic" ? "cubic" : "";
+  const ovMode =
+    mode === "nearest" ? "nearest" : mode === "linear" || mode === "bilinear" ? "linear_onnx" : mode === "cubic" ? "cubic" : "";
   if (!ovMode) throw c.unsupported(`mode '${mode}' is not supported`);
   let coord: string;
   let nearest: string;
@@ -133,7 +158,9 @@ export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
   // Interpolate-4 takes both sizes and scales; the one not selected by shape_calculation_mode is ignored.
   if (!sizes) sizes = c.i64("sizes", new Array(r).fill(1));
   if (!scales) scales = c.f32("scales", new Array(r).fill(1));
-  const axes = c.i64("axes", Array.from({ length: r }, (_, i) => i));
+  const axes = c.i64(
+    "axes",
+    Array.from({ length: r }, (_, i) => i),
+  );
   return [c.op("Interpolate", [x, sizes, scales, axes], attrs)];
 }
-

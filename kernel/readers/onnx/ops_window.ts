@@ -98,7 +98,6 @@ export function convTranspose(c: ReadCtx): PortRef[] {
   return [bias ? addBias(c, y, n) : y];
 }
 
-
 export function pool(c: ReadCtx, kind: "max" | "avg"): PortRef[] {
   const x = c.input(0, "X");
   const kernel = c.ints("kernel_shape");
@@ -108,7 +107,8 @@ export function pool(c: ReadCtx, kind: "max" | "avg"): PortRef[] {
   // ONNX ceil_mode (like PyTorch) never starts a window in the end padding: opset14's ceil_torch.
   attrs.rounding_type = c.int("ceil_mode", 0) ? "ceil_torch" : "floor";
   if (kind === "avg") {
-    if (c.has("dilations") && c.ints("dilations").some((d) => d !== 1)) throw c.unsupported("dilated AveragePool is not supported");
+    if (c.has("dilations") && c.ints("dilations").some((d) => d !== 1))
+      throw c.unsupported("dilated AveragePool is not supported");
     attrs["exclude-pad"] = bool(c.int("count_include_pad", 0) === 0);
     return [c.op("AvgPool", [x], attrs)];
   }
@@ -127,4 +127,3 @@ export function globalPool(c: ReadCtx, type: string): PortRef[] {
   const axes = Array.from({ length: r - 2 }, (_, i) => i + 2);
   return [c.op(type, [c.input(0, "X"), c.i64("axes", axes)], { keep_dims: "true" })];
 }
-

@@ -9,7 +9,8 @@ import { ONNX_DTYPE, OnnxTensor, toNum } from "./proto";
 export function tensorFromProto(t: OnnxTensor, file: string, layer: string): ConstTensor {
   if (t.data_location === 1) throw new UnsupportedError(file, "ONNX external data is not supported", layer || t.name);
   const dtype = DTYPE_OF_ONNX[t.data_type];
-  if (!dtype) throw new UnsupportedError(file, `tensor '${t.name}' has unsupported ONNX data type ${t.data_type}`, layer || t.name);
+  if (!dtype)
+    throw new UnsupportedError(file, `tensor '${t.name}' has unsupported ONNX data type ${t.data_type}`, layer || t.name);
   const shape = t.dims.map(toNum);
   const n = numel(shape);
   const raw = t.raw_data;
@@ -53,7 +54,11 @@ export function tensorFromProto(t: OnnxTensor, file: string, layer: string): Con
       values = t.int32_data;
   }
   if (values.length !== n) {
-    throw new ModelError(file, `tensor '${t.name}' has ${values.length} values, shape [${shape.join(", ")}] needs ${n}`, layer || t.name);
+    throw new ModelError(
+      file,
+      `tensor '${t.name}' has ${values.length} values, shape [${shape.join(", ")}] needs ${n}`,
+      layer || t.name,
+    );
   }
   return makeConst(dtype, shape, dtype === "boolean" ? Array.from(values, (v) => (v ? 1 : 0)) : values);
 }

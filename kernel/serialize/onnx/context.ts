@@ -90,7 +90,6 @@ export class WriteCtx {
 
 export type Converter = (c: WriteCtx) => void;
 
-
 /** Integer inputs that ONNX wants as int64 (shapes, axes) are cast when they are not. */
 export function asI64(c: WriteCtx, i: number, suffix: string): string {
   return c.dtype(i) === "i64" ? c.in(i) : c.step("Cast", [c.in(i)], suffix, [attr.int("to", ONNX_DTYPE.INT64)]);

@@ -94,16 +94,26 @@ export const CONVERTERS: Record<string, Converter> = table({
   },
   LRN: (c) => {
     const axes = c.values(1, "axes");
-    if (axes.length !== 1 || axes[0] !== 1) throw c.unsupported(`only LRN across channels (axes [1]) is supported, got [${axes}]`);
+    if (axes.length !== 1 || axes[0] !== 1)
+      throw c.unsupported(`only LRN across channels (axes [1]) is supported, got [${axes}]`);
     const a = c.n.attrs;
-    c.emit("LRN", [c.in(0)], [
-      attr.float("alpha", attrNum(a, "alpha")),
-      attr.float("beta", attrNum(a, "beta")),
-      attr.float("bias", attrNum(a, "bias", 1)),
-      attr.int("size", attrNum(a, "size")),
-    ]);
+    c.emit(
+      "LRN",
+      [c.in(0)],
+      [
+        attr.float("alpha", attrNum(a, "alpha")),
+        attr.float("beta", attrNum(a, "beta")),
+        attr.float("bias", attrNum(a, "bias", 1)),
+        attr.int("size", attrNum(a, "size")),
+      ],
+    );
   },
-  Concat: (c) => c.emit("Concat", c.n.inputs.map((_, i) => c.in(i)), [attr.int("axis", attrNum(c.n.attrs, "axis"))]),
+  Concat: (c) =>
+    c.emit(
+      "Concat",
+      c.n.inputs.map((_, i) => c.in(i)),
+      [attr.int("axis", attrNum(c.n.attrs, "axis"))],
+    ),
   Split: (c) => split(c),
   VariadicSplit: (c) => split(c),
   Reshape: (c) => {
@@ -119,7 +129,11 @@ export const CONVERTERS: Record<string, Converter> = table({
     const rank = c.shape(0).length;
     const perm = c.values(1, "perm");
     // An empty permutation reverses the axes.
-    c.emit("Transpose", [c.in(0)], [attr.ints("perm", perm.length ? perm : Array.from({ length: rank }, (_, i) => rank - 1 - i))]);
+    c.emit(
+      "Transpose",
+      [c.in(0)],
+      [attr.ints("perm", perm.length ? perm : Array.from({ length: rank }, (_, i) => rank - 1 - i))],
+    );
   },
   Gather: (c) => {
     if (attrNum(c.n.attrs, "batch_dims", 0) !== 0) throw c.unsupported("batch_dims ≠ 0 is not supported");
@@ -128,7 +142,13 @@ export const CONVERTERS: Record<string, Converter> = table({
   StridedSlice: stridedSlice,
   Slice: (c) => {
     // Slice-8 ports are (data, start, stop, step[, axes]); ONNX's are (data, starts, ends, axes, steps).
-    const axes = c.n.inputs.length > 4 ? asI64(c, 4, "axes") : c.i64("axes", Array.from({ length: c.shape(1)[0] }, (_, i) => i));
+    const axes =
+      c.n.inputs.length > 4
+        ? asI64(c, 4, "axes")
+        : c.i64(
+            "axes",
+            Array.from({ length: c.shape(1)[0] }, (_, i) => i),
+          );
     c.emit("Slice", [c.in(0), asI64(c, 1, "starts"), asI64(c, 2, "ends"), axes, asI64(c, 3, "steps")]);
   },
   Pad: pad,
@@ -168,4 +188,3 @@ for (const [k, v] of Object.entries(REDUCE)) CONVERTERS[k] = (c) => reduce(c, v)
 export const NO_ONNX: Record<string, string> = table({
   DetectionOutput: "ONNX has no SSD detection-output op (box decoding, per-class NMS and top-k in one layer)",
 });
-

@@ -65,4 +65,3 @@ export function reduce(c: WriteCtx, type: string): void {
   const axesName = axes ? c.i64("axes", Array.from(axes.data), [numel(axes.shape)]) : asI64(c, 1, "axes");
   c.emit(type, [c.in(0), axesName], [attr.int("keepdims", keep ? 1 : 0)]);
 }
-

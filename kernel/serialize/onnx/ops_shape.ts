@@ -15,7 +15,13 @@ export function stridedSlice(c: WriteCtx): void {
     const m = attrInts(c.n.attrs, k, []);
     return (i: number) => (m[i] ?? 0) !== 0;
   };
-  const [beginMask, endMask, newAxis, shrink, ellipsis] = ["begin_mask", "end_mask", "new_axis_mask", "shrink_axis_mask", "ellipsis_mask"].map(bit);
+  const [beginMask, endMask, newAxis, shrink, ellipsis] = [
+    "begin_mask",
+    "end_mask",
+    "new_axis_mask",
+    "shrink_axis_mask",
+    "ellipsis_mask",
+  ].map(bit);
   if (begins.some((_, i) => newAxis(i) || ellipsis(i))) throw c.unsupported("new_axis_mask and ellipsis_mask are not supported");
   const starts: number[] = [];
   const stops: number[] = [];
@@ -58,7 +64,8 @@ export function interpolate(c: WriteCtx): void {
   const nearest = attrStr(n.attrs, "nearest_mode", "round_prefer_floor").toLowerCase();
   if (nearest === "simple") throw c.unsupported("nearest_mode 'simple' is not supported");
   const axesIndex = v11 ? 2 : 3;
-  const listed = n.inputs.length > axesIndex ? c.values(axesIndex, "axes").map((a) => (a < 0 ? a + xs.length : a)) : xs.map((_, i) => i);
+  const listed =
+    n.inputs.length > axesIndex ? c.values(axesIndex, "axes").map((a) => (a < 0 ? a + xs.length : a)) : xs.map((_, i) => i);
   const bySizes = attrStr(n.attrs, "shape_calculation_mode", "sizes").toLowerCase() === "sizes";
   const os = c.outShape();
   let axes: number[];
@@ -68,11 +75,23 @@ export function interpolate(c: WriteCtx): void {
     // their inferred sizes; an axis that keeps its size is the identity in every mode.
     axes = listed.filter((ax) => os[ax] !== xs[ax]);
     if (axes.some((ax) => c.w.varies(c.n.inputs[0], ax))) throw c.unsupported("the batch axis is resized");
-    inputs = [c.in(0), "", "", c.i64("sizes", axes.map((ax) => os[ax]))];
+    inputs = [
+      c.in(0),
+      "",
+      "",
+      c.i64(
+        "sizes",
+        axes.map((ax) => os[ax]),
+      ),
+    ];
   } else {
     axes = listed;
     const scales = c.values(v11 ? 1 : 2, "scales");
-    inputs = [c.in(0), "", c.w.constant(`${n.name}/scales`, { dtype: "f32", shape: [scales.length], data: Float32Array.from(scales) })];
+    inputs = [
+      c.in(0),
+      "",
+      c.w.constant(`${n.name}/scales`, { dtype: "f32", shape: [scales.length], data: Float32Array.from(scales) }),
+    ];
   }
   if (axes.length === 0) {
     c.emit("Identity", [c.in(0)]);
@@ -106,7 +125,6 @@ export function pad(c: WriteCtx): void {
   c.emit("Pad", inputs, [attr.str("mode", mode)]);
 }
 
-
 /** Split / VariadicSplit: the sizes come from the inferred outputs unless the batch axis is split. */
 export function split(c: WriteCtx): void {
   const rank = c.shape(0).length;
@@ -121,4 +139,3 @@ export function split(c: WriteCtx): void {
   const sizes = c.n.outputs.map((o) => o.shape[axis]);
   c.emit("Split", [c.in(0), c.i64("split", sizes)], [attr.int("axis", axis)], outs);
 }
-

@@ -83,7 +83,8 @@ export function convTranspose(c: WriteCtx): void {
 
 export function pool(c: WriteCtx): void {
   const n = c.n;
-  if (n.outputs.length > 1 && c.w.isUsed({ node: n.id, port: 1 })) throw c.unsupported("the indices output has no ONNX equivalent");
+  if (n.outputs.length > 1 && c.w.isUsed({ node: n.id, port: 1 }))
+    throw c.unsupported("the indices output has no ONNX equivalent");
   const xs = c.shape(0).slice(2);
   const outSp = c.outShape().slice(2);
   const kernel = attrInts(n.attrs, "kernel");

@@ -118,7 +118,8 @@ export class OnnxWriter implements WriterView {
     let s = this.portNames.get(k);
     if (!s) {
       const port = src.outputs[ref.port];
-      const preferred = src.type === "Parameter" ? src.name : (port.names[0] ?? (src.outputs.length > 1 ? `${src.name}.${ref.port}` : src.name));
+      const preferred =
+        src.type === "Parameter" ? src.name : (port.names[0] ?? (src.outputs.length > 1 ? `${src.name}.${ref.port}` : src.name));
       s = this.unique(preferred);
       this.portNames.set(k, s);
     }
@@ -267,4 +268,3 @@ export class OnnxWriter implements WriterView {
 export function graphToONNX(g: Graph, alt?: Graph): Uint8Array {
   return new OnnxWriter(g, alt).encode();
 }
-
