@@ -6,7 +6,7 @@ import { DynbatchError, ErrorCode } from "../errors";
 import { IECore } from "../runtime/core";
 import { ExecutableNetwork } from "../runtime/executable";
 import { InferRequest } from "../runtime/request";
-import { CasePlan, codeAllowed, isInputFault, MutationKind, writeCase } from "./mutations";
+import { CasePlan, codeAllowed, isInputFault, mustFail, MutationKind, writeCase } from "./mutations";
 import { intBelow, pick, Rng } from "./rng";
 
 export type Outcome = "ok" | "error" | "untyped" | "crash" | "hang" | "rss";
@@ -33,10 +33,14 @@ export interface CaseResult {
 /** Printed values that mean a message was built from something missing or malformed. */
 const BAD_MESSAGE = /undefined|NaN|\[object Object\]/;
 
-/** The findings of a result: untyped errors, NATIVE for a model's fault, codes the kind cannot cause, bad messages, crashes. */
+/**
+ * The findings of a result: untyped errors, NATIVE for a model's fault, codes the kind cannot
+ * cause, an invalid model or call accepted, bad messages, crashes, hangs.
+ */
 export function judge(plan: CasePlan, outcome: Outcome, code?: ErrorCode, message?: string): string[] {
   const findings: string[] = [];
   if (outcome === "crash" || outcome === "hang" || outcome === "rss" || outcome === "untyped") findings.push(outcome);
+  if (outcome === "ok" && mustFail(plan.kind)) findings.push("accepted");
   if (outcome === "error" && code) {
     if (code === "NATIVE" && !isInputFault(plan.kind)) findings.push("suspicious-native");
     else if (!codeAllowed(code, plan.kind, plan.model, plan.dynBatch)) findings.push(`unexpected-code ${code}`);

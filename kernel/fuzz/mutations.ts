@@ -43,7 +43,8 @@ export const ALLOWED_CODES: Record<MutationKind, readonly ErrorCode[]> = {
   "onnx-initializer": ["BAD_MODEL", "SHAPE_INFERENCE"],
   "onnx-dtype": ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE"],
   "onnx-attribute": REWIRES,
-  "onnx-node-io": ["BAD_MODEL"],
+  // An extra input can fill an optional slot (a Conv's bias) with a tensor of the wrong shape.
+  "onnx-node-io": ["BAD_MODEL", "SHAPE_INFERENCE"],
   "onnx-op-type": REWIRES,
   "onnx-opset": ["BAD_MODEL", "UNSUPPORTED_OP"],
   "onnx-bytes": REWIRES,
@@ -53,6 +54,13 @@ export const ALLOWED_CODES: Record<MutationKind, readonly ErrorCode[]> = {
   "input-batch": ["BATCH_OUT_OF_RANGE", "DYN_BATCH_NOT_ENABLED"],
   "input-type": ["BAD_INPUT"],
 };
+
+/** Kinds that always leave an invalid model or call: ending ok is a finding (a cycle that loads, a short input taken). */
+const NEVER_OK: readonly MutationKind[] = ["ir-edge-dangling", "ir-edge-cycle", "ir-edge-self-loop", "input-length", "input-batch", "input-type"];
+
+export function mustFail(kind: MutationKind): boolean {
+  return NEVER_OK.includes(kind);
+}
 
 const INPUT_FAULTS: InputFault[] = ["input-length", "input-nonfinite", "input-batch", "input-type"];
 const IR_KINDS: MutationKind[] = [
