@@ -18,7 +18,9 @@ const USAGE = `Usage: npm run soak -- [options]
 Per device, on one model loaded with DYN_BATCH_ENABLED and a maximum batch of ${MAX_BATCH}:
   RSS slope     MiB per 1,000 infers (least squares) over --infers infers after a warm-up,
                 setBatch cycling 1..${MAX_BATCH}
-  load/unload   RSS before and after --cycles load + infer + release cycles
+  load/unload   RSS before and after --cycles load + infer + release cycles, after
+                --cycles-warmup such cycles (RSS is taken after a full GC when node runs
+                with --expose-gc, as npm run soak does)
   in flight     --in-flight requests with different inputs and batches started together
                 (on every device at once) vs each run alone: max |difference|, must be 0
 and, with two devices, the largest CPU/GPU difference on the same inputs (for information).
@@ -29,6 +31,7 @@ Options:
   --device CPU|GPU|both  devices to measure (default both)
   --infers N             infers of the RSS slope (default 20000)
   --cycles N             load/unload cycles (default 300)
+  --cycles-warmup N      load/unload cycles before the first RSS reading (default 200)
   --in-flight K          requests in flight per device (default 32)
   --max-slope M          MiB per 1,000 infers above which the run fails (default 1)
   --model PATH           an .xml or .onnx model (default the FP32 open-closed-eye IR)
@@ -42,13 +45,14 @@ interface SoakArgs {
   devices: string[];
   infers: number;
   cycles: number;
+  cyclesWarmup: number;
   inFlight: number;
   maxSlope: number;
   model: string;
 }
 
 function parseArgs(argv: string[]): SoakArgs | "help" {
-  const a: SoakArgs = { devices: ["CPU", "GPU"], infers: 20000, cycles: 300, inFlight: 32, maxSlope: 1, model: DEFAULT_MODEL };
+  const a: SoakArgs = { devices: ["CPU", "GPU"], infers: 20000, cycles: 300, cyclesWarmup: 200, inFlight: 32, maxSlope: 1, model: DEFAULT_MODEL };
   const positive = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got '${v}'`);
@@ -64,6 +68,7 @@ function parseArgs(argv: string[]): SoakArgs | "help" {
       a.devices = d === "BOTH" ? ["CPU", "GPU"] : [d];
     } else if (flag === "--infers") a.infers = Math.round(positive(flag, v));
     else if (flag === "--cycles") a.cycles = Math.round(positive(flag, v));
+    else if (flag === "--cycles-warmup") a.cyclesWarmup = Math.round(positive(flag, v));
     else if (flag === "--in-flight") a.inFlight = Math.round(positive(flag, v));
     else if (flag === "--max-slope") a.maxSlope = positive(flag, v);
     else if (flag === "--model") a.model = path.resolve(v ?? "");
@@ -85,7 +90,7 @@ function table(figs: Map<string, DeviceFigures>, a: SoakArgs): string {
     ["", ...devices],
     [`RSS slope, MiB / 1,000 infers (${a.infers} infers)`, ...f((d) => d.slope.mibPer1000.toFixed(3))],
     ["RSS over the infers, MiB", ...f((d) => `${d.slope.rssStartMiB.toFixed(0)} -> ${d.slope.rssEndMiB.toFixed(0)}`)],
-    [`RSS over ${a.cycles} load/unload cycles, MiB`, ...f((d) => `${d.cycles.rssBeforeMiB.toFixed(0)} -> ${d.cycles.rssAfterMiB.toFixed(0)}`)],
+    [`RSS over ${a.cycles} load/unload cycles (after ${a.cyclesWarmup}), MiB`, ...f((d) => `${d.cycles.rssBeforeMiB.toFixed(0)} -> ${d.cycles.rssAfterMiB.toFixed(0)}`)],
     [`${a.inFlight} in flight vs alone, max |diff|`, ...f((d) => String(d.inFlightDiff))],
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -121,7 +126,7 @@ async function main(): Promise<void> {
     log(`${d}: ${a.infers} infers...`);
     const slope = await rssSlope(ie, a.model, d, a.infers, Math.min(1000, a.infers));
     log(`${d}: ${a.cycles} load/unload cycles...`);
-    const cycles = await loadCycles(ie, a.model, d, a.cycles);
+    const cycles = await loadCycles(ie, a.model, d, a.cycles, a.cyclesWarmup);
     sets.push(await prepareInFlight(ie, a.model, d, a.inFlight));
     partial.set(d, { slope, cycles });
   }

@@ -26,7 +26,7 @@ test("npm run soak (short) reports 0 in-flight difference on every device and ex
   const devices = GPU_SKIP ? "CPU" : "both";
   const run = spawnSync(
     process.execPath,
-    [path.join(ROOT, "dist", "kernel", "cli", "soak.js"), "--device", devices, "--infers", "200", "--cycles", "3", "--in-flight", "8", "--max-slope", "1e9"],
+    ["--expose-gc", path.join(ROOT, "dist", "kernel", "cli", "soak.js"), "--device", devices, "--infers", "200", "--cycles", "3", "--cycles-warmup", "1", "--in-flight", "8", "--max-slope", "1e9"],
     { encoding: "utf8" },
   );
   assert.equal(run.status, 0, run.stdout + run.stderr);
