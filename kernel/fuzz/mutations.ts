@@ -55,8 +55,11 @@ export const ALLOWED_CODES: Record<MutationKind, readonly ErrorCode[]> = {
   "input-type": ["BAD_INPUT"],
 };
 
-/** Kinds that always leave an invalid model or call: ending ok is a finding (a cycle that loads, a short input taken). */
-const NEVER_OK: readonly MutationKind[] = ["ir-edge-dangling", "ir-edge-cycle", "ir-edge-self-loop", "input-length", "input-batch", "input-type"];
+/**
+ * Kinds that always leave an invalid model or call: ending ok is a finding (a cycle that loads,
+ * a short input taken). Every ir-dim edit contradicts the shape the layer infers for that port.
+ */
+const NEVER_OK: readonly MutationKind[] = ["ir-dim", "ir-edge-dangling", "ir-edge-cycle", "ir-edge-self-loop", "input-length", "input-batch", "input-type"];
 
 export function mustFail(kind: MutationKind): boolean {
   return NEVER_OK.includes(kind);

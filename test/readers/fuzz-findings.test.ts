@@ -83,6 +83,18 @@ test(
   },
 );
 
+test(
+  "fuzz ir-dim: a Parameter port <dim> that contradicts its shape attribute is BAD_MODEL naming the layer and both shapes",
+  { todo: "reader fix: port dims that disagree with the inferred shapes are BAD_MODEL (issue 13, item 3)" },
+  async () => {
+    // The first <dim>32</dim> of the file is the input's height: [1,3,32,32] becomes [1,3,48,32] on the port.
+    const e = await failureOf(["<dim>32</dim>", "<dim>48</dim>"]);
+    assert.equal(e.code, "BAD_MODEL");
+    assert.match(e.message, /input\.1/);
+    assert.match(e.message, /48/);
+  },
+);
+
 for (const [attr, value] of [
   ["dilations", "1.5, 1"],
   ["pads_begin", "-1, 0"],

@@ -32,6 +32,10 @@ const READER_DEFECTS: { defect: string; matches: (finding: string, r: CaseResult
     matches: (f, r) => f === "bad-message" && /Const has invalid offset|edge .*undefined|port undefined/.test(r.message ?? ""),
   },
   {
+    defect: "port dims that contradict the inferred shapes are accepted (item 3)",
+    matches: (f, r) => f === "accepted" && r.kind === "ir-dim",
+  },
+  {
     defect: "malformed attribute values (fractional dilations, negative pads) reach oneDNN (NATIVE) instead of BAD_MODEL at read (item 2)",
     matches: (f, r) => f === "suspicious-native" && r.kind === "ir-attribute",
   },
