@@ -49,7 +49,7 @@ const READER_DEFECTS: { defect: string; matches: (finding: string, r: CaseResult
 const readerDefectsHit: string[] = [];
 
 function describe(model: string, i: number, r: CaseResult, findings: string[]): string {
-  return `${model} case ${i} (${r.detail}): ${findings.join(", ")}: ${r.message}`;
+  return `${model} case ${i} (${r.detail}): ${findings.join(", ")}: ${r.message ?? r.outcome}`;
 }
 
 (Object.keys(ALLOWED_CODES) as MutationKind[]).forEach((kind, k) => {
