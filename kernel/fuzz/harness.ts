@@ -53,8 +53,12 @@ class Worker {
 
   stderr = "";
 
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   stop(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (this.alive) this.child.kill("SIGKILL");
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -93,6 +97,12 @@ export async function runFuzz(opts: FuzzOptions, onResult: (r: CaseResult) => vo
   let w = new Worker();
   try {
     for (let index = opts.first; index < opts.first + opts.cases; index++) {
+      if (!w.alive) {
+        // Nothing was running (a finalizer of the last case, say): sending would fail, so say so and restart.
+        process.stderr.write(`\nfuzz worker died between cases (after case ${index - 1}): ${w.child.signalCode ?? `exit ${w.child.exitCode}`}\n`);
+        w.stop();
+        w = new Worker();
+      }
       const req: CaseRequest = { seed: opts.seed, index, models: opts.models, kinds: opts.kinds };
       const ending = await runInWorker(w, req, opts);
       if ("result" in ending) {
