@@ -55,24 +55,35 @@ function inputData(r: Rng, n: number, nonFinite: boolean): Float32Array {
   return data;
 }
 
-/** A value that is not numeric data of the right kind, as a careless caller might pass. */
-function wrongTypeInput(r: Rng, n: number): unknown {
-  return pick(r, [null, undefined, 42, new BigInt64Array(n), { length: -1 }]);
-}
+/** Values that are not numeric data of the right kind, as a careless caller might pass. */
+const WRONG_TYPES: [string, (n: number) => unknown][] = [
+  ["null", () => null],
+  ["undefined", () => undefined],
+  ["42", () => 42],
+  ["a BigInt64Array", (n) => new BigInt64Array(n)],
+  ["{ length: -1 }", () => ({ length: -1 })],
+];
 
-function feedInputs(plan: CasePlan, exec: ExecutableNetwork, req: InferRequest): void {
+/** Sets every input; the first one gets the plan's input fault, noted before it is tried. */
+function feedInputs(plan: CasePlan, exec: ExecutableNetwork, req: InferRequest, note: (detail: string) => void): void {
   const { r, kind } = plan;
   Object.keys(exec.inputs).forEach((name, i) => {
     const n = req.getBlob(name).size;
-    if (i === 0 && kind === "input-length") req.setInput(name, inputData(r, pick(r, [0, n - 1, n + 1, 2 * n]), false));
-    else if (i === 0 && kind === "input-type") req.setInput(name, wrongTypeInput(r, n) as ArrayLike<number>);
-    else req.setInput(name, inputData(r, n, kind === "input-nonfinite"));
+    if (i === 0 && kind === "input-length") {
+      const len = pick(r, [0, n - 1, n + 1, 2 * n]);
+      note(`${len} values for ${n}`);
+      req.setInput(name, inputData(r, len, false));
+    } else if (i === 0 && kind === "input-type") {
+      const [what, make] = pick(r, WRONG_TYPES);
+      note(`input ${what}`);
+      req.setInput(name, make(n) as ArrayLike<number>);
+    } else req.setInput(name, inputData(r, n, kind === "input-nonfinite"));
   });
 }
 
-async function pipeline(plan: CasePlan, dir: string, onFiles: (detail: string) => void): Promise<void> {
+async function pipeline(plan: CasePlan, dir: string, note: (detail: string) => void): Promise<void> {
   const files = writeCase(plan, dir);
-  onFiles(files.detail);
+  note(files.detail);
   const ie = new IECore();
   const net = await ie.readNetwork(files.model, files.weights);
   net.analyze();
@@ -80,9 +91,12 @@ async function pipeline(plan: CasePlan, dir: string, onFiles: (detail: string) =
   // One thread: cases are many and short, and the fuzzer shares the machine.
   const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: plan.dynBatch ? "YES" : "NO", CPU_THREADS_NUM: "1" });
   const req = exec.createInferRequest();
-  if (plan.kind === "input-batch") req.setBatch(pick(plan.r, [0, -1, exec.batchLimit + 1, 1.5]));
-  else if (exec.dynamicBatch) req.setBatch(1 + intBelow(plan.r, exec.batchLimit));
-  feedInputs(plan, exec, req);
+  if (plan.kind === "input-batch") {
+    const batch = pick(plan.r, [0, -1, exec.batchLimit + 1, 1.5]);
+    note(`setBatch(${batch}) with maximum ${exec.batchLimit}`);
+    req.setBatch(batch);
+  } else if (exec.dynamicBatch) req.setBatch(1 + intBelow(plan.r, exec.batchLimit));
+  feedInputs(plan, exec, req, note);
   await req.infer();
   for (const name of Object.keys(exec.outputs)) req.getBlob(name);
 }
