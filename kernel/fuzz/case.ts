@@ -6,7 +6,7 @@ import { DynbatchError, ErrorCode } from "../errors";
 import { IECore } from "../runtime/core";
 import { ExecutableNetwork } from "../runtime/executable";
 import { InferRequest } from "../runtime/request";
-import { CasePlan, codeAllowed, isInputFault, mustFail, MutationKind, writeCase } from "./mutations";
+import { CaseFiles, CasePlan, codeAllowed, isInputFault, mustFail, MutationKind, writeCase } from "./mutations";
 import { intBelow, pick, Rng } from "./rng";
 
 export type Outcome = "ok" | "error" | "untyped" | "crash" | "hang" | "rss";
@@ -81,9 +81,7 @@ function feedInputs(plan: CasePlan, exec: ExecutableNetwork, req: InferRequest, 
   });
 }
 
-async function pipeline(plan: CasePlan, dir: string, note: (detail: string) => void): Promise<void> {
-  const files = writeCase(plan, dir);
-  note(files.detail);
+async function pipeline(plan: CasePlan, files: CaseFiles, note: (detail: string) => void): Promise<void> {
   const ie = new IECore();
   const net = await ie.readNetwork(files.model, files.weights);
   net.analyze();
@@ -104,13 +102,15 @@ async function pipeline(plan: CasePlan, dir: string, note: (detail: string) => v
 /** Runs the case here (no child process): a crash or hang takes this process with it. */
 export async function runCase(plan: CasePlan, dir: string): Promise<CaseResult> {
   const base = { seed: plan.seed, index: plan.index, model: plan.model.id, kind: plan.kind, dynBatch: plan.dynBatch, maxBatch: plan.maxBatch };
-  let detail: string | undefined;
+  // Outside the try: a failure to mutate is the fuzzer's bug, not a finding about dynbatch.
+  const files = writeCase(plan, dir);
+  let detail = files.detail;
   const t0 = performance.now();
   let outcome: Outcome = "ok";
   let code: ErrorCode | undefined;
   let message: string | undefined;
   try {
-    await pipeline(plan, dir, (d) => (detail = d));
+    await pipeline(plan, files, (d) => (detail = d));
   } catch (e) {
     if (e instanceof DynbatchError) {
       outcome = "error";
