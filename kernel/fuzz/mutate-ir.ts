@@ -122,7 +122,10 @@ function dataOf(layer: XNode): XNode | undefined {
 }
 
 function mutateShape(ir: Ir, r: Rng): string {
-  const l = pick(r, ir.layers.filter((x) => dataOf(x) && attrs(dataOf(x)!).shape !== undefined));
+  const shaped = ir.layers.filter((x) => dataOf(x) && attrs(dataOf(x)!).shape !== undefined);
+  // Half the time the input's shape: Consts outnumber Parameters a hundredfold.
+  const params = shaped.filter((x) => attrs(x).type === "Parameter");
+  const l = pick(r, r() < 0.5 && params.length ? params : shaped);
   const d = dataOf(l)!;
   const orig = attrs(d).shape;
   return `${layerName(l)}: shape "${orig}" -> ${setAttr(d, "shape", mutateList(orig, r))}`;

@@ -100,12 +100,14 @@ export interface CasePlan {
   r: Rng;
 }
 
-/** The case `index` of the run `seed`; `kinds` restricts the kinds drawn (all of the model's when empty). */
+/** The case `index` of the run `seed`; `kinds` restricts the kinds drawn, and the models to those that take one. */
 export function planCase(seed: number, index: number, models: readonly CorpusModel[], kinds: readonly MutationKind[] = []): CasePlan {
   const r = rngFor(seed, index);
-  const model = pick(r, models);
-  const own = kindsFor(model).filter((k) => kinds.length === 0 || kinds.includes(k));
-  const kind = pick(r, own.length ? own : kindsFor(model));
+  const wanted = (m: CorpusModel) => kindsFor(m).filter((k) => kinds.length === 0 || kinds.includes(k));
+  const eligible = models.filter((m) => wanted(m).length > 0);
+  if (eligible.length === 0) throw new Error(`no model among ${models.map((m) => m.id).join(", ")} takes the kinds ${kinds.join(", ")}`);
+  const model = pick(r, eligible);
+  const kind = pick(r, wanted(model));
   return { seed, index, model, kind, dynBatch: r() < 0.5, maxBatch: 1 + intBelow(r, 2), r };
 }
 
