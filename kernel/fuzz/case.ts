@@ -35,12 +35,13 @@ const BAD_MESSAGE = /undefined|NaN|\[object Object\]/;
 
 /**
  * The findings of a result: untyped errors, NATIVE for a model's fault, codes the kind cannot
- * cause, an invalid model or call accepted, bad messages, crashes, hangs.
+ * cause, an invalid model or call accepted, a malformed value accepted, bad messages, crashes, hangs.
  */
-export function judge(plan: CasePlan, outcome: Outcome, code?: ErrorCode, message?: string): string[] {
+export function judge(plan: CasePlan, outcome: Outcome, code?: ErrorCode, message?: string, malformed = false): string[] {
   const findings: string[] = [];
   if (outcome === "crash" || outcome === "hang" || outcome === "rss" || outcome === "untyped") findings.push(outcome);
   if (outcome === "ok" && mustFail(plan.kind)) findings.push("accepted");
+  else if (outcome === "ok" && malformed) findings.push("accepted-malformed");
   if (outcome === "error" && code) {
     if (code === "NATIVE" && !isInputFault(plan.kind)) findings.push("suspicious-native");
     else if (!codeAllowed(code, plan.kind, plan.model, plan.dynBatch)) findings.push(`unexpected-code ${code}`);
@@ -122,5 +123,5 @@ export async function runCase(plan: CasePlan, dir: string): Promise<CaseResult> 
     }
   }
   const ms = Math.round(performance.now() - t0);
-  return { ...base, detail, outcome, code, message, findings: judge(plan, outcome, code, message), ms };
+  return { ...base, detail, outcome, code, message, findings: judge(plan, outcome, code, message, files.malformed), ms };
 }

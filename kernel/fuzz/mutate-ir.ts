@@ -57,6 +57,8 @@ interface Ir {
   layers: XNode[];
   edgesEl: XNode;
   edges: XNode[];
+  /** Set by a mutation that wrote a value no reader may accept (see `malformedInts`). */
+  malformed: boolean;
 }
 
 function parseIr(xml: Buffer): Ir {
@@ -65,7 +67,7 @@ function parseIr(xml: Buffer): Ir {
   if (!net) throw new Error("fuzz corpus IR has no <net>");
   const layersEl = child(net, "layers")!;
   const edgesEl = child(net, "edges")!;
-  return { doc, net, layersEl, layers: elems(kids(layersEl), "layer"), edgesEl, edges: elems(kids(edgesEl), "edge") };
+  return { doc, net, layersEl, layers: elems(kids(layersEl), "layer"), edgesEl, edges: elems(kids(edgesEl), "edge"), malformed: false };
 }
 
 function ports(layer: XNode, side: "input" | "output"): XNode[] {
@@ -107,6 +109,20 @@ function mutateDim(ir: Ir, r: Rng): string {
   return `${where}: dim ${orig} -> "${value}"`;
 }
 
+/** Attributes that are integers or lists of integers in every op of the corpus. */
+const INTEGER_KEYS = new Set(["shape", "strides", "dilations", "pads_begin", "pads_end", "kernel", "axis", "group"]);
+
+/**
+ * Whether `value`, written where `orig` (integers) was, can never be read: a non-numeric or
+ * empty item in a list, or a fraction in an attribute that only takes integers. A whole empty
+ * value is left out: it is a scalar's shape.
+ */
+function malformedInts(key: string, orig: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || !/^-?\d+(\s*,\s*-?\d+)*$/.test(orig)) return false;
+  const items = value.split(",").map((s) => s.trim());
+  return items.some((x) => x === "" || !/^-?\d+(\.\d+)?$/.test(x) || (INTEGER_KEYS.has(key) && x.includes(".")));
+}
+
 function mutateList(orig: string, r: Rng): string {
   const items = orig.split(",").map((s) => s.trim());
   const op = intBelow(r, 4);
@@ -128,7 +144,9 @@ function mutateShape(ir: Ir, r: Rng): string {
   const l = pick(r, r() < 0.5 && params.length ? params : shaped);
   const d = dataOf(l)!;
   const orig = attrs(d).shape;
-  return `${layerName(l)}: shape "${orig}" -> ${setAttr(d, "shape", mutateList(orig, r))}`;
+  const value = mutateList(orig, r);
+  ir.malformed = malformedInts("shape", orig, value);
+  return `${layerName(l)}: shape "${orig}" -> ${setAttr(d, "shape", value)}`;
 }
 
 function mutateBinOffset(ir: Ir, r: Rng): string {
@@ -163,6 +181,7 @@ function mutateAttribute(ir: Ir, r: Rng): string {
   const { l, d, k } = pick(r, candidates);
   const orig = attrs(d)[k];
   const value = r() < 0.2 ? undefined : orig.includes(",") ? mutateList(orig, r) : pick(r, [...BAD_NUMBERS, "same_upper", "valid"]);
+  ir.malformed = malformedInts(k, orig, value);
   return `${layerName(l)}: ${k} "${orig}" -> ${setAttr(d, k, value)}`;
 }
 
@@ -277,9 +296,12 @@ const IR_MUTATORS: Record<IrMutation, (ir: Ir, r: Rng) => string> = {
   "ir-version": mutateVersion,
 };
 
-/** Applies one structural mutation of `kind` to the IR text; returns the new text and what changed. */
-export function mutateIr(xml: Buffer, kind: IrMutation, r: Rng): { bytes: Buffer; detail: string } {
+/**
+ * Applies one structural mutation of `kind` to the IR text; returns the new text, what changed,
+ * and whether the value written is malformed (a model that loads with it was misread).
+ */
+export function mutateIr(xml: Buffer, kind: IrMutation, r: Rng): { bytes: Buffer; detail: string; malformed: boolean } {
   const ir = parseIr(xml);
   const detail = IR_MUTATORS[kind](ir, r);
-  return { bytes: Buffer.from(new XMLBuilder(XML_OPTIONS).build(ir.doc) as string, "utf8"), detail };
+  return { bytes: Buffer.from(new XMLBuilder(XML_OPTIONS).build(ir.doc) as string, "utf8"), detail, malformed: ir.malformed };
 }

@@ -116,6 +116,8 @@ export interface CaseFiles {
   /** The .bin to read, when it is not the one beside `model`. */
   weights?: string;
   detail: string;
+  /** The mutation wrote a value no reader may accept: the case must not end ok. */
+  malformed?: boolean;
 }
 
 const sources = new Map<string, Buffer>();
@@ -147,7 +149,12 @@ export function writeCase(plan: CasePlan, dir: string): CaseFiles {
     fs.writeFileSync(xmlFile, source(model.file));
     return { model: xmlFile, weights: binFile, detail: m.detail };
   }
-  const m = kind === "ir-bytes" ? flipBytes(source(model.file), r, true) : mutateIr(source(model.file), kind as IrMutation, r);
+  if (kind === "ir-bytes") {
+    const m = flipBytes(source(model.file), r, true);
+    fs.writeFileSync(xmlFile, m.bytes);
+    return { model: xmlFile, weights: bin, detail: m.detail };
+  }
+  const m = mutateIr(source(model.file), kind as IrMutation, r);
   fs.writeFileSync(xmlFile, m.bytes);
-  return { model: xmlFile, weights: bin, detail: m.detail };
+  return { model: xmlFile, weights: bin, detail: m.detail, malformed: m.malformed };
 }

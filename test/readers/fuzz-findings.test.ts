@@ -113,3 +113,19 @@ for (const [attr, value] of [
     },
   );
 }
+
+for (const [what, edit] of [
+  ["a Parameter shape \"x,3,32,32\"", ['shape="1,3,32,32"', 'shape="x,3,32,32"']],
+  ["a Parameter shape \"1,,32,32\"", ['shape="1,3,32,32"', 'shape="1,,32,32"']],
+  ["a MaxPool pads_begin \"1.5, 0\"", [/(<layer id="7" name="9" type="MaxPool" version="opset8">\s*<data[^>]*) pads_begin="0, 0"/, '$1 pads_begin="1.5, 0"']],
+  ["a MaxPool axis \"same_upper\"", [/(<layer id="7" name="9" type="MaxPool" version="opset8">\s*<data[^>]*) axis="0"/, '$1 axis="same_upper"']],
+] as [string, [string | RegExp, string]][]) {
+  test(
+    `fuzz accepted-malformed: ${what} is BAD_MODEL when read, not read leniently`,
+    { todo: "reader fix: malformed attribute values are BAD_MODEL at read time (issue 13, item 2); today they load" },
+    async () => {
+      const e = await failureOf(edit);
+      assert.equal(e.code, "BAD_MODEL");
+    },
+  );
+}
