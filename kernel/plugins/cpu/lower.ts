@@ -187,6 +187,14 @@ class Lowering {
       case "AvgPool":
         return this.pool(n);
       case "MatMul":
+        // The graph follows the spec (a 1-D operand is unsqueezed, the added axis dropped), but the
+        // CPU and GPU kernels take operands of rank >= 2 only: refuse it here, not in oneDNN (NATIVE).
+        if (this.inShape(n, 0).length < 2 || this.inShape(n, 1).length < 2)
+          throw new UnsupportedError(
+            this.g.file,
+            `MatMul with a 1-D operand is not implemented ([${this.inShape(n, 0)}] x [${this.inShape(n, 1)}])`,
+            n.name,
+          );
         return this.emit(n, "matmul", [x(), this.tensor(n.inputs[1])], [this.out(n)], {
           transposeA: attrBool(n.attrs, "transpose_a", false) ? 1 : 0,
           transposeB: attrBool(n.attrs, "transpose_b", false) ? 1 : 0,
