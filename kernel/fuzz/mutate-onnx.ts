@@ -9,6 +9,14 @@ export type OnnxMutation = "onnx-dims" | "onnx-initializer" | "onnx-dtype" | "on
 
 type Graph = NonNullable<OnnxModel["graph"]>;
 
+/** Set by a mutation whose result no reader may accept (a dangling name, two producers of one tensor). */
+interface Verdict {
+  malformed: boolean;
+}
+
+/** Element types dynbatch's float kernels cannot take in place of a float tensor. */
+const NON_FLOAT_TYPES = new Set([2, 3, 6, 7, 9]);
+
 /** Values that break an integer field: zero, negative, huge. */
 const BAD_INTS = [0, -1, -3, 2147483647, 99999];
 
@@ -76,16 +84,20 @@ function mutateInitializer(g: Graph, r: Rng): string {
   return `${label}: typed data halved`;
 }
 
-function mutateDtype(g: Graph, r: Rng): string {
+function mutateDtype(g: Graph, r: Rng, v: Verdict): string {
   const value = pick(r, [0, 2, 3, 6, 7, 9, 10, 11, 13, 16, 99, -1]);
   if (r() < 0.3) {
-    const v = pick(r, g.input.filter((x) => x.type?.tensor_type));
-    v.type!.tensor_type!.elem_type = value;
-    return `input '${v.name}': elem_type -> ${value}`;
+    const input = pick(r, g.input.filter((x) => x.type?.tensor_type));
+    input.type!.tensor_type!.elem_type = value;
+    // An integer or bool image: the reader must refuse it rather than read the caller's floats.
+    v.malformed = NON_FLOAT_TYPES.has(value);
+    return `input '${input.name}': elem_type -> ${value}`;
   }
   const t = pick(r, g.initializer);
   const orig = t.data_type;
   t.data_type = value;
+  // Float weights relabelled as integers: the bytes would be read as other numbers.
+  v.malformed = orig === 1 && NON_FLOAT_TYPES.has(value);
   return `initializer '${t.name}': data_type ${orig} -> ${value}`;
 }
 
@@ -124,7 +136,7 @@ function mutateAttribute(g: Graph, r: Rng): string {
   return `${label}: i ${orig} -> ${num(a.i)}, f -> ${a.f}`;
 }
 
-function mutateNodeIo(g: Graph, r: Rng): string {
+function mutateNodeIo(g: Graph, r: Rng, v: Verdict): string {
   const i = intBelow(r, g.node.length);
   const n: OnnxNode = g.node[i];
   const label = `node '${n.name}' (${n.op_type})`;
@@ -136,11 +148,13 @@ function mutateNodeIo(g: Graph, r: Rng): string {
   }
   if (op === 1) {
     n.input.push(pick(r, [...n.input, "no_such_tensor"]));
+    v.malformed = n.input.at(-1) === "no_such_tensor";
     return `${label}: extra input '${n.input.at(-1)}'`;
   }
   if (op === 2) {
     // A second producer of a tensor that another node already writes.
     const other = pick(r, g.node.flatMap((x) => x.output));
+    v.malformed = other !== n.output[0];
     n.output[0] = other;
     return `${label}: output renamed to existing '${other}'`;
   }
@@ -149,6 +163,8 @@ function mutateNodeIo(g: Graph, r: Rng): string {
   const value =
     op === 3 && laterOutputs.length ? pick(r, laterOutputs) : op === 4 ? n.output[0] : op === 5 ? "" : "no_such_tensor";
   n.input[k] = value;
+  // A name nothing produces, a later node's output (a cycle) or the node's own output; "" only omits an optional input.
+  v.malformed = value !== "";
   return `${label}: input ${k} -> '${value}'`;
 }
 
@@ -163,7 +179,7 @@ function mutateOpType(g: Graph, r: Rng): string {
   return `${label}: op_type -> '${n.op_type}'`;
 }
 
-function mutateOpset(m: OnnxModel, r: Rng): string {
+function mutateOpset(m: OnnxModel, r: Rng, v: Verdict): string {
   const op = intBelow(r, 4);
   if (op === 0) {
     m.opset_import = [];
@@ -171,6 +187,8 @@ function mutateOpset(m: OnnxModel, r: Rng): string {
   }
   if (op === 1) {
     m.ir_version = pick(r, [0, 1, 2, 99, -1]);
+    // No IR version 0, none negative, and none this far ahead of the readers.
+    v.malformed = num(m.ir_version) <= 0 || num(m.ir_version) === 99;
     return `ir_version -> ${num(m.ir_version)}`;
   }
   const entry = m.opset_import[0] ?? (m.opset_import[0] = { domain: "", version: 13 });
@@ -182,7 +200,7 @@ function mutateOpset(m: OnnxModel, r: Rng): string {
   return `opset version -> ${num(entry.version)}`;
 }
 
-const GRAPH_MUTATORS: Record<Exclude<OnnxMutation, "onnx-opset">, (g: Graph, r: Rng) => string> = {
+const GRAPH_MUTATORS: Record<Exclude<OnnxMutation, "onnx-opset">, (g: Graph, r: Rng, v: Verdict) => string> = {
   "onnx-dims": mutateDims,
   "onnx-initializer": mutateInitializer,
   "onnx-dtype": mutateDtype,
@@ -191,10 +209,14 @@ const GRAPH_MUTATORS: Record<Exclude<OnnxMutation, "onnx-opset">, (g: Graph, r: 
   "onnx-op-type": mutateOpType,
 };
 
-/** Applies one structural mutation of `kind` to the ONNX bytes; returns the new bytes and what changed. */
-export function mutateOnnx(bytes: Buffer, kind: OnnxMutation, r: Rng): { bytes: Buffer; detail: string } {
+/**
+ * Applies one structural mutation of `kind` to the ONNX bytes; returns the new bytes, what
+ * changed, and whether the result is malformed (a model that loads with it was misread).
+ */
+export function mutateOnnx(bytes: Buffer, kind: OnnxMutation, r: Rng): { bytes: Buffer; detail: string; malformed: boolean } {
   const model = ModelProtoType.decode(bytes) as unknown as OnnxModel;
   if (!model.graph) throw new Error("fuzz corpus ONNX has no graph");
-  const detail = kind === "onnx-opset" ? mutateOpset(model, r) : GRAPH_MUTATORS[kind](model.graph, r);
-  return { bytes: Buffer.from(ModelProtoType.encode(model as never).finish()), detail };
+  const v: Verdict = { malformed: false };
+  const detail = kind === "onnx-opset" ? mutateOpset(model, r, v) : GRAPH_MUTATORS[kind](model.graph, r, v);
+  return { bytes: Buffer.from(ModelProtoType.encode(model as never).finish()), detail, malformed: v.malformed };
 }

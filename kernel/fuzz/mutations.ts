@@ -135,11 +135,11 @@ export function writeCase(plan: CasePlan, dir: string): CaseFiles {
   if (isInputFault(kind)) return { model: model.file, detail: "unmutated model" };
   if (model.format === "onnx") {
     const src = source(model.file);
-    const m =
+    const m: { bytes: Buffer; detail: string; malformed?: boolean } =
       kind === "onnx-bytes" ? flipBytes(src, r, false) : kind === "onnx-truncate" ? truncateBytes(src, r) : mutateOnnx(src, kind as OnnxMutation, r);
     const file = path.join(dir, "case.onnx");
     fs.writeFileSync(file, m.bytes);
-    return { model: file, detail: m.detail };
+    return { model: file, detail: m.detail, malformed: m.malformed };
   }
   const bin = model.file.replace(/\.xml$/, ".bin");
   const xmlFile = path.join(dir, "case.xml");
