@@ -123,13 +123,20 @@ async function main(): Promise<void> {
   const tally: Tally = { cases: 0, ok: 0, codes: new Map(), untyped: 0, crashes: 0, hangs: 0, rss: 0, findings: 0, suspiciousNative: 0, peakRssMiB: 0 };
   const t0 = Date.now();
   let shown = 0;
-  await runFuzz(opts, (r) => {
+  const onResult = (r: CaseResult) => {
     out.write(`${JSON.stringify(r)}\n`);
     add(tally, r);
     if (Date.now() - shown < 500 && tally.cases < opts.cases) return;
     shown = Date.now();
     process.stderr.write(`\rcase ${tally.cases}/${opts.cases}  ok ${tally.ok}  findings ${tally.findings}  crashes ${tally.crashes}  hangs ${tally.hangs}   `);
-  });
+  };
+  try {
+    await runFuzz(opts, onResult);
+  } catch (e) {
+    // An unknown model, or kinds no chosen model takes.
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
   process.stderr.write("\n");
   if (out !== process.stdout) await new Promise<void>((res) => (out as fs.WriteStream).end(res));
   const table = summary(tally, (Date.now() - t0) / 1000);

@@ -94,6 +94,8 @@ function runInWorker(w: Worker, req: CaseRequest, opts: FuzzOptions): Promise<En
 /** Runs the cases; `onResult` gets each as it ends. */
 export async function runFuzz(opts: FuzzOptions, onResult: (r: CaseResult) => void): Promise<void> {
   const models = selectModels(opts.models);
+  // Throws here, before any child starts, when no model takes the kinds asked for.
+  planCase(opts.seed, opts.first, models, opts.kinds);
   let w = new Worker();
   try {
     for (let index = opts.first; index < opts.first + opts.cases; index++) {
