@@ -191,3 +191,13 @@ test("fuzz onnx-dtype: float Conv weights relabelled int32 are refused, not read
   });
   assert.ok(e.code === "BAD_MODEL" || e.code === "UNSUPPORTED_OP", e.code);
 });
+
+test(
+  "fuzz ir-element-type: a ReduceSum axes constant typed f64 is refused, not read as the float bits of the integer",
+  { todo: "reader/graph fix: axes, shapes and other index inputs must be integer constants (issue 13, item 2)" },
+  async () => {
+    // Constant_160 is ReduceSum's axes [1]; as f64 its 8 bytes are a denormal that rounds to axis 0 (the batch).
+    const e = await failureOf(['<data element_type="i64" shape="1" offset="45012" size="8"/>', '<data element_type="f64" shape="1" offset="45012" size="8"/>']);
+    assert.ok(e.code === "BAD_MODEL" || e.code === "SHAPE_INFERENCE", `${e.code}: ${e.message}`);
+  },
+);
