@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 
 // kernel/'s layers, lowest first: a folder (or top-level file) may import from strictly lower
 // layers only, never from its own layer's siblings or from above. Why this order:
-// - errors.ts, schema.ts, dict.ts: plain types and helpers every layer uses.
+// - errors.ts, schema.ts, dict.ts, random.ts: plain types and helpers every layer uses.
 // - graph/: the in-memory network and its ops' shape inference; op files depend on types only.
 // - readers/: IR and ONNX into a graph; readers/onnx-proto.ts is the ONNX protobuf schema.
 // - serialize/ (writes IR and ONNX, with the readers' ONNX schema) and analysis/ (dynamic-batch
@@ -16,17 +16,17 @@ import tseslint from "typescript-eslint";
 // - runtime/: the Inference Engine API (IECore, networks, requests) over readers, analyses and
 //   plugins. It must not know the bench: the bench takes an IECore.
 // - display/, video/: what users see and the video I/O, beside each other.
-// - bench/, cascade/: benchmarks and the face cascade, built on the runtime.
+// - bench/, cascade/, fuzz/, soak/: benchmarks, the face cascade, the fuzzer and the soak, built on the runtime.
 // - cli/, index.ts: entry points, free to import anything.
 const LAYERS = [
-  ["errors.ts", "schema.ts", "dict.ts"],
+  ["errors.ts", "schema.ts", "dict.ts", "random.ts"],
   ["graph"],
   ["readers"],
   ["serialize", "analysis"],
   ["plugins"],
   ["runtime"],
   ["display", "video"],
-  ["bench", "cascade"],
+  ["bench", "cascade", "fuzz", "soak"],
   ["cli", "index.ts"],
 ];
 

@@ -23,7 +23,7 @@ import { isaInEffect } from "./isa";
 import { compareWithOrt, ORT_TOLERANCE } from "./oracle";
 import { measurePeakGflops } from "./peak";
 import { medianStable, summarize } from "./stats";
-import { uniform, xorshift32 } from "./random";
+import { uniform, xorshift32 } from "../random";
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 2, 4, 8, 16, 32];
 export const ALL_MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];

@@ -10,7 +10,7 @@ import { NotFoundError } from "../errors";
 import { ConstTensor, DType, Graph, Node, PortRef } from "../graph/graph";
 import { prepare } from "../graph/prepare";
 import { graphToONNX } from "../serialize/onnx";
-import { uniform } from "./random";
+import { uniform } from "../random";
 
 /** Bump when a generated model changes, so cached files are rebuilt. */
 const VERSION = 1;

@@ -191,7 +191,8 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
     const a = l["@"] ?? {};
     const name = a.name ?? "";
     const id = Number(a.id);
-    if (a.id === undefined || !Number.isInteger(id)) throw new ModelError(xmlPath, `layer has no valid id ('${a.id}')`, name);
+    if (a.id === undefined || !/^\d+$/.test(a.id.trim()))
+      throw new ModelError(xmlPath, `layer has no valid id ('${a.id}')`, name);
     if (byId.has(id)) throw new ModelError(xmlPath, `duplicate layer id ${id}`, name);
     const type = a.type ?? "";
     if (!type) throw new ModelError(xmlPath, `layer ${id} has no type`, name);
@@ -242,11 +243,15 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
   for (const n of nodes) filled.set(n.id, new Array<PortRef | undefined>(inIndex.get(n.id)!.size).fill(undefined));
   for (const e of edges) {
     const a = e["@"] ?? {};
+    // An edge names its ends with four non-negative integers; Number("") would read an empty id as layer 0.
+    const missing = EDGE_ENDS.filter((k) => a[k] === undefined || !/^\d+$/.test(a[k].trim()));
+    const desc = `edge ${EDGE_ENDS.map((k) => a[k] ?? "?").join(" ")}`;
+    if (missing.length)
+      throw new ModelError(xmlPath, `${desc}: ${missing.map((k) => `'${k}'`).join(", ")} missing or not a layer/port id`);
     const from = Number(a["from-layer"]);
     const to = Number(a["to-layer"]);
     const src = byId.get(from);
     const dst = byId.get(to);
-    const desc = `edge ${a["from-layer"]}:${a["from-port"]} -> ${a["to-layer"]}:${a["to-port"]}`;
     if (!src || !dst) throw new ModelError(xmlPath, `${desc} refers to a missing layer`);
     const port = outIndex.get(from)!.get(a["from-port"] ?? "");
     if (port === undefined)
@@ -284,6 +289,9 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
   };
 }
 
+/** The attributes of an <edge>, in the order a message lists them. */
+const EDGE_ENDS = ["from-layer", "from-port", "to-layer", "to-port"] as const;
+
 function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer: string) => Buffer): void {
   const a = node.attrs;
   const et = a.element_type;
@@ -292,11 +300,13 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
   if (!dtype) throw new UnsupportedError(xmlPath, `Const element_type '${et}' is not supported`, node.name);
   const shape = a.shape !== undefined ? parseShapeAttr(a.shape, xmlPath, node.name) : (node.outputs[0]?.shape ?? []);
   if (shape.some((d) => d < 0)) throw new ModelError(xmlPath, `Const has a dynamic shape '${a.shape}'`, node.name);
+  for (const key of ["offset", "size"]) {
+    if (a[key] === undefined) throw new ModelError(xmlPath, `Const has no '${key}' attribute`, node.name);
+    if (!/^\d+$/.test(a[key].trim()))
+      throw new ModelError(xmlPath, `Const '${key}' must be a non-negative integer, not '${a[key]}'`, node.name);
+  }
   const offset = Number(a.offset);
   const size = Number(a.size);
-  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(size) || size < 0) {
-    throw new ModelError(xmlPath, `Const has invalid offset '${a.offset}' or size '${a.size}'`, node.name);
-  }
   const expected = numel(shape) * ELEMENT_BYTES[dtype];
   if (size !== expected) {
     throw new ModelError(

@@ -1,5 +1,6 @@
 /** Paths of the bundled models and media, for tests. */
 import * as path from "path";
+import { uniform } from "../../kernel/random";
 
 export { numel } from "../../kernel/graph/ops/util";
 
@@ -18,15 +19,8 @@ export const DYNAMIC_MODELS = ["landmarks-regression-retail-0009", "head-pose-es
 
 /** Deterministic pseudo-random values in [lo, hi). */
 export function randomData(n: number, seed = 1, lo = 0, hi = 255): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = lo + ((s >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
+  const next = uniform(seed);
+  return Float32Array.from({ length: n }, () => lo + next() * (hi - lo));
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

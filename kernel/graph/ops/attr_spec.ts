@@ -6,15 +6,16 @@
  * Optional strings are not listed: any present value parses, and their consumers judge it.
  */
 import { Attrs } from "../graph";
-import { attrBool, attrInts, attrNum, attrStr } from "../attrs";
+import { AttributeError, attrBool, attrInts, attrNum, attrStr } from "../attrs";
 
-type Kind = "ints" | "num" | "bool" | "str";
+/** ints/num: any integers/number; nat: integers >= 0 (pads); pos: integers >= 1 (strides, kernels); int: one integer. */
+type Kind = "ints" | "nat" | "pos" | "num" | "int" | "bool" | "str";
 /** Attribute name → kind; a trailing "!" on the kind marks it required. */
 type Spec = Record<string, Kind | `${Kind}!`>;
 
-const WINDOW: Spec = { strides: "ints!", dilations: "ints", pads_begin: "ints", pads_end: "ints" };
+const WINDOW: Spec = { strides: "pos!", dilations: "pos", pads_begin: "nat", pads_end: "nat" };
 const CONV: Spec = { ...WINDOW, output_padding: "ints" };
-const POOL: Spec = { ...WINDOW, kernel: "ints!", "exclude-pad": "bool" };
+const POOL: Spec = { ...WINDOW, kernel: "pos!", "exclude-pad": "bool", axis: "int" };
 const REDUCE: Spec = { keep_dims: "bool" };
 
 const SPECS = new Map<string, Spec>([
@@ -75,9 +76,25 @@ const SPECS = new Map<string, Spec>([
   ),
 ]);
 
+/** An integer list whose every item is at least `min`. */
+function atLeast(min: number) {
+  return (a: Attrs, key: string) => {
+    const v = attrInts(a, key);
+    if (v.some((x) => x < min)) throw new AttributeError(`attribute '${key}' must hold integers >= ${min}: '${a[key]}'`);
+    return v;
+  };
+}
+
 const READ: Record<Kind, (a: Attrs, key: string, def?: never) => unknown> = {
   ints: attrInts,
+  nat: atLeast(0),
+  pos: atLeast(1),
   num: attrNum,
+  int: (a, key) => {
+    const x = attrNum(a, key);
+    if (!Number.isInteger(x)) throw new AttributeError(`attribute '${key}' is not an integer: '${a[key]}'`);
+    return x;
+  },
   bool: attrBool,
   str: attrStr,
 };

@@ -1,7 +1,7 @@
 import { attrInts, attrStr } from "../attrs";
 import type { InferCtx, OpDef } from "./types";
-import { UnsupportedError } from "../../errors";
-import { constInts, expectInputs, fail } from "./util";
+import { ModelError, UnsupportedError } from "../../errors";
+import { constInts, expectInputs, fail, isFloat } from "./util";
 
 export interface WindowParams {
   strides: number[];
@@ -55,6 +55,14 @@ export function windowOut(ctx: InferCtx, inDim: number, k: number, p: WindowPara
 function checkData(ctx: InferCtx, minRank = 3): number[] {
   const x = ctx.shapes[0];
   if (x.length < minRank) fail(ctx, `data must have rank >= ${minRank}, got [${x}]`);
+  // Both operands are T_F in the opset: integer data or filters mean a mislabelled tensor.
+  const bad = ctx.dtypes.slice(0, 2).find((d) => !isFloat(d));
+  if (bad)
+    throw new ModelError(
+      ctx.file,
+      `data and filter must be floating point, got ${ctx.dtypes.slice(0, 2).join(" and ")}`,
+      ctx.node.name,
+    );
   return x;
 }
 

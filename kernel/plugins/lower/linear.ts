@@ -72,14 +72,22 @@ const deconv: LowerFn = (L, n) => {
   );
 };
 
+function matmul(L: Lowering, n: Node): void {
+  // The graph follows the spec (a 1-D operand is unsqueezed, the added axis dropped), but the
+  // CPU and GPU kernels take operands of rank >= 2 only: refuse it here, not in oneDNN (NATIVE).
+  const [a, b] = [L.inShape(n, 0), L.inShape(n, 1)];
+  if (a.length < 2 || b.length < 2)
+    throw new UnsupportedError(L.file, `MatMul with a 1-D operand is not implemented ([${a}] x [${b}])`, n.name);
+  L.emit(n, "matmul", [L.tensor(n.inputs[0]), L.tensor(n.inputs[1])], [L.out(n)], {
+    transposeA: attrBool(n.attrs, "transpose_a", false) ? 1 : 0,
+    transposeB: attrBool(n.attrs, "transpose_b", false) ? 1 : 0,
+  });
+}
+
 export const LINEAR: Record<string, LowerFn> = {
   Convolution: conv,
   GroupConvolution: conv,
   ConvolutionBackpropData: deconv,
   GroupConvolutionBackpropData: deconv,
-  MatMul: (L, n) =>
-    L.emit(n, "matmul", [L.tensor(n.inputs[0]), L.tensor(n.inputs[1])], [L.out(n)], {
-      transposeA: attrBool(n.attrs, "transpose_a", false) ? 1 : 0,
-      transposeB: attrBool(n.attrs, "transpose_b", false) ? 1 : 0,
-    }),
+  MatMul: matmul,
 };

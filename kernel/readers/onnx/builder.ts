@@ -130,6 +130,11 @@ export class Builder {
     return v;
   }
 
+  /** Whether `name` is a value already produced, or an initializer. */
+  knows(name: string): boolean {
+    return this.values.has(name) || this.initializers.has(name);
+  }
+
   /** Resolves an ONNX value name; materializes an initializer as a Const on first use. */
   resolve(name: string, layer: string): PortRef {
     const ref = this.values.get(name);

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import { ModelError, UnsupportedError } from "../../errors";
+import { isFloat } from "../../graph/ops/util";
 import { Graph } from "../../graph/graph";
 import { Builder, shapeOfValueInfo } from "./builder";
 import { ReadCtx } from "./context";
@@ -15,6 +16,9 @@ import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
 
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 20;
+/** ONNX IR versions this reader knows: 3 (ONNX 1.0's opset imports) to 11 (ONNX 1.18). */
+export const MIN_IR_VERSION = 3;
+export const MAX_IR_VERSION = 11;
 
 /** ONNX requires topologically sorted nodes, but exporters do not always comply; order them stably. */
 function sortNodes(g: OnnxGraph, file: string): OnnxNode[] {
@@ -67,6 +71,13 @@ export function readONNX(path: string): Graph {
   const model = decodeModel(path);
   const g = model.graph;
   if (!g) throw new ModelError(path, "the ONNX model has no graph");
+  const irVersion = toNum(model.ir_version);
+  if (irVersion < MIN_IR_VERSION) throw new ModelError(path, `ir_version ${irVersion} is not a valid ONNX IR version`);
+  if (irVersion > MAX_IR_VERSION)
+    throw new UnsupportedError(
+      path,
+      `ONNX IR version ${irVersion} is newer than this reader knows (${MIN_IR_VERSION}..${MAX_IR_VERSION})`,
+    );
   const opsetEntry = model.opset_import.find((o) => o.domain === "" || o.domain === "ai.onnx");
   if (!opsetEntry) throw new ModelError(path, "the ONNX model imports no default-domain opset");
   const opset = toNum(opsetEntry.version);
@@ -86,7 +97,13 @@ export function readONNX(path: string): Graph {
     const tt = v.type?.tensor_type;
     if (!tt) throw new UnsupportedError(path, "only tensor graph inputs are supported", v.name);
     const dtype = DTYPE_OF_ONNX[tt.elem_type];
-    if (!dtype) throw new UnsupportedError(path, `input element type ${tt.elem_type} is not supported`, v.name);
+    // Requests feed Float32Array data: an integer input (token ids, indices) cannot be fed.
+    if (!dtype || !isFloat(dtype))
+      throw new UnsupportedError(
+        path,
+        `input element type ${dtype ?? tt.elem_type} is not supported (inputs are floating point)`,
+        v.name,
+      );
     const shape = shapeOfValueInfo(v);
     if (!shape) throw new ModelError(path, "graph input has no shape", v.name);
     const p = b.add("Parameter", v.name, [], { shape: list(shape), element_type: dtype }, [{ dtype }]);
@@ -101,6 +118,10 @@ export function readONNX(path: string): Graph {
     }
     const convert = CONVERTERS[n.op_type];
     if (!convert) throw new UnsupportedError(path, `unsupported ONNX op '${n.op_type}'`, layer);
+    // Converters read only the inputs they know: a name no value carries must not pass unnoticed.
+    const unknown = n.input.find((input) => input !== "" && !b.knows(input));
+    if (unknown !== undefined)
+      throw new ModelError(path, `input '${unknown}' is not produced by any node, initializer or graph input`, layer);
     const c = new ReadCtx(b, n, opset);
     const outs = convert(c);
     const rank = outputRank(c);

@@ -1,4 +1,4 @@
-/** The seeded pseudo-random streams of the bench: generated weights, inputs, the order of contenders. */
+/** Seeded pseudo-random streams (the bench's weights, inputs and contender order; fuzz cases): the same on every machine. */
 
 /** One xorshift32 step: the next uint32 of the stream (a state of 0 stays 0, so seeds start at 1). */
 export function xorshift32(s: number): number {
