@@ -8,6 +8,7 @@
 // share their input's buffer, in-place ops write over an input that dies there, and tensors
 // whose lifetimes do not overlap share one arena region.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -23,6 +24,11 @@ struct stream;
 }
 
 namespace dynbatch {
+
+// Buffers and arena ranges start on a cache line, which is also what AVX-512 loads like.
+constexpr size_t kAlign = 64;
+
+inline size_t aligned(size_t bytes) { return std::max<size_t>((bytes + kAlign - 1) / kAlign * kAlign, kAlign); }
 
 // One executed step: a spec op or a reorder the executor inserted.
 struct Step {

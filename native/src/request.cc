@@ -1,0 +1,337 @@
+// Request: the buffers of one infer request over a compiled Program, and how it runs a batch
+// (layers, single, samples), chosen per batch by measurement.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "dnnl_common.h"
+#include "program.h"
+#include "sample_team.h"
+
+namespace dynbatch {
+
+namespace {
+
+// A step estimated to take less than this on one thread runs on one thread: waking the OpenMP
+// team costs microseconds on an idle machine and far more on a busy one. Estimates: 4 bytes of
+// memory traffic or 16 flops per nanosecond and core.
+constexpr double kSmallStepNs = 20000;
+constexpr double kBytesPerNs = 4, kFlopsPerNs = 16;
+
+}  // namespace
+
+Request::Request(std::shared_ptr<const Program> program) : program_(std::move(program)) {
+  const Program& p = *program_;
+  // A run split by samples gives each thread an arena of its own: threads are at different steps
+  // at once, and tensors that share arena bytes in turn have different bytes per sample, so one
+  // thread's samples of a later tensor would overlap another's samples of an earlier one. External
+  // buffers hold one tensor each: every thread works on its own samples of them.
+  // No more slices than cores: a thread count above them would only add arenas and waiting.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int slices = p.splitsSamples() ? std::min(p.spec().threads, cores) : 1;
+  auto alloc = [&](size_t bytes) {
+    void* m = std::aligned_alloc(kAlign, aligned(bytes));
+    if (!m) throw std::bad_alloc();
+    allocations_.push_back(m);
+    // Zeroed once: blocked layouts' channel padding must read as zeros.
+    std::memset(m, 0, aligned(bytes));
+    return static_cast<char*>(m);
+  };
+  std::vector<char*> arenas(slices, nullptr);
+  std::vector<float*> external(p.buffers().size(), nullptr);
+  try {
+    for (char*& arena : arenas) arena = p.arenaBytes() ? alloc(p.arenaBytes()) : nullptr;
+    for (size_t b = 0; b < external.size(); ++b)
+      if (p.buffers()[b].external) external[b] = reinterpret_cast<float*>(alloc(p.buffers()[b].bytes));
+  } catch (...) {
+    for (void* m : allocations_) std::free(m);
+    throw;
+  }
+  for (int k = 0; k < slices; ++k) {
+    std::vector<float*> data(p.tensors().size(), nullptr);
+    std::vector<bool> shared(p.tensors().size(), false);
+    for (size_t i = 0; i < data.size(); ++i) {
+      const TensorPlan& t = p.tensors()[i];
+      if (t.desc->constant) {
+        data[i] = const_cast<float*>(t.desc->data.data());
+      } else if (t.buffer >= 0) {
+        const BufferPlan& bp = p.buffers()[t.buffer];
+        shared[i] = bp.external;
+        data[i] = bp.external ? external[t.buffer] : reinterpret_cast<float*>(arenas[k] + bp.offset);
+      }
+    }
+    if (k == 0) data_ = data;
+    args_.push_back(makeArgs(data, shared));
+    streams_.push_back(std::make_unique<dnnl::stream>(cpuEngine()));
+  }
+}
+
+std::vector<Request::StepArgs> Request::makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const {
+  const Program& p = *program_;
+  std::vector<StepArgs> args(p.steps().size());
+  const double maxBatch = static_cast<double>(p.spec().maxBatch);
+  for (size_t s = 0; s < args.size(); ++s) {
+    const Step& st = p.steps()[s];
+    StepArgs& a = args[s];
+    auto add = [&](int id, std::vector<Tensor>& ts, std::vector<float*>& bases, std::vector<size_t>& shifts,
+                   std::vector<bool>& batched) {
+      const TensorPlan& t = p.tensors()[id];
+      const size_t bytes = layoutBytes(t.desc->maxShape, t.layout);
+      Tensor x;
+      x.data = data[id];
+      x.shape = t.desc->maxShape;
+      x.layout = t.layout;
+      ts.push_back(x);
+      bases.push_back(data[id]);
+      batched.push_back(t.desc->batched);
+      // Every layout keeps the batch outermost: sample k of a shared buffer starts k strides in.
+      shifts.push_back(t.desc->batched && shared[id] ? bytes / p.spec().maxBatch : 0);
+      if (t.desc->batched) a.bytesPerSample += static_cast<double>(bytes) / maxBatch;
+      else a.bytesFixed += static_cast<double>(bytes);
+    };
+    for (int id : st.inputs) add(id, a.in, a.inBase, a.inShift, a.inBatched);
+    for (int id : st.outputs) add(id, a.out, a.outBase, a.outShift, a.outBatched);
+  }
+  return args;
+}
+
+Request::~Request() {
+  for (void* m : allocations_) std::free(m);
+}
+
+float* Request::buffer(int id) const {
+  const ProgramSpec& s = program_->spec();
+  checkWritable(s, id, "buffer");
+  if (std::find(s.inputs.begin(), s.inputs.end(), id) == s.inputs.end() &&
+      std::find(s.outputs.begin(), s.outputs.end(), id) == s.outputs.end())
+    throw SpecError("buffer: tensor " + std::to_string(id) + " is neither a program input nor a program output");
+  return data_[id];
+}
+
+const char* strategyName(Strategy s) {
+  switch (s) {
+    case Strategy::Layers: return "layers";
+    case Strategy::Single: return "single";
+    case Strategy::Samples: return "samples";
+  }
+  return "?";
+}
+
+bool Request::canSplit(int64_t n) const { return program_->splitsSamples() && n >= 2; }
+
+void Request::checkBatch(int64_t n) const {
+  if (n < 1 || n > program_->spec().maxBatch)
+    throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(program_->spec().maxBatch));
+}
+
+bool Request::viaRunner(Strategy strategy, double micros) {
+  return strategy == Strategy::Layers || micros < 0 || micros >= kInlineMicros;
+}
+
+namespace {
+
+// Rounds over the candidate strategies when a request measures them for a batch: one untimed
+// (the first run at a batch builds its primitives), then timed ones, interleaved so that a busy
+// moment on a shared machine falls on every candidate alike. A candidate is judged by its fastest
+// run, which such a moment cannot make look better than it is. From the second timed round on,
+// candidates slower than kDrop times the best are out (a network whose runs take 300 ms should not
+// run on one thread six more times to prove it; one round alone is not enough: the first runs
+// after a change of batch are often slow for no fault of the strategy), and the measuring stops
+// after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again once
+// kRetuneRuns runs and kRetuneUs of run time have passed, as the machine's load changes and as a
+// busy moment during the measuring may have hidden the best candidate (measuring costs about 1%).
+constexpr int kRounds = 6;
+constexpr double kDrop = 1.5;
+constexpr double kBudgetUs = 200000;
+constexpr int kRetuneRuns = 500;
+constexpr double kRetuneUs = 2e6;
+constexpr double kMargin = 0.05;
+constexpr size_t kHandoffSamples = 15;
+
+}  // namespace
+
+Request::Tuning& Request::tuning(int64_t n) {
+  auto it = tuning_.find(n);
+  if (it != tuning_.end()) return it->second;
+  Tuning t;
+  const ProgramSpec& s = program_->spec();
+  if (s.parallel == Parallel::Samples && canSplit(n)) {
+    t.candidates = {Strategy::Samples};
+  } else if (s.parallel == Parallel::Auto && s.threads > 1) {
+    // The first candidate is the one kept unless another is clearly faster.
+    if (canSplit(n)) t.candidates = {Strategy::Samples, Strategy::Layers, Strategy::Single};
+    else t.candidates = {Strategy::Layers, Strategy::Single};
+  } else {
+    t.candidates = {Strategy::Layers};
+  }
+  restart(t);
+  if (t.candidates.size() == 1) t.chosen = 0;
+  return tuning_.emplace(n, std::move(t)).first->second;
+}
+
+void Request::restart(Tuning& t) {
+  t.count.assign(t.candidates.size(), 0);
+  t.fastest.assign(t.candidates.size(), 0);
+  t.dropped.assign(t.candidates.size(), false);
+  t.next = 0;
+  t.spentUs = 0;
+  t.chosen = -1;
+  t.sinceUs = 0;
+  t.runs = 0;
+}
+
+void Request::advance(Tuning& t, size_t c) const {
+  const size_t size = t.candidates.size();
+  if (t.count[c]++ > 0) {
+    t.fastest[c] = t.count[c] == 2 ? t.lastUs : std::min(t.fastest[c], t.lastUs);
+    t.spentUs += t.lastUs;
+  }
+  size_t k = c;
+  do k = (k + 1) % size;
+  while (t.dropped[k]);
+  t.next = k;
+  if (k > c) return;  // the round goes on
+  int timedRounds = INT_MAX;
+  for (size_t i = 0; i < size; ++i)
+    if (!t.dropped[i]) timedRounds = std::min(timedRounds, t.count[i] - 1);
+  if (timedRounds < 1) return;
+  // What a caller waits for: a strategy that cannot run inline also pays the handoff.
+  auto cost = [&](size_t i) { return t.fastest[i] + (viaRunner(t.candidates[i], t.fastest[i]) ? handoffMicros() : 0); };
+  // A margin keeps near-ties on the earliest candidate, so two requests of one network (dynamic
+  // and static, say) measured at different moments still choose alike.
+  size_t best = size;
+  for (size_t i = 0; i < size; ++i)
+    if (!t.dropped[i] && (best == size || cost(i) < cost(best) * (1 - kMargin))) best = i;
+  int active = 0;
+  for (size_t i = 0; i < size; ++i) {
+    if (timedRounds >= 2 && !t.dropped[i] && cost(i) > kDrop * cost(best)) t.dropped[i] = true;
+    active += t.dropped[i] ? 0 : 1;
+  }
+  if (active == 1 || timedRounds >= kRounds || t.spentUs >= kBudgetUs) {
+    t.chosen = static_cast<int>(best);
+    return;
+  }
+  while (t.dropped[t.next]) t.next = (t.next + 1) % size;
+}
+
+size_t Request::candidateNow(const Tuning& t) const { return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : t.next; }
+
+Strategy Request::strategy(int64_t n) const {
+  auto it = tuning_.find(n);
+  return it == tuning_.end() ? Strategy::Layers : it->second.candidates[candidateNow(it->second)];
+}
+
+double Request::lastMicros(int64_t n) const {
+  auto it = tuning_.find(n);
+  return it == tuning_.end() ? -1 : it->second.lastUs;
+}
+
+bool Request::runsInline(int64_t n) const { return !viaRunner(strategy(n), lastMicros(n)); }
+
+void Request::noteHandoff(double micros) {
+  if (handoffs_.size() == kHandoffSamples) handoffs_.erase(handoffs_.begin());
+  handoffs_.push_back(std::max(0.0, micros));
+}
+
+double Request::handoffMicros() const {
+  if (handoffs_.empty()) return 0;
+  std::vector<double> v = handoffs_;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+std::vector<double> Request::run(int64_t n) {
+  checkBatch(n);
+  Tuning& t = tuning(n);
+  const size_t c = candidateNow(t);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<double> times = run(n, t.candidates[c]);
+  t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  if (t.candidates.size() == 1) return times;
+  if (t.chosen < 0) advance(t, c);
+  else if ((t.sinceUs += t.lastUs, ++t.runs) >= kRetuneRuns && t.sinceUs >= kRetuneUs) restart(t);
+  return times;
+}
+
+std::vector<double> Request::run(int64_t n, Strategy strategy) {
+  checkBatch(n);
+  std::vector<double> times(program_->steps().size());
+  if (strategy == Strategy::Samples && canSplit(n)) runSamples(n, times);
+  else runWhole(n, strategy == Strategy::Single ? Strategy::Single : Strategy::Layers, times);
+  return times;
+}
+
+void Request::runWhole(int64_t n, Strategy strategy, std::vector<double>& times) {
+  RunContext ctx;
+  ctx.threads = strategy == Strategy::Single ? 1 : program_->spec().threads;
+  ctx.engineStream = streams_[0].get();
+  omp_set_num_threads(ctx.threads);
+  runSteps(args_[0], ctx, 0, n, strategy, &times);
+  streams_[0]->wait();
+}
+
+void Request::runSamples(int64_t n, std::vector<double>& times) {
+  const int parts = static_cast<int>(std::min<int64_t>(n, static_cast<int64_t>(args_.size())));
+  std::vector<std::exception_ptr> errors(parts);
+  const std::function<void(int)> part = [&](int k) {
+    const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
+    RunContext ctx;
+    ctx.threads = 1;
+    ctx.engineStream = streams_[k].get();
+    try {
+      runSteps(args_[k], ctx, lo, hi - lo, Strategy::Single, k == 0 ? &times : nullptr);
+      streams_[k]->wait();
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  // Primitives see one thread (the per-batch caches key them apart from layer-parallel ones).
+  omp_set_num_threads(1);
+  // Another run holding the team: this one takes its samples on one thread.
+  if (!SampleTeam::instance().run(parts, part)) return runWhole(n, Strategy::Single, times);
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+void Request::runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
+                       std::vector<double>* times) {
+  const auto& steps = program_->steps();
+  const int threads = ctx.threads;
+  int current = threads;
+  ctx.batch = count;
+  auto place = [&](std::vector<Tensor>& ts, const std::vector<float*>& bases, const std::vector<size_t>& shifts,
+                   const std::vector<bool>& batched) {
+    for (size_t k = 0; k < ts.size(); ++k) {
+      if (!batched[k]) continue;
+      ts[k].data = reinterpret_cast<float*>(reinterpret_cast<char*>(bases[k]) + shifts[k] * offset);
+      ts[k].shape[0] = count;
+    }
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    StepArgs& a = args[i];
+    place(a.in, a.inBase, a.inShift, a.inBatched);
+    place(a.out, a.outBase, a.outShift, a.outBatched);
+    if (strategy == Strategy::Layers && threads > 1) {
+      const double ns = std::max((a.bytesFixed + a.bytesPerSample * static_cast<double>(count)) / kBytesPerNs,
+                                 steps[i].op->flops(count) / kFlopsPerNs);
+      const int want = ns < kSmallStepNs ? 1 : threads;
+      if (want != current) omp_set_num_threads(current = want);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      steps[i].op->run(ctx, a.in, a.out);
+    } catch (const OpError&) {
+      throw;
+    } catch (const std::exception& ex) {
+      throw OpError(steps[i].name, steps[i].type + ": " + ex.what());
+    }
+    if (times) (*times)[i] = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+}  // namespace dynbatch
