@@ -3,6 +3,7 @@
 #include <CL/cl_ext.h>
 
 #include "gpu/kernels_cl.h"
+#include "gpu/kernels_detection_cl.h"
 #include "gpu/op_codes.h"
 
 namespace dynbatch {
@@ -145,7 +146,7 @@ cl_program DeviceContext::program(const std::string& options) {
   auto it = programs_.find(options);
   if (it != programs_.end()) return it->second;
   cl_int status = CL_SUCCESS;
-  const std::string source = kernelCodeDefines() + kKernelSource;
+  const std::string source = kernelCodeDefines() + kKernelSource + kDetectionKernelSource;
   const char* src = source.c_str();
   cl_program p = clCreateProgramWithSource(context_, 1, &src, nullptr, &status);
   check(status, "clCreateProgramWithSource");
