@@ -92,6 +92,7 @@ export class IECore {
         threads,
         independentSamples: independent,
         parallel: c.parallel,
+        convKernels: c.convKernels,
       });
       return new ExecutableNetwork(compiled, netBatch, false, plugin.device);
     }
@@ -114,6 +115,7 @@ export class IECore {
       threads,
       independentSamples: independent,
       parallel: c.parallel,
+      convKernels: c.convKernels,
     });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
   }
