@@ -1,0 +1,5 @@
+/** Server-side dynamic batching: single-sample calls coalesced into batches (see batcher.ts). */
+export { Batcher } from "./batcher";
+export type { BatcherOptions, BatcherInferOptions, BatcherStats, Priority, SampleInputs } from "./batcher";
+export { realClock } from "./clock";
+export type { Clock } from "./clock";
