@@ -3,3 +3,4 @@ export { Batcher } from "./batcher";
 export type { BatcherOptions, BatcherInferOptions, BatcherStats, Priority, SampleInputs } from "./batcher";
 export { realClock } from "./clock";
 export type { Clock } from "./clock";
+export { batcherOf } from "./auto_batch";
