@@ -129,7 +129,8 @@ export class Batcher {
   private readonly histogram: Record<number, number> = {};
 
   constructor(
-    private readonly exec: ExecutableNetwork,
+    /** The network the batches run on. */
+    readonly exec: ExecutableNetwork,
     options: BatcherOptions = {},
   ) {
     if (options === null || typeof options !== "object") throw new ConfigError(`createBatcher: options must be an object`);

@@ -4,3 +4,6 @@ export type { BatcherOptions, BatcherInferOptions, BatcherStats, Priority, Sampl
 export { realClock } from "./clock";
 export type { Clock } from "./clock";
 export { batcherOf } from "./auto_batch";
+export { loadTest } from "./loadtest";
+export type { LoadTestOptions, LoadReport } from "./loadtest";
+export { poissonArrivals } from "./arrivals";
