@@ -255,14 +255,18 @@ export class Batcher {
   }
 
   private due(now: number): boolean {
-    return this.closing || this.queued() >= this.maxBatch || now - this.oldestUs() >= this.maxDelayUs;
+    return this.closing || this.queued() >= this.maxBatch || now >= this.oldestUs() + this.maxDelayUs;
   }
 
-  /** Queues are in arrival order and share one timeout, so the expired samples are a prefix of each. */
+  /**
+   * Queues are in arrival order and share one timeout, so the expired samples are a prefix of each.
+   * Deadlines are compared as `now >= enqueued + x`, the sums arm() sets timers for, so that
+   * rounding never leaves a timer firing at a deadline that does not count as reached.
+   */
   private expire(now: number): void {
     for (const queue of Object.values(this.queues)) {
       let k = 0;
-      while (k < queue.length && now - queue[k].enqueuedUs >= this.timeoutUs) k++;
+      while (k < queue.length && now >= queue[k].enqueuedUs + this.timeoutUs) k++;
       for (const p of queue.splice(0, k)) {
         this.counts.timedOut++;
         p.reject(new RequestTimeoutError(now - p.enqueuedUs, this.timeoutUs));

@@ -7,3 +7,5 @@ export { batcherOf } from "./auto_batch";
 export { loadTest } from "./loadtest";
 export type { LoadTestOptions, LoadReport } from "./loadtest";
 export { poissonArrivals } from "./arrivals";
+export { simulateBatching } from "./simulate";
+export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";
