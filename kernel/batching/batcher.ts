@@ -54,7 +54,7 @@ export interface BatcherStats {
   batches: number;
   /** Batch size n → batches of that size. */
   histogram: Record<number, number>;
-  /** Time from submission to the sample's batch being sent, over the samples sent (µs; NaN before any). */
+  /** Time from submission to the sample's batch being sent, over the last 100,000 samples sent (µs; NaN before any). */
   queueWaitUs: { p50: number; p99: number };
   /** Refused at once: the queue was full. */
   rejected: number;
@@ -72,6 +72,9 @@ export interface BatcherStats {
   queued: number;
   inFlight: number;
 }
+
+/** Samples whose queue wait stats() remembers. */
+const WAIT_WINDOW = 100_000;
 
 const OPTION_KEYS = ["maxDelayUs", "maxQueue", "timeoutUs", "requests", "maxBatch", "clock"];
 
@@ -113,7 +116,9 @@ export class Batcher {
   private closing = false;
   private drained: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
-  private readonly waits: number[] = [];
+  /** Queue waits of the last WAIT_WINDOW samples sent, as a ring: a batcher serving for days keeps a bounded memory. */
+  private readonly waits = new Float64Array(WAIT_WINDOW);
+  private sent = 0;
   private readonly counts = {
     submitted: 0,
     completed: 0,
@@ -301,7 +306,7 @@ export class Batcher {
     const batch = this.take(this.maxBatch);
     const n = batch.length;
     const rows = this.exec.dynamicBatch ? n : this.exec.batchLimit;
-    for (const p of batch) this.waits.push(now - p.enqueuedUs);
+    for (const p of batch) this.waits[this.sent++ % WAIT_WINDOW] = now - p.enqueuedUs;
     this.counts.batches++;
     this.histogram[n] = (this.histogram[n] ?? 0) + 1;
     this.counts.paddedSamples += rows - n;
@@ -349,7 +354,7 @@ export class Batcher {
 
   /** What the batcher has done so far. */
   stats(): BatcherStats {
-    const sorted = [...this.waits].sort((a, b) => a - b);
+    const sorted = Array.from(this.waits.subarray(0, Math.min(this.sent, WAIT_WINDOW))).sort((a, b) => a - b);
     return {
       ...this.counts,
       histogram: { ...this.histogram },
