@@ -6,6 +6,7 @@ export type { Clock } from "./clock";
 export { batcherOf } from "./auto_batch";
 export { loadTest } from "./loadtest";
 export type { LoadTestOptions, LoadReport } from "./loadtest";
-export { poissonArrivals } from "./arrivals";
+export { poissonArrivals, streamArrivals } from "./arrivals";
+export type { StreamOptions } from "./arrivals";
 export { simulateBatching } from "./simulate";
 export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";

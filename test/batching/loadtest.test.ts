@@ -1,11 +1,11 @@
 /**
- * loadTest and poissonArrivals: the arrival stream is a function of its seed with the statistics
- * of a Poisson process; reports have a consistent structure for each target (batcher, plain
+ * loadTest, poissonArrivals and streamArrivals: the Poisson stream is a function of its seed with
+ * the statistics of a Poisson process, video streams replay per-frame counts at hand-worked times; reports have a consistent structure for each target (batcher, plain
  * requests, padded static batch). No assertion on how fast anything ran.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigError, IECore, loadTest, LoadReport, poissonArrivals } from "../../kernel";
+import { ConfigError, IECore, loadTest, LoadReport, poissonArrivals, streamArrivals } from "../../kernel";
 import { irPath } from "../helpers/models";
 
 const LANDMARKS = irPath("landmarks-regression-retail-0009");
@@ -126,4 +126,19 @@ test("bad loadTest options are ConfigErrors naming the option", async () => {
       String(message),
     );
   await batcher.close();
+});
+
+test("streamArrivals: staggered streams replay per-frame counts from spread-out starting frames", () => {
+  // Stream 0 plays frames 0, 1 at 0 and 100 ms; stream 1 starts at frame 2, half a period later.
+  assert.deepEqual(streamArrivals([1, 0, 2, 3], { streams: 2, fps: 10, durationMs: 200 }), [0, 50, 50, 150, 150, 150]);
+  // Wrapping: one stream longer than the recording plays it again.
+  assert.deepEqual(streamArrivals([2, 1], { streams: 1, fps: 1000, durationMs: 4 }), [0, 0, 1, 2, 2, 3]);
+  const bad: [unknown, unknown][] = [
+    [[], { streams: 1, fps: 25, durationMs: 10 }],
+    [[1, -1], { streams: 1, fps: 25, durationMs: 10 }],
+    [[1], { streams: 0, fps: 25, durationMs: 10 }],
+    [[1], { streams: 1, fps: 0, durationMs: 10 }],
+    [[1], { streams: 1, fps: 25, durationMs: -1 }],
+  ];
+  for (const [counts, opts] of bad) assert.throws(() => streamArrivals(counts as never, opts as never), ConfigError);
 });
