@@ -92,7 +92,7 @@ interface Port {
   size: number;
 }
 
-function nonNegative(key: string, v: number | undefined, fallback: number, integer: boolean, min: number): number {
+function numberOption(key: string, v: number | undefined, fallback: number, integer: boolean, min: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
     throw new ConfigError(
@@ -142,11 +142,11 @@ export class Batcher {
     for (const key of Object.keys(options))
       if (!OPTION_KEYS.includes(key))
         throw new ConfigError(`createBatcher: unknown option '${key}'; known options: ${OPTION_KEYS.join(", ")}`);
-    this.maxDelayUs = nonNegative("maxDelayUs", options.maxDelayUs, 0, false, 0);
-    this.maxQueue = nonNegative("maxQueue", options.maxQueue, Infinity, true, 1);
-    this.timeoutUs = nonNegative("timeoutUs", options.timeoutUs, Infinity, false, 0);
-    const requests = nonNegative("requests", options.requests, 2, true, 1);
-    this.maxBatch = nonNegative("maxBatch", options.maxBatch, exec.batchLimit, true, 1);
+    this.maxDelayUs = numberOption("maxDelayUs", options.maxDelayUs, 0, false, 0);
+    this.maxQueue = numberOption("maxQueue", options.maxQueue, Infinity, true, 1);
+    this.timeoutUs = numberOption("timeoutUs", options.timeoutUs, Infinity, false, 0);
+    const requests = numberOption("requests", options.requests, 2, true, 1);
+    this.maxBatch = numberOption("maxBatch", options.maxBatch, exec.batchLimit, true, 1);
     if (this.maxBatch > exec.batchLimit)
       throw new ConfigError(`createBatcher: maxBatch ${this.maxBatch} exceeds the network's batch limit ${exec.batchLimit}`);
     this.clock = options.clock ?? realClock;
@@ -186,7 +186,7 @@ export class Batcher {
   /** Submits one sample; resolves with its outputs, each shaped [1, …]. */
   infer(sample: SampleInputs, opts: BatcherInferOptions = {}): Promise<Record<string, Blob>> {
     if (this.closing) return Promise.reject(new BatcherClosedError());
-    const priority = opts.priority ?? "normal";
+    const priority = opts?.priority ?? "normal";
     let inputs: Float32Array[];
     try {
       if (priority !== "high" && priority !== "normal")
