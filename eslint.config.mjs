@@ -17,6 +17,9 @@ import tseslint from "typescript-eslint";
 //   plugins. It must not know the bench: the bench takes an IECore.
 // - display/, video/: what users see and the video I/O, beside each other.
 // - bench/, cascade/, fuzz/, soak/: benchmarks, the face cascade, the fuzzer and the soak, built on the runtime.
+// - batching/: the request-coalescing batcher (ExecutableNetwork.createBatcher, the BATCH:
+//   device), its load generator and simulator. Above the bench, whose statistics
+//   and latency reports it uses; the cascade reaches it through the BATCH: device, not by import.
 // - cli/, index.ts: entry points, free to import anything.
 const LAYERS = [
   ["errors.ts", "schema.ts", "dict.ts", "random.ts"],
@@ -27,6 +30,7 @@ const LAYERS = [
   ["runtime"],
   ["display", "video"],
   ["bench", "cascade", "fuzz", "soak"],
+  ["batching"],
   ["cli", "index.ts"],
 ];
 

@@ -20,7 +20,10 @@ export type ErrorCode =
   | "GPU_UNAVAILABLE"
   | "GPU_BUILD_FAILED"
   | "GPU_OUT_OF_MEMORY"
-  | "GPU_RUNTIME";
+  | "GPU_RUNTIME"
+  | "QUEUE_FULL"
+  | "REQUEST_TIMEOUT"
+  | "BATCHER_CLOSED";
 
 export class DynbatchError extends Error {
   readonly code: ErrorCode;
@@ -170,5 +173,35 @@ export class GpuError extends DynbatchError {
     super(code, message);
     this.clStatus = clStatus;
     this.buildLog = buildLog;
+  }
+}
+
+/** A batcher's queue already holds maxQueue waiting samples: the call is refused at once (Triton's queue policy). */
+export class QueueFullError extends DynbatchError {
+  readonly maxQueue: number;
+  constructor(maxQueue: number) {
+    super("QUEUE_FULL", `Batcher queue is full (maxQueue = ${maxQueue} samples waiting); the sample was not queued`);
+    this.maxQueue = maxQueue;
+  }
+}
+
+/** A sample waited in a batcher's queue for its whole timeout before a batch took it: rejected, never computed. */
+export class RequestTimeoutError extends DynbatchError {
+  readonly waitedUs: number;
+  readonly timeoutUs: number;
+  constructor(waitedUs: number, timeoutUs: number) {
+    super(
+      "REQUEST_TIMEOUT",
+      `Sample waited ${Math.round(waitedUs)} µs in the batcher queue, reaching timeoutUs = ${timeoutUs}; it was rejected and never computed`,
+    );
+    this.waitedUs = waitedUs;
+    this.timeoutUs = timeoutUs;
+  }
+}
+
+/** infer() on a batcher after close(): it drains what was queued and takes nothing new. */
+export class BatcherClosedError extends DynbatchError {
+  constructor() {
+    super("BATCHER_CLOSED", "Batcher is closed: close() drains the samples already queued and refuses new ones");
   }
 }

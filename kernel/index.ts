@@ -15,3 +15,4 @@ export { display, newDisplay, toMimeBundle, LiveDisplay, TOPOLOGY_MIME, LATENCY_
 export type { Displayable, MimeBundle } from "./display";
 export * from "./video";
 export * from "./cascade";
+export * from "./batching";

@@ -31,6 +31,19 @@ function checkTensorBytes(g: Graph, c: DeviceConfig, device: string): Graph {
   return g;
 }
 
+/**
+ * Loads a network on a meta device, "<PREFIX>:<device spec>" (OpenVINO's BATCH:CPU(16)). A layer
+ * above the runtime registers its prefix, so that the runtime never imports it
+ * (kernel/batching/auto_batch.ts registers "BATCH").
+ */
+export type MetaDeviceLoader = (ie: IECore, net: CNNNetwork, device: string, config: ConfigMap) => Promise<ExecutableNetwork>;
+
+const metaDevices = new Map<string, MetaDeviceLoader>();
+
+export function registerMetaDevice(prefix: string, loader: MetaDeviceLoader): void {
+  metaDevices.set(prefix, loader);
+}
+
 export class IECore {
   private readonly configs = new Map<string, DeviceConfig>();
 
@@ -75,9 +88,13 @@ export class IECore {
 
   /**
    * Compiles `net` for `device`. With DYN_BATCH_ENABLED the topology analysis runs first and an
-   * unsupported topology throws DynamicBatchError listing every offending layer.
+   * unsupported topology throws DynamicBatchError listing every offending layer. A meta device
+   * ("BATCH:CPU(16)") goes to the loader registered for its prefix.
    */
   async loadNetwork(net: CNNNetwork, device = "CPU", config: ConfigMap = {}): Promise<ExecutableNetwork> {
+    const meta =
+      typeof device === "string" && device.includes(":") ? metaDevices.get(device.slice(0, device.indexOf(":"))) : undefined;
+    if (meta) return meta(this, net, device, config);
     const plugin = this.plugin(device);
     const c = applyConfig(this.config(plugin.device), config);
     const netBatch = net.batchSize;

@@ -1,0 +1,396 @@
+/**
+ * Batcher: server-side dynamic batching (Triton's dynamic batcher, OpenVINO's AUTO_BATCH) over
+ * an ExecutableNetwork. Independent callers each submit one sample; the batcher gathers what
+ * waits into one batch and sends it when the batch is full or when the oldest waiting sample has
+ * waited maxDelayUs. Each batch runs on one of several infer requests, so batches overlap; each
+ * caller receives its own sample's outputs, shaped [1, …].
+ *
+ * A network loaded with DYN_BATCH_ENABLED runs each batch at its size (setBatch(n)). A network
+ * without dynamic batching runs every batch at its static batch, the missing samples padded with
+ * zeros: stats().paddedSamples counts the computed rows nobody asked for.
+ */
+import { BatcherClosedError, ConfigError, InputError, QueueFullError, RequestTimeoutError } from "../errors";
+import { Blob, layoutFor } from "../runtime/blob";
+import { ExecutableNetwork } from "../runtime/executable";
+import { InferRequest } from "../runtime/request";
+import { percentile } from "../bench/stats";
+import { record } from "../dict";
+import { Clock, realClock } from "./clock";
+
+export interface BatcherOptions {
+  /**
+   * How long the oldest waiting sample may wait for others before its batch is sent (µs).
+   * Default 0, as Triton's max_queue_delay_microseconds: send whatever waits once a request is free.
+   */
+  maxDelayUs?: number;
+  /** Samples waiting to be sent, at most; one more is refused at once with QueueFullError. Default: no bound. */
+  maxQueue?: number;
+  /** A sample that waits this long (µs) without being sent is rejected with RequestTimeoutError, never computed. Default: none. */
+  timeoutUs?: number;
+  /** Infer requests, hence batches in flight at once. Default 2: one computes while the next fills. */
+  requests?: number;
+  /** Largest batch formed (at most the network's batch limit, the default). */
+  maxBatch?: number;
+  /** Time source and timers; tests pass a manual clock. */
+  clock?: Clock;
+}
+
+export type Priority = "high" | "normal";
+
+export interface BatcherInferOptions {
+  /** Samples of priority "high" are sent before any "normal" one (Triton's two priority levels). Default "normal". */
+  priority?: Priority;
+}
+
+/** One sample per input name: its values (the input's shape without the batch axis) or a Blob shaped [1, …]. */
+export type SampleInputs = Record<string, ArrayLike<number> | Blob>;
+
+export interface BatcherStats {
+  /** Samples accepted into the queue. */
+  submitted: number;
+  /** Samples whose outputs were delivered. */
+  completed: number;
+  /** Batches sent to the network. */
+  batches: number;
+  /** Batch size n → batches of that size. */
+  histogram: Record<number, number>;
+  /** Time from submission to the sample's batch being sent, over the last 100,000 samples sent (µs; NaN before any). */
+  queueWaitUs: { p50: number; p99: number };
+  /** Refused at once: the queue was full. */
+  rejected: number;
+  /** Rejected after waiting timeoutUs; never computed. */
+  timedOut: number;
+  /** Refused at once: the sample did not match the network's inputs. */
+  invalid: number;
+  /** Samples whose batch failed in the network (each caller got the error). */
+  failed: number;
+  /** Rows computed only to fill a static batch. */
+  paddedSamples: number;
+  /** Samples computed by the network, padding excluded (timed-out samples never count here). */
+  computedSamples: number;
+  /** Waiting now / in batches running now. */
+  queued: number;
+  inFlight: number;
+}
+
+/** Samples whose queue wait stats() remembers. */
+const WAIT_WINDOW = 100_000;
+
+const OPTION_KEYS = ["maxDelayUs", "maxQueue", "timeoutUs", "requests", "maxBatch", "clock"];
+
+interface Pending {
+  inputs: Float32Array[];
+  enqueuedUs: number;
+  resolve: (outputs: Record<string, Blob>) => void;
+  reject: (e: unknown) => void;
+}
+
+/** An input or output as the batcher moves it: its name and the shape of one sample (without the batch axis). */
+interface Port {
+  name: string;
+  sample: number[];
+  size: number;
+}
+
+function numberOption(key: string, v: number | undefined, fallback: number, integer: boolean, min: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
+    throw new ConfigError(
+      `createBatcher: ${key} must be ${integer ? "an integer" : "a finite number of microseconds"} ≥ ${min}, got ${String(v)}`,
+    );
+  return v;
+}
+
+export class Batcher {
+  private readonly maxDelayUs: number;
+  private readonly maxQueue: number;
+  private readonly timeoutUs: number;
+  private readonly maxBatch: number;
+  private readonly clock: Clock;
+  private readonly inputs: Port[];
+  private readonly outputs: Port[];
+  private readonly free: InferRequest[];
+  /** Waiting samples, oldest first: high priority, then normal. */
+  private readonly queues: Record<Priority, Pending[]> = { high: [], normal: [] };
+  private timer: unknown;
+  private closing = false;
+  private drained: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+  /** Queue waits of the last WAIT_WINDOW samples sent, as a ring: a batcher serving for days keeps a bounded memory. */
+  private readonly waits = new Float64Array(WAIT_WINDOW);
+  private sent = 0;
+  private readonly counts = {
+    submitted: 0,
+    completed: 0,
+    batches: 0,
+    rejected: 0,
+    timedOut: 0,
+    invalid: 0,
+    failed: 0,
+    paddedSamples: 0,
+    computedSamples: 0,
+    inFlight: 0,
+  };
+  private readonly histogram: Record<number, number> = {};
+
+  constructor(
+    /** The network the batches run on. */
+    readonly exec: ExecutableNetwork,
+    options: BatcherOptions = {},
+  ) {
+    if (options === null || typeof options !== "object") throw new ConfigError(`createBatcher: options must be an object`);
+    for (const key of Object.keys(options))
+      if (!OPTION_KEYS.includes(key))
+        throw new ConfigError(`createBatcher: unknown option '${key}'; known options: ${OPTION_KEYS.join(", ")}`);
+    this.maxDelayUs = numberOption("maxDelayUs", options.maxDelayUs, 0, false, 0);
+    this.maxQueue = numberOption("maxQueue", options.maxQueue, Infinity, true, 1);
+    this.timeoutUs = numberOption("timeoutUs", options.timeoutUs, Infinity, false, 0);
+    const requests = numberOption("requests", options.requests, 2, true, 1);
+    this.maxBatch = numberOption("maxBatch", options.maxBatch, exec.batchLimit, true, 1);
+    if (this.maxBatch > exec.batchLimit)
+      throw new ConfigError(`createBatcher: maxBatch ${this.maxBatch} exceeds the network's batch limit ${exec.batchLimit}`);
+    this.clock = options.clock ?? realClock;
+    this.free = Array.from({ length: requests }, () => exec.createInferRequest());
+    this.inputs = this.ports(Object.keys(exec.inputs), "input");
+    this.outputs = this.ports(Object.keys(exec.outputs), "output");
+  }
+
+  /**
+   * Every input and output must carry the batch on axis 0: a dynamic request at batch 1 shows
+   * it as 1; a static network's ports all start with its batch.
+   */
+  private ports(names: string[], kind: string): Port[] {
+    const probe = this.free[0];
+    const rows = this.exec.dynamicBatch ? 1 : this.exec.batchLimit;
+    if (this.exec.dynamicBatch) probe.setBatch(1);
+    return names.map((name) => {
+      const shape = probe.getBlob(name).shape;
+      if (shape.length === 0 || shape[0] !== rows || (this.exec.dynamicBatch && this.exec.batchLimit > 1 && !this.follows(name)))
+        throw new ConfigError(
+          `createBatcher: ${kind} '${name}' [${shape}] has no batch axis 0; the batcher stacks samples along axis 0`,
+        );
+      const sample = shape.slice(1);
+      return { name, sample, size: sample.reduce((a, b) => a * b, 1) };
+    });
+  }
+
+  /** Whether the port's axis 0 follows setBatch (the probe is at batch 1; a port fixed at 1 would not change). */
+  private follows(name: string): boolean {
+    const probe = this.free[0];
+    probe.setBatch(this.exec.batchLimit);
+    const followed = probe.getBlob(name).shape[0] === this.exec.batchLimit;
+    probe.setBatch(1);
+    return followed;
+  }
+
+  /** Submits one sample; resolves with its outputs, each shaped [1, …]. */
+  infer(sample: SampleInputs, opts: BatcherInferOptions = {}): Promise<Record<string, Blob>> {
+    if (this.closing) return Promise.reject(new BatcherClosedError());
+    const priority = opts?.priority ?? "normal";
+    let inputs: Float32Array[];
+    try {
+      if (priority !== "high" && priority !== "normal")
+        throw new InputError(`batcher.infer: priority must be "high" or "normal", got ${JSON.stringify(priority)}`);
+      inputs = this.copyInputs(sample);
+    } catch (e) {
+      this.counts.invalid++;
+      return Promise.reject(e);
+    }
+    if (this.queued() >= this.maxQueue) {
+      this.counts.rejected++;
+      return Promise.reject(new QueueFullError(this.maxQueue));
+    }
+    this.counts.submitted++;
+    return new Promise((resolve, reject) => {
+      this.queues[priority].push({ inputs, enqueuedUs: this.clock.now(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** The sample's values, copied: a caller may reuse its buffer (a video frame) as soon as infer() returns. */
+  private copyInputs(sample: SampleInputs): Float32Array[] {
+    if (sample === null || typeof sample !== "object") throw new InputError(`batcher.infer: expected { inputName: values }`);
+    const names = this.inputs.map((p) => p.name);
+    for (const key of Object.keys(sample))
+      if (!names.includes(key)) throw new InputError(`batcher.infer: no input named '${key}'; inputs: ${names.join(", ")}`);
+    return this.inputs.map((port) => {
+      const v = sample[port.name];
+      if (v === undefined) throw new InputError(`batcher.infer: input '${port.name}' is missing; inputs: ${names.join(", ")}`);
+      const expected = `${port.size} values (shape [1,${port.sample}])`;
+      if (v instanceof Blob) {
+        if (
+          v.shape.length !== port.sample.length + 1 ||
+          v.shape[0] !== 1 ||
+          v.shape.some((d, i) => i > 0 && d !== port.sample[i - 1])
+        )
+          throw new InputError(
+            `batcher.infer: input '${port.name}' is a Blob of shape [${v.shape}], expected [1,${port.sample}]`,
+          );
+        return Float32Array.from(v.data);
+      }
+      if (
+        !v ||
+        typeof v !== "object" ||
+        typeof v.length !== "number" ||
+        v instanceof BigInt64Array ||
+        v instanceof BigUint64Array
+      )
+        throw new InputError(`batcher.infer: input '${port.name}' must be a Float32Array, an array of numbers or a Blob`);
+      if (v.length !== port.size)
+        throw new InputError(`batcher.infer: input '${port.name}' has ${v.length} values, expected ${expected}`);
+      return Float32Array.from(v);
+    });
+  }
+
+  private queued(): number {
+    return this.queues.high.length + this.queues.normal.length;
+  }
+
+  private oldestUs(): number {
+    return Math.min(this.queues.high[0]?.enqueuedUs ?? Infinity, this.queues.normal[0]?.enqueuedUs ?? Infinity);
+  }
+
+  /** Sends every batch that is due, rejects expired samples, then arms the timer for the next event. */
+  private pump(): void {
+    const now = this.clock.now();
+    this.expire(now);
+    while (this.free.length > 0 && this.queued() > 0 && this.due(now)) this.send(this.free.pop()!, now);
+    this.arm(now);
+    if (this.closing && this.queued() === 0 && this.counts.inFlight === 0) this.onDrained?.();
+  }
+
+  private due(now: number): boolean {
+    return this.closing || this.queued() >= this.maxBatch || now >= this.oldestUs() + this.maxDelayUs;
+  }
+
+  /**
+   * Queues are in arrival order and share one timeout, so the expired samples are a prefix of each.
+   * Deadlines are compared as `now >= enqueued + x`, the sums arm() sets timers for, so that
+   * rounding never leaves a timer firing at a deadline that does not count as reached.
+   */
+  private expire(now: number): void {
+    for (const queue of Object.values(this.queues)) {
+      let k = 0;
+      while (k < queue.length && now >= queue[k].enqueuedUs + this.timeoutUs) k++;
+      for (const p of queue.splice(0, k)) {
+        this.counts.timedOut++;
+        p.reject(new RequestTimeoutError(now - p.enqueuedUs, this.timeoutUs));
+      }
+    }
+  }
+
+  private arm(now: number): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    if (this.queued() === 0) return;
+    const oldest = this.oldestUs();
+    // The delay only matters when a request is free to take the batch; a busy pool sends on completion.
+    const send = this.free.length > 0 ? oldest + this.maxDelayUs : Infinity;
+    const next = Math.min(send, oldest + this.timeoutUs);
+    if (next === Infinity) return;
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, next - now),
+    );
+  }
+
+  private take(n: number): Pending[] {
+    const high = this.queues.high.splice(0, n);
+    return [...high, ...this.queues.normal.splice(0, n - high.length)];
+  }
+
+  private send(req: InferRequest, now: number): void {
+    const batch = this.take(this.maxBatch);
+    const n = batch.length;
+    const rows = this.exec.dynamicBatch ? n : this.exec.batchLimit;
+    for (const p of batch) this.waits[this.sent++ % WAIT_WINDOW] = now - p.enqueuedUs;
+    this.counts.batches++;
+    this.histogram[n] = (this.histogram[n] ?? 0) + 1;
+    this.counts.paddedSamples += rows - n;
+    this.counts.computedSamples += n;
+    this.counts.inFlight += n;
+    let run: Promise<void>;
+    try {
+      if (this.exec.dynamicBatch) req.setBatch(n);
+      this.inputs.forEach((port, k) => {
+        const data = req.getBlob(port.name).data;
+        batch.forEach((p, i) => data.set(p.inputs[k], i * port.size));
+        // Zeros rather than an earlier batch's rows: padding stays the same whatever ran before.
+        data.fill(0, n * port.size);
+      });
+      run = req.infer();
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    run.then(
+      () => this.finish(req, batch, { ok: true }),
+      (error: unknown) => this.finish(req, batch, { ok: false, error }),
+    );
+  }
+
+  /** Answers every caller of a finished batch: its own rows of the outputs, or the batch's error. */
+  private finish(req: InferRequest, batch: Pending[], outcome: { ok: true } | { ok: false; error: unknown }): void {
+    this.counts.inFlight -= batch.length;
+    if (!outcome.ok) {
+      this.counts.failed += batch.length;
+      for (const p of batch) p.reject(outcome.error);
+    } else {
+      const views = this.outputs.map((port) => req.getBlob(port.name).data);
+      batch.forEach((p, i) => {
+        const outputs = this.outputs.map((port, k) => {
+          const data = views[k].slice(i * port.size, (i + 1) * port.size);
+          return [port.name, new Blob([1, ...port.sample], data, layoutFor(port.sample.length + 1))] as const;
+        });
+        this.counts.completed++;
+        p.resolve(record(outputs));
+      });
+    }
+    this.free.push(req);
+    this.pump();
+  }
+
+  /** What the batcher has done so far. */
+  stats(): BatcherStats {
+    const sorted = Array.from(this.waits.subarray(0, Math.min(this.sent, WAIT_WINDOW))).sort((a, b) => a - b);
+    return {
+      ...this.counts,
+      histogram: { ...this.histogram },
+      queueWaitUs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+      queued: this.queued(),
+    };
+  }
+
+  /** Sends every queued sample without waiting for maxDelayUs and resolves once all are answered; new samples are refused. */
+  close(): Promise<void> {
+    this.closing = true;
+    this.drained ??= new Promise<void>((resolve) => {
+      this.onDrained = resolve;
+    });
+    this.pump();
+    return this.drained;
+  }
+}
+
+declare module "../runtime/executable" {
+  interface ExecutableNetwork {
+    /**
+     * A batcher that coalesces single-sample calls into batches on this network (kernel/batching):
+     * sent at the largest batch or once the oldest sample waited maxDelayUs.
+     */
+    createBatcher(options?: BatcherOptions): Batcher;
+  }
+}
+
+// The batcher sits above the runtime and brings this method to ExecutableNetwork itself, so that
+// the runtime never imports it (as the bench does for IECore.benchmark); kernel/index.ts loads
+// this module. Non-enumerable and writable like a class method.
+Object.defineProperty(ExecutableNetwork.prototype, "createBatcher", {
+  value: function (this: ExecutableNetwork, options: BatcherOptions = {}) {
+    return new Batcher(this, options);
+  },
+  writable: true,
+  configurable: true,
+});

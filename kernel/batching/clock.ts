@@ -1,0 +1,54 @@
+/**
+ * The batcher's time source and timer, in microseconds. The batcher reads time only through a
+ * Clock, so tests drive batch formation by delay and timeouts with a manual clock instead of
+ * asserting on wall-clock timings.
+ */
+export interface Clock {
+  /** Microseconds since an arbitrary origin; never decreases. */
+  now(): number;
+  /** Calls `callback` once, `delayUs` from now (or later); returns a handle for clearTimer. */
+  setTimer(callback: () => void, delayUs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** Node clamps setTimeout to whole milliseconds (1 ms at least); below that the timer polls with setImmediate. */
+const TIMEOUT_RESOLUTION_US = 1000;
+
+interface RealTimer {
+  timeout?: NodeJS.Timeout;
+  immediate?: NodeJS.Immediate;
+  cancelled: boolean;
+}
+
+/**
+ * performance.now() with timers precise below a millisecond: a delay of 250 µs must not become
+ * 1 ms, or every batcher policy under 1 ms would behave as maxDelay = 1 ms. The whole
+ * milliseconds go to setTimeout, the rest to setImmediate polling (a few hundred µs of event-loop
+ * turns, only while a sample waits).
+ */
+export const realClock: Clock = {
+  now: () => performance.now() * 1000,
+  setTimer(callback, delayUs) {
+    const due = performance.now() * 1000 + delayUs;
+    const timer: RealTimer = { cancelled: false };
+    // Always asynchronous, even when already due: the batcher arms timers in the middle of its own bookkeeping.
+    const schedule = () => {
+      const left = due - performance.now() * 1000;
+      if (left >= TIMEOUT_RESOLUTION_US) timer.timeout = setTimeout(poll, Math.floor(left / TIMEOUT_RESOLUTION_US));
+      else timer.immediate = setImmediate(poll);
+    };
+    const poll = () => {
+      if (timer.cancelled) return;
+      if (performance.now() * 1000 >= due) callback();
+      else schedule();
+    };
+    schedule();
+    return timer;
+  },
+  clearTimer(handle) {
+    const timer = handle as RealTimer;
+    timer.cancelled = true;
+    if (timer.timeout) clearTimeout(timer.timeout);
+    if (timer.immediate) clearImmediate(timer.immediate);
+  },
+};

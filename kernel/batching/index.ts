@@ -1,0 +1,12 @@
+/** Server-side dynamic batching: single-sample calls coalesced into batches (see batcher.ts). */
+export { Batcher } from "./batcher";
+export type { BatcherOptions, BatcherInferOptions, BatcherStats, Priority, SampleInputs } from "./batcher";
+export { realClock } from "./clock";
+export type { Clock } from "./clock";
+export { batcherOf } from "./auto_batch";
+export { loadTest } from "./loadtest";
+export type { LoadTestOptions, LoadReport } from "./loadtest";
+export { poissonArrivals, streamArrivals } from "./arrivals";
+export type { StreamOptions } from "./arrivals";
+export { simulateBatching } from "./simulate";
+export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";
