@@ -14,7 +14,7 @@ import { DTYPE_OF_ONNX } from "./op_table";
 import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
 
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 20;
+export const MAX_OPSET = 21;
 
 /** ONNX requires topologically sorted nodes, but exporters do not always comply; order them stably. */
 function sortNodes(g: OnnxGraph, file: string): OnnxNode[] {
@@ -76,6 +76,12 @@ export function readONNX(path: string): Graph {
 
   const b = new Builder(path);
   for (const t of g.initializer) b.initializers.set(t.name, t);
+  const consume = (name: string, n: OnnxNode | "output") => b.consumers.set(name, [...(b.consumers.get(name) ?? []), n]);
+  for (const n of g.node) {
+    n.output.forEach((o) => o && b.producers.set(o, n));
+    n.input.forEach((i) => i && consume(i, n));
+  }
+  for (const v of g.output) consume(v.name, "output");
   for (const v of [...g.input, ...g.value_info, ...g.output]) {
     const s = shapeOfValueInfo(v);
     if (s) b.declaredShapes.set(v.name, s);
