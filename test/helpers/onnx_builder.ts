@@ -108,6 +108,12 @@ export class OnnxBuilder {
     }
   }
 
+  /** Marks one tensor of ONNX element type `elemType` (an integer QuantizeLinear result) as a graph output. */
+  typedOutput(name: string, elemType: number): void {
+    this.outputs.push({ name, type: { tensor_type: { elem_type: elemType } } });
+    this.outputNames.push(name);
+  }
+
   encode(): Buffer {
     const msg = ModelProtoType.fromObject({
       // Opset 21 needs IR version 10; older opsets keep the IR version 7 the other tests were written with.

@@ -153,3 +153,39 @@ test("QDQ with a zero or negative scale, or a zero point out of its type's range
     });
   }
 });
+
+test("a lone QuantizeLinear (a graph output) and a DequantizeLinear with other parameters equal onnxruntime", async () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input("x", [C, 4]);
+  const sq = Array.from({ length: C }, (_, c) => 0.02 + 0.01 * c);
+  const q = b.op("QuantizeLinear", [x, b.weight([C], 0, 0, sq), b.integers([0, 5, -7], [C], I8)], { axis: 1 }, 1, "q")[0];
+  // Another scale and zero point: not the inverse of the QuantizeLinear, so no pair forms.
+  const y = b.op1("DequantizeLinear", [q, b.weight([], 0, 0, [0.1]), b.integers([3], [], I8)]);
+  b.typedOutput(q, I8);
+  b.output(y);
+  const file = b.save();
+  const session = await ort.InferenceSession.create(file);
+  const ie = new IECore();
+  const net = await ie.readNetwork(file);
+  const types = net.layers.map((l) => l.type);
+  assert.ok(types.includes("FakeQuantize") && types.includes("Subtract") && types.includes("Multiply"), types.join(","));
+  net.batchSize = LIMIT;
+  const req = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+  const outs = Object.keys(net.outputs);
+  for (const n of [1, 3, 4]) {
+    req.setBatch(n);
+    const data = randomData(n * C * 4, 300 + n, -4, 4);
+    req.setInput("x", data);
+    for (const o of outs) req.getBlob(o).data.fill(NaN);
+    await req.infer();
+    const theirs = await session.run({ x: new ort.Tensor("float32", data, [n, C, 4]) });
+    // The ONNX output names are the tensor names dynbatch kept on its outputs, in the same order.
+    [q, y].forEach((name, k) => {
+      const ours = req.getBlob(outs[k]).data;
+      const want = Array.from(theirs[name].data as ArrayLike<number>, Number);
+      assert.equal(ours.length, want.length);
+      for (let i = 0; i < ours.length; i++)
+        assert.ok(Math.abs(ours[i] - want[i]) <= 1e-5, `${name}[${i}] at batch ${n}: ${ours[i]} vs ${want[i]}`);
+    });
+  }
+});
