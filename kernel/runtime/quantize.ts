@@ -63,6 +63,7 @@ function samplesOf(opts: QuantizeOptions, sample: number, inputName: string): Fl
 /** Per activation port: the value range over the calibration runs (min/max, or the percentile of a histogram). */
 async function calibrate(
   g: Graph,
+  inputShapes: Record<string, number[]>,
   ports: PortRef[],
   samples: Float32Array[],
   percentile?: number,
@@ -76,7 +77,7 @@ async function calibrate(
   });
   const plugin = pluginFor("CPU");
   if (!plugin) throw deviceError("CPU");
-  const prepared = prepare(probe, { batch: 1 });
+  const prepared = prepare(probe, { inputShapes, batch: 1 });
   const compiled = plugin.compile(prepared, {
     maxBatch: 1,
     batched: null,
@@ -173,7 +174,7 @@ export async function quantizeGraph(g: Graph, inputShapes: Record<string, number
   const targets = prepared.nodes.filter((n) => TARGETS.has(n.type) && !n.folded && !keep.has(n.name) && !keep.has(n.type));
   const activations = new Map<string, PortRef>();
   for (const n of targets) n.inputs.slice(0, 2).forEach((r) => constOf(r) || activations.set(key(r), r));
-  const ranges = await calibrate(g, [...activations.values()], samples, opts.percentile);
+  const ranges = await calibrate(g, inputShapes, [...activations.values()], samples, opts.percentile);
 
   let nextId = Math.max(...g.nodes.map((n) => n.id)) + 1;
   const added = new Map<number, Node[]>();
