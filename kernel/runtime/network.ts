@@ -169,7 +169,7 @@ export class CNNNetwork {
    */
   async quantize(opts: QuantizeOptions): Promise<CNNNetwork> {
     const q = new CNNNetwork(await quantizeGraph(this.graph, this.inputShapes, opts));
-    q.batchSize = this.batchSize;
+    q.reshape(this.currentInputShapes());
     return q;
   }
 

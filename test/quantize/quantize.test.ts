@@ -122,6 +122,22 @@ test("quantize: keepFp32 by name or type, and a percentile that narrows the acti
   );
 });
 
+test("quantize calibrates at the shapes the network was reshaped to, and keeps them", async () => {
+  const { net, input, shape } = await landmarks();
+  const big = [1, shape[0], shape[1] * 2, shape[2] * 2];
+  net.reshape({ [input]: big });
+  const q = await net.quantize({ calibration: calibration(numel(big), 4) });
+  assert.deepEqual(q.inputs[input].shape, big);
+  const out = Object.keys(net.outputs)[0];
+  assert.deepEqual(q.outputs[out].shape, net.outputs[out].shape);
+  // Limits from runs at the new size: every activation FakeQuantize got a real range (not the empty one, [0, 1]).
+  const g = q.prepared(1);
+  const highs = g.nodes
+    .filter((n) => n.type === "FakeQuantize" && !n.name.endsWith("/weights/fq"))
+    .map((n) => g.nodes.find((c) => c.id === n.inputs[2].node)!.value!.data[0]);
+  assert.ok(highs.length > 0 && highs.every((h) => h !== 1), `${highs}`);
+});
+
 test("quantize: calibration of the wrong shape, too few samples or a bad percentile are BAD_INPUT naming the argument", async () => {
   const { net, per } = await landmarks();
   const cases: [Parameters<CNNNetwork["quantize"]>[0], RegExp][] = [
