@@ -40,7 +40,7 @@ const OL = [-2, 0, 1];
 const OH = [2, 3, 1.5];
 const LEVELS = 7;
 
-function fqGraph(opts: { levels?: number; il?: number[]; batch?: number; limitShape?: number[] } = {}) {
+function fqGraph(opts: { levels?: number; il?: number[]; batch?: number; limitShape?: number[]; autoBroadcast?: string } = {}) {
   const b = new GraphBuilder("fq");
   const x = b.param("x", [opts.batch ?? 1, C, ...HW]);
   const s = opts.limitShape ?? [1, C, 1, 1];
@@ -48,7 +48,7 @@ function fqGraph(opts: { levels?: number; il?: number[]; batch?: number; limitSh
   const y = b.op(
     "FakeQuantize",
     [x, lim(opts.il ?? IL, "il"), lim(IH, "ih"), lim(OL, "ol"), lim(OH, "oh")],
-    { levels: opts.levels ?? LEVELS, auto_broadcast: "numpy" },
+    { levels: opts.levels ?? LEVELS, auto_broadcast: opts.autoBroadcast ?? "numpy" },
     { name: "fq" },
   );
   b.result(y, "y");
@@ -73,6 +73,16 @@ test("FakeQuantize: bad levels, limits that do not broadcast, input_low above in
     "SHAPE_INFERENCE",
   );
   rejectsBadModel(() => prepare(fqGraph({ il: [-1, 0.5, 0] })), /input_low 0.5 is above input_high 0.25/);
+  rejectsBadModel(
+    () => prepare(fqGraph({ autoBroadcast: "none" })),
+    /shape \[1,3,1,1\] does not broadcast .*auto_broadcast none/,
+    "SHAPE_INFERENCE",
+  );
+  rejectsBadModel(
+    () => prepare(fqGraph({ autoBroadcast: "pdpd" })),
+    /auto_broadcast 'pdpd' is not numpy or none/,
+    "UNSUPPORTED_OP",
+  );
 });
 
 test("FakeQuantize of constants folds to the formula's values (quantized weights become constants)", () => {

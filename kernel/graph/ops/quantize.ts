@@ -3,7 +3,7 @@
  * input and output limits that broadcast (numpy) to the data. Weights quantized by a FakeQuantize
  * fold to constants here, so only activations reach the plugins.
  */
-import { ModelError, ShapeError } from "../../errors";
+import { ModelError, ShapeError, UnsupportedError } from "../../errors";
 import { ConstTensor } from "../graph";
 import { attrNum, attrStr } from "../attrs";
 import type { InferCtx, OpDef } from "./types";
@@ -50,7 +50,7 @@ function checkLimits(ctx: InferCtx): void {
     const s = ctx.shapes[i];
     const fits = mode === "none" ? sameShape(s, data) : mode === "numpy" ? broadcastsTo(s, data) : false;
     if (mode !== "none" && mode !== "numpy") {
-      throw new ModelError(ctx.file, `FakeQuantize auto_broadcast '${mode}' is not numpy or none`, ctx.node.name);
+      throw new UnsupportedError(ctx.file, `FakeQuantize auto_broadcast '${mode}' is not numpy or none`, ctx.node.name);
     }
     if (!fits) {
       // A shape error, not BAD_MODEL: analysis probes other batches, where a limit with a fixed
