@@ -10,13 +10,13 @@ import type { InferCtx, OpDef } from "./types";
 import { broadcastIndex, expectInputs, fail, makeTensor, numel, sameShape } from "./util";
 
 /** Rounds half to even, as std::nearbyint does in OpenVINO's reference FakeQuantize and ONNX QuantizeLinear. */
-export function roundHalfEven(v: number): number {
+function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v - Math.trunc(v)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** OpenVINO's FakeQuantize formula for one element (limits already broadcast to it). */
-export function fakeQuantizeValue(x: number, il: number, ih: number, ol: number, oh: number, levels: number): number {
+function fakeQuantizeValue(x: number, il: number, ih: number, ol: number, oh: number, levels: number): number {
   if (x <= Math.min(il, ih)) return ol;
   if (x > Math.max(il, ih)) return oh;
   return (roundHalfEven(((x - il) / (ih - il)) * (levels - 1)) / (levels - 1)) * (oh - ol) + ol;
