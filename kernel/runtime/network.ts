@@ -15,6 +15,7 @@ import { gib } from "./config";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
 import { dict, record } from "../dict";
+import { QuantizeOptions, quantizeGraph } from "./quantize";
 
 export interface PortInfo {
   shape: number[];
@@ -159,6 +160,17 @@ export class CNNNetwork {
    */
   serialize(path: string): void {
     serializeNetwork(this, path);
+  }
+
+  /**
+   * A new network with FakeQuantize before the inputs of every Convolution and MatMul: activations
+   * per tensor from min/max (or `percentile`) over `calibration` runs at batch 1, weights
+   * symmetric per output channel. Throws InputError for calibration of the wrong shape or too few samples.
+   */
+  async quantize(opts: QuantizeOptions): Promise<CNNNetwork> {
+    const q = new CNNNetwork(await quantizeGraph(this.graph, this.inputShapes, opts));
+    q.reshape(this.currentInputShapes());
+    return q;
   }
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */

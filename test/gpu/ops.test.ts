@@ -413,6 +413,24 @@ test("copy, transpose, slice, concat, split, gather", opts, async () => {
   });
 });
 
+test("fake_quantize: per-tensor limits, and limits per channel with an inner period", opts, async () => {
+  const perTensor = new Float32Array([-1, 1, -1, 1]);
+  await check({
+    type: "fake_quantize",
+    attrs: { levels: 256, inner: 1 },
+    inputs: [x([3, 4, 5]), { shape: [4, 1], constant: true, data: perTensor }],
+    outputs: [[3, 4, 5]],
+  });
+  // rows: input_low, input_high, output_low, output_high for 4 channels of 5 elements each.
+  const perChannel = new Float32Array([-2, -1, -0.5, 0, 0.5, 1, 2, 1.5, -1, -2, 0, 0, 1, 2, 3, 4]);
+  await check({
+    type: "fake_quantize",
+    attrs: { levels: 5, inner: 5 },
+    inputs: [x([3, 4, 5]), { shape: [4, 4], constant: true, data: perChannel }],
+    outputs: [[3, 4, 5]],
+  });
+});
+
 test("pad: constant (with cropping), edge, reflect, symmetric", opts, async () => {
   const cases: [string, number[], number[], number[]][] = [
     ["constant", [0, 1, 2], [0, 2, -1], [3, 6, 5]],

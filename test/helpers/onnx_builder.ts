@@ -67,6 +67,26 @@ export class OnnxBuilder {
     return name;
   }
 
+  /**
+   * An integer initializer of ONNX type uint8 (2), int8 (3) or int32 (6), a scalar when `dims` is [];
+   * in raw_data, or in int32_data (where ONNX stores small integer types too) with `int32Data`.
+   */
+  integers(values: number[], dims: number[], dataType: 2 | 3 | 6, int32Data = false): string {
+    if (int32Data) {
+      const name = `q${this.count++}`;
+      this.inits.push({ name, dims, data_type: dataType, int32_data: values });
+      return name;
+    }
+    const size = dataType === 6 ? 4 : 1;
+    const raw = Buffer.alloc(values.length * size);
+    values.forEach((v, i) =>
+      dataType === 2 ? raw.writeUInt8(v, i) : dataType === 3 ? raw.writeInt8(v, i) : raw.writeInt32LE(v, i * 4),
+    );
+    const name = `q${this.count++}`;
+    this.inits.push({ name, dims, data_type: dataType, raw_data: raw });
+    return name;
+  }
+
   /** Adds a node and returns its first output (named `out` or generated). */
   op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, out?: string): string[] {
     const names = Array.from({ length: outputs }, (_, i) => (i === 0 && out ? out : `t${this.count++}`));
@@ -88,9 +108,16 @@ export class OnnxBuilder {
     }
   }
 
+  /** Marks one tensor of ONNX element type `elemType` (an integer QuantizeLinear result) as a graph output. */
+  typedOutput(name: string, elemType: number): void {
+    this.outputs.push({ name, type: { tensor_type: { elem_type: elemType } } });
+    this.outputNames.push(name);
+  }
+
   encode(): Buffer {
     const msg = ModelProtoType.fromObject({
-      ir_version: 7,
+      // Opset 21 needs IR version 10; older opsets keep the IR version 7 the other tests were written with.
+      ir_version: this.opset >= 21 ? 10 : 7,
       opset_import: [{ domain: "", version: this.opset }],
       graph: {
         name: "g",

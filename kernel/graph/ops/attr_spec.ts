@@ -35,6 +35,7 @@ const SPECS = new Map<string, Spec>([
   ["MatMul", { transpose_a: "bool", transpose_b: "bool" }],
   ["Gather", { batch_dims: "num" }],
   ["Convert", { destination_type: "str!" }],
+  ["FakeQuantize", { levels: "num!" }],
   ["DepthToSpace", { mode: "str!", block_size: "num" }],
   [
     "StridedSlice",

@@ -10,6 +10,7 @@ import { shapeOps } from "./shape_ops";
 import { sliceOps } from "./slicing";
 import { interpolateOps } from "./interpolate";
 import { detectionOps } from "./detection";
+import { quantizeOps } from "./quantize";
 import type { OpDef } from "./types";
 
 const registry = new Map<string, OpDef>();
@@ -26,6 +27,7 @@ for (const group of [
   sliceOps,
   interpolateOps,
   detectionOps,
+  quantizeOps,
 ]) {
   for (const def of group) registry.set(def.type, def);
 }

@@ -20,6 +20,7 @@ import { NORMALIZE } from "./normalize";
 import { LAYOUT } from "./layout";
 import { INTERPOLATE } from "./interpolate";
 import { DETECTION_OUTPUT } from "./detection_output";
+import { QUANTIZE } from "./quantize";
 
 export interface LoweredProgram {
   spec: NativeProgramSpec;
@@ -37,6 +38,7 @@ const LOWERINGS: Record<string, LowerFn> = table({
   ...LAYOUT,
   ...INTERPOLATE,
   ...DETECTION_OUTPUT,
+  ...QUANTIZE,
 });
 
 function lowerNode(L: Lowering, n: Node): void {

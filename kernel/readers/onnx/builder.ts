@@ -3,7 +3,7 @@ import { Attrs, ConstTensor, DType, Node, PortRef } from "../../graph/graph";
 import { table } from "../../dict";
 import { makeConst } from "../tensor";
 import { list } from "./format";
-import { OnnxTensor, OnnxValueInfo, toNum } from "./proto";
+import { OnnxNode, OnnxTensor, OnnxValueInfo, toNum } from "./proto";
 import { tensorFromProto } from "./tensor_proto";
 
 /** Opset version recorded on produced nodes (informational, as in IR). */
@@ -38,6 +38,9 @@ export class Builder {
   /** Shapes from graph inputs/outputs/value_info (-1 for symbolic dims). */
   readonly declaredShapes = new Map<string, number[]>();
   private readonly ranks = new Map<string, number>();
+  /** ONNX value name → the node producing it, and → its consumers ("output" for a graph output): QDQ pairs look both ways. */
+  readonly producers = new Map<string, OnnxNode>();
+  readonly consumers = new Map<string, (OnnxNode | "output")[]>();
 
   constructor(readonly file: string) {}
 

@@ -8,12 +8,15 @@ import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from "./op_table";
 import { binary, cast, clip, constantNode, gemm, reduce, softmax, unary } from "./ops_math";
 import { pad, resize, slice, split, squeezeLike } from "./ops_shape";
 import { conv, convTranspose, globalPool, pool } from "./ops_window";
+import { dequantizeLinear, quantizeLinear } from "./ops_quantize";
 
 /** ONNX's variadic Sum is read as a chain of Adds; the writer writes Add itself, so Sum is read-only. */
 const BINARY: Record<string, string> = table({ ...BINARY_OPS, Sum: "Add" });
 
 export const CONVERTERS: Record<string, Converter> = table({
   Conv: conv,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
   ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: (c) => [c.op("MatMul", [c.input(0, "A"), c.input(1, "B")], { transpose_a: "false", transpose_b: "false" })],

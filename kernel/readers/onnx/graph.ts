@@ -15,7 +15,7 @@ import { DTYPE_OF_ONNX } from "./op_table";
 import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
 
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 20;
+export const MAX_OPSET = 21;
 /** ONNX IR versions this reader knows: 3 (ONNX 1.0's opset imports) to 11 (ONNX 1.18). */
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 11;
@@ -87,6 +87,12 @@ export function readONNX(path: string): Graph {
 
   const b = new Builder(path);
   for (const t of g.initializer) b.initializers.set(t.name, t);
+  const consume = (name: string, n: OnnxNode | "output") => b.consumers.set(name, [...(b.consumers.get(name) ?? []), n]);
+  for (const n of g.node) {
+    n.output.forEach((o) => o && b.producers.set(o, n));
+    n.input.forEach((i) => i && consume(i, n));
+  }
+  for (const v of g.output) consume(v.name, "output");
   for (const v of [...g.input, ...g.value_info, ...g.output]) {
     const s = shapeOfValueInfo(v);
     if (s) b.declaredShapes.set(v.name, s);

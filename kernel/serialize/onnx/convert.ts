@@ -8,6 +8,7 @@ import { Converter, ONNX_TYPE, WriteCtx, asI64, attr } from "./context";
 import { gelu, matmul, reduce } from "./ops_math";
 import { interpolate, pad, split, stridedSlice } from "./ops_shape";
 import { conv, convTranspose, pool } from "./ops_window";
+import { fakeQuantize } from "./ops_quantize";
 
 const UNARY: Record<string, string> = table({
   ...inverse(UNARY_OPS),
@@ -34,6 +35,7 @@ export const CONVERTERS: Record<string, Converter> = table({
   MaxPool: pool,
   AvgPool: pool,
   MatMul: matmul,
+  FakeQuantize: fakeQuantize,
   Gelu: gelu,
   SquaredDifference: (c) => {
     const d = c.step("Sub", [c.in(0), c.in(1)], "diff");

@@ -296,6 +296,18 @@ __kernel void gather(__global const float* x, __global const int* idx, __global 
   y[i] = x[(o * len + idx[j]) * inner + k];
 }
 
+/* FakeQuantize-1; lim rows: input_low, input_high, output_low, output_high of `period` values,
+   element i uses column (i / inner) % period. rint rounds half to even like the CPU op. */
+__kernel void fake_quantize(__global const float* x, __global const float* lim, __global float* y, int count, int period,
+                            int inner, float steps) {
+  int i = get_global_id(0);
+  if (i >= count) return;
+  int j = (i / inner) % period;
+  float il = lim[j], ih = lim[period + j], ol = lim[2 * period + j], oh = lim[3 * period + j];
+  float v = x[i];
+  y[i] = v <= fmin(il, ih) ? ol : v > fmax(il, ih) ? oh : rint((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+}
+
 /* mode: a PAD_* code (gpu/op_codes.h); indices validated on the host. */
 __kernel void pad(__global const float* x, __global float* y, int count, int rank, dims8 ydims, dims8 xdims,
                   dims8 begin, int mode, float value) {
