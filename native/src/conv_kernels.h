@@ -10,9 +10,9 @@
 namespace dynbatch {
 
 // Compiles `spec`. With spec.convKernels == Auto, on a CPU beyond AVX2 and for a program with
-// convolutions, compiles it twice (Native and Avx2 kernels), runs each at the maximum batch on the
-// Runner's threads in interleaved rounds, and keeps the faster (Native unless Avx2 is clearly
-// faster); elsewhere Auto is Native. The program's spec().convKernels says which was kept.
+// enough convolution work to measure (kMinConvFlops per run), compiles it twice (Native and Avx2 kernels), runs each at the
+// maximum batch on the Runner's threads in interleaved rounds, and keeps the faster (Native unless Avx2 is clearly faster);
+// elsewhere Auto is Native. The program's spec().convKernels says which was kept.
 std::shared_ptr<const Program> compileConvKernels(ProgramSpec spec);
 
 }  // namespace dynbatch
