@@ -226,8 +226,8 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
       if (!outputs[0]) throw new ModelError(xmlPath, "Parameter has no output port", name);
       if (attrs.shape !== undefined) {
         const shape = parseShapeAttr(attrs.shape, xmlPath, name);
-        // A port that declares dims must agree with the shape (OpenVINO writes both).
-        const port = outs[0].dim ? outputs[0].shape : shape;
+        // The port must agree with the shape (OpenVINO writes both; a port without <dim> is a scalar).
+        const port = outputs[0].shape;
         if (!dimsAgree(shape, port)) {
           throw new ModelError(xmlPath, `Parameter shape ${fmt(shape)} contradicts its output port dims ${fmt(port)}`, name);
         }
@@ -325,8 +325,8 @@ function readConst(node: Node, xmlPath: string, bin: string, loadWeights: (layer
     );
   }
   node.value = { dtype, shape, data: decodeRaw(dtype, w.subarray(offset, offset + size)) };
-  // A port that declares dims must agree with the shape (OpenVINO writes both).
-  if (node.outputs[0]?.shape.length && a.shape !== undefined && !dimsAgree(shape, node.outputs[0].shape)) {
+  // The port must agree with the shape (OpenVINO writes both; a port without <dim> is a scalar).
+  if (node.outputs[0] && a.shape !== undefined && !dimsAgree(shape, node.outputs[0].shape)) {
     throw new ModelError(
       xmlPath,
       `Const shape ${fmt(shape)} contradicts its output port dims ${fmt(node.outputs[0].shape)}`,

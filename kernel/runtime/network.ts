@@ -111,7 +111,15 @@ export class CNNNetwork {
     const big = largestTensor(candidate);
     // Refused here rather than at loadNetwork, where it would only fail after the analysis.
     if (batch !== undefined && big.bytes > MAX_PROGRAM_BYTES) {
-      const fits = Math.max(1, Math.floor((batch * MAX_PROGRAM_BYTES) / big.bytes));
+      const fits = Math.floor((batch * MAX_PROGRAM_BYTES) / big.bytes);
+      // Not even one sample fits: the network's shapes are the problem, not the batch.
+      if (fits < 1)
+        throw new ModelError(
+          this.graph.file,
+          `output ${big.port} [${big.shape}] needs ${gib(big.bytes)} at batch ${batch}: no batch fits this machine's ` +
+            `tensor budget of ${gib(MAX_PROGRAM_BYTES)}`,
+          big.layer,
+        );
       throw new BatchRangeError(
         batch,
         fits,

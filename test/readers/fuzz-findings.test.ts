@@ -177,3 +177,30 @@ test("fuzz ir-element-type: a ReduceSum axes constant typed f64 is refused, not 
   ]);
   assert.ok(e.code === "BAD_MODEL" || e.code === "SHAPE_INFERENCE", `${e.code}: ${e.message}`);
 });
+
+test('fuzz ir-dim (seed 3): a Const port whose only <dim> is removed (a scalar) contradicts shape="1" and is BAD_MODEL', async () => {
+  const e = await failureOf(
+    [/(<layer id="31" name="Constant_160"[\s\S]*?<port id="0" precision="I64">)\s*<dim>1<\/dim>/, "$1"],
+    irPath("open-closed-eye-0001"),
+  );
+  assert.equal(e.code, "BAD_MODEL");
+  assert.match(e.message, /Constant_160/);
+});
+
+test("fuzz onnx-dims (seed 3): a dim no single sample fits in memory is BAD_MODEL naming the layer, not a batch out of range", async () => {
+  const m = ModelProtoType.decode(fs.readFileSync(OPEN_CLOSED_EYE_ONNX)) as unknown as OnnxModel;
+  m.graph!.input[0].type!.tensor_type!.shape!.dim[3].dim_value = 2147483647;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-fuzz-finding-"));
+  try {
+    const file = path.join(dir, "case.onnx");
+    fs.writeFileSync(file, Buffer.from(ModelProtoType.encode(m as never).finish()));
+    const net = await new IECore().readNetwork(file);
+    assert.throws(
+      () => (net.batchSize = 1),
+      (e: unknown) =>
+        e instanceof DynbatchError && e.code === "BAD_MODEL" && /no batch fits/.test(e.message) && /layer '/.test(e.message),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
