@@ -9,6 +9,7 @@ export type { PerfCount } from "./runtime/request";
 export { Blob } from "./runtime/blob";
 export * from "./errors";
 export type { TopologyReport, LayerVerdict, LatencyReport, LatencyPoint, LatencyStats, LatencyMode } from "./schema";
+export type { BatchFixChange, BatchFixKind, BatchFixProof } from "./schema";
 export { benchmark, countFlops, measurePeakGflops, generatedModelPath, GENERATED_MODELS } from "./bench";
 export type { BenchmarkOptions, BenchProgress, FlopCount } from "./bench";
 export { display, newDisplay, toMimeBundle, LiveDisplay, TOPOLOGY_MIME, LATENCY_MIME } from "./display";

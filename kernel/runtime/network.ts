@@ -8,13 +8,14 @@ import { numel } from "../graph/ops/util";
 import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
-import { AnalysisMode, TopologyReport } from "../schema";
+import { AnalysisMode, BatchFixChange, TopologyReport } from "../schema";
 import { BatchRangeError, InputError, ModelError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
 import { gib } from "./config";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
 import { dict, record } from "../dict";
+import { fixGraph } from "./fix";
 
 export interface PortInfo {
   shape: number[];
@@ -164,5 +165,17 @@ export class CNNNetwork {
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
     return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes });
+  }
+
+  /**
+   * A copy of this network rewritten to take a dynamic batch where a proven rewrite exists (a
+   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead), and every change: applied
+   * with its proof (symbolic, and batch 1..4 against batch-1 runs on the CPU), or refused with why.
+   */
+  async fixForDynamicBatch(): Promise<{ network: CNNNetwork; changes: BatchFixChange[] }> {
+    const { graph, changes } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
+    const network = new CNNNetwork(graph);
+    if (Object.keys(this.inputShapes).length > 0) network.reshape(this.inputShapes);
+    return { network, changes };
   }
 }
