@@ -13,6 +13,7 @@ export type { BatchFixChange, BatchFixKind, BatchFixProof } from "./schema";
 export { benchmark, countFlops, measurePeakGflops, generatedModelPath, GENERATED_MODELS } from "./bench";
 export type { BenchmarkOptions, BenchProgress, FlopCount } from "./bench";
 export { display, newDisplay, toMimeBundle, LiveDisplay, TOPOLOGY_MIME, LATENCY_MIME } from "./display";
+export { BATCH_FIX_MIME } from "./display";
 export type { Displayable, MimeBundle } from "./display";
 export * from "./video";
 export * from "./cascade";
