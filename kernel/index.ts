@@ -3,6 +3,7 @@ export { IECore } from "./runtime/core";
 export type { ConfigMap } from "./runtime/core";
 export { CNNNetwork } from "./runtime/network";
 export type { PortInfo, LayerInfo } from "./runtime/network";
+export type { TritonBackend, TritonExport, TritonOptions, TritonTensor } from "./runtime/triton";
 export { ExecutableNetwork } from "./runtime/executable";
 export { InferRequest } from "./runtime/request";
 export type { PerfCount } from "./runtime/request";
