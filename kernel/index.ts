@@ -4,6 +4,8 @@ export type { ConfigMap } from "./runtime/core";
 export { CNNNetwork } from "./runtime/network";
 export type { PortInfo, LayerInfo } from "./runtime/network";
 export type { TritonBackend, TritonExport, TritonOptions, TritonTensor } from "./runtime/triton";
+export { recommendBatching } from "./runtime/recommend";
+export type { BatchingChoice, BatchingGoal } from "./runtime/recommend";
 export { ExecutableNetwork } from "./runtime/executable";
 export { InferRequest } from "./runtime/request";
 export type { PerfCount } from "./runtime/request";

@@ -13,18 +13,23 @@ import { graphInputs, graphOutputs } from "../graph/io";
 import { DType } from "../graph/graph";
 import { graphToIR, networkToONNX, SerializableNetwork } from "../serialize";
 import { ModelProtoType, OnnxModel, OnnxValueInfo, toNum } from "../readers/onnx/proto";
-import { TopologyReport } from "../schema";
+import { LatencyReport, TopologyReport } from "../schema";
+import { BatchingGoal, recommendBatching } from "./recommend";
 
 export type TritonBackend = "onnxruntime" | "openvino";
 
 export interface TritonOptions {
   /** The model's directory name in the repository (and config `name`): no path separators. */
   name: string;
-  /** Triton's max_batch_size: the largest batch its dynamic batcher forms. */
-  maxBatch: number;
+  /** Triton's max_batch_size: the largest batch its dynamic batcher forms (chosen from `latency` when `recommend` is set). */
+  maxBatch?: number;
   backend?: TritonBackend;
-  /** How long the dynamic batcher may hold a request to fill a batch, in µs (default 100). */
+  /** How long the dynamic batcher may hold a request to fill a batch, in µs (default 100, or chosen from `latency`). */
   delayUs?: number;
+  /** Choose maxBatch and delayUs (where not given) from `latency`'s measured curve; config.pbtxt records the measurement. */
+  recommend?: BatchingGoal;
+  /** The sweep of this network from benchmark(), for `recommend`. */
+  latency?: LatencyReport;
   /** Replace `<dir>/<name>` when it exists and is not empty (refused otherwise). */
   overwrite?: boolean;
   /** Triton advises against preferred sizes except for TensorRT profiles: written only when given. */
@@ -136,7 +141,8 @@ export function tritonConfig(
     `  max_queue_delay_microseconds: ${o.delayUs}`,
   ];
   const lines = [
-    ...comment.map((c) => `# ${c}`),
+    // A comment line ends at a line break: one inside a model name must not start a config line.
+    ...comment.map((c) => `# ${c.replace(/[\r\n]+/g, " ")}`),
     `name: ${quote(o.name)}`,
     `backend: ${quote(o.backend)}`,
     `max_batch_size: ${o.maxBatch}`,
@@ -149,12 +155,14 @@ export function tritonConfig(
   return lines.join("\n") + "\n";
 }
 
-function checkOptions(o: TritonOptions, limit: number): Required<Omit<TritonOptions, "preferredBatchSizes">> {
+type Checked = { name: string; maxBatch: number; backend: TritonBackend; delayUs: number; overwrite: boolean };
+
+function checkOptions(o: TritonOptions, limit: number): Checked {
   if (typeof o.name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(o.name) || o.name === "." || o.name === "..")
     throw new InputError(
       `exportTriton: name '${String(o.name)}' must be a plain directory name (letters, digits, _ . -; no path separators)`,
     );
-  if (!Number.isInteger(o.maxBatch) || o.maxBatch < 1 || o.maxBatch > limit)
+  if (o.maxBatch === undefined || !Number.isInteger(o.maxBatch) || o.maxBatch < 1 || o.maxBatch > limit)
     throw new InputError(`exportTriton: maxBatch must be an integer in [1;${limit}] for this network, got ${o.maxBatch}`);
   const backend = o.backend ?? "onnxruntime";
   if (backend !== "onnxruntime" && backend !== "openvino")
@@ -163,23 +171,33 @@ function checkOptions(o: TritonOptions, limit: number): Required<Omit<TritonOpti
   if (!Number.isInteger(delayUs) || delayUs < 0)
     throw new InputError(`exportTriton: delayUs must be a non-negative integer (µs), got ${delayUs}`);
   const pref = o.preferredBatchSizes ?? [];
-  if (pref.some((b) => !Number.isInteger(b) || b < 1 || b > o.maxBatch))
+  if (pref.some((b) => !Number.isInteger(b) || b < 1 || b > o.maxBatch!))
     throw new InputError(`exportTriton: preferredBatchSizes must be integers in [1;${o.maxBatch}], got [${pref}]`);
   return { name: o.name, maxBatch: o.maxBatch, backend, delayUs, overwrite: o.overwrite ?? false };
 }
 
+/** Options with maxBatch and delayUs filled from the recommendation (what the user gave wins), and its basis. */
+function withRecommendation(options: TritonOptions): { options: TritonOptions; comment: string[] } {
+  if (options.recommend === undefined) return { options, comment: [] };
+  if (!options.latency)
+    throw new InputError(`exportTriton: recommend: "${options.recommend}" needs latency: a LatencyReport from benchmark()`);
+  const r = recommendBatching(options.latency, options.recommend);
+  const given = [options.maxBatch !== undefined ? "maxBatch" : "", options.delayUs !== undefined ? "delayUs" : ""].filter(
+    Boolean,
+  );
+  return {
+    options: { ...options, maxBatch: options.maxBatch ?? r.maxBatch, delayUs: options.delayUs ?? r.delayUs },
+    comment: [...r.basis, ...(given.length ? [`(${given.join(" and ")} given by the caller, not the recommendation)`] : [])],
+  };
+}
+
 /**
  * Writes the repository entry for `net` under `dir` (created if needed). `limit` is the largest
- * batch the network may run at on this machine. `comment` lines go at the top of config.pbtxt.
+ * batch the network may run at on this machine.
  */
-export function exportTriton(
-  net: ExportableNetwork,
-  dir: string,
-  options: TritonOptions,
-  limit: number,
-  comment: string[] = [],
-): TritonExport {
+export function exportTriton(net: ExportableNetwork, dir: string, given: TritonOptions, limit: number): TritonExport {
   if (typeof dir !== "string" || dir.length === 0) throw new InputError(`exportTriton: dir must be a directory path`);
+  const { options, comment } = withRecommendation(given);
   const o = checkOptions(options, limit);
   const prepared = net.prepared();
   for (const io of graphInputs(prepared)) {

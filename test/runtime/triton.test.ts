@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
-import { CNNNetwork, IECore, InputError, ModelError, TritonExportError } from "../../kernel";
+import { CNNNetwork, IECore, InputError, ModelError, recommendBatching, TritonExportError } from "../../kernel";
+import type { LatencyReport } from "../../kernel";
 import { irPath, maxAbsDiff, randomData } from "../helpers/models";
 import { GraphBuilder } from "../helpers/graph_builder";
 
@@ -177,4 +178,50 @@ test("exportTriton: bad names, batches, delays and a non-empty directory are typ
     return true;
   });
   assert.ok(!fs.existsSync(path.join(dir, "s")));
+});
+
+/** A sweep whose throughput saturates at batch 8 (8 → 16 gains 2%) and whose latency doubles from batch 4 to 8. */
+function sweep(): LatencyReport {
+  const p50 = { 1: 1.0, 2: 1.2, 4: 1.45, 8: 2.9, 16: 5.7 } as Record<number, number>;
+  const points = Object.entries(p50).map(([b, ms]) => ({
+    batch: Number(b),
+    mode: "dynamic" as const,
+    latencyMs: { p50: ms, p90: ms, min: ms, max: ms },
+    throughput: (Number(b) / ms) * 1000,
+  }));
+  return { model: "lm\nmax_batch_size: 99", device: "CPU", limit: 16, points: [...points, { ...points[0], mode: "loop" }] };
+}
+
+test("recommendBatching: throughput takes the knee of the curve, latency the largest batch within 1.5× batch 1", () => {
+  const t = recommendBatching(sweep(), "throughput");
+  // Throughputs: 1000, 1667, 2759, 2759, 2807 samples/s: batch 4 is within 95% of the best.
+  assert.equal(t.maxBatch, 4);
+  assert.equal(t.delayUs, 1450);
+  const l = recommendBatching(sweep(), "latency");
+  assert.equal(l.maxBatch, 4);
+  assert.equal(l.delayUs, 100);
+  const flat = sweep();
+  flat.points = flat.points.map((p) => ({ ...p, latencyMs: { ...p.latencyMs, p50: 1 }, throughput: p.batch * 1000 }));
+  assert.equal(recommendBatching(flat, "throughput").maxBatch, 16);
+  assert.equal(recommendBatching(flat, "latency").maxBatch, 16);
+  assert.throws(() => recommendBatching({ ...sweep(), points: [] }, "latency"), InputError);
+  assert.throws(() => recommendBatching(sweep(), "fast" as "latency"), InputError);
+});
+
+test("exportTriton with recommend: max_batch_size and the delay come from the sweep, recorded as comments", async () => {
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  const dir = tmp();
+  const out = await net.exportTriton(dir, { name: "lm", recommend: "throughput", latency: sweep() });
+  const cfg = parsePbtxt(out.config);
+  assert.equal(one(cfg, "max_batch_size"), 4);
+  assert.deepEqual(one(cfg, "dynamic_batching"), { max_queue_delay_microseconds: [1450] });
+  const comments = out.config.split("\n").filter((l) => l.startsWith("#"));
+  assert.match(comments.join("\n"), /recommend: "throughput"/);
+  assert.match(comments.join("\n"), /batch 8: p50 2\.900 ms, 2758\.6 samples\/s/);
+  // The model name's line break stays inside its comment.
+  assert.ok(!out.config.split("\n").some((l) => l.startsWith("max_batch_size: 99")));
+  const given = await net.exportTriton(dir, { name: "lm2", recommend: "latency", latency: sweep(), maxBatch: 2 });
+  assert.equal(one(parsePbtxt(given.config), "max_batch_size"), 2);
+  assert.match(given.config, /maxBatch given by the caller/);
+  await assert.rejects(net.exportTriton(dir, { name: "lm3", recommend: "latency" }), /needs latency: a LatencyReport/);
 });
