@@ -31,10 +31,21 @@ export interface ProposedFixes {
 
 const show = (v: ArrayLike<number>) => `[${Array.from(v).join(",")}]`;
 
-/** The model's own batch: axis 0 of the first input with a rank, as prepared at the user's shapes. */
-export function modelBatch(prepared: Graph): number | undefined {
-  const p = prepared.nodes.find((n) => n.type === "Parameter" && n.outputs[0].shape.length > 0);
-  return p?.outputs[0].shape[0];
+/**
+ * The model's own batch: axis 0 of its first input with a rank as the file writes it (a dynamic one
+ * counts as 1), whatever batch the user has set since. A target that hard-codes the batch hard-codes
+ * this one, and the rewritten network must compute exactly what the file does at this batch.
+ */
+export function modelBatch(g: Graph): number | undefined {
+  const p = g.nodes.find((n) => n.type === "Parameter" && n.outputs[0].shape.length > 0);
+  if (!p) return undefined;
+  const b = p.outputs[0].shape[0];
+  return b > 0 ? b : 1;
+}
+
+/** Raw graph `g` prepared at the user's input shapes with the model's own batch. */
+export function prepareAtModelBatch(g: Graph, opts: ShapeOptions): Graph {
+  return prepare(g, { inputShapes: opts.inputShapes, batch: modelBatch(g) });
 }
 
 /** A copy of `g` with node `id` replaced by `f(node)`, and `extra` nodes inserted before it. */
@@ -148,7 +159,7 @@ function rewriteFor(node: Node, prepared: Map<number, Node>, batch: number): Rew
 function changedAt(original: Graph, rewritten: Graph, opts: ShapeOptions): string | undefined {
   let g: Graph;
   try {
-    g = prepare(rewritten, { inputShapes: opts.inputShapes });
+    g = prepareAtModelBatch(rewritten, opts);
   } catch (e) {
     if (e instanceof DynbatchError) return `the rewritten network no longer prepares at the model's batch: ${e.message}`;
     throw e;
@@ -175,8 +186,8 @@ function verdictOf(layers: LayerVerdict[], id: number): LayerVerdict | undefined
  * refused with the reason.
  */
 export function proposeBatchFixes(g: Graph, opts: ShapeOptions = {}): ProposedFixes {
-  const original = prepare(g, { inputShapes: opts.inputShapes });
-  const batch = modelBatch(original);
+  const batch = modelBatch(g);
+  const original = prepareAtModelBatch(g, opts);
   const changes: BatchFixChange[] = [];
   if (batch === undefined) return { graph: g, changes };
   const prepared = nodeMap(original);

@@ -7,7 +7,7 @@ import { Graph } from "../graph/graph";
 import { numel } from "../graph/ops/util";
 import { prepare } from "../graph/prepare";
 import { analyze, batchAxes, ShapeOptions } from "../analysis";
-import { modelBatch, proposeBatchFixes } from "../analysis/fix";
+import { modelBatch, prepareAtModelBatch, proposeBatchFixes } from "../analysis/fix";
 import { CompiledModel, pluginFor } from "../plugins";
 import { DynbatchError } from "../errors";
 import { uniform } from "../random";
@@ -60,8 +60,8 @@ export async function checkPerSample(
   opts: ShapeOptions = {},
   seed = 17,
 ): Promise<{ n: number; maxAbsError: number }[]> {
-  const orig = prepare(original, { inputShapes: opts.inputShapes });
-  const B = modelBatch(orig) ?? 1;
+  const orig = prepareAtModelBatch(original, opts);
+  const B = modelBatch(original) ?? 1;
   const sampleSizes = orig.nodes.filter((x) => x.type === "Parameter").map((p) => numel(p.outputs[0].shape.slice(1)));
   const maxN = Math.max(...FIX_BATCHES);
   const pool = Math.ceil(maxN / B) * B;

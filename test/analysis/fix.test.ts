@@ -7,7 +7,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { modelBatch, proposeBatchFixes } from "../../kernel/analysis/fix";
 import { analyze } from "../../kernel/analysis";
-import { prepare } from "../../kernel/graph/prepare";
 import { GraphBuilder } from "../helpers/graph_builder";
 
 /** x [batch,2,3] → Reshape(target) shared Const → Result; the target Const is shared with a second Reshape when `shared`. */
@@ -49,9 +48,10 @@ test("proposeBatchFixes: a target whose axis 0 is not the model's batch is refus
   assert.match(changes[0].blocked, /./);
 });
 
-test("modelBatch: axis 0 of the first input with a rank", () => {
-  assert.equal(modelBatch(prepare(graph(5, [5, 6]))), 5);
+test("modelBatch: axis 0 of the first input with a rank as written (a dynamic one is 1)", () => {
+  assert.equal(modelBatch(graph(5, [5, 6])), 5);
+  assert.equal(modelBatch(graph(-1, [1, 6])), 1);
   const b = new GraphBuilder("scalar");
   b.result(b.param("s", []), "o");
-  assert.equal(modelBatch(prepare(b.build())), undefined);
+  assert.equal(modelBatch(b.build()), undefined);
 });

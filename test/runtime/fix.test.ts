@@ -313,3 +313,17 @@ test("fixForDynamicBatch: a model built at batch 2 with [2,-1] is fixed; the ora
   assert.equal(network.analyze().supported, true);
   assert.equal(network.batchSize, 2);
 });
+
+test("fixForDynamicBatch after batchSize = 4 on a batch-1 model: the batch the file hard-codes is 1, and the fixed network keeps batchSize 4", async () => {
+  const b = new GraphBuilder("late");
+  const c = conv(b, b.param("data", [1, 3, 8, 8]), 3, 8, "conv");
+  b.result(b.op("Reshape", [c, b.ints([1, -1])], { special_zero: true }, { name: "flat" }), "out");
+  const net = new CNNNetwork(b.build());
+  net.batchSize = 4; // [1,-1] still prepares at batch 4, folding the 4 samples into one row
+  assert.deepEqual(Object.values(net.outputs)[0].shape, [1, 2048]);
+  const { network, changes } = await net.fixForDynamicBatch();
+  assert.equal(changes[0].applied, true, changes[0].reason);
+  assert.equal(changes[0].proof!.sameAtBatch, 1);
+  assert.equal(network.batchSize, 4);
+  assert.deepEqual(Object.values(network.outputs)[0].shape, [4, 512]);
+});
