@@ -205,3 +205,14 @@ export class BatcherClosedError extends DynbatchError {
     super("BATCHER_CLOSED", "Batcher is closed: close() drains the samples already queued and refuses new ones");
   }
 }
+
+/** exportTriton on a network whose batch is not proven independent: Triton's batcher stacks requests along axis 0. */
+export class TritonExportError extends DynamicBatchError {
+  constructor(model: string, mode: string, layers: OffendingLayer[]) {
+    super(model, mode, layers);
+    this.message =
+      `exportTriton: Triton's dynamic batcher stacks requests along axis 0, so every sample must be computed on its own. ` +
+      `${this.message}\nTry \`const { network, changes } = await net.fixForDynamicBatch()\`: it rewrites Reshape/Flatten ` +
+      `targets that hard-code the batch and proves each change; export \`network\` once it is supported.`;
+  }
+}

@@ -130,3 +130,36 @@ export interface LatencyReport {
    */
   others?: LatencyReport[];
 }
+
+/** How fixForDynamicBatch() rewrote a layer ("none": no rewrite of this layer keeps the batch). */
+export type BatchFixKind = "reshape-keep-batch" | "flatten-keep-batch" | "none";
+
+/** Why a rewrite is correct: each part is checked independently. */
+export interface BatchFixProof {
+  /** The model's own batch, at which the rewritten network has every tensor shape of the original (so it computes the same). */
+  sameAtBatch: number;
+  /** The shape-aware analysis' proof for the rewritten layer ("axis 0 stays N: Reshape [N,128,2,2] → [N,512] …"). */
+  analysis: string;
+  /** Batch-n runs of the rewritten network against n batch-1 runs of the original on the same random samples. */
+  numeric: { n: number; maxAbsError: number }[];
+}
+
+/** One layer fixForDynamicBatch() rewrote, or would have and did not. Strings from the model are text, not markup. */
+export interface BatchFixChange {
+  /** Layer name as written in the model. */
+  layer: string;
+  /** Its op type ("Reshape", "Flatten"). */
+  type: string;
+  kind: BatchFixKind;
+  /** What blocked the dynamic batch: the layer's verdict before the rewrite. */
+  blocked: string;
+  /** The layer before and after ("Reshape [1,-1]" → "Reshape [0,-1] special_zero"); empty when kind is "none". */
+  before: string;
+  after: string;
+  /** Whether the rewritten network carries the change. */
+  applied: boolean;
+  /** Why it was not applied; empty when applied. */
+  reason: string;
+  /** The proof of an applied change; null when none was found. */
+  proof: BatchFixProof | null;
+}

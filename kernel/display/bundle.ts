@@ -14,3 +14,6 @@ export interface MimeBundle {
   "text/html": string;
   [mime: string]: unknown;
 }
+
+/** MIME type of a `BatchFixChange[]` payload (fixForDynamicBatch's changes; the HTML fallback is the view for now). */
+export const BATCH_FIX_MIME = "application/vnd.dynbatch.batch-fix+json";

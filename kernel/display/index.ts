@@ -7,14 +7,16 @@ import { randomBytes } from "crypto";
 import { InputError } from "../errors";
 import { Blob } from "../runtime/blob";
 import type { PerfCount } from "../runtime/request";
-import { LatencyReport, TopologyReport } from "../schema";
+import { BatchFixChange, LatencyReport, TopologyReport } from "../schema";
 import { MimeBundle } from "./bundle";
 import { latencyBundle } from "./latency";
 import { blobBundle, errorBundle, perfBundle, progressBundle } from "./objects";
 import { topologyBundle } from "./topology";
+import { fixesBundle } from "./fixes";
 import { DisplayWriter, selectWriter } from "./writer";
 
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
+export { BATCH_FIX_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
 
 /**
@@ -23,7 +25,14 @@ export type { MimeBundle } from "./bundle";
  * sweeps on several devices: each array is shown as one output.
  */
 export type Displayable =
-  TopologyReport | LatencyReport | TopologyReport[] | LatencyReport[] | Error | Blob | Record<string, PerfCount>;
+  | TopologyReport
+  | LatencyReport
+  | TopologyReport[]
+  | LatencyReport[]
+  | BatchFixChange[]
+  | Error
+  | Blob
+  | Record<string, PerfCount>;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
@@ -35,6 +44,10 @@ function isTopologyReport(x: Record<string, unknown>): x is Record<string, unkno
 
 function isLatencyReport(x: Record<string, unknown>): x is Record<string, unknown> & LatencyReport {
   return typeof x.model === "string" && typeof x.limit === "number" && Array.isArray(x.points);
+}
+
+function isBatchFix(x: unknown): x is BatchFixChange {
+  return isObject(x) && typeof x.layer === "string" && typeof x.kind === "string" && typeof x.applied === "boolean";
 }
 
 function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
@@ -50,6 +63,8 @@ export function toMimeBundle(value: Displayable): MimeBundle {
   if (value instanceof Blob) return blobBundle(value);
   if (Array.isArray(value)) {
     const all = value as unknown[];
+    // An empty list is fixForDynamicBatch() finding nothing to change: no other display takes one.
+    if (all.every(isBatchFix)) return fixesBundle(all as BatchFixChange[]);
     if (all.length && all.length <= 2 && all.every((v) => isObject(v) && isTopologyReport(v)))
       return topologyBundle(all[0] as TopologyReport, all[1] as TopologyReport | undefined);
     if (all.length && all.every((v) => isObject(v) && isLatencyReport(v)))
@@ -60,7 +75,7 @@ export function toMimeBundle(value: Displayable): MimeBundle {
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, an array of either, an Error, a Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 

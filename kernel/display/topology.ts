@@ -127,6 +127,15 @@ function blockingGroups(layers: LayerVerdict[]): { type: string; reason: string;
   return [...groups.values()];
 }
 
+/** Blocking Reshapes and Flattens may hard-code the batch, which fixForDynamicBatch() rewrites and proves. */
+const REWRITABLE = new Set(["Reshape", "Flatten"]);
+const FIX_HINT =
+  "Reshape/Flatten targets that hard-code the batch: `await net.fixForDynamicBatch()` rewrites them to keep axis 0 and proves each change (display(changes) shows them).";
+
+function hasRewritable(r: TopologyReport): boolean {
+  return r.layers.some((l) => l.verdict === "unsupported" && REWRITABLE.has(l.type));
+}
+
 function layerRows(layers: LayerVerdict[]): string[][] {
   return layers.map((l) => [
     escapeHtml(displayName(l.name)),
@@ -154,6 +163,7 @@ export function topologyHtml(r: TopologyReport): string {
       `<div style="margin-top:6px"><b>Blocking layers</b></div>`,
       htmlTable(["type → legacy type", "layers", "why"], rows),
     );
+    if (hasRewritable(r)) parts.push(`<div><b>Fix:</b> ${escapeHtml(FIX_HINT)}</div>`);
   }
   if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) {
     parts.push(
@@ -178,7 +188,7 @@ export function topologyText(r: TopologyReport): string {
   const groups = blockingGroups(r.layers);
   if (!groups.length) return head;
   const lines = groups.map((g) => `✗ ${g.type} (${g.names.length}): ${g.names.join(", ")}\n    why: ${g.reason}`);
-  return `${head}\n${lines.join("\n")}`;
+  return `${head}\n${lines.join("\n")}${hasRewritable(r) ? `\nfix: ${FIX_HINT}` : ""}`;
 }
 
 /**

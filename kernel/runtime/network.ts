@@ -8,14 +8,16 @@ import { numel } from "../graph/ops/util";
 import { prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs } from "../graph/io";
 import { analyze, batchAxes } from "../analysis";
-import { AnalysisMode, TopologyReport } from "../schema";
-import { BatchRangeError, InputError, ModelError, NotFoundError } from "../errors";
+import { AnalysisMode, BatchFixChange, TopologyReport } from "../schema";
+import { BatchRangeError, DynbatchError, InputError, ModelError, NotFoundError } from "../errors";
 import { layoutFor, Precision } from "./blob";
 import { gib } from "./config";
 import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
 import { serializeNetwork } from "../serialize";
 import { dict, record } from "../dict";
 import { QuantizeOptions, quantizeGraph } from "./quantize";
+import { fixGraph } from "./fix";
+import { exportTriton, TritonExport, TritonOptions } from "./triton";
 
 export interface PortInfo {
   shape: number[];
@@ -184,5 +186,39 @@ export class CNNNetwork {
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
     return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes });
+  }
+
+  /**
+   * A copy of this network rewritten to take a dynamic batch where a proven rewrite exists (a
+   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead), and every change: applied
+   * with its proof (symbolic, and batch 1..4 against batch-1 runs on the CPU), or refused with why.
+   */
+  async fixForDynamicBatch(): Promise<{ network: CNNNetwork; changes: BatchFixChange[] }> {
+    const { graph, changes } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
+    const network = new CNNNetwork(graph);
+    if (Object.keys(this.inputShapes).length > 0) network.reshape(this.inputShapes);
+    return { network, changes };
+  }
+
+  /**
+   * Writes a Triton model repository entry: `<dir>/<name>/config.pbtxt` and `<dir>/<name>/1/model.onnx`
+   * (backend "onnxruntime", the default) or `model.xml`/`model.bin` ("openvino"). Refuses with
+   * TritonExportError, naming the blocking layers, when the batch is not proven independent.
+   */
+  async exportTriton(dir: string, options: TritonOptions): Promise<TritonExport> {
+    return exportTriton(this, dir, options, this.batchLimit());
+  }
+
+  /** The largest batch whose largest activation fits this machine's tensor budget. */
+  private batchLimit(): number {
+    let perSample: number;
+    try {
+      perSample = largestTensor(this.prepared(1)).bytes;
+    } catch (e) {
+      // A network that cannot even run at batch 1 is refused by the analysis; its own batch is the limit meanwhile.
+      if (e instanceof DynbatchError) return this.batchSize;
+      throw e;
+    }
+    return Math.max(1, Math.floor(MAX_PROGRAM_BYTES / Math.max(1, perSample)));
   }
 }

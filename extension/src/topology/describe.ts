@@ -57,8 +57,9 @@ export function fixSuggestion(layer: LayerVerdict, mode: AnalysisMode, other?: L
   }
   if (isKind(layer, SHAPE_CHANGING)) {
     return (
-      "Keep axis 0 as the batch in the target shape: write it as -1 (or N), e.g. [-1, 512] rather than a fixed " +
-      "[1, 512·k], so each sample is reshaped on its own; the shape-aware analysis then accepts it."
+      "`await net.fixForDynamicBatch()` rewrites a target that hard-codes the batch ([1, -1] → [0, -1], [1, 512] → [-1, 512]) " +
+      "and proves the change, or says why it cannot. By hand: keep axis 0 as the batch in the target shape, -1 (or 0 with " +
+      "special_zero), so each sample is reshaped on its own; the shape-aware analysis then accepts it."
     );
   }
   if (layer.type === "Transpose" || layer.legacyType === "Permute") {
