@@ -8,6 +8,7 @@ export type ErrorCode =
   | "UNSUPPORTED_FORMAT"
   | "UNSUPPORTED_OP"
   | "SHAPE_INFERENCE"
+  | "UNBOUND_SHAPE"
   | "DYN_BATCH_UNSUPPORTED_TOPOLOGY"
   | "DYN_BATCH_NOT_ENABLED"
   | "BATCH_OUT_OF_RANGE"
@@ -53,6 +54,36 @@ export class UnsupportedError extends ModelError {
 export class ShapeError extends ModelError {
   constructor(file: string, layer: string, reason: string) {
     super(file, reason, layer, "SHAPE_INFERENCE");
+  }
+}
+
+/** One input left with free dimensions: which axes, and what the model calls them ("H", "1..10", "?"). */
+export interface UnboundInput {
+  input: string;
+  /** The input's dims, free ones as the model names them: ["N", 3, "H", "W"]. */
+  dims: (number | string)[];
+  axes: number[];
+}
+
+/**
+ * Something needs concrete shapes (shape inference, analysis, loadNetwork) while inputs still have
+ * free dimensions (ONNX `dim_param`, IR `?` or `1..10`) that only the batch may leave open.
+ */
+export class UnboundShapeError extends DynbatchError {
+  readonly file: string;
+  readonly inputs: UnboundInput[];
+  constructor(file: string, inputs: UnboundInput[]) {
+    const list = inputs
+      .map((u) => `'${u.input}' [${u.dims.join(",")}] axes ${u.axes.map((a) => `${a} (${u.dims[a]})`).join(", ")}`)
+      .join("; ");
+    const example = inputs.map((u) => `${JSON.stringify(u.input)}: [...]`).join(", ");
+    super(
+      "UNBOUND_SHAPE",
+      `${file}: input dimensions are not bound: ${list}; give them with net.reshape({ ${example} }) ` +
+        `or ie.readNetwork(path, { shapes: { ${example} } })`,
+    );
+    this.file = file;
+    this.inputs = inputs;
   }
 }
 

@@ -1,8 +1,10 @@
 /** dynbatch: OpenVINO-style dynamic batching for TypeScript. */
 export { IECore } from "./runtime/core";
 export type { ConfigMap } from "./runtime/core";
+export type { ReadNetworkOptions } from "./runtime/core";
 export { CNNNetwork } from "./runtime/network";
 export type { PortInfo, LayerInfo } from "./runtime/network";
+export type { DimInfo } from "./runtime/network";
 export { ExecutableNetwork } from "./runtime/executable";
 export { InferRequest } from "./runtime/request";
 export type { PerfCount } from "./runtime/request";

@@ -12,6 +12,14 @@ import { ExecutableNetwork } from "./executable";
 
 export type ConfigMap = Record<string, string | number | boolean>;
 
+/** Options of readNetwork beyond the weights file. */
+export interface ReadNetworkOptions {
+  /** The IR's .bin, when not beside the .xml. */
+  weights?: string;
+  /** Input shapes bound at read, as net.reshape() would (the model's free dims: ONNX dim_param, IR ? and 1..10). */
+  shapes?: Record<string, number[]>;
+}
+
 /**
  * Refuses a prepared network whose largest activation exceeds MAX_TENSOR_BYTES: a batch or an
  * image one zero too large would otherwise run for many seconds at gigabytes before anyone asked.
@@ -63,13 +71,19 @@ export class IECore {
     return configValue(this.config(device), key);
   }
 
-  /** Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. */
-  async readNetwork(model: string, weights?: string): Promise<CNNNetwork> {
+  /**
+   * Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. Free dims other than the batch
+   * stay free until `shapes` (here) or net.reshape() binds them.
+   */
+  async readNetwork(model: string, options?: string | ReadNetworkOptions): Promise<CNNNetwork> {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
-    const graph = readModel(model, weights);
+    const opts = typeof options === "string" ? { weights: options } : (options ?? {});
+    const graph = readModel(model, opts.weights);
     const net = new CNNNetwork(graph);
-    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to them.
-    if (graph.format.startsWith("ir")) checkDeclaredShapes(graph, net.prepared());
+    if (opts.shapes) net.reshape(opts.shapes);
+    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to
+    // them. An unbound network has nothing inferred to check yet.
+    if (graph.format.startsWith("ir") && net.isBound()) checkDeclaredShapes(graph, net.prepared());
     return net;
   }
 
@@ -79,6 +93,8 @@ export class IECore {
    */
   async loadNetwork(net: CNNNetwork, device = "CPU", config: ConfigMap = {}): Promise<ExecutableNetwork> {
     const plugin = this.plugin(device);
+    // UnboundShapeError listing every free dim, before any analysis or compile step trips on one.
+    net.prepared();
     const c = applyConfig(this.config(plugin.device), config);
     const netBatch = net.batchSize;
     const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;

@@ -26,7 +26,9 @@ function attribute(name: string, v: AttrValue): Obj {
 
 function valueInfo(name: string, dims?: (number | string)[]): Obj {
   const tensorType: Obj = { elem_type: FLOAT };
-  if (dims) tensorType.shape = { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) };
+  // "" is a dim with neither value nor name (exporters write those too).
+  const dim = (d: number | string) => (typeof d === "number" ? { dim_value: d } : d === "" ? {} : { dim_param: d });
+  if (dims) tensorType.shape = { dim: dims.map(dim) };
   return { name, type: { tensor_type: tensorType } };
 }
 
@@ -47,6 +49,12 @@ export class OnnxBuilder {
   input(name: string, sample: number[]): string {
     this.inputs.push(valueInfo(name, ["N", ...sample]));
     this.inputShapes[name] = sample;
+    return name;
+  }
+
+  /** A graph input with exactly these dims: numbers fixed, names symbolic (`dim_param`), "" missing. */
+  inputDims(name: string, dims: (number | string)[]): string {
+    this.inputs.push(valueInfo(name, dims));
     return name;
   }
 

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import { ModelError, UnsupportedError } from "../../errors";
 import { Graph } from "../../graph/graph";
-import { Builder, shapeOfValueInfo } from "./builder";
+import { Builder, dimsOfValueInfo, shapeOfValueInfo } from "./builder";
 import { ReadCtx } from "./context";
 import { CONVERTERS, outputRank } from "./convert";
 import { list } from "./format";
@@ -87,10 +87,12 @@ export function readONNX(path: string): Graph {
     if (!tt) throw new UnsupportedError(path, "only tensor graph inputs are supported", v.name);
     const dtype = DTYPE_OF_ONNX[tt.elem_type];
     if (!dtype) throw new UnsupportedError(path, `input element type ${tt.elem_type} is not supported`, v.name);
-    const shape = shapeOfValueInfo(v);
-    if (!shape) throw new ModelError(path, "graph input has no shape", v.name);
+    const dims = dimsOfValueInfo(v);
+    if (!dims) throw new ModelError(path, "graph input has no shape", v.name);
+    const shape = dims.map((d) => d.size);
     const p = b.add("Parameter", v.name, [], { shape: list(shape), element_type: dtype }, [{ dtype }]);
     p.outputs[0].shape = shape.slice();
+    p.dims = dims;
     b.bind(v.name, { node: p.id, port: 0 });
   }
 
