@@ -398,3 +398,15 @@ opTest("MobileNetV2-like inverted residual: 1x1 expand, depthwise 3x3, 1x1 proje
   b.output(b.op1("Add", [x, convBn(b, d, 24, 8, 1)]));
   return b;
 });
+
+opTest("LayerNormalization (opset 17): axis -1 with bias, axis 1 over two axes without; InstanceNormalization", () => {
+  const b = new OnnxBuilder(17);
+  const x = b.input("x", [6, 8]);
+  const img = b.input("img", [5, 4, 3]);
+  b.output(
+    b.op1("LayerNormalization", [x, b.weight([8], 0.5, 1.5), b.weight([8])]),
+    b.op1("LayerNormalization", [x, b.weight([6, 8], 0.5, 1.5)], { axis: 1, epsilon: f(1e-3) }),
+    b.op1("InstanceNormalization", [img, b.weight([5], 0.5, 1.5), b.weight([5])], { epsilon: f(1e-3) }),
+  );
+  return b;
+});

@@ -8,6 +8,7 @@ import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from "./op_table";
 import { binary, cast, clip, constantNode, gemm, reduce, softmax, unary } from "./ops_math";
 import { pad, resize, slice, split, squeezeLike } from "./ops_shape";
 import { conv, convTranspose, globalPool, pool } from "./ops_window";
+import { instanceNorm, layerNorm } from "./ops_norm";
 
 /** ONNX's variadic Sum is read as a chain of Adds; the writer writes Add itself, so Sum is read-only. */
 const BINARY: Record<string, string> = table({ ...BINARY_OPS, Sum: "Add" });
@@ -39,6 +40,8 @@ export const CONVERTERS: Record<string, Converter> = table({
     const ins = ["X", "scale", "B", "mean", "var"].map((w, i) => c.input(i, w));
     return [c.op("BatchNormInference", ins, { epsilon: fmt(c.float("epsilon", 1e-5)) })];
   },
+  LayerNormalization: layerNorm,
+  InstanceNormalization: instanceNorm,
   LRN: (c) => [
     c.op("LRN", [c.input(0, "X"), c.i64("axes", [1])], {
       alpha: fmt(c.float("alpha", 1e-4)),
