@@ -410,3 +410,16 @@ opTest("LayerNormalization (opset 17): axis -1 with bias, axis 1 over two axes w
   );
   return b;
 });
+
+opTest(
+  "Erf, and GELU as PyTorch exports it: x * 0.5 * (1 + Erf(x / sqrt 2))",
+  () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input("x", [4, 6]);
+    const erf = b.op1("Erf", [b.op1("Div", [x, b.weight([], 0, 0, [Math.SQRT2])])]);
+    const gelu = b.op1("Mul", [b.op1("Mul", [x, b.op1("Add", [erf, b.weight([], 0, 0, [1])])]), b.weight([], 0, 0, [0.5])]);
+    b.output(b.op1("Erf", [x]), gelu);
+    return b;
+  },
+  { ranges: { x: [-4, 4] } },
+);
