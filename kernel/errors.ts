@@ -9,6 +9,7 @@ export type ErrorCode =
   | "UNSUPPORTED_OP"
   | "SHAPE_INFERENCE"
   | "UNBOUND_SHAPE"
+  | "EXTENSION"
   | "DYN_BATCH_UNSUPPORTED_TOPOLOGY"
   | "DYN_BATCH_NOT_ENABLED"
   | "BATCH_OUT_OF_RANGE"
@@ -201,5 +202,16 @@ export class GpuError extends DynbatchError {
     super(code, message);
     this.clStatus = clStatus;
     this.buildLog = buildLog;
+  }
+}
+
+/** A custom layer's extension (ie.addExtension) is malformed, or its inferShape or compute misbehaved. */
+export class ExtensionError extends DynbatchError {
+  readonly extension: string;
+  readonly layer?: string;
+  constructor(extension: string, reason: string, layer?: string) {
+    super("EXTENSION", `extension '${extension}'${layer ? `, layer '${layer}'` : ""}: ${reason}`);
+    this.extension = extension;
+    this.layer = layer;
   }
 }

@@ -5,6 +5,7 @@ export type { ReadNetworkOptions } from "./runtime/core";
 export { CNNNetwork } from "./runtime/network";
 export type { PortInfo, LayerInfo } from "./runtime/network";
 export type { DimInfo } from "./runtime/network";
+export type { Extension, ExtensionShapes } from "./runtime/extension";
 export { ExecutableNetwork } from "./runtime/executable";
 export { InferRequest } from "./runtime/request";
 export type { PerfCount } from "./runtime/request";

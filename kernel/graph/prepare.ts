@@ -1,7 +1,8 @@
 import { ConstTensor, Graph, Node, nodeMap } from "./graph";
+import type { OpDef } from "./ops/types";
 import { ModelError, NotFoundError, ShapeError, UnboundInput, UnboundShapeError, UnsupportedError } from "../errors";
 import { getOpDef } from "./ops/registry";
-import type { InferCtx } from "./ops/types";
+import type { CustomOpDef, InferCtx } from "./ops/types";
 import { checkAttrs } from "./ops/attr_spec";
 import { AttributeError } from "./attrs";
 import { numel } from "./ops/util";
@@ -12,6 +13,23 @@ export interface PrepareOptions {
   inputShapes?: Record<string, number[]>;
   /** Replaces axis 0 of every Parameter of rank >= 1 (applied after inputShapes). */
   batch?: number;
+  /** Ops registered by extensions, by layer type (ie.addExtension). */
+  customOps?: ReadonlyMap<string, CustomOpDef>;
+}
+
+/** The op definition of `type`: built in, else registered by an extension. */
+export function opDefOf(type: string, customOps?: ReadonlyMap<string, CustomOpDef>): OpDef | undefined {
+  return getOpDef(type) ?? customOps?.get(type);
+}
+
+/** Why a layer type cannot be prepared, and how an extension would make it load. */
+export function unknownOpReason(node: Node): string {
+  // An ONNX domain or an IR layer's own version: what an extension's domain is matched against.
+  const domain = /^(opset\d+|onnx|)$/.test(node.version) ? "" : `, domain: "${node.version}"`;
+  return (
+    `operation ${node.type} is not supported; ie.addExtension({ type: "${node.type}"${domain}, inferShape, batch, compute }) ` +
+    `before readNetwork would make it load`
+  );
 }
 
 /** Constant folding is skipped for outputs larger than this (elements), to bound memory. */
@@ -114,8 +132,8 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
   applyInputShapes(out, opts);
   const byId = nodeMap(out);
   for (const node of topoOrder(out)) {
-    const def = getOpDef(node.type);
-    if (!def) throw new UnsupportedError(g.file, `operation ${node.type} is not supported`, node.name);
+    const def = opDefOf(node.type, opts.customOps);
+    if (!def) throw new UnsupportedError(g.file, unknownOpReason(node), node.name);
     const ctx: InferCtx = { node, shapes: [], dtypes: [], consts: [], file: g.file };
     node.inputs.forEach((ref, i) => {
       const src = byId.get(ref.node)!;

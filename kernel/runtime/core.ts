@@ -2,12 +2,14 @@
 import * as fs from "fs";
 import { readModel } from "../readers";
 import { checkDeclaredShapes } from "../readers/ir";
-import { ConfigError, DynamicBatchError, ModelError } from "../errors";
+import { ConfigError, DynamicBatchError, ExtensionError, ModelError } from "../errors";
 import { deviceError, devices, pluginFor, Plugin } from "../plugins";
 import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig, gib } from "./config";
 import { CNNNetwork, largestTensor } from "./network";
 import { Graph } from "../graph/graph";
-import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
+import { CompiledModel, CompileOptions, MAX_PROGRAM_BYTES } from "../plugins/plugin";
+import { checkExtension, Extension, extensionLabel } from "./extension";
+import { compileWithExtensions } from "./custom_program";
 import { ExecutableNetwork } from "./executable";
 
 export type ConfigMap = Record<string, string | number | boolean>;
@@ -39,8 +41,27 @@ function checkTensorBytes(g: Graph, c: DeviceConfig, device: string): Graph {
   return g;
 }
 
+/** Compiles on the plugin; a network with custom layers runs as native segments around their callbacks. */
+function compile(plugin: Plugin, net: CNNNetwork, g: Graph, opts: CompileOptions): CompiledModel {
+  if (!g.nodes.some((n) => net.extensionOf(n))) return plugin.compile(g, opts);
+  return compileWithExtensions(plugin, g, opts, (n) => net.extensionOf(n));
+}
+
 export class IECore {
   private readonly configs = new Map<string, DeviceConfig>();
+  private readonly extensions: Extension[] = [];
+
+  /**
+   * Registers a custom layer for the networks read after this call: its shape rule, whether it
+   * keeps samples independent (trusted by the shape-aware analysis), and its CPU computation.
+   */
+  addExtension(ext: Extension): void {
+    checkExtension(ext);
+    const label = extensionLabel(ext);
+    if (this.extensions.some((e) => extensionLabel(e) === label))
+      throw new ExtensionError(label, "an extension for this type and domain is already registered");
+    this.extensions.push({ ...ext });
+  }
 
   /** Devices a network can be loaded on. */
   get availableDevices(): string[] {
@@ -79,7 +100,7 @@ export class IECore {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
     const opts = typeof options === "string" ? { weights: options } : (options ?? {});
     const graph = readModel(model, opts.weights);
-    const net = new CNNNetwork(graph);
+    const net = new CNNNetwork(graph, this.extensions);
     if (opts.shapes) net.reshape(opts.shapes);
     // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to
     // them. An unbound network has nothing inferred to check yet.
@@ -102,7 +123,7 @@ export class IECore {
     if (!c.dynBatchEnabled) {
       // A static batch proven sample-independent still lets threads split a run by samples.
       const independent = netBatch > 1 && net.analyze({ mode: "shape-aware" }).supported;
-      const compiled = plugin.compile(checkTensorBytes(net.prepared(), c, plugin.device), {
+      const compiled = compile(plugin, net, checkTensorBytes(net.prepared(), c, plugin.device), {
         maxBatch: netBatch,
         batched: independent ? net.batchAxes() : null,
         threads,
@@ -124,7 +145,7 @@ export class IECore {
     const batched = net.batchAxes();
     // The strict rule admits layers (a SoftMax over any axis) that may mix samples: splitting by samples needs the proof.
     const independent = report.mode === "shape-aware" || net.analyze({ mode: "shape-aware" }).supported;
-    const compiled = plugin.compile(checkTensorBytes(net.prepared(limit), c, plugin.device), {
+    const compiled = compile(plugin, net, checkTensorBytes(net.prepared(limit), c, plugin.device), {
       maxBatch: limit,
       batched,
       threads,

@@ -3,9 +3,12 @@
  * Shapes are always re-inferred from the original graph, so constant folding done for one
  * batch never leaks into another.
  */
-import { DimSpec, Graph, nodeMap } from "../graph/graph";
+import { DimSpec, Graph, Node, nodeMap } from "../graph/graph";
+import { getOpDef } from "../graph/ops/registry";
+import type { CustomOpDef } from "../graph/ops/types";
+import { customOpDef, Extension, extensionMatches } from "./extension";
 import { numel } from "../graph/ops/util";
-import { prepare } from "../graph/prepare";
+import { opDefOf, prepare } from "../graph/prepare";
 import { findIo, graphInputs, graphOutputs, GraphIo } from "../graph/io";
 import { boundsText, declaredDims, dimLabel, outOfBounds } from "../graph/dims";
 import { analyze, batchAxes } from "../analysis";
@@ -68,7 +71,26 @@ export class CNNNetwork {
   private inputShapes: Record<string, number[]> = dict();
   private cache: Graph | undefined;
 
-  constructor(readonly graph: Graph) {
+  /** Shape rules of the extensions this graph's custom layers use, by layer type. */
+  private readonly customOps = new Map<string, CustomOpDef>();
+  private readonly extensions = new Map<string, Extension>();
+  /** Every layer has a shape rule (built in or from an extension): the network can be prepared. */
+  private readonly runnable: boolean;
+
+  /** `extensions`: those registered with ie.addExtension when the network was read. */
+  constructor(
+    readonly graph: Graph,
+    extensions: readonly Extension[] = [],
+  ) {
+    for (const n of graph.nodes) {
+      const ext = getOpDef(n.type) ? undefined : extensions.find((e) => extensionMatches(e, n));
+      if (ext && !this.extensions.has(n.type)) {
+        this.extensions.set(n.type, ext);
+        this.customOps.set(n.type, customOpDef(ext));
+      }
+    }
+    // A layer no one implements still reads: analyze() blocks on it, loadNetwork names it and addExtension.
+    this.runnable = graph.nodes.every((n) => opDefOf(n.type, this.customOps));
     for (const io of graphInputs(graph)) {
       const shape = this.param(io).outputs[0].shape;
       // Nothing could run: the native program needs a batch of at least 1.
@@ -78,7 +100,7 @@ export class CNNNetwork {
       // free dim leaves the input unbound (batch included) until reshape says what it is.
       if (shape[0] < 0 && shape.slice(1).every((d) => d >= 0)) this.inputShapes[io.name] = [1, ...shape.slice(1)];
     }
-    if (this.isBound()) this.prepared();
+    if (this.isBound() && this.runnable) this.prepared();
   }
 
   get name(): string {
@@ -87,6 +109,12 @@ export class CNNNetwork {
 
   private param(io: GraphIo) {
     return this.graph.nodes.find((n) => n.id === io.ref.node)!;
+  }
+
+  /** The extension that computes layer `n`, when it is a custom layer. */
+  extensionOf(n: Node): Extension | undefined {
+    const ext = this.extensions.get(n.type);
+    return ext && extensionMatches(ext, n) ? ext : undefined;
   }
 
   /** Whether every input dim has a size (no free dim left for reshape to bind). */
@@ -101,9 +129,9 @@ export class CNNNetwork {
   prepared(batch?: number): Graph {
     if (batch !== undefined && batch !== this.batchSize) {
       const shapes = dict(Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]));
-      return prepare(this.graph, { inputShapes: shapes });
+      return prepare(this.graph, { inputShapes: shapes, customOps: this.customOps });
     }
-    this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes });
+    this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes, customOps: this.customOps });
     return this.cache;
   }
 
@@ -173,7 +201,7 @@ export class CNNNetwork {
       this.cache = undefined;
       return;
     }
-    const candidate = prepare(this.graph, { inputShapes: next });
+    const candidate = prepare(this.graph, { inputShapes: next, customOps: this.customOps });
     const big = largestTensor(candidate);
     // Refused here rather than at loadNetwork, where it would only fail after the analysis.
     if (batch !== undefined && big.bytes > MAX_PROGRAM_BYTES) {
@@ -191,7 +219,7 @@ export class CNNNetwork {
 
   private ports(which: "in" | "out"): Record<string, PortInfo> {
     // Unbound, nothing can be inferred: inputs show -1 where free, outputs what the model declares.
-    const g = this.isBound() ? this.prepared() : this.graph;
+    const g = this.isBound() && this.runnable ? this.prepared() : this.graph;
     const current = this.currentInputShapes();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
     const byId = nodeMap(g);
@@ -221,7 +249,7 @@ export class CNNNetwork {
 
   /** Per node id and output: whether axis 0 is the batch N (see analysis/symbolic). */
   batchAxes(): Map<number, boolean[]> {
-    return batchAxes(this.graph, { inputShapes: this.inputShapes });
+    return batchAxes(this.graph, { inputShapes: this.inputShapes, customOps: this.customOps });
   }
 
   /**
@@ -235,6 +263,6 @@ export class CNNNetwork {
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
-    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes });
+    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes, customOps: this.customOps });
   }
 }

@@ -41,6 +41,7 @@ export class OnnxBuilder {
   readonly inputShapes: Record<string, number[]> = Object.create(null);
   readonly outputNames: string[] = [];
   private seed = 1000;
+  private readonly domains = new Set<string>();
   private count = 0;
 
   constructor(readonly opset = 13) {}
@@ -83,6 +84,14 @@ export class OnnxBuilder {
     return names;
   }
 
+  /** A one-output node of another domain (a custom op), which the model then imports at version 1. */
+  custom(domain: string, type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.op1(type, inputs, attrs);
+    this.nodes[this.nodes.length - 1].domain = domain;
+    this.domains.add(domain);
+    return out;
+  }
+
   /** Shorthand for a one-output node. */
   op1(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     return this.op(type, inputs, attrs)[0];
@@ -99,7 +108,7 @@ export class OnnxBuilder {
   encode(): Buffer {
     const msg = ModelProtoType.fromObject({
       ir_version: 7,
-      opset_import: [{ domain: "", version: this.opset }],
+      opset_import: [{ domain: "", version: this.opset }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: {
         name: "g",
         node: this.nodes,

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import { ModelError, UnsupportedError } from "../../errors";
 import { Graph } from "../../graph/graph";
 import { Builder, dimsOfValueInfo, shapeOfValueInfo } from "./builder";
+import { customNode } from "./ops_custom";
 import { ReadCtx } from "./context";
 import { CONVERTERS, outputRank } from "./convert";
 import { list } from "./format";
@@ -97,12 +98,8 @@ export function readONNX(path: string): Graph {
   }
 
   for (const n of sortNodes(g, path)) {
-    const layer = n.name || n.output.find((o) => o !== "") || n.op_type;
-    if (n.domain !== "" && n.domain !== "ai.onnx") {
-      throw new UnsupportedError(path, `op '${n.op_type}' of domain '${n.domain}' is not supported`, layer);
-    }
-    const convert = CONVERTERS[n.op_type];
-    if (!convert) throw new UnsupportedError(path, `unsupported ONNX op '${n.op_type}'`, layer);
+    const builtIn = n.domain === "" || n.domain === "ai.onnx";
+    const convert = (builtIn ? CONVERTERS[n.op_type] : undefined) ?? customNode;
     const c = new ReadCtx(b, n, opset);
     const outs = convert(c);
     const rank = outputRank(c);
