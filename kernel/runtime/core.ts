@@ -103,8 +103,8 @@ export class IECore {
     const net = new CNNNetwork(graph, this.extensions);
     if (opts.shapes) net.reshape(opts.shapes);
     // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to
-    // them. An unbound network has nothing inferred to check yet.
-    if (graph.format.startsWith("ir") && net.isBound()) checkDeclaredShapes(graph, net.prepared());
+    // them. An unbound network, or one with a layer no one implements, has nothing inferred to check yet.
+    if (graph.format.startsWith("ir") && net.isBound() && net.runnable) checkDeclaredShapes(graph, net.prepared());
     return net;
   }
 

@@ -75,7 +75,7 @@ export class CNNNetwork {
   private readonly customOps = new Map<string, CustomOpDef>();
   private readonly extensions = new Map<string, Extension>();
   /** Every layer has a shape rule (built in or from an extension): the network can be prepared. */
-  private readonly runnable: boolean;
+  readonly runnable: boolean;
 
   /** `extensions`: those registered with ie.addExtension when the network was read. */
   constructor(

@@ -7,9 +7,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { DynamicBatchError, Extension, ExtensionError, IECore, ShapeError, UnsupportedError } from "../../kernel";
-import { maxRelDiff, numel, randomData } from "../helpers/models";
+import { irPath, maxRelDiff, numel, randomData } from "../helpers/models";
 import { SAMPLE, model, myNorm } from "../helpers/extension_models";
 
 test("an unknown op still reads; analysis blocks on it; loadNetwork names the op and the addExtension call", async () => {
@@ -124,4 +127,49 @@ test("bad extensions: malformed, inferShape throwing or returning the wrong numb
         e.message,
       ),
   );
+});
+
+test("an IR layer of a custom type and version runs through its extension, equal to the built-in op it replaces", async () => {
+  const original = irPath("open-closed-eye-0001", "FP32");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-ext-ir-"));
+  const xml = path.join(dir, "m.xml");
+  fs.writeFileSync(
+    xml,
+    fs.readFileSync(original, "utf8").replace('type="Exp" version="opset1"', 'type="MyExp" version="my_opset"'),
+  );
+  fs.copyFileSync(original.replace(/\.xml$/, ".bin"), path.join(dir, "m.bin"));
+  const run = async (file: string, ie: IECore) => {
+    const net = await ie.readNetwork(file);
+    net.batchSize = 4;
+    const req = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+    const outs: Float32Array[] = [];
+    for (const n of [1, 4]) {
+      req.setBatch(n);
+      req.setInput("input.1", randomData(n * 3 * 32 * 32, 5 + n));
+      req.getBlob("19").data.fill(NaN);
+      await req.infer();
+      outs.push(Float32Array.from(req.getBlob("19").data));
+    }
+    return outs;
+  };
+  const ie = new IECore();
+  // The domain must match the layer's version: another one leaves the layer unimplemented.
+  ie.addExtension({
+    type: "MyExp",
+    domain: "other_opset",
+    inferShape: (i) => [i[0]],
+    batch: "independent",
+    compute: () => undefined,
+  });
+  assert.equal((await ie.readNetwork(xml)).runnable, false);
+  await assert.rejects(run(xml, ie), /operation MyExp is not supported; ie\.addExtension\(\{ type: "MyExp", domain: "my_opset"/);
+  ie.addExtension({
+    type: "MyExp",
+    domain: "my_opset",
+    inferShape: (i) => [i[0]],
+    batch: "independent",
+    compute: ([x], _attrs, [y]) => x.forEach((v, i) => (y[i] = Math.exp(v))),
+  });
+  const [custom, builtIn] = [await run(xml, ie), await run(original, new IECore())];
+  custom.forEach((c, i) => assert.ok(maxRelDiff(c, builtIn[i]) <= 1e-6, `run ${i}: ${maxRelDiff(c, builtIn[i])}`));
 });
