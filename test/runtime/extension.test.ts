@@ -171,5 +171,21 @@ test("an IR layer of a custom type and version runs through its extension, equal
     compute: ([x], _attrs, [y]) => x.forEach((v, i) => (y[i] = Math.exp(v))),
   });
   const [custom, builtIn] = [await run(xml, ie), await run(original, new IECore())];
+  // The IR declares the layer's output dims: a shape rule of another rank is refused at read, naming it.
+  const wrongRank = new IECore();
+  wrongRank.addExtension({
+    type: "MyExp",
+    domain: "my_opset",
+    inferShape: (i) => [i[0].slice(1)],
+    batch: "mixes",
+    compute: () => undefined,
+  });
+  await assert.rejects(
+    wrongRank.readNetwork(xml),
+    (e: unknown) =>
+      e instanceof ShapeError &&
+      e.layer === "17" &&
+      /'my_opset:MyExp': inferShape returned rank \d for output 0, the model declares rank \d/.test(e.message),
+  );
   custom.forEach((c, i) => assert.ok(maxRelDiff(c, builtIn[i]) <= 1e-6, `run ${i}: ${maxRelDiff(c, builtIn[i])}`));
 });
