@@ -14,7 +14,14 @@ import { Extension, extensionLabel } from "./extension";
 
 const key = (r: PortRef) => `${r.node}:${r.port}`;
 
-/** A value crossing a cut: its host buffer at the maximum batch. */
+/** A value crossing a cut, as compiled: shape at the maximum batch, and its data when it is a constant. */
+interface ValueSpec {
+  shape: number[];
+  batched: boolean;
+  constant?: ArrayLike<number>;
+}
+
+/** A request's host buffer for a value, sized for the maximum batch. */
 interface Value {
   shape: number[];
   batched: boolean;
@@ -51,16 +58,15 @@ export function compileWithExtensions(
   extensionOf: (n: Node) => Extension | undefined,
 ): CompiledModel {
   const byId = nodeMap(g);
-  const values = new Map<string, Value>();
+  // Per value crossing a cut; each request allocates its own buffers from these.
+  const specs = new Map<string, ValueSpec>();
   const batchedOf = (r: PortRef) => opts.batched?.get(r.node)?.[r.port] ?? false;
-  const valueOf = (r: PortRef): Value => {
-    let v = values.get(key(r));
+  const specOf = (r: PortRef): ValueSpec => {
+    let v = specs.get(key(r));
     if (!v) {
       const shape = byId.get(r.node)!.outputs[r.port].shape;
-      v = { shape, batched: batchedOf(r), data: new Float32Array(numel(shape)) };
-      const c = constOutput(byId.get(r.node)!, r.port);
-      if (c) v.data.set(c.data);
-      values.set(key(r), v);
+      v = { shape, batched: batchedOf(r), constant: constOutput(byId.get(r.node)!, r.port)?.data };
+      specs.set(key(r), v);
     }
     return v;
   };
@@ -78,8 +84,12 @@ export function compileWithExtensions(
   for (const n of g.nodes) for (const r of n.inputs) consumers.set(key(r), (consumers.get(key(r)) ?? new Set()).add(n.id));
 
   let nextId = Math.max(...g.nodes.map((n) => n.id)) + 1;
-  const steps: (NativeStep | CustomStep)[] = groups.map((group) => {
-    if (!Array.isArray(group)) return { kind: "custom", node: group, ext: extensionOf(group)! };
+  const planned: (NativeStep | CustomStep | undefined)[] = groups.map((group) => {
+    if (!Array.isArray(group)) {
+      group.inputs.forEach(specOf);
+      group.outputs.forEach((_, port) => specOf({ node: group.id, port }));
+      return { kind: "custom", node: group, ext: extensionOf(group)! };
+    }
     const inside = new Set(group.map((n) => n.id));
     const nodes: Node[] = [];
     const params = new Map<string, Node>();
@@ -107,7 +117,7 @@ export function compileWithExtensions(
             outputs: [{ names: [], dtype: port.dtype, shape: [...port.shape] }],
           };
           params.set(key(r), p);
-          valueOf(r);
+          specOf(r);
         }
         return { node: p.id, port: 0 };
       }),
@@ -119,7 +129,7 @@ export function compileWithExtensions(
         const r = { node: n.id, port };
         if ([...(consumers.get(key(r)) ?? [])].some((id) => !inside.has(id))) {
           outs.push(key(r));
-          valueOf(r);
+          specOf(r);
           results.push({
             id: nextId++,
             name: `${n.name}/${port}/out`,
@@ -131,6 +141,8 @@ export function compileWithExtensions(
           });
         }
       });
+    // Nothing outside reads this segment (dead layers): there is nothing to run.
+    if (outs.length === 0) return undefined;
     const batched = opts.batched && new Map(opts.batched);
     for (const [k, p] of params)
       batched?.set(p.id, [batchedOf({ node: Number(k.split(":")[0]), port: Number(k.split(":")[1]) })]);
@@ -139,10 +151,11 @@ export function compileWithExtensions(
     return { kind: "native", model, ins: [...params.keys()], outs };
   });
 
+  const steps = planned.filter((s): s is NativeStep | CustomStep => s !== undefined);
   const inputs: IoBinding[] = graphInputs(g).map((io, i) => ({
     name: io.name,
     aliases: io.aliases,
-    shape: valueOf(io.ref).shape,
+    shape: specOf(io.ref).shape,
     batched: batchedOf(io.ref),
     tensor: i,
   }));
@@ -150,7 +163,7 @@ export function compileWithExtensions(
   const outputs: IoBinding[] = graphOutputs(g).map((io, i) => ({
     name: io.name,
     aliases: io.aliases,
-    shape: valueOf(io.ref).shape,
+    shape: specOf(io.ref).shape,
     batched: batchedOf(io.ref),
     tensor: inputs.length + i,
   }));
@@ -164,6 +177,13 @@ export function compileWithExtensions(
     layers,
     createRequest(): DeviceRequest {
       const requests = steps.map((s) => (s.kind === "native" ? s.model.createRequest() : undefined));
+      const values = new Map<string, Value>();
+      for (const [k, spec] of specs) {
+        const data = new Float32Array(numel(spec.shape));
+        if (spec.constant) data.set(spec.constant);
+        values.set(k, { shape: spec.shape, batched: spec.batched, data });
+      }
+      const valueOf = (r: PortRef) => values.get(key(r))!;
       // Each output gets its own buffer: several outputs may show the same value, and users may write into them.
       const outBuffers = outputRefs.map((r) => new Float32Array(valueOf(r).data.length));
       const ioValues = graphInputs(g).map((io) => valueOf(io.ref));

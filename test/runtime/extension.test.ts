@@ -189,3 +189,27 @@ test("an IR layer of a custom type and version runs through its extension, equal
   );
   custom.forEach((c, i) => assert.ok(maxRelDiff(c, builtIn[i]) <= 1e-6, `run ${i}: ${maxRelDiff(c, builtIn[i])}`));
 });
+
+test("two requests in flight each keep their own values across the cut", async () => {
+  const ie = new IECore();
+  ie.addExtension(myNorm([]));
+  const net = await ie.readNetwork(model(false));
+  net.batchSize = 2;
+  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
+  const out = Object.keys(net.outputs)[0];
+  const inputs = [randomData(2 * numel(SAMPLE), 7, -2, 2), randomData(2 * numel(SAMPLE), 8, -2, 2)];
+  const alone: Float32Array[] = [];
+  for (const x of inputs) {
+    const req = exec.createInferRequest();
+    req.setInput("x", x);
+    await req.infer();
+    alone.push(Float32Array.from(req.getBlob(out).data));
+  }
+  const reqs = inputs.map((x) => {
+    const req = exec.createInferRequest();
+    req.setInput("x", x);
+    return req;
+  });
+  await Promise.all(reqs.map((r) => r.infer()));
+  reqs.forEach((r, i) => assert.deepEqual(Float32Array.from(r.getBlob(out).data), alone[i]));
+});
