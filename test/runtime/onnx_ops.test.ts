@@ -423,3 +423,15 @@ opTest(
   },
   { ranges: { x: [-4, 4] } },
 );
+
+opTest("Opset 18 axes: Resize of the last two axes only (sizes and scales), Pad of the last axis (opset 21 model)", () => {
+  const b = new OnnxBuilder(21);
+  const x = b.input("x", [3, 4, 5]);
+  b.output(
+    b.op1("Resize", [x, "", "", b.int64([8, 3])], { axes: [2, 3], mode: "linear" }),
+    b.op1("Resize", [x, "", b.weight([2], 0, 0, [2, 1.5])], { axes: [-2, -1], mode: "nearest" }),
+    b.op1("Pad", [x, b.int64([1, 2]), b.weight([], 0, 0, [0.5]), b.int64([-1])], { mode: "constant" }),
+    b.op1("Pad", [x, b.int64([0, 1, 2, 0]), "", b.int64([1, 2])], { mode: "edge" }),
+  );
+  return b;
+});

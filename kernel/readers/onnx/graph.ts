@@ -15,7 +15,7 @@ import { DTYPE_OF_ONNX } from "./op_table";
 import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
 
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 20;
+export const MAX_OPSET = 21;
 
 /** ONNX requires topologically sorted nodes, but exporters do not always comply; order them stably. */
 function sortNodes(g: OnnxGraph, file: string): OnnxNode[] {
