@@ -74,3 +74,15 @@ test("undefined input value", () => {
   };
   throwsModel(() => build(spec), ModelError, /'nope'/, /layer 'a'/);
 });
+
+test("Einsum forms that are not read name the equation and why", () => {
+  const one = (equation: string, inputs = ["x"]): Spec => ({
+    nodes: [node("Einsum", inputs, ["y"], [str("equation", equation)], "ein")],
+    inputs: [valueInfo("x", [2, 2]), valueInfo("z", [2, 2])],
+    outputs: [valueInfo("y", [2])],
+  });
+  throwsModel(() => build(one("ii->i")), UnsupportedError, /layer 'ein'/, /'ii->i': a letter repeated in 'ii' \(a diagonal\)/);
+  throwsModel(() => build(one("...ij->...ji")), UnsupportedError, /an ellipsis is not supported/);
+  throwsModel(() => build(one("ij,jk->ik")), UnsupportedError, /names 2 operand\(s\), the node has 1/);
+  throwsModel(() => build(one("ij,jk,kl,lm->im", ["x", "z", "x", "z"])), UnsupportedError, /4 operands: 1 to 3 are supported/);
+});

@@ -435,3 +435,24 @@ opTest("Opset 18 axes: Resize of the last two axes only (sizes and scales), Pad 
   );
   return b;
 });
+
+opTest("Einsum: batched matmul, attention, linear layers, outer product, transpose and sum, three operands", () => {
+  const b = new OnnxBuilder(12);
+  const q = b.input("q", [2, 3, 4]);
+  const k = b.input("k", [2, 5, 4]);
+  const v = b.input("v", [2, 5, 4]);
+  const scores = b.op1("Einsum", [q, k], { equation: "bhid,bhjd->bhij" });
+  b.output(
+    scores,
+    b.op1("Einsum", [scores, v], { equation: "bhij,bhjd->bhid" }),
+    b.op1("Einsum", [q, b.weight([4, 6])], { equation: "bhid,de->bhie" }),
+    b.op1("Einsum", [q, b.weight([4])], { equation: "bhid,d->bhi" }),
+    b.op1("Einsum", [q, k], { equation: "bhid,bhjd->bij" }),
+    b.op1("Einsum", [b.op1("ReduceSum", [q], { axes: [2, 3], keepdims: 0 }), b.weight([5])], { equation: "bh,j->bhj" }),
+    b.op1("Einsum", [q], { equation: "bhid->bdhi" }),
+    b.op1("Einsum", [q], { equation: "bhid->bd" }),
+    b.op1("Einsum", [q, k, v], { equation: "bhid,bhjd,bhje->bhie" }),
+    b.op1("Einsum", [q, b.weight([4, 6]), b.weight([6, 2])], { equation: "bhid,de,ef->bhif" }),
+  );
+  return b;
+});
