@@ -456,3 +456,24 @@ opTest("Einsum: batched matmul, attention, linear layers, outer product, transpo
   );
   return b;
 });
+
+opTest("1-D windows: Conv (pads, stride, dilation, group, auto_pad), ConvTranspose, MaxPool and AveragePool (ceil, pads)", () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input("x", [4, 11]);
+  b.output(
+    b.op1("Conv", [x, b.weight([6, 4, 3]), b.weight([6])], { kernel_shape: [3], pads: [1, 2], strides: [2] }),
+    b.op1("Conv", [x, b.weight([4, 2, 3])], { kernel_shape: [3], dilations: [2], group: 2 }),
+    b.op1("Conv", [x, b.weight([3, 4, 4])], { kernel_shape: [4], auto_pad: "SAME_UPPER" }),
+    b.op1("ConvTranspose", [x, b.weight([4, 3, 3]), b.weight([3])], {
+      kernel_shape: [3],
+      strides: [2],
+      pads: [1, 0],
+      output_padding: [1],
+    }),
+    b.op1("MaxPool", [x], { kernel_shape: [3], strides: [2], pads: [1, 1], ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [3], strides: [2], pads: [1, 1], count_include_pad: 1, ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [2], strides: [3] }),
+    b.op1("GlobalAveragePool", [x]),
+  );
+  return b;
+});
