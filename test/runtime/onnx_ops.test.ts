@@ -10,7 +10,7 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { IECore } from "../../kernel";
 import { maxRelDiff, numel, randomData } from "../helpers/models";
-import { f, OnnxBuilder } from "../helpers/onnx_builder";
+import { AttrValue, f, OnnxBuilder } from "../helpers/onnx_builder";
 
 const TOLERANCE = 1e-4;
 const MAX_BATCH = 4;
@@ -474,6 +474,21 @@ opTest("1-D windows: Conv (pads, stride, dilation, group, auto_pad), ConvTranspo
     b.op1("AveragePool", [x], { kernel_shape: [3], strides: [2], pads: [1, 1], count_include_pad: 1, ceil_mode: 1 }),
     b.op1("AveragePool", [x], { kernel_shape: [2], strides: [3] }),
     b.op1("GlobalAveragePool", [x]),
+  );
+  return b;
+});
+
+opTest("Resize cubic (opset 18): sizes of the last two axes and scales, up and down, coordinate modes, cubic_coeff_a", () => {
+  const b = new OnnxBuilder(18);
+  const x = b.input("x", [3, 5, 6]);
+  const sizes = (h: number, w: number) => b.int64([h, w]);
+  const cubic = (extra: Record<string, AttrValue>, scalesOrSizes: [string, string]) =>
+    b.op1("Resize", [x, "", ...scalesOrSizes], { mode: "cubic", ...(scalesOrSizes[1] ? { axes: [2, 3] } : {}), ...extra });
+  b.output(
+    cubic({}, ["", sizes(9, 11)]),
+    cubic({ coordinate_transformation_mode: "align_corners" }, ["", sizes(3, 13)]),
+    cubic({ coordinate_transformation_mode: "asymmetric", cubic_coeff_a: f(-0.5) }, [b.weight([4], 0, 0, [1, 1, 2, 1.5]), ""]),
+    cubic({ coordinate_transformation_mode: "pytorch_half_pixel" }, ["", sizes(5, 4)]),
   );
   return b;
 });

@@ -134,6 +134,7 @@ export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
   const ovMode =
     mode === "nearest" ? "nearest" : mode === "linear" || mode === "bilinear" ? "linear_onnx" : mode === "cubic" ? "cubic" : "";
   if (!ovMode) throw c.unsupported(`mode '${mode}' is not supported`);
+  if (ovMode === "cubic" && c.int("exclude_outside", 0) !== 0) throw c.unsupported("cubic with exclude_outside is not supported");
   let coord: string;
   let nearest: string;
   let scales: PortRef | undefined;
