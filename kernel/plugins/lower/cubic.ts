@@ -8,6 +8,7 @@ import { Node } from "../../graph/graph";
 import { attrNum, attrStr } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering } from "./lowering";
+import { table } from "../../dict";
 
 /** The cubic convolution kernel of Keys with coefficient a, at distance d. */
 function kernel(d: number, a: number): number {
@@ -17,34 +18,28 @@ function kernel(d: number, a: number): number {
   return 0;
 }
 
+type ToInput = (o: number, scale: number, inDim: number, outDim: number) => number;
+
 /** Output coordinate → input coordinate, as ONNX Resize and Interpolate-4 define them. */
-function toInput(coord: string, o: number, scale: number, inDim: number, outDim: number): number {
-  switch (coord) {
-    case "half_pixel":
-      return (o + 0.5) / scale - 0.5;
-    case "pytorch_half_pixel":
-      return outDim > 1 ? (o + 0.5) / scale - 0.5 : 0;
-    case "asymmetric":
-      return o / scale;
-    case "align_corners":
-      return outDim === 1 ? 0 : (o * (inDim - 1)) / (outDim - 1);
-    default:
-      throw new Error(`coordinate transformation '${coord}'`);
-  }
-}
+const COORDS: Record<string, ToInput> = table({
+  half_pixel: (o, scale) => (o + 0.5) / scale - 0.5,
+  pytorch_half_pixel: (o, scale, _inDim, outDim) => (outDim > 1 ? (o + 0.5) / scale - 0.5 : 0),
+  asymmetric: (o, scale) => o / scale,
+  align_corners: (o, _scale, inDim, outDim) => (outDim === 1 ? 0 : (o * (inDim - 1)) / (outDim - 1)),
+});
 
 /** Row-major [outDim, inDim] weights, transposed to [inDim, outDim] when `transposed`. */
-export function cubicMatrix(
+function cubicMatrix(
   inDim: number,
   outDim: number,
   scale: number,
-  coord: string,
+  toInput: ToInput,
   a: number,
   transposed: boolean,
 ): Float32Array {
   const m = new Float32Array(inDim * outDim);
   for (let o = 0; o < outDim; o++) {
-    const x = toInput(coord, o, scale, inDim, outDim);
+    const x = toInput(o, scale, inDim, outDim);
     const i0 = Math.floor(x);
     const t = x - i0;
     for (let k = -1; k <= 2; k++) {
@@ -61,7 +56,8 @@ export function cubicInterpolate(L: Lowering, n: Node, scales: number[]): void {
   const ys = n.outputs[0].shape;
   const r = xs.length;
   const coord = attrStr(n.attrs, "coordinate_transformation_mode", "half_pixel").toLowerCase();
-  if (!["half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners"].includes(coord))
+  const toInput = COORDS[coord];
+  if (!toInput)
     throw new UnsupportedError(
       L.file,
       `cubic Interpolate with coordinate_transformation_mode '${coord}' is not implemented`,
@@ -81,7 +77,7 @@ export function cubicInterpolate(L: Lowering, n: Node, scales: number[]): void {
     const next = shape.map((v, i) => (i === d ? ys[d] : v));
     const y = last ? L.out(n) : L.activation(next, batched);
     const inner = d === r - 1;
-    const m = L.constTensor(inner ? [xs[d], ys[d]] : [ys[d], xs[d]], cubicMatrix(xs[d], ys[d], scales[d], coord, a, inner));
+    const m = L.constTensor(inner ? [xs[d], ys[d]] : [ys[d], xs[d]], cubicMatrix(xs[d], ys[d], scales[d], toInput, a, inner));
     L.emit(last ? n : { ...n, name: `${n.name}/axis${d}` }, "matmul", inner ? [x, m] : [m, x], [y], {
       transposeA: 0,
       transposeB: 0,
