@@ -492,3 +492,20 @@ opTest("Resize cubic (opset 18): sizes of the last two axes and scales, up and d
   );
   return b;
 });
+
+opTest("3-D windows (CPU): Conv with pads, stride and group, ConvTranspose, MaxPool (ceil), AveragePool", () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input("x", [4, 5, 6, 7]);
+  b.output(
+    b.op1("Conv", [x, b.weight([6, 4, 3, 3, 3]), b.weight([6])], {
+      kernel_shape: [3, 3, 3],
+      pads: [1, 1, 0, 1, 1, 2],
+      strides: [1, 2, 2],
+    }),
+    b.op1("Conv", [x, b.weight([4, 2, 2, 3, 1])], { kernel_shape: [2, 3, 1], group: 2, dilations: [2, 1, 1] }),
+    b.op1("ConvTranspose", [x, b.weight([4, 3, 2, 2, 2])], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }),
+    b.op1("MaxPool", [x], { kernel_shape: [2, 2, 2], strides: [2, 2, 2], ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [3, 3, 3], strides: [1, 2, 2], pads: [1, 1, 1, 1, 1, 1] }),
+  );
+  return b;
+});

@@ -81,8 +81,8 @@ function deconvPads(n: Node, xs: number[], kernel: number[], strides: number[], 
 
 const conv: LowerFn = (L, n) => {
   const rank = L.inShape(n, 0).length;
-  if (rank !== 3 && rank !== 4)
-    throw new UnsupportedError(L.file, `only 1-D and 2-D convolution are implemented (input rank ${rank})`, n.name);
+  if (rank < 3 || rank > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D convolution are implemented (input rank ${rank})`, n.name);
   emitWindowed(L, n, "conv", n.type === "GroupConvolution", (xs, kernel, strides, dil) =>
     windowPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
   );
@@ -90,8 +90,8 @@ const conv: LowerFn = (L, n) => {
 
 const deconv: LowerFn = (L, n) => {
   const rank = L.inShape(n, 0).length;
-  if (rank !== 3 && rank !== 4)
-    throw new UnsupportedError(L.file, `only 1-D and 2-D deconvolution are implemented (input rank ${rank})`, n.name);
+  if (rank < 3 || rank > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D deconvolution are implemented (input rank ${rank})`, n.name);
   emitWindowed(L, n, "deconv", n.type === "GroupConvolutionBackpropData", (xs, kernel, strides, dil) =>
     deconvPads(n, xs, kernel, strides, dil),
   );

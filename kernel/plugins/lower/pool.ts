@@ -8,8 +8,8 @@ import { lift, liftInput, liftOutput } from "./lift";
 
 function pool(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
-  if (xs.length !== 3 && xs.length !== 4)
-    throw new UnsupportedError(L.file, `only 1-D and 2-D pooling are implemented (input rank ${xs.length})`, n.name);
+  if (xs.length < 3 || xs.length > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D pooling are implemented (input rank ${xs.length})`, n.name);
   if (L.usedOutputs.has(`${n.id}:1`)) throw new UnsupportedError(L.file, "MaxPool indices output is not implemented", n.name);
   const kernel = attrInts(n.attrs, "kernel");
   const strides = attrInts(n.attrs, "strides");
