@@ -8,6 +8,8 @@ export type ErrorCode =
   | "UNSUPPORTED_FORMAT"
   | "UNSUPPORTED_OP"
   | "SHAPE_INFERENCE"
+  | "UNBOUND_SHAPE"
+  | "EXTENSION"
   | "DYN_BATCH_UNSUPPORTED_TOPOLOGY"
   | "DYN_BATCH_NOT_ENABLED"
   | "BATCH_OUT_OF_RANGE"
@@ -56,6 +58,36 @@ export class UnsupportedError extends ModelError {
 export class ShapeError extends ModelError {
   constructor(file: string, layer: string, reason: string) {
     super(file, reason, layer, "SHAPE_INFERENCE");
+  }
+}
+
+/** One input left with free dimensions: which axes, and what the model calls them ("H", "1..10", "?"). */
+export interface UnboundInput {
+  input: string;
+  /** The input's dims, free ones as the model names them: ["N", 3, "H", "W"]. */
+  dims: (number | string)[];
+  axes: number[];
+}
+
+/**
+ * Something needs concrete shapes (shape inference, analysis, loadNetwork) while inputs still have
+ * free dimensions (ONNX `dim_param`, IR `?` or `1..10`) that only the batch may leave open.
+ */
+export class UnboundShapeError extends DynbatchError {
+  readonly file: string;
+  readonly inputs: UnboundInput[];
+  constructor(file: string, inputs: UnboundInput[]) {
+    const list = inputs
+      .map((u) => `'${u.input}' [${u.dims.join(",")}] axes ${u.axes.map((a) => `${a} (${u.dims[a]})`).join(", ")}`)
+      .join("; ");
+    const example = inputs.map((u) => `${JSON.stringify(u.input)}: [...]`).join(", ");
+    super(
+      "UNBOUND_SHAPE",
+      `${file}: input dimensions are not bound: ${list}; give them with net.reshape({ ${example} }) ` +
+        `or ie.readNetwork(path, { shapes: { ${example} } })`,
+    );
+    this.file = file;
+    this.inputs = inputs;
   }
 }
 
@@ -214,5 +246,16 @@ export class TritonExportError extends DynamicBatchError {
       `exportTriton: Triton's dynamic batcher stacks requests along axis 0, so every sample must be computed on its own. ` +
       `${this.message}\nTry \`const { network, changes } = await net.fixForDynamicBatch()\`: it rewrites Reshape/Flatten ` +
       `targets that hard-code the batch and proves each change; export \`network\` once it is supported.`;
+  }
+}
+
+/** A custom layer's extension (ie.addExtension) is malformed, or its inferShape or compute misbehaved. */
+export class ExtensionError extends DynbatchError {
+  readonly extension: string;
+  readonly layer?: string;
+  constructor(extension: string, reason: string, layer?: string) {
+    super("EXTENSION", `extension '${extension}'${layer ? `, layer '${layer}'` : ""}: ${reason}`);
+    this.extension = extension;
+    this.layer = layer;
   }
 }

@@ -1,12 +1,15 @@
 /** dynbatch: OpenVINO-style dynamic batching for TypeScript. */
 export { IECore } from "./runtime/core";
 export type { ConfigMap } from "./runtime/core";
+export type { ReadNetworkOptions } from "./runtime/core";
 export { CNNNetwork } from "./runtime/network";
 export type { PortInfo, LayerInfo } from "./runtime/network";
 export type { QuantizeOptions } from "./runtime/quantize";
 export type { TritonBackend, TritonExport, TritonOptions, TritonTensor } from "./runtime/triton";
 export { recommendBatching } from "./runtime/recommend";
 export type { BatchingChoice, BatchingGoal } from "./runtime/recommend";
+export type { DimInfo } from "./runtime/network";
+export type { Extension, ExtensionShapes } from "./runtime/extension";
 export { ExecutableNetwork } from "./runtime/executable";
 export { InferRequest } from "./runtime/request";
 export type { PerfCount } from "./runtime/request";

@@ -294,7 +294,7 @@ function showValues(ref: PortRef, sym: SymbolicGraph): string {
   return v ? `[${Array.from(v.data.slice(0, 8)).join(",")}${v.data.length > 8 ? ",…" : ""}] at N=${PROBE_BATCHES[0]}` : "a value";
 }
 
-function judgeData(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsupported"; reason: string } {
+function judgeData(n: Node, sym: SymbolicGraph, opts: ShapeOptions): { verdict: "supported" | "unsupported"; reason: string } {
   const inShape = (i: number): Shape => (n.inputs[i] ? sym.dims(n.inputs[i]) : null);
   const outShape = (p: number): Shape => sym.dims({ node: n.id, port: p });
   const c: RuleCtx = {
@@ -339,6 +339,11 @@ function judgeData(n: Node, sym: SymbolicGraph): { verdict: "supported" | "unsup
   }
   if (n.type === "Parameter")
     return { verdict: "supported", reason: `input: axis 0 is the batch N, ${formatShape(outShape(0))}` };
+  const custom = opts.customOps?.get(n.type);
+  // Nothing in the graph says what a callback does with samples: its extension's declaration is trusted.
+  if (custom?.batch === "independent")
+    return { verdict: "supported", reason: `declared batch-independent by its extension '${custom.label}': ${c.sig()}` };
+  if (custom) return { verdict: "unsupported", reason: `declared by its extension '${custom.label}' to mix samples` };
   const rule = RULES[n.type];
   if (!rule)
     return { verdict: "unsupported", reason: `no batch rule for op ${n.type}: cannot prove that samples stay independent` };
@@ -407,7 +412,7 @@ export function shapeAwareLayers(g: Graph, opts: ShapeOptions = {}): LayerVerdic
           ? { verdict: "constant" as const, reason: "constant" }
           : n.folded || !kinds.includes("data")
             ? judgeNonData(n, kinds, sym)
-            : judgeData(n, sym);
+            : judgeData(n, sym, opts);
     return { ...base, legacyType: lt, ...judged, outputShape };
   });
 }

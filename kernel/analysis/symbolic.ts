@@ -7,6 +7,7 @@
 import { ConstTensor, Graph, Node, PortRef, nodeMap } from "../graph/graph";
 import { ModelError } from "../errors";
 import { prepare } from "../graph/prepare";
+import type { CustomOpDef } from "../graph/ops/types";
 
 /** Probe batches: two determine a linear form, the third checks it. Small and distinct so no dim equals N by chance. */
 export const PROBE_BATCHES = [3, 5, 7];
@@ -43,6 +44,8 @@ export function formatShape(s: (Lin | null)[] | null): string {
 /** Input shapes chosen by the user (CNNNetwork reshape), keyed by input name; the batch axis is then replaced by N. */
 export interface ShapeOptions {
   inputShapes?: Record<string, number[]>;
+  /** Ops registered by extensions (ie.addExtension), by layer type. */
+  customOps?: ReadonlyMap<string, CustomOpDef>;
 }
 
 /** Graphs prepared at the requested batches, with the layers that could not be prepared cut out. */
@@ -77,7 +80,7 @@ export function prepareTolerant(g: Graph, batches: (number | undefined)[], opts:
     let batchAt: number | undefined;
     for (const b of batches) {
       try {
-        graphs.push(prepare(work, { inputShapes: opts.inputShapes, batch: b }));
+        graphs.push(prepare(work, { inputShapes: opts.inputShapes, batch: b, customOps: opts.customOps }));
       } catch (e) {
         const tolerated = e instanceof ModelError && (e.code === "SHAPE_INFERENCE" || e.code === "UNSUPPORTED_OP");
         if (!tolerated || e.layer === undefined) throw e;

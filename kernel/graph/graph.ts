@@ -37,6 +37,21 @@ export interface OutputPort {
 /** Attribute values as written in IR xml: strings ("1, 1", "numpy", "true"). Use the attr helpers to read them. */
 export type Attrs = Record<string, string>;
 
+/**
+ * One axis of a Parameter as the model declares it: a fixed size, or free (-1) with the name
+ * the model gives it (ONNX `dim_param`) or the bounds it allows (IR `1..10`).
+ */
+export interface DimSpec {
+  /** The fixed size; -1 when the model leaves the axis free. */
+  size: number;
+  /** ONNX `dim_param` ("batch", "height"). */
+  name?: string;
+  /** Smallest size allowed (IR `2..`, `2..10`). */
+  min?: number;
+  /** Largest size allowed (IR `..10`, `1..10`). */
+  max?: number;
+}
+
 export interface Node {
   /** Unique within the graph; IR layer id or a reader-assigned number. */
   id: number;
@@ -52,6 +67,8 @@ export interface Node {
   value?: ConstTensor;
   /** Set by constant folding: the node kept its type but its outputs are the constant `value`(s). */
   folded?: ConstTensor[];
+  /** Only for type "Parameter": its dims as the model declares them (names and bounds of the free ones). */
+  dims?: DimSpec[];
 }
 
 export interface Graph {

@@ -7,3 +7,4 @@ export { getOpDef, knownOpTypes } from "./ops/registry";
 export type { OpDef, InferCtx, OutputInfo } from "./ops/types";
 export { numel, isFloat } from "./ops/util";
 export { windowPads } from "./window";
+export { boundsText, declaredDims, dimLabel, outOfBounds } from "./dims";

@@ -1,16 +1,35 @@
 import { ConstTensor, Graph, Node, nodeMap } from "./graph";
-import { ModelError, NotFoundError, ShapeError, UnsupportedError } from "../errors";
+import type { OpDef } from "./ops/types";
+import { ModelError, NotFoundError, ShapeError, UnboundInput, UnboundShapeError, UnsupportedError } from "../errors";
 import { getOpDef } from "./ops/registry";
-import type { InferCtx } from "./ops/types";
+import type { CustomOpDef, InferCtx } from "./ops/types";
 import { checkAttrs } from "./ops/attr_spec";
 import { AttributeError } from "./attrs";
 import { numel } from "./ops/util";
+import { declaredDims, dimLabel } from "./dims";
 
 export interface PrepareOptions {
-  /** New shapes for inputs, keyed by Parameter name or by one of its output tensor names. */
+  /** New shapes for inputs, keyed by Parameter name or by one of its output tensor names; -1 leaves an axis free. */
   inputShapes?: Record<string, number[]>;
   /** Replaces axis 0 of every Parameter of rank >= 1 (applied after inputShapes). */
   batch?: number;
+  /** Ops registered by extensions, by layer type (ie.addExtension). */
+  customOps?: ReadonlyMap<string, CustomOpDef>;
+}
+
+/** The op definition of `type`: built in, else registered by an extension. */
+export function opDefOf(type: string, customOps?: ReadonlyMap<string, CustomOpDef>): OpDef | undefined {
+  return getOpDef(type) ?? customOps?.get(type);
+}
+
+/** Why a layer type cannot be prepared, and how an extension would make it load. */
+export function unknownOpReason(node: Node): string {
+  // An ONNX domain or an IR layer's own version: what an extension's domain is matched against.
+  const domain = /^(opset\d+|onnx|)$/.test(node.version) ? "" : `, domain: "${node.version}"`;
+  return (
+    `operation ${node.type} is not supported; ie.addExtension({ type: "${node.type}"${domain}, inferShape, batch, compute }) ` +
+    `before readNetwork would make it load`
+  );
 }
 
 /** Constant folding is skipped for outputs larger than this (elements), to bound memory. */
@@ -77,23 +96,31 @@ function applyInputShapes(g: Graph, opts: PrepareOptions): void {
   for (const [key, shape] of Object.entries(opts.inputShapes ?? {})) {
     const p = params.find((n) => n.name === key || n.outputs[0]?.names.includes(key));
     if (!p) throw new NotFoundError(`${g.file}: no input named '${key}'`);
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new ShapeError(g.file, p.name, `input shape [${shape}] must be non-negative integers`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= -1)) {
+      throw new ShapeError(g.file, p.name, `input shape [${shape}] must be non-negative integers (-1: free)`);
     }
     p.outputs[0].shape = [...shape];
   }
+  // The batch as the caller left it, for errors: a batch given here is a probe, not the user's.
+  const ownBatch = new Map(params.map((p) => [p.id, p.outputs[0]?.shape[0]]));
   if (opts.batch !== undefined) {
     if (!Number.isInteger(opts.batch) || opts.batch < 1) {
       throw new ShapeError(g.file, params[0]?.name ?? g.name, `batch ${opts.batch} must be a positive integer`);
     }
     for (const p of params) if (p.outputs[0]?.shape.length >= 1) p.outputs[0].shape[0] = opts.batch;
   }
+  const unbound: UnboundInput[] = [];
   for (const p of params) {
     if (!p.outputs[0]) throw new ModelError(g.file, "Parameter has no output port", p.name);
-    if (p.outputs[0].shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ShapeError(g.file, p.name, `input shape [${p.outputs[0].shape}] is not static; give it in inputShapes`);
-    }
+    const shape = p.outputs[0].shape;
+    const axes = shape.flatMap((d, axis) => (Number.isInteger(d) && d >= 0 ? [] : [axis]));
+    if (axes.length === 0) continue;
+    const declared = declaredDims(p);
+    const shown = shape.map((d, axis) => (axis === 0 ? ownBatch.get(p.id)! : d));
+    unbound.push({ input: p.name, axes, dims: shown.map((d, axis) => (d < 0 ? dimLabel(declared[axis]) : d)) });
   }
+  // Every free input at once, so one reshape fixes them all; no layer's shape inference sees a -1.
+  if (unbound.length > 0) throw new UnboundShapeError(g.file, unbound);
 }
 
 /**
@@ -105,8 +132,8 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
   applyInputShapes(out, opts);
   const byId = nodeMap(out);
   for (const node of topoOrder(out)) {
-    const def = getOpDef(node.type);
-    if (!def) throw new UnsupportedError(g.file, `operation ${node.type} is not supported`, node.name);
+    const def = opDefOf(node.type, opts.customOps);
+    if (!def) throw new UnsupportedError(g.file, unknownOpReason(node), node.name);
     const ctx: InferCtx = { node, shapes: [], dtypes: [], consts: [], file: g.file };
     node.inputs.forEach((ref, i) => {
       const src = byId.get(ref.node)!;

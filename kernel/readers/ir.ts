@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { ModelError, UnsupportedError } from "../errors";
-import { Attrs, DType, Graph, Node, OutputPort, PortRef, nodeMap } from "../graph/graph";
+import { Attrs, DimSpec, DType, Graph, Node, OutputPort, PortRef, nodeMap } from "../graph/graph";
 import { numel } from "../graph/ops/util";
 import { ELEMENT_BYTES, decodeRaw } from "./tensor";
 import { topoSort } from "./topo";
@@ -67,6 +67,24 @@ function parseDim(s: string): number {
   return NaN;
 }
 
+/** A Parameter's dim: a size, or free (-1) with the bounds of a range ("1..10", "..10", "2.."). */
+function parseDimSpec(s: string, file: string, layer: string): DimSpec {
+  const size = parseDim(s);
+  const range = /^(\d*)\.\.(\d*)$/.exec(s.trim());
+  if (!range) return { size };
+  const spec: DimSpec = { size };
+  if (range[1] !== "") spec.min = Number(range[1]);
+  if (range[2] !== "") spec.max = Number(range[2]);
+  if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max)
+    throw new ModelError(file, `dimension range '${s.trim()}' is empty`, layer);
+  return spec;
+}
+
+function splitShape(s: string): string[] {
+  const t = s.trim();
+  return t === "" || t === "[]" ? [] : t.replace(/^\[|\]$/g, "").split(",");
+}
+
 function checkDims(dims: number[], raw: string, what: string, file: string, layer: string): number[] {
   if (dims.some(Number.isNaN))
     throw new ModelError(file, `${what} '${raw}' has a dimension that is neither a size, -1, ? nor a range`, layer);
@@ -74,18 +92,7 @@ function checkDims(dims: number[], raw: string, what: string, file: string, laye
 }
 
 function parseShapeAttr(s: string, file: string, layer: string): number[] {
-  const t = s.trim();
-  if (t === "" || t === "[]") return [];
-  return checkDims(
-    t
-      .replace(/^\[|\]$/g, "")
-      .split(",")
-      .map(parseDim),
-    s,
-    "shape",
-    file,
-    layer,
-  );
+  return checkDims(splitShape(s).map(parseDim), s, "shape", file, layer);
 }
 
 /** Whether two declared shapes agree, a dynamic dim (-1) agreeing with any size. */
@@ -112,8 +119,10 @@ export function splitNames(s: string): string[] {
   return out.filter((n) => n !== "");
 }
 
+const dimText = (d: string | { "#text"?: string }): string => (typeof d === "string" ? d : (d["#text"] ?? ""));
+
 function portDims(p: XmlPort, file: string, layer: string): number[] {
-  const raw = (p.dim ?? []).map((d) => (typeof d === "string" ? d : (d["#text"] ?? "")));
+  const raw = (p.dim ?? []).map(dimText);
   return checkDims(raw.map(parseDim), raw.join(","), `port ${p["@"]?.id} dims`, file, layer);
 }
 
@@ -233,6 +242,9 @@ export function readIR(xmlPath: string, binPath?: string): Graph {
         }
         outputs[0].shape = shape;
       }
+      // Names and bounds of the free dims, for reshape to check and for errors to show.
+      const raw = attrs.shape !== undefined ? splitShape(attrs.shape) : (outs[0].dim ?? []).map(dimText);
+      node.dims = raw.map((d) => parseDimSpec(d, xmlPath, name));
     }
     byId.set(id, node);
     nodes.push(node);

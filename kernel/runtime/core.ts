@@ -2,15 +2,25 @@
 import * as fs from "fs";
 import { readModel } from "../readers";
 import { checkDeclaredShapes } from "../readers/ir";
-import { ConfigError, DynamicBatchError, ModelError } from "../errors";
+import { ConfigError, DynamicBatchError, ExtensionError, ModelError } from "../errors";
 import { deviceError, devices, pluginFor, Plugin } from "../plugins";
 import { applyConfig, configValue, DEFAULT_CONFIG, DeviceConfig, gib } from "./config";
 import { CNNNetwork, largestTensor } from "./network";
 import { Graph } from "../graph/graph";
-import { MAX_PROGRAM_BYTES } from "../plugins/plugin";
+import { CompiledModel, CompileOptions, MAX_PROGRAM_BYTES } from "../plugins/plugin";
+import { checkExtension, Extension, extensionLabel } from "./extension";
+import { compileWithExtensions } from "./custom_program";
 import { ExecutableNetwork } from "./executable";
 
 export type ConfigMap = Record<string, string | number | boolean>;
+
+/** Options of readNetwork beyond the weights file. */
+export interface ReadNetworkOptions {
+  /** The IR's .bin, when not beside the .xml. */
+  weights?: string;
+  /** Input shapes bound at read, as net.reshape() would (the model's free dims: ONNX dim_param, IR ? and 1..10). */
+  shapes?: Record<string, number[]>;
+}
 
 /**
  * Refuses a prepared network whose largest activation exceeds MAX_TENSOR_BYTES: a batch or an
@@ -44,8 +54,27 @@ export function registerMetaDevice(prefix: string, loader: MetaDeviceLoader): vo
   metaDevices.set(prefix, loader);
 }
 
+/** Compiles on the plugin; a network with custom layers runs as native segments around their callbacks. */
+function compile(plugin: Plugin, net: CNNNetwork, g: Graph, opts: CompileOptions): CompiledModel {
+  if (!g.nodes.some((n) => net.extensionOf(n))) return plugin.compile(g, opts);
+  return compileWithExtensions(plugin, g, opts, (n) => net.extensionOf(n));
+}
+
 export class IECore {
   private readonly configs = new Map<string, DeviceConfig>();
+  private readonly extensions: Extension[] = [];
+
+  /**
+   * Registers a custom layer for the networks read after this call: its shape rule, whether it
+   * keeps samples independent (trusted by the shape-aware analysis), and its CPU computation.
+   */
+  addExtension(ext: Extension): void {
+    checkExtension(ext);
+    const label = extensionLabel(ext);
+    if (this.extensions.some((e) => extensionLabel(e) === label))
+      throw new ExtensionError(label, "an extension for this type and domain is already registered");
+    this.extensions.push({ ...ext });
+  }
 
   /** Devices a network can be loaded on. */
   get availableDevices(): string[] {
@@ -76,13 +105,19 @@ export class IECore {
     return configValue(this.config(device), key);
   }
 
-  /** Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. */
-  async readNetwork(model: string, weights?: string): Promise<CNNNetwork> {
+  /**
+   * Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. Free dims other than the batch
+   * stay free until `shapes` (here) or net.reshape() binds them.
+   */
+  async readNetwork(model: string, options?: string | ReadNetworkOptions): Promise<CNNNetwork> {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
-    const graph = readModel(model, weights);
-    const net = new CNNNetwork(graph);
-    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to them.
-    if (graph.format.startsWith("ir")) checkDeclaredShapes(graph, net.prepared());
+    const opts = typeof options === "string" ? { weights: options } : (options ?? {});
+    const graph = readModel(model, opts.weights);
+    const net = new CNNNetwork(graph, this.extensions);
+    if (opts.shapes) net.reshape(opts.shapes);
+    // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to
+    // them. An unbound network, or one with a layer no one implements, has nothing inferred to check yet.
+    if (graph.format.startsWith("ir") && net.isBound() && net.runnable) checkDeclaredShapes(graph, net.prepared());
     return net;
   }
 
@@ -96,6 +131,8 @@ export class IECore {
       typeof device === "string" && device.includes(":") ? metaDevices.get(device.slice(0, device.indexOf(":"))) : undefined;
     if (meta) return meta(this, net, device, config);
     const plugin = this.plugin(device);
+    // UnboundShapeError listing every free dim, before any analysis or compile step trips on one.
+    net.prepared();
     const c = applyConfig(this.config(plugin.device), config);
     const netBatch = net.batchSize;
     const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;
@@ -103,7 +140,7 @@ export class IECore {
     if (!c.dynBatchEnabled) {
       // A static batch proven sample-independent still lets threads split a run by samples.
       const independent = netBatch > 1 && net.analyze({ mode: "shape-aware" }).supported;
-      const compiled = plugin.compile(checkTensorBytes(net.prepared(), c, plugin.device), {
+      const compiled = compile(plugin, net, checkTensorBytes(net.prepared(), c, plugin.device), {
         maxBatch: netBatch,
         batched: independent ? net.batchAxes() : null,
         threads,
@@ -126,7 +163,7 @@ export class IECore {
     const batched = net.batchAxes();
     // The strict rule admits layers (a SoftMax over any axis) that may mix samples: splitting by samples needs the proof.
     const independent = report.mode === "shape-aware" || net.analyze({ mode: "shape-aware" }).supported;
-    const compiled = plugin.compile(checkTensorBytes(net.prepared(limit), c, plugin.device), {
+    const compiled = compile(plugin, net, checkTensorBytes(net.prepared(limit), c, plugin.device), {
       maxBatch: limit,
       batched,
       threads,

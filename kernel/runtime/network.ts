@@ -3,10 +3,14 @@
  * Shapes are always re-inferred from the original graph, so constant folding done for one
  * batch never leaks into another.
  */
-import { Graph, nodeMap } from "../graph/graph";
+import { DimSpec, Graph, Node, nodeMap } from "../graph/graph";
+import { getOpDef } from "../graph/ops/registry";
+import type { CustomOpDef } from "../graph/ops/types";
+import { customOpDef, Extension, extensionMatches } from "./extension";
 import { numel } from "../graph/ops/util";
-import { prepare } from "../graph/prepare";
-import { findIo, graphInputs, graphOutputs } from "../graph/io";
+import { opDefOf, prepare } from "../graph/prepare";
+import { findIo, graphInputs, graphOutputs, GraphIo } from "../graph/io";
+import { boundsText, declaredDims, dimLabel, outOfBounds } from "../graph/dims";
 import { analyze, batchAxes } from "../analysis";
 import { AnalysisMode, BatchFixChange, TopologyReport } from "../schema";
 import { BatchRangeError, DynbatchError, InputError, ModelError, NotFoundError } from "../errors";
@@ -20,9 +24,23 @@ import { fixGraph } from "./fix";
 import { exportTriton, TritonExport, TritonOptions } from "./triton";
 
 export interface PortInfo {
+  /** -1 for an axis the model leaves free and no reshape has bound yet. */
   shape: number[];
   precision: Precision;
   layout: string;
+  /** Inputs the model declares with a free axis: each axis as declared (a fixed model has none). */
+  dims?: DimInfo[];
+}
+
+/** One axis of a network input as the model declares it. */
+export interface DimInfo {
+  /** The size the model fixes, or -1 for a free axis (ONNX `dim_param` or missing, IR `?`, `-1`, `1..10`). */
+  declared: number;
+  /** The ONNX `dim_param` of a free axis. */
+  name?: string;
+  /** Bounds of a free IR axis (`1..10`): the sizes reshape accepts. */
+  min?: number;
+  max?: number;
 }
 
 export interface LayerInfo {
@@ -43,43 +61,91 @@ export function largestTensor(g: Graph): { bytes: number; layer: string; port: n
   return best;
 }
 
+function dimInfo(d: DimSpec): DimInfo {
+  const info: DimInfo = { declared: d.size };
+  if (d.name !== undefined) info.name = d.name;
+  if (d.min !== undefined) info.min = d.min;
+  if (d.max !== undefined) info.max = d.max;
+  return info;
+}
+
 export class CNNNetwork {
   // Keyed by input names from the model: null-prototype, so "__proto__" is a name like any other.
   private inputShapes: Record<string, number[]> = dict();
   private cache: Graph | undefined;
 
-  constructor(readonly graph: Graph) {
-    // Dynamic dims (ONNX "batch", IR "?") start at 1, as the Inference Engine's reshape defaults do.
+  /** Shape rules of the extensions this graph's custom layers use, by layer type. */
+  private readonly customOps = new Map<string, CustomOpDef>();
+  private readonly extensions = new Map<string, Extension>();
+  /** Every layer has a shape rule (built in or from an extension): the network can be prepared. */
+  readonly runnable: boolean;
+
+  /** `extensions`: those registered with ie.addExtension when the network was read. */
+  constructor(
+    readonly graph: Graph,
+    extensions: readonly Extension[] = [],
+  ) {
+    for (const n of graph.nodes) {
+      const ext = getOpDef(n.type) ? undefined : extensions.find((e) => extensionMatches(e, n));
+      if (ext && !this.extensions.has(n.type)) {
+        this.extensions.set(n.type, ext);
+        this.customOps.set(n.type, customOpDef(ext));
+      }
+    }
+    // A layer no one implements still reads: analyze() blocks on it, loadNetwork names it and addExtension.
+    this.runnable = graph.nodes.every((n) => opDefOf(n.type, this.customOps));
     for (const io of graphInputs(graph)) {
-      const shape = graph.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape;
+      const shape = this.param(io).outputs[0].shape;
       // Nothing could run: the native program needs a batch of at least 1.
       if (shape[0] === 0)
         throw new ModelError(graph.file, `input shape [${shape}] has batch 0; the batch must be at least 1`, io.name);
-      if (shape.some((d) => d < 0)) this.inputShapes[io.name] = shape.map((d) => (d < 0 ? 1 : d));
+      // A free batch alone starts at 1, as the Inference Engine's reshape defaults do; any other
+      // free dim leaves the input unbound (batch included) until reshape says what it is.
+      if (shape[0] < 0 && shape.slice(1).every((d) => d >= 0)) this.inputShapes[io.name] = [1, ...shape.slice(1)];
     }
-    this.prepared();
+    if (this.isBound() && this.runnable) this.prepared();
   }
 
   get name(): string {
     return this.graph.name;
   }
 
-  /** The graph with shapes inferred for the current input shapes and constants folded. */
+  private param(io: GraphIo) {
+    return this.graph.nodes.find((n) => n.id === io.ref.node)!;
+  }
+
+  /** The extension that computes layer `n`, when it is a custom layer. */
+  extensionOf(n: Node): Extension | undefined {
+    const ext = this.extensions.get(n.type);
+    return ext && extensionMatches(ext, n) ? ext : undefined;
+  }
+
+  /** Whether every input dim has a size (no free dim left for reshape to bind). */
+  isBound(): boolean {
+    return Object.values(this.currentInputShapes()).every((s) => s.every((d) => d >= 0));
+  }
+
+  /**
+   * The graph with shapes inferred for the current input shapes and constants folded. Throws
+   * UnboundShapeError, listing every free dim, while an input is not bound.
+   */
   prepared(batch?: number): Graph {
     if (batch !== undefined && batch !== this.batchSize) {
       const shapes = dict(Object.entries(this.currentInputShapes()).map(([k, s]) => [k, s.length ? [batch, ...s.slice(1)] : s]));
-      return prepare(this.graph, { inputShapes: shapes });
+      return prepare(this.graph, { inputShapes: shapes, customOps: this.customOps });
     }
-    this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes });
+    this.cache ??= prepare(this.graph, { inputShapes: this.inputShapes, customOps: this.customOps });
     return this.cache;
   }
 
+  /** Per input: the shape reshape or batchSize gave, else the model's own (-1 where free). */
   private currentInputShapes(): Record<string, number[]> {
-    const g = this.prepared();
-    return dict(graphInputs(g).map((io) => [io.name, g.nodes.find((n) => n.id === io.ref.node)!.outputs[0].shape]));
+    return dict(
+      graphInputs(this.graph).map((io) => [io.name, this.inputShapes[io.name] ?? [...this.param(io).outputs[0].shape]]),
+    );
   }
 
-  /** Axis 0 of the first input (the Inference Engine's notion of the network batch). */
+  /** Axis 0 of the first input (the Inference Engine's notion of the network batch); -1 while it is free. */
   get batchSize(): number {
     const shapes = Object.values(this.currentInputShapes());
     return shapes.length && shapes[0].length ? shapes[0][0] : 1;
@@ -92,8 +158,29 @@ export class CNNNetwork {
     this.apply(dict(Object.entries(shapes).map(([k, s]) => [k, s.length ? [n, ...s.slice(1)] : s])), n);
   }
 
-  /** Sets the shapes of the named inputs and re-infers every shape. */
+  /**
+   * Sets the shapes of the named inputs and re-infers every shape. Binds the dims the model leaves
+   * free; a fixed dim may change too (OpenVINO's reshape allows it), but not the rank, and a
+   * bounded dim stays within its bounds.
+   */
   reshape(shapes: Record<string, number[]>): void {
+    const ios = graphInputs(this.graph);
+    for (const [name, shape] of Object.entries(shapes)) {
+      const io = findIo(ios, name);
+      if (!io) continue; // apply() names it
+      const declared = declaredDims(this.param(io));
+      const show = `[${declared.map((d) => (d.size >= 0 ? d.size : dimLabel(d))).join(",")}]`;
+      if (!Array.isArray(shape) || shape.length !== declared.length)
+        throw new InputError(
+          `reshape of input '${name}': shape [${shape}] has rank ${Array.isArray(shape) ? shape.length : "?"}, the model's input ${show} has rank ${declared.length}`,
+        );
+      shape.forEach((size, axis) => {
+        if (Number.isInteger(size) && outOfBounds(declared[axis], size))
+          throw new InputError(
+            `reshape of input '${name}': axis ${axis} of ${show} must be within ${boundsText(declared[axis])}, got ${size}`,
+          );
+      });
+    }
     this.apply(shapes);
   }
 
@@ -105,11 +192,19 @@ export class CNNNetwork {
       const io = findIo(ios, name);
       if (!io)
         throw new NotFoundError(`${this.graph.file}: no input named '${name}'; inputs: ${ios.map((i) => i.name).join(", ")}`);
-      if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1))
+      // batchSize keeps the free dims of an unbound input free (-1); reshape gives sizes.
+      const free = batch !== undefined ? this.currentInputShapes()[io.name] : [];
+      if (!Array.isArray(shape) || shape.some((d, axis) => !(Number.isInteger(d) && (d >= 1 || (d === -1 && free[axis] === -1)))))
         throw new InputError(`shape for input '${name}' must be positive integers, got [${shape}]`);
       next[io.name] = [...shape];
     }
-    const candidate = prepare(this.graph, { inputShapes: next });
+    if (ios.some((io) => (next[io.name] ?? this.param(io).outputs[0].shape).some((d) => d < 0))) {
+      // Still unbound: nothing to infer yet; prepared() and analyze() will say which dims are missing.
+      this.inputShapes = next;
+      this.cache = undefined;
+      return;
+    }
+    const candidate = prepare(this.graph, { inputShapes: next, customOps: this.customOps });
     const big = largestTensor(candidate);
     // Refused here rather than at loadNetwork, where it would only fail after the analysis.
     if (batch !== undefined && big.bytes > MAX_PROGRAM_BYTES) {
@@ -134,13 +229,18 @@ export class CNNNetwork {
   }
 
   private ports(which: "in" | "out"): Record<string, PortInfo> {
-    const g = this.prepared();
+    // Unbound, nothing can be inferred: inputs show -1 where free, outputs what the model declares.
+    const g = this.isBound() && this.runnable ? this.prepared() : this.graph;
+    const current = this.currentInputShapes();
     const ios = which === "in" ? graphInputs(g) : graphOutputs(g);
     const byId = nodeMap(g);
     return record(
       ios.map((io) => {
-        const shape = byId.get(io.ref.node)!.outputs[io.ref.port].shape;
-        return [io.name, { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) }] as const;
+        const shape = which === "in" ? current[io.name] : byId.get(io.ref.node)!.outputs[io.ref.port].shape;
+        const info: PortInfo = { shape: [...shape], precision: "FP32" as Precision, layout: layoutFor(shape.length) };
+        const declared = which === "in" ? declaredDims(byId.get(io.ref.node)!) : [];
+        if (declared.some((d) => d.size < 0)) info.dims = declared.map(dimInfo);
+        return [io.name, info] as const;
       }),
     );
   }
@@ -160,7 +260,7 @@ export class CNNNetwork {
 
   /** Per node id and output: whether axis 0 is the batch N (see analysis/symbolic). */
   batchAxes(): Map<number, boolean[]> {
-    return batchAxes(this.graph, { inputShapes: this.inputShapes });
+    return batchAxes(this.graph, { inputShapes: this.inputShapes, customOps: this.customOps });
   }
 
   /**
@@ -185,7 +285,7 @@ export class CNNNetwork {
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
-    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes });
+    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes, customOps: this.customOps });
   }
 
   /**

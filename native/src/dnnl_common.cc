@@ -128,7 +128,8 @@ Eltwise eltwiseFor(const std::string& op, const std::vector<float>& p) {
   if (op == "gelu_tanh") return {alg::eltwise_gelu_tanh};
   if (op == "softplus") return {alg::eltwise_soft_relu};
   if (op == "mish") return {alg::eltwise_mish};
-  if (op == "hsigmoid" || op == "hardsigmoid" || op == "floor" || op == "ceil") return {};
+  // Own loops: oneDNN 2.6 has no algorithm for these (erf only inside gelu_erf).
+  if (op == "hsigmoid" || op == "hardsigmoid" || op == "floor" || op == "ceil" || op == "erf") return {};
   throw std::runtime_error("unknown unary op '" + op + "'");
 }
 

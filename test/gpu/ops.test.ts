@@ -320,6 +320,7 @@ test("unary: every activation", opts, async () => {
     ["mish", {}, [-6, 6]],
     ["floor", {}],
     ["ceil", {}],
+    ["erf", {}, [-4, 4]],
   ];
   for (const [op, extra, range] of ops)
     await check({ type: "unary", attrs: { op, ...extra }, inputs: [x([3, 7, 9], range)], outputs: [[3, 7, 9]] });

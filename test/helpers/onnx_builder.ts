@@ -26,7 +26,9 @@ function attribute(name: string, v: AttrValue): Obj {
 
 function valueInfo(name: string, dims?: (number | string)[]): Obj {
   const tensorType: Obj = { elem_type: FLOAT };
-  if (dims) tensorType.shape = { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) };
+  // "" is a dim with neither value nor name (exporters write those too).
+  const dim = (d: number | string) => (typeof d === "number" ? { dim_value: d } : d === "" ? {} : { dim_param: d });
+  if (dims) tensorType.shape = { dim: dims.map(dim) };
   return { name, type: { tensor_type: tensorType } };
 }
 
@@ -39,6 +41,7 @@ export class OnnxBuilder {
   readonly inputShapes: Record<string, number[]> = Object.create(null);
   readonly outputNames: string[] = [];
   private seed = 1000;
+  private readonly domains = new Set<string>();
   private count = 0;
 
   constructor(readonly opset = 13) {}
@@ -47,6 +50,12 @@ export class OnnxBuilder {
   input(name: string, sample: number[]): string {
     this.inputs.push(valueInfo(name, ["N", ...sample]));
     this.inputShapes[name] = sample;
+    return name;
+  }
+
+  /** A graph input with exactly these dims: numbers fixed, names symbolic (`dim_param`), "" missing. */
+  inputDims(name: string, dims: (number | string)[]): string {
+    this.inputs.push(valueInfo(name, dims));
     return name;
   }
 
@@ -95,6 +104,14 @@ export class OnnxBuilder {
     return names;
   }
 
+  /** A one-output node of another domain (a custom op), which the model then imports at version 1. */
+  custom(domain: string, type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.op1(type, inputs, attrs);
+    this.nodes[this.nodes.length - 1].domain = domain;
+    this.domains.add(domain);
+    return out;
+  }
+
   /** Shorthand for a one-output node. */
   op1(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}): string {
     return this.op(type, inputs, attrs)[0];
@@ -118,7 +135,7 @@ export class OnnxBuilder {
     const msg = ModelProtoType.fromObject({
       // Opset 21 needs IR version 10; older opsets keep the IR version 7 the other tests were written with.
       ir_version: this.opset >= 21 ? 10 : 7,
-      opset_import: [{ domain: "", version: this.opset }],
+      opset_import: [{ domain: "", version: this.opset }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: {
         name: "g",
         node: this.nodes,

@@ -457,6 +457,7 @@ const unaryCases: [string, Record<string, NativeAttr>, (v: number) => number][] 
   ["mish", {}, (v) => v * Math.tanh(softplus(v))],
   ["floor", {}, Math.floor],
   ["ceil", {}, Math.ceil],
+  ["erf", {}, erf],
 ];
 
 test("unary ops match their definitions at batch max and n", async () => {

@@ -119,6 +119,10 @@ test("02: the verdicts of DESIGN.md for every model and the built counter-exampl
   assert.equal(keeps.supported, true);
   assert.ok(displayTexts(nb).some((t) => t.includes("[DYN_BATCH_UNSUPPORTED_TOPOLOGY]") && t.includes("flatten")));
   assert.match(stdout(nb), /y: \[3,32\], equal to ReLU of each sample's own values: true/);
+  // The custom layer written in a cell: named without its extension, trusted with it, run batched.
+  assert.match(stdout(nb), /without an extension: .*operation MyScale is not supported; ie\.addExtension\(\{ type: "MyScale"/);
+  assert.match(stdout(nb), /shape-aware: scale: supported — declared batch-independent by its extension 'my_ops:MyScale'/);
+  assert.match(stdout(nb), /y: \[3,32\], equal to 2·x of each sample: true\nperformance counter of 'scale': custom/);
 });
 
 test("03: a latency report per model and device, with every mode measured at every batch", () => {

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { IECore } from "../../kernel";
 import { maxRelDiff, numel, randomData } from "../helpers/models";
-import { f, OnnxBuilder } from "../helpers/onnx_builder";
+import { AttrValue, f, OnnxBuilder } from "../helpers/onnx_builder";
 
 const TOLERANCE = 1e-4;
 const MAX_BATCH = 4;
@@ -396,5 +396,116 @@ opTest("MobileNetV2-like inverted residual: 1x1 expand, depthwise 3x3, 1x1 proje
   const e = relu6(convBn(b, x, 8, 24, 1));
   const d = relu6(convBn(b, e, 24, 24, 3, 24));
   b.output(b.op1("Add", [x, convBn(b, d, 24, 8, 1)]));
+  return b;
+});
+
+opTest("LayerNormalization (opset 17): axis -1 with bias, axis 1 over two axes without; InstanceNormalization", () => {
+  const b = new OnnxBuilder(17);
+  const x = b.input("x", [6, 8]);
+  const img = b.input("img", [5, 4, 3]);
+  b.output(
+    b.op1("LayerNormalization", [x, b.weight([8], 0.5, 1.5), b.weight([8])]),
+    b.op1("LayerNormalization", [x, b.weight([6, 8], 0.5, 1.5)], { axis: 1, epsilon: f(1e-3) }),
+    b.op1("InstanceNormalization", [img, b.weight([5], 0.5, 1.5), b.weight([5])], { epsilon: f(1e-3) }),
+  );
+  return b;
+});
+
+opTest(
+  "Erf, and GELU as PyTorch exports it: x * 0.5 * (1 + Erf(x / sqrt 2))",
+  () => {
+    const b = new OnnxBuilder(13);
+    const x = b.input("x", [4, 6]);
+    const erf = b.op1("Erf", [b.op1("Div", [x, b.weight([], 0, 0, [Math.SQRT2])])]);
+    const gelu = b.op1("Mul", [b.op1("Mul", [x, b.op1("Add", [erf, b.weight([], 0, 0, [1])])]), b.weight([], 0, 0, [0.5])]);
+    b.output(b.op1("Erf", [x]), gelu);
+    return b;
+  },
+  { ranges: { x: [-4, 4] } },
+);
+
+opTest("Opset 18 axes: Resize of the last two axes only (sizes and scales), Pad of the last axis (opset 21 model)", () => {
+  const b = new OnnxBuilder(21);
+  const x = b.input("x", [3, 4, 5]);
+  b.output(
+    b.op1("Resize", [x, "", "", b.int64([8, 3])], { axes: [2, 3], mode: "linear" }),
+    b.op1("Resize", [x, "", b.weight([2], 0, 0, [2, 1.5])], { axes: [-2, -1], mode: "nearest" }),
+    b.op1("Pad", [x, b.int64([1, 2]), b.weight([], 0, 0, [0.5]), b.int64([-1])], { mode: "constant" }),
+    b.op1("Pad", [x, b.int64([0, 1, 2, 0]), "", b.int64([1, 2])], { mode: "edge" }),
+  );
+  return b;
+});
+
+opTest("Einsum: batched matmul, attention, linear layers, outer product, transpose and sum, three operands", () => {
+  const b = new OnnxBuilder(12);
+  const q = b.input("q", [2, 3, 4]);
+  const k = b.input("k", [2, 5, 4]);
+  const v = b.input("v", [2, 5, 4]);
+  const scores = b.op1("Einsum", [q, k], { equation: "bhid,bhjd->bhij" });
+  b.output(
+    scores,
+    b.op1("Einsum", [scores, v], { equation: "bhij,bhjd->bhid" }),
+    b.op1("Einsum", [q, b.weight([4, 6])], { equation: "bhid,de->bhie" }),
+    b.op1("Einsum", [q, b.weight([4])], { equation: "bhid,d->bhi" }),
+    b.op1("Einsum", [q, k], { equation: "bhid,bhjd->bij" }),
+    b.op1("Einsum", [b.op1("ReduceSum", [q], { axes: [2, 3], keepdims: 0 }), b.weight([5])], { equation: "bh,j->bhj" }),
+    b.op1("Einsum", [q], { equation: "bhid->bdhi" }),
+    b.op1("Einsum", [q], { equation: "bhid->bd" }),
+    b.op1("Einsum", [q, k, v], { equation: "bhid,bhjd,bhje->bhie" }),
+    b.op1("Einsum", [q, b.weight([4, 6]), b.weight([6, 2])], { equation: "bhid,de,ef->bhif" }),
+  );
+  return b;
+});
+
+opTest("1-D windows: Conv (pads, stride, dilation, group, auto_pad), ConvTranspose, MaxPool and AveragePool (ceil, pads)", () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input("x", [4, 11]);
+  b.output(
+    b.op1("Conv", [x, b.weight([6, 4, 3]), b.weight([6])], { kernel_shape: [3], pads: [1, 2], strides: [2] }),
+    b.op1("Conv", [x, b.weight([4, 2, 3])], { kernel_shape: [3], dilations: [2], group: 2 }),
+    b.op1("Conv", [x, b.weight([3, 4, 4])], { kernel_shape: [4], auto_pad: "SAME_UPPER" }),
+    b.op1("ConvTranspose", [x, b.weight([4, 3, 3]), b.weight([3])], {
+      kernel_shape: [3],
+      strides: [2],
+      pads: [1, 0],
+      output_padding: [1],
+    }),
+    b.op1("MaxPool", [x], { kernel_shape: [3], strides: [2], pads: [1, 1], ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [3], strides: [2], pads: [1, 1], count_include_pad: 1, ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [2], strides: [3] }),
+    b.op1("GlobalAveragePool", [x]),
+  );
+  return b;
+});
+
+opTest("Resize cubic (opset 18): sizes of the last two axes and scales, up and down, coordinate modes, cubic_coeff_a", () => {
+  const b = new OnnxBuilder(18);
+  const x = b.input("x", [3, 5, 6]);
+  const sizes = (h: number, w: number) => b.int64([h, w]);
+  const cubic = (extra: Record<string, AttrValue>, scalesOrSizes: [string, string]) =>
+    b.op1("Resize", [x, "", ...scalesOrSizes], { mode: "cubic", ...(scalesOrSizes[1] ? { axes: [2, 3] } : {}), ...extra });
+  b.output(
+    cubic({}, ["", sizes(9, 11)]),
+    cubic({ coordinate_transformation_mode: "align_corners" }, ["", sizes(3, 13)]),
+    cubic({ coordinate_transformation_mode: "asymmetric", cubic_coeff_a: f(-0.5) }, [b.weight([4], 0, 0, [1, 1, 2, 1.5]), ""]),
+    cubic({ coordinate_transformation_mode: "pytorch_half_pixel" }, ["", sizes(5, 4)]),
+  );
+  return b;
+});
+
+opTest("3-D windows (CPU): Conv with pads, stride and group, ConvTranspose, MaxPool (ceil), AveragePool", () => {
+  const b = new OnnxBuilder(13);
+  const x = b.input("x", [4, 5, 6, 7]);
+  b.output(
+    b.op1("Conv", [x, b.weight([6, 4, 3, 3, 3]), b.weight([6])], {
+      kernel_shape: [3, 3, 3],
+      pads: [1, 1, 0, 1, 1, 2],
+      strides: [1, 2, 2],
+    }),
+    b.op1("Conv", [x, b.weight([4, 2, 2, 3, 1])], { kernel_shape: [2, 3, 1], group: 2, dilations: [2, 1, 1] }),
+    b.op1("ConvTranspose", [x, b.weight([4, 3, 2, 2, 2])], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }),
+    b.op1("MaxPool", [x], { kernel_shape: [2, 2, 2], strides: [2, 2, 2], ceil_mode: 1 }),
+    b.op1("AveragePool", [x], { kernel_shape: [3, 3, 3], strides: [1, 2, 2], pads: [1, 1, 1, 1, 1, 1] }),
+  );
   return b;
 });

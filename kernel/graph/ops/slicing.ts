@@ -37,7 +37,8 @@ function maskBits(ctx: InferCtx, key: string, n: number): boolean[] {
   return Array.from({ length: n }, (_, i) => (m[i] ?? 0) !== 0);
 }
 
-function stridedSlicePlan(ctx: InferCtx): SlicePlan {
+/** Begin, step and count over every input axis, and the output shape with new axes added and shrunk ones dropped. */
+export function stridedSlicePlan(ctx: InferCtx): SlicePlan {
   const x = ctx.shapes[0];
   const begins = constInts(ctx, 1, "begin");
   const ends = constInts(ctx, 2, "end");

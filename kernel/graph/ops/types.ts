@@ -26,3 +26,11 @@ export interface OpDef {
   /** Evaluates the op when every input is constant (ShapeOf: when the input shape is known). */
   fold?(ctx: InferCtx): ConstTensor[];
 }
+
+/** An op a user registered (ie.addExtension): its shape rule, and what it declares about samples. */
+export interface CustomOpDef extends OpDef {
+  /** "independent": each output sample depends on the same input sample only; "mixes": it may not. */
+  batch: "independent" | "mixes";
+  /** How errors and reasons name the extension: "my.ops:MyNorm". */
+  label: string;
+}

@@ -29,6 +29,7 @@ const UNARY: Record<string, string> = table({
   Gelu: "gelu",
   SoftPlus: "softplus",
   Mish: "mish",
+  Erf: "erf",
 });
 
 /** Layer type → the native "binary" op. */

@@ -3,6 +3,7 @@ import { Node } from "../../graph/graph";
 import { attrInts, attrNum, attrStr } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn, normAxis } from "./lowering";
+import { stridedSlicePlan } from "../../graph/ops/slicing";
 
 /** A slice's first index on an axis of `dim` elements, clamped the way a walk with `step` starts. */
 function clampIndex(v: number, dim: number, step: number): number {
@@ -51,11 +52,28 @@ function gather(L: Lowering, n: Node): void {
   });
 }
 
+/**
+ * With new-axis, shrink or ellipsis masks: the op's own shape rule gives begin, step and count over
+ * every input axis; the slice keeps the input's rank and a copy gives it the output's shape, since
+ * new and shrunk axes are size-1 axes of the same data.
+ */
+function maskedStridedSlice(L: Lowering, n: Node): void {
+  const plan = stridedSlicePlan({
+    node: n,
+    shapes: n.inputs.map((r) => L.shapeOf(r)),
+    dtypes: n.inputs.map(() => "i64"),
+    consts: n.inputs.map((_, i) => (i === 0 ? undefined : L.requireConst(n, i, ["data", "begin", "end", "strides"][i]))),
+    file: L.file,
+  });
+  const sliced = L.activation(plan.count, L.isBatched({ node: n.id, port: 0 }));
+  L.emit(n, "slice", [L.tensor(n.inputs[0])], [sliced], { begin: plan.begin, step: plan.step });
+  L.emit({ ...n, name: `${n.name}/reshape` }, "copy", [sliced], [L.out(n)], {});
+}
+
 function stridedSlice(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
   const masks = ["new_axis_mask", "shrink_axis_mask", "ellipsis_mask"].map((k) => attrInts(n.attrs, k, []));
-  if (masks.some((m) => m.some((v) => v !== 0)))
-    throw new UnsupportedError(L.file, "StridedSlice with new/shrink/ellipsis masks on data is not implemented", n.name);
+  if (masks.some((m) => m.some((v) => v !== 0))) return maskedStridedSlice(L, n);
   // The element count per axis is already in the inferred output shape: only starts and steps matter.
   const b = L.constInts(n, 1, "begin");
   const s = n.inputs.length > 3 ? L.constInts(n, 3, "strides") : b.map(() => 1);

@@ -4,6 +4,7 @@ import { attrBool, attrInts, attrStr } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn, toF32 } from "./lowering";
 import { windowPads } from "../../graph/window";
+import { lift, liftInput, liftOutput } from "./lift";
 
 type Pads = { begin: number[]; end: number[] };
 
@@ -24,8 +25,25 @@ function emitWindowed(
   const wShape = grouped ? [w.shape[0] * w.shape[1], ...w.shape.slice(2)] : w.shape;
   const kernel = wShape.slice(2);
   const strides = attrInts(n.attrs, "strides");
-  const dil = attrInts(n.attrs, "dilations", [1, 1]);
+  const dil = attrInts(
+    n.attrs,
+    "dilations",
+    kernel.map(() => 1),
+  );
   const { begin, end } = pads(xs, kernel, strides, dil);
+  if (xs.length === 3) {
+    // 1-D: the 2-D op with a height of 1 (weights [O, I, k] are [O, I, 1, k] with the same data).
+    const out = liftOutput(L, n);
+    const wt = L.constTensor([...wShape.slice(0, 2), 1, ...kernel], toF32(w));
+    L.emit(n, type, [liftInput(L, n, L.tensor(n.inputs[0]), xs), wt], [out.tensor], {
+      strides: lift(strides, 1),
+      dilations: lift(dil, 1),
+      padsBegin: lift(begin, 0),
+      padsEnd: lift(end, 0),
+      group,
+    });
+    return out.finish();
+  }
   const wt = L.constTensor(wShape, toF32(w));
   L.emit(n, type, [L.tensor(n.inputs[0]), wt], [L.out(n)], {
     strides,
@@ -44,10 +62,14 @@ function deconvPads(n: Node, xs: number[], kernel: number[], strides: number[], 
   const outSp = n.outputs[0].shape.slice(2);
   const autoPad = attrStr(n.attrs, "auto_pad", "explicit").toLowerCase();
   const derived = autoPad === "same_upper" || autoPad === "same_lower" || n.inputs.length > 2;
-  const explicitBegin = attrInts(n.attrs, "pads_begin", [0, 0]);
+  const explicitBegin = attrInts(
+    n.attrs,
+    "pads_begin",
+    kernel.map(() => 0),
+  );
   const begin: number[] = [];
   const end: number[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < kernel.length; i++) {
     const span = (kernel[i] - 1) * dil[i] + 1;
     const total = strides[i] * (xs[2 + i] - 1) + span - outSp[i];
     const small = Math.floor(total / 2);
@@ -59,14 +81,17 @@ function deconvPads(n: Node, xs: number[], kernel: number[], strides: number[], 
 
 const conv: LowerFn = (L, n) => {
   const rank = L.inShape(n, 0).length;
-  if (rank !== 4) throw new UnsupportedError(L.file, `only 2-D convolution is implemented (input rank ${rank})`, n.name);
+  if (rank < 3 || rank > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D convolution are implemented (input rank ${rank})`, n.name);
   emitWindowed(L, n, "conv", n.type === "GroupConvolution", (xs, kernel, strides, dil) =>
     windowPads(n, xs.slice(2), n.outputs[0].shape.slice(2), kernel, strides, dil),
   );
 };
 
 const deconv: LowerFn = (L, n) => {
-  if (L.inShape(n, 0).length !== 4) throw new UnsupportedError(L.file, `only 2-D deconvolution is implemented`, n.name);
+  const rank = L.inShape(n, 0).length;
+  if (rank < 3 || rank > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D deconvolution are implemented (input rank ${rank})`, n.name);
   emitWindowed(L, n, "deconv", n.type === "GroupConvolutionBackpropData", (xs, kernel, strides, dil) =>
     deconvPads(n, xs, kernel, strides, dil),
   );

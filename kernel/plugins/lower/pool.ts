@@ -4,14 +4,20 @@ import { attrBool, attrInts } from "../../graph/attrs";
 import { UnsupportedError } from "../../errors";
 import { Lowering, LowerFn } from "./lowering";
 import { windowPads } from "../../graph/window";
+import { lift, liftInput, liftOutput } from "./lift";
 
 function pool(L: Lowering, n: Node): void {
   const xs = L.inShape(n, 0);
-  if (xs.length !== 4) throw new UnsupportedError(L.file, `only 2-D pooling is implemented`, n.name);
+  if (xs.length < 3 || xs.length > 5)
+    throw new UnsupportedError(L.file, `only 1-D, 2-D and 3-D pooling are implemented (input rank ${xs.length})`, n.name);
   if (L.usedOutputs.has(`${n.id}:1`)) throw new UnsupportedError(L.file, "MaxPool indices output is not implemented", n.name);
   const kernel = attrInts(n.attrs, "kernel");
   const strides = attrInts(n.attrs, "strides");
-  const dil = attrInts(n.attrs, "dilations", [1, 1]);
+  const dil = attrInts(
+    n.attrs,
+    "dilations",
+    kernel.map(() => 1),
+  );
   const outSp = n.outputs[0].shape.slice(2);
   const { begin: explicitBegin, end } = windowPads(n, xs.slice(2), outSp, kernel, strides, dil);
   let begin = explicitBegin;
@@ -37,8 +43,24 @@ function pool(L: Lowering, n: Node): void {
     }
     excludePad = true;
   }
+  const kind = n.type === "MaxPool" ? "max" : "avg";
+  if (xs.length === 3) {
+    // 1-D: the 2-D pool with a height of 1 (after any explicit padding above, which is 1-D).
+    const xShape = x === L.tensor(n.inputs[0]) ? xs : L.tensors[x].shape;
+    const out = liftOutput(L, n);
+    L.emit(n, "pool", [liftInput(L, n, x, xShape)], [out.tensor], {
+      kind,
+      kernel: lift(kernel, 1),
+      strides: lift(strides, 1),
+      dilations: lift(dil, 1),
+      padsBegin: lift(begin, 0),
+      padsEnd: lift(padsEnd, 0),
+      excludePad: excludePad ? 1 : 0,
+    });
+    return out.finish();
+  }
   L.emit(n, "pool", [x], [L.out(n)], {
-    kind: n.type === "MaxPool" ? "max" : "avg",
+    kind,
     kernel,
     strides,
     dilations: dil,

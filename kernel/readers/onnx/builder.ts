@@ -1,5 +1,5 @@
 import { ModelError } from "../../errors";
-import { Attrs, ConstTensor, DType, Node, PortRef } from "../../graph/graph";
+import { Attrs, ConstTensor, DimSpec, DType, Node, PortRef } from "../../graph/graph";
 import { table } from "../../dict";
 import { makeConst } from "../tensor";
 import { list } from "./format";
@@ -165,7 +165,15 @@ export class Builder {
 }
 
 export function shapeOfValueInfo(v: OnnxValueInfo): number[] | undefined {
+  return dimsOfValueInfo(v)?.map((d) => d.size);
+}
+
+/** The dims a value_info declares: `dim_value`, or free (-1) with its `dim_param` name when it has one. */
+export function dimsOfValueInfo(v: OnnxValueInfo): DimSpec[] | undefined {
   const shape = v.type?.tensor_type?.shape;
   if (!shape) return undefined;
-  return shape.dim.map((d) => (Object.prototype.hasOwnProperty.call(d, "dim_value") ? toNum(d.dim_value) : -1));
+  return shape.dim.map((d) => {
+    if (Object.prototype.hasOwnProperty.call(d, "dim_value")) return { size: toNum(d.dim_value) };
+    return d.dim_param ? { size: -1, name: d.dim_param } : { size: -1 };
+  });
 }

@@ -9,6 +9,8 @@ import { binary, cast, clip, constantNode, gemm, reduce, softmax, unary } from "
 import { pad, resize, slice, split, squeezeLike } from "./ops_shape";
 import { conv, convTranspose, globalPool, pool } from "./ops_window";
 import { dequantizeLinear, quantizeLinear } from "./ops_quantize";
+import { instanceNorm, layerNorm } from "./ops_norm";
+import { einsum } from "./ops_einsum";
 
 /** ONNX's variadic Sum is read as a chain of Adds; the writer writes Add itself, so Sum is read-only. */
 const BINARY: Record<string, string> = table({ ...BINARY_OPS, Sum: "Add" });
@@ -42,6 +44,9 @@ export const CONVERTERS: Record<string, Converter> = table({
     const ins = ["X", "scale", "B", "mean", "var"].map((w, i) => c.input(i, w));
     return [c.op("BatchNormInference", ins, { epsilon: fmt(c.float("epsilon", 1e-5)) })];
   },
+  LayerNormalization: layerNorm,
+  Einsum: einsum,
+  InstanceNormalization: instanceNorm,
   LRN: (c) => [
     c.op("LRN", [c.input(0, "X"), c.i64("axes", [1])], {
       alpha: fmt(c.float("alpha", 1e-4)),

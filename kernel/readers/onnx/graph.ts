@@ -7,7 +7,8 @@ import * as fs from "fs";
 import { ModelError, UnsupportedError } from "../../errors";
 import { isFloat } from "../../graph/ops/util";
 import { Graph } from "../../graph/graph";
-import { Builder, shapeOfValueInfo } from "./builder";
+import { Builder, dimsOfValueInfo, shapeOfValueInfo } from "./builder";
+import { customNode } from "./ops_custom";
 import { ReadCtx } from "./context";
 import { CONVERTERS, outputRank } from "./convert";
 import { list } from "./format";
@@ -110,24 +111,23 @@ export function readONNX(path: string): Graph {
         `input element type ${dtype ?? tt.elem_type} is not supported (inputs are floating point)`,
         v.name,
       );
-    const shape = shapeOfValueInfo(v);
-    if (!shape) throw new ModelError(path, "graph input has no shape", v.name);
+    const dims = dimsOfValueInfo(v);
+    if (!dims) throw new ModelError(path, "graph input has no shape", v.name);
+    const shape = dims.map((d) => d.size);
     const p = b.add("Parameter", v.name, [], { shape: list(shape), element_type: dtype }, [{ dtype }]);
     p.outputs[0].shape = shape.slice();
+    p.dims = dims;
     b.bind(v.name, { node: p.id, port: 0 });
   }
 
   for (const n of sortNodes(g, path)) {
     const layer = n.name || n.output.find((o) => o !== "") || n.op_type;
-    if (n.domain !== "" && n.domain !== "ai.onnx") {
-      throw new UnsupportedError(path, `op '${n.op_type}' of domain '${n.domain}' is not supported`, layer);
-    }
-    const convert = CONVERTERS[n.op_type];
-    if (!convert) throw new UnsupportedError(path, `unsupported ONNX op '${n.op_type}'`, layer);
     // Converters read only the inputs they know: a name no value carries must not pass unnoticed.
     const unknown = n.input.find((input) => input !== "" && !b.knows(input));
     if (unknown !== undefined)
       throw new ModelError(path, `input '${unknown}' is not produced by any node, initializer or graph input`, layer);
+    const builtIn = n.domain === "" || n.domain === "ai.onnx";
+    const convert = (builtIn ? CONVERTERS[n.op_type] : undefined) ?? customNode;
     const c = new ReadCtx(b, n, opset);
     const outs = convert(c);
     const rank = outputRank(c);

@@ -91,8 +91,21 @@ export function pad(c: ReadCtx): PortRef[] {
     end = c.i64("pads_end", p.slice(p.length / 2));
     value = c.f32("pad_value", [c.float("value", 0)], []);
   } else {
-    if (c.opt(3)) throw c.unsupported("Pad with an axes input is not supported");
-    const p = c.constInts(1);
+    let p = c.constInts(1);
+    // Opset 18 `axes`: pads lists begin and end for those axes only; the rest get 0.
+    if (c.opt(3)) {
+      const axes = c.constInts(3);
+      if (!axes || !p) throw c.unsupported("Pad with an axes input needs constant pads and axes");
+      const r = c.requireRank(0, "Pad with an axes input");
+      const full = new Array(2 * r).fill(0);
+      axes.forEach((a, i) => {
+        const ax = a < 0 ? a + r : a;
+        if (ax < 0 || ax >= r) throw c.unsupported(`axis ${a} is outside the input's rank ${r}`);
+        full[ax] = p![i];
+        full[r + ax] = p![axes.length + i];
+      });
+      p = full;
+    }
     if (p) {
       begin = c.i64("pads_begin", p.slice(0, p.length / 2));
       end = c.i64("pads_end", p.slice(p.length / 2));
@@ -121,6 +134,7 @@ export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
   const ovMode =
     mode === "nearest" ? "nearest" : mode === "linear" || mode === "bilinear" ? "linear_onnx" : mode === "cubic" ? "cubic" : "";
   if (!ovMode) throw c.unsupported(`mode '${mode}' is not supported`);
+  if (ovMode === "cubic" && c.int("exclude_outside", 0) !== 0) throw c.unsupported("cubic with exclude_outside is not supported");
   let coord: string;
   let nearest: string;
   let scales: PortRef | undefined;
@@ -135,7 +149,9 @@ export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
     nearest = c.str("nearest_mode", "round_prefer_floor");
     if (!COORD_MODES.includes(coord)) throw c.unsupported(`coordinate_transformation_mode '${coord}' is not supported`);
     if (!NEAREST_MODES.includes(nearest)) throw c.unsupported(`nearest_mode '${nearest}' is not supported`);
-    if (c.has("axes")) throw c.unsupported("the axes attribute is not supported");
+    // Opset 18: only "stretch" resizes each axis on its own; the other policies couple them.
+    const policy = c.str("keep_aspect_ratio_policy", "stretch");
+    if (policy !== "stretch") throw c.unsupported(`keep_aspect_ratio_policy '${policy}' is not supported`);
     // An empty scales tensor means "use sizes"; peek so it does not become a dead Const.
     const scv = c.peek(2);
     scales = c.onnx.input[2] && !(scv && numel(scv.shape) === 0) ? c.input(2, "scales") : undefined;
@@ -153,14 +169,13 @@ export function resize(c: ReadCtx, upsample: boolean): PortRef[] {
   };
   if (!scales && !sizes) throw new ModelError(c.file, "Resize needs scales or sizes", c.name);
   const known = c.b.constOf(sizes ?? scales);
-  const r = known ? numel(known.shape) : c.rank(0);
+  // Opset 18 `axes`: scales/sizes list those axes only (Interpolate-4 takes the same axes input).
+  const given = !upsample && c.opset >= 18 && c.has("axes") ? c.ints("axes") : undefined;
+  const r = given ? given.length : known ? numel(known.shape) : c.rank(0);
   if (r === undefined) throw c.unsupported("the number of resized axes is unknown");
   // Interpolate-4 takes both sizes and scales; the one not selected by shape_calculation_mode is ignored.
   if (!sizes) sizes = c.i64("sizes", new Array(r).fill(1));
   if (!scales) scales = c.f32("scales", new Array(r).fill(1));
-  const axes = c.i64(
-    "axes",
-    Array.from({ length: r }, (_, i) => i),
-  );
+  const axes = c.i64("axes", given ?? Array.from({ length: r }, (_, i) => i));
   return [c.op("Interpolate", [x, sizes, scales, axes], attrs)];
 }

@@ -42,6 +42,7 @@ __kernel void unary(__global const float* x, __global float* y, int count, int o
     case UNARY_SOFTPLUS: r = softplus_(v); break;
     case UNARY_MISH: r = v * tanh(softplus_(v)); break;
     case UNARY_FLOOR: r = floor(v); break;
+    case UNARY_ERF: r = erf(v); break;
     default: r = ceil(v); break;  /* UNARY_CEIL */
   }
   y[i] = r;

@@ -78,6 +78,9 @@ class UnaryOp : public Op {
       const float alpha = e_.alpha, beta = e_.beta;
 #pragma omp parallel for if (count > kParallelMin)
       for (int64_t i = 0; i < count; ++i) y[i] = std::min(std::max(alpha * x[i] + beta, 0.f), 1.f);
+    } else if (op_ == "erf") {
+#pragma omp parallel for if (count > kParallelMin)
+      for (int64_t i = 0; i < count; ++i) y[i] = std::erf(x[i]);
     } else if (op_ == "floor") {
 #pragma omp parallel for if (count > kParallelMin)
       for (int64_t i = 0; i < count; ++i) y[i] = std::floor(x[i]);

@@ -12,16 +12,27 @@ class UnaryOp : public GpuOp {
  public:
   UnaryOp(const OpSpec& spec, Builder& b) : name_(spec.name), kernel_(b.kernel("unary")) {
     if (spec.inputs.size() != 1 || spec.outputs.size() != 1) throw OpError(name_, "unary needs 1 input and 1 output");
-    static const std::map<std::string, UnaryCode> codes = {{"relu", UNARY_RELU},         {"leakyrelu", UNARY_LEAKYRELU},
-                                                           {"sigmoid", UNARY_SIGMOID},   {"tanh", UNARY_TANH},
-                                                           {"exp", UNARY_EXP},           {"log", UNARY_LOG},
-                                                           {"abs", UNARY_ABS},           {"sqrt", UNARY_SQRT},
-                                                           {"neg", UNARY_NEG},           {"elu", UNARY_ELU},
-                                                           {"clamp", UNARY_CLAMP},       {"hswish", UNARY_HSWISH},
-                                                           {"hsigmoid", UNARY_HSIGMOID}, {"hardsigmoid", UNARY_HARDSIGMOID},
-                                                           {"swish", UNARY_SWISH},       {"gelu", UNARY_GELU},
-                                                           {"softplus", UNARY_SOFTPLUS}, {"mish", UNARY_MISH},
-                                                           {"floor", UNARY_FLOOR},       {"ceil", UNARY_CEIL}};
+    static const std::map<std::string, UnaryCode> codes = {{"relu", UNARY_RELU},
+                                                           {"leakyrelu", UNARY_LEAKYRELU},
+                                                           {"sigmoid", UNARY_SIGMOID},
+                                                           {"tanh", UNARY_TANH},
+                                                           {"exp", UNARY_EXP},
+                                                           {"log", UNARY_LOG},
+                                                           {"abs", UNARY_ABS},
+                                                           {"sqrt", UNARY_SQRT},
+                                                           {"neg", UNARY_NEG},
+                                                           {"elu", UNARY_ELU},
+                                                           {"clamp", UNARY_CLAMP},
+                                                           {"hswish", UNARY_HSWISH},
+                                                           {"hsigmoid", UNARY_HSIGMOID},
+                                                           {"hardsigmoid", UNARY_HARDSIGMOID},
+                                                           {"swish", UNARY_SWISH},
+                                                           {"gelu", UNARY_GELU},
+                                                           {"softplus", UNARY_SOFTPLUS},
+                                                           {"mish", UNARY_MISH},
+                                                           {"floor", UNARY_FLOOR},
+                                                           {"ceil", UNARY_CEIL},
+                                                           {"erf", UNARY_ERF}};
     const Attrs& a = spec.attrs;
     const std::string op = a.str("op");
     auto it = codes.find(op);
