@@ -17,3 +17,6 @@ export type { Displayable, MimeBundle } from "./display";
 export * from "./video";
 export * from "./cascade";
 export * from "./batching";
+export { profile } from "./bench";
+export type { ProfileOptions } from "./bench";
+export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
