@@ -20,3 +20,4 @@ export * from "./batching";
 export { profile } from "./bench";
 export type { ProfileOptions } from "./bench";
 export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
+export { PROFILE_MIME } from "./display";

@@ -1,5 +1,5 @@
 /**
- * Rich display for notebooks: `display(x)` shows a topology report, latency report, error, blob
+ * Rich display for notebooks: `display(x)` shows a topology, latency or profile report, error, blob
  * or performance counters as one MIME bundle. Runtime classes do not import this floor; the
  * package exports `display` from its index instead.
  */
@@ -7,14 +7,16 @@ import { randomBytes } from "crypto";
 import { InputError } from "../errors";
 import { Blob } from "../runtime/blob";
 import type { PerfCount } from "../runtime/request";
-import { LatencyReport, TopologyReport } from "../schema";
+import { LatencyReport, ProfileReport, TopologyReport } from "../schema";
 import { MimeBundle } from "./bundle";
 import { latencyBundle } from "./latency";
+import { profileBundle } from "./profile";
 import { blobBundle, errorBundle, perfBundle, progressBundle } from "./objects";
 import { topologyBundle } from "./topology";
 import { DisplayWriter, selectWriter } from "./writer";
 
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
+export { PROFILE_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
 
 /**
@@ -23,7 +25,7 @@ export type { MimeBundle } from "./bundle";
  * sweeps on several devices: each array is shown as one output.
  */
 export type Displayable =
-  TopologyReport | LatencyReport | TopologyReport[] | LatencyReport[] | Error | Blob | Record<string, PerfCount>;
+  TopologyReport | LatencyReport | TopologyReport[] | LatencyReport[] | ProfileReport | Error | Blob | Record<string, PerfCount>;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
@@ -35,6 +37,10 @@ function isTopologyReport(x: Record<string, unknown>): x is Record<string, unkno
 
 function isLatencyReport(x: Record<string, unknown>): x is Record<string, unknown> & LatencyReport {
   return typeof x.model === "string" && typeof x.limit === "number" && Array.isArray(x.points);
+}
+
+function isProfileReport(x: Record<string, unknown>): x is Record<string, unknown> & ProfileReport {
+  return typeof x.model === "string" && Array.isArray(x.batches) && Array.isArray(x.layers) && Array.isArray(x.totals);
 }
 
 function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
@@ -57,10 +63,11 @@ export function toMimeBundle(value: Displayable): MimeBundle {
   } else if (isObject(value)) {
     if (isTopologyReport(value)) return topologyBundle(value);
     if (isLatencyReport(value)) return latencyBundle(value);
+    if (isProfileReport(value)) return profileBundle(value);
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, an array of either, an Error, a Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, a ProfileReport, an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 
