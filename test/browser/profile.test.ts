@@ -1,13 +1,16 @@
 /**
  * The profile view in the renderer harness: the batch slider recolours the graph, the darkest
  * box is the layer the report ranks first at the batch shown, the details panel shows the
- * report's fit, the metric toggle ranks by slope, and names with markup stay text. Screenshots go
- * to test-artifacts/.
+ * report's fit, the metric toggle ranks by slope, and names with markup stay text; a real profile
+ * of landmarks, and a generated 5,000-layer one whose recolouring time is printed, never
+ * asserted. Screenshots go to test-artifacts/.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Browser } from "playwright-core";
+import { IECore } from "../../kernel";
 import type { ProfileReport } from "../../kernel";
+import { irPath } from "../helpers/models";
 import { buildProfile } from "../../kernel/bench";
 import { num } from "../../kernel/display/format";
 import { heatColor, topLayers } from "../../kernel/display/profile";
@@ -118,4 +121,47 @@ test("names with markup render as text", async () => {
   assert.ok((await h.page.textContent(ROOT))!.includes(XSS));
   assert.deepEqual(dialogs, []);
   assert.deepEqual(h.problems, []);
+});
+
+test("a real landmarks profile: the darkest box at each end of the slider is the report's top layer", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = 8;
+  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
+  const r = await exec.profile({ batches: [1, 8], runs: 3, warmup: 2 });
+  await h.render(MIME, r);
+  await h.page.waitForSelector(`${ROOT}[data-state="ready"]`);
+  assert.deepEqual(await darkest(), [topLayers(r, 1)[0].name]);
+  await screenshot(h.page, "profile-landmarks-n8", ROOT);
+  await h.page.locator(`${ROOT} input[type=range]`).fill("0");
+  assert.deepEqual(await darkest(), [topLayers(r, 0)[0].name]);
+  assert.deepEqual(h.problems, []);
+});
+
+test("a 5,000-layer profile renders; the slider's recolouring time is printed", async () => {
+  const count = 5000;
+  const names = Array.from({ length: count }, (_, i) => `layer${i}`);
+  const r = buildProfile({
+    model: "generated",
+    device: "CPU",
+    layers: names.map((name) => ({ name, type: "Convolution", execType: "jit" })),
+    // The first layer costs 100n µs, the last 100(5 - n), the others 1 to 7 µs: the last leads at n = 1, the first at n = 4.
+    batches: [1, 4].map((n) => ({
+      batch: n,
+      wallUs: [1],
+      layerUs: [names.map((_, i) => (i === 0 ? 100 * n : i === count - 1 ? 100 * (5 - n) : 1 + (i % 7)))],
+    })),
+    graph: names.map((name, i) => ({ id: i, name, type: "Convolution", inputs: i ? [i - 1 - (i % 3 === 0 ? 1 : 0)] : [] })),
+  });
+  const t0 = Date.now();
+  await h.render(MIME, r);
+  await h.page.waitForSelector(`${ROOT}[data-state="ready"]`);
+  const renderMs = Date.now() - t0;
+  assert.deepEqual(await darkest(), ["layer0"]);
+  const t1 = Date.now();
+  await h.page.locator(`${ROOT} input[type=range]`).fill("0");
+  await h.page.waitForSelector(`${ROOT}[data-batch="1"]`);
+  const recolourMs = Date.now() - t1;
+  assert.deepEqual(await darkest(), [`layer${count - 1}`]);
+  console.log(`profile view, ${count} layers: first render ${renderMs} ms, slider recolour ${recolourMs} ms (diagnostic)`);
 });

@@ -10,7 +10,7 @@
  */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
-import type { ProfileLayer, ProfileReport } from "../../../kernel/schema";
+import type { ProfileLayer, ProfileNode, ProfileReport } from "../../../kernel/schema";
 import { BOX_H, BOX_W, layoutLayers } from "../../../kernel/display/topology";
 import { heatColor } from "../../../kernel/display/profile";
 import { num } from "../../../kernel/display/format";
@@ -32,6 +32,11 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
   private batchIndex = 0;
   private metric: Metric = "time";
   private selected: string | null = null;
+  private boxes: { node: ProfileNode; rect: SVGRectElement; text: SVGTextElement; title: SVGTitleElement }[] = [];
+  private metricButtons: (readonly [Metric, HTMLButtonElement])[] = [];
+  private batchLabel: HTMLElement | null = null;
+  private legendHost: HTMLElement | null = null;
+  private side: HTMLElement | null = null;
 
   constructor(options: IRenderMime.IRendererOptions) {
     super();
@@ -48,18 +53,50 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
     }
     this.report = r;
     this.batchIndex = r.batches.length - 1;
-    this.draw();
+    this.selected = null;
+    this.build();
+    this.recolour();
     this.node.dataset.state = "ready";
   }
 
-  private draw(): void {
+  /** The parts that do not change with the batch or metric: header, controls, the graph's boxes and edges. */
+  private build(): void {
+    const r = this.report!;
+    const head = el("div", "dynbatch-profile-head");
+    head.append(el("b", undefined, displayName(r.model)), ` · ${r.device} · median of ${r.runs} runs per batch`);
+    const body = el("div", "dynbatch-profile-body");
+    const left = el("div", "dynbatch-profile-graph");
+    this.legendHost = el("div");
+    left.append(this.legendHost, this.graph());
+    this.side = el("div", "dynbatch-profile-side");
+    body.append(left, this.side);
+    this.node.replaceChildren(head, this.controls(), body);
+  }
+
+  /**
+   * Recolours the boxes in place and redraws the legend and the side panel for the batch and
+   * metric shown: a slider step touches attributes only, so it stays quick on large graphs.
+   */
+  private recolour(): void {
     const r = this.report!;
     const k = this.batchIndex;
     this.node.dataset.batch = String(r.batches[k]);
     this.node.dataset.metric = this.metric;
-    const head = el("div", "dynbatch-profile-head");
-    head.append(el("b", undefined, displayName(r.model)), ` · ${r.device} · median of ${r.runs} runs per batch`);
-    this.node.replaceChildren(head, this.controls(), this.body());
+    const t = r.totals[k];
+    this.batchLabel!.textContent = `${r.batches[k]}: request ${num(t.wallUs)} µs, ${num(t.outsideUs)} µs outside layers`;
+    for (const [id, b] of this.metricButtons) b.setAttribute("aria-pressed", String(id === this.metric));
+    const values = nodeValues(r, this.metric, k);
+    const hottest = Math.max(0, ...values.values());
+    for (const box of this.boxes) {
+      const v = values.get(box.node.id);
+      box.rect.setAttribute("fill", v === undefined ? "#ffffff" : heatColor(hottest > 0 ? Math.max(0, v) / hottest : 0));
+      box.text.setAttribute("fill", v !== undefined && hottest > 0 && v / hottest > 0.6 ? "#fff" : "#222");
+      box.text.textContent = v === undefined ? box.node.type.slice(0, 20) : `${box.node.type.slice(0, 11)} ${num(v)}`;
+      box.title.textContent = `${displayName(box.node.name)}\n${box.node.type}${v === undefined ? "" : `\n${num(v)} µs`}`;
+    }
+    this.legendHost!.replaceChildren(this.legend(hottest, t.wallUs));
+    this.side!.replaceChildren(this.table(t.wallUs));
+    if (this.selected !== null) this.side!.append(this.details(this.selected));
   }
 
   private controls(): HTMLElement {
@@ -74,43 +111,19 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
     slider.title = "Batch shown";
     slider.addEventListener("input", () => {
       this.batchIndex = Number(slider.value);
-      this.draw();
-      this.node.querySelector<HTMLInputElement>("input[type=range]")?.focus();
+      this.recolour();
     });
-    const t = r.totals[this.batchIndex];
-    bar.append(
-      el("label", undefined, "n = "),
-      slider,
-      el(
-        "span",
-        "dynbatch-profile-batch",
-        `${r.batches[this.batchIndex]}: request ${num(t.wallUs)} µs, ${num(t.outsideUs)} µs outside layers`,
-      ),
-    );
-    for (const m of METRICS) {
+    this.batchLabel = el("span", "dynbatch-profile-batch");
+    bar.append(el("label", undefined, "n = "), slider, this.batchLabel);
+    this.metricButtons = METRICS.map((m) => {
       const b = button("dynbatch-profile-metric", m.label, m.title, () => {
         this.metric = m.id;
-        this.draw();
+        this.recolour();
       });
-      b.setAttribute("aria-pressed", String(m.id === this.metric));
       bar.append(b);
-    }
+      return [m.id, b] as const;
+    });
     return bar;
-  }
-
-  private body(): HTMLElement {
-    const r = this.report!;
-    const values = nodeValues(r, this.metric, this.batchIndex);
-    const hottest = Math.max(0, ...values.values());
-    const wall = r.totals[this.batchIndex].wallUs;
-    const body = el("div", "dynbatch-profile-body");
-    const left = el("div", "dynbatch-profile-graph");
-    left.append(this.legend(hottest, wall), this.graph(values, hottest));
-    const right = el("div", "dynbatch-profile-side");
-    right.append(this.table(wall));
-    if (this.selected !== null) right.append(this.details(this.selected));
-    body.append(left, right);
-    return body;
   }
 
   private legend(hottest: number, wall: number): SVGSVGElement {
@@ -128,7 +141,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
     return root;
   }
 
-  private graph(values: Map<number, number>, hottest: number): SVGSVGElement {
+  private graph(): SVGSVGElement {
     const r = this.report!;
     const { placed, width, height } = layoutLayers(r.graph ?? []);
     const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}` });
@@ -141,20 +154,12 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       }
     root.append(edges);
     const fusedNodes = new Set(r.layers.filter((l) => l.fusedInto !== undefined && l.node !== undefined).map((l) => l.node!));
-    for (const { layer: node, x, y } of placed) {
-      const v = values.get(node.id);
+    const timed = new Set(r.layers.filter((l) => l.timeUs && l.node !== undefined).map((l) => l.node!));
+    this.boxes = placed.map(({ layer: node, x, y }) => {
       const g = svg("g", { class: "dynbatch-profile-node" });
       const title = svg("title", {});
-      title.textContent = `${displayName(node.name)}\n${node.type}${v === undefined ? "" : `\n${num(v)} µs`}`;
-      const rect = svg("rect", {
-        x,
-        y,
-        width: BOX_W,
-        height: BOX_H,
-        rx: 3,
-        fill: v === undefined ? "#ffffff" : heatColor(hottest > 0 ? Math.max(0, v) / hottest : 0),
-        stroke: v === undefined ? "#9e9e9e" : "#7f2704",
-      });
+      const rect = svg("rect", { x, y, width: BOX_W, height: BOX_H, rx: 3, stroke: timed.has(node.id) ? "#7f2704" : "#9e9e9e" });
+      // A fused layer is drawn dashed: its time is counted in its host's box.
       if (fusedNodes.has(node.id)) rect.setAttribute("stroke-dasharray", "3 2");
       rect.dataset.layer = node.name;
       // The label lets clicks through to the box, so a click anywhere on a box selects it.
@@ -165,12 +170,11 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
         "font-size": 11,
         "pointer-events": "none",
       });
-      text.setAttribute("fill", v !== undefined && hottest > 0 && v / hottest > 0.6 ? "#fff" : "#222");
-      text.textContent = v === undefined ? node.type.slice(0, 20) : `${node.type.slice(0, 11)} ${num(v)}`;
       g.append(title, rect, text);
       g.addEventListener("click", () => this.select(node.name));
       root.append(g);
-    }
+      return { node, rect, text, title };
+    });
     return root;
   }
 
@@ -217,7 +221,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
 
   private select(name: string): void {
     this.selected = name;
-    this.draw();
+    this.recolour();
   }
 
   /** The layer's median time against n with its fitted line. */
