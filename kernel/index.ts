@@ -25,3 +25,7 @@ export type { Displayable, MimeBundle } from "./display";
 export * from "./video";
 export * from "./cascade";
 export * from "./batching";
+export { profile } from "./bench";
+export type { ProfileOptions } from "./bench";
+export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
+export { PROFILE_MIME } from "./display";

@@ -163,3 +163,80 @@ export interface BatchFixChange {
   /** The proof of an applied change; null when none was found. */
   proof: BatchFixProof | null;
 }
+
+/** Spread of one layer's (or one request's) time over the timed runs of one batch, in microseconds. */
+export interface ProfileStats {
+  median: number;
+  /** 25th and 75th percentiles: the spread a box plot draws. */
+  p25: number;
+  p75: number;
+  min: number;
+  max: number;
+}
+
+/** The least-squares line `time ≈ fixedUs + perSampleUs · n` through a layer's medians. */
+export interface ProfileFit {
+  /** Cost of running the layer at all, whatever the batch (µs). */
+  fixedUs: number;
+  /** Cost of each sample (µs per sample). */
+  perSampleUs: number;
+  /** Coefficient of determination of the line over the medians: 1 is a perfect line; 1 too when every median is equal and the line goes through them. */
+  r2: number;
+}
+
+/** One layer of the compiled network. Every string comes from the model or the device: render it as text, never as markup. */
+export interface ProfileLayer {
+  /** Layer name as the device reports it (the model's name, or a name the plugin gave a layer it added). */
+  name: string;
+  /** Opset operation type. */
+  type: string;
+  /** The implementation that ran ("jit:avx512_core", "ref", ...); "undef" for a fused layer. */
+  execType: string;
+  /** The layer whose kernel computes this one (a post-op); such a layer has no time of its own. */
+  fusedInto?: string;
+  /** Id of the node of `graph` with this name, when there is one. */
+  node?: number;
+  /** Time per batch, in the order of `ProfileReport.batches`; absent for a fused layer. */
+  timeUs?: ProfileStats[];
+  /** Fit of `timeUs[..].median` against the batch; absent for a fused layer or with fewer than two batches. */
+  fit?: ProfileFit;
+}
+
+/** A node of the network's graph, for drawing it (the non-constant layers of the load-time analysis). */
+export interface ProfileNode {
+  id: number;
+  name: string;
+  type: string;
+  /** Ids of the nodes feeding this one, all earlier in `graph`. */
+  inputs: number[];
+}
+
+/** Where one batch's request time went. `layersUs + outsideUs === wallUs`. */
+export interface ProfileTotal {
+  batch: number;
+  /** Median time of `infer()` as the caller sees it. */
+  wallUs: number;
+  /** Sum of the layers' median times. */
+  layersUs: number;
+  /** The rest: dispatch, buffer handling, threads waking; negative only if the layers' medians add up to more than the request's. */
+  outsideUs: number;
+}
+
+/** Per-layer times of one compiled network against the batch (`exec.profile()`). */
+export interface ProfileReport {
+  model: string;
+  /** Device the network was compiled for ("CPU", "GPU"). */
+  device: string;
+  /** The measured batches, ascending. */
+  batches: number[];
+  /** Timed runs per batch. */
+  runs: number;
+  /** Every layer of the compiled network, in execution order. */
+  layers: ProfileLayer[];
+  /** One entry per batch, in the order of `batches`. */
+  totals: ProfileTotal[];
+  /** The graph to draw the layers on; absent when the network was loaded without a dynamic batch (no analysis). */
+  graph?: ProfileNode[];
+  /** When the profile ran (ISO 8601). */
+  date?: string;
+}

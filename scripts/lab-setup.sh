@@ -23,9 +23,10 @@ stale() {
   [ -n "$(find "$@" -newer "$output" -type f -print -quit 2>/dev/null)" ]
 }
 
-# The extension: its sources, its build config, and the report types it shares with the kernel.
+# The extension: its sources, its build config, and what it shares with the kernel (the report
+# types, and the display helpers it bundles: names, formats, the graph layout and heat scale).
 if stale extension/labextension/package.json extension/src extension/style extension/scripts \
-  extension/package.json extension/webpack.config.js extension/tsconfig.json kernel/schema.ts package-lock.json; then
+  extension/package.json extension/webpack.config.js extension/tsconfig.json kernel/schema.ts kernel/display package-lock.json; then
   echo "lab-setup: building the dynbatch-jupyterlab extension"
   npm run --silent build -w extension >/dev/null
 fi

@@ -4,10 +4,11 @@
  */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { LatencyWidget } from "./latency/widget";
-import { LATENCY_MIME, TOPOLOGY_MIME } from "./mime";
+import { LATENCY_MIME, PROFILE_MIME, TOPOLOGY_MIME } from "./mime";
+import { ProfileWidget } from "./profile/widget";
 import { TopologyWidget } from "./topology/widget";
 
-export { LATENCY_MIME, TOPOLOGY_MIME } from "./mime";
+export { LATENCY_MIME, PROFILE_MIME, TOPOLOGY_MIME } from "./mime";
 
 /** Renders `application/vnd.dynbatch.topology+json` (a TopologyReport) as an interactive graph. */
 export const topologyRendererFactory: IRenderMime.IRendererFactory = {
@@ -23,6 +24,13 @@ export const latencyRendererFactory: IRenderMime.IRendererFactory = {
   createRenderer: (options) => new LatencyWidget(options),
 };
 
+/** Renders `application/vnd.dynbatch.profile+json` (a ProfileReport) on the network's graph, coloured by time. */
+export const profileRendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [PROFILE_MIME],
+  createRenderer: (options) => new ProfileWidget(options),
+};
+
 // rank 0 puts our views ahead of the bundle's text/html fallback.
 const extensions: IRenderMime.IExtension[] = [
   {
@@ -34,6 +42,12 @@ const extensions: IRenderMime.IExtension[] = [
   {
     id: "dynbatch-jupyterlab:latency",
     rendererFactory: latencyRendererFactory,
+    rank: 0,
+    dataType: "json",
+  },
+  {
+    id: "dynbatch-jupyterlab:profile",
+    rendererFactory: profileRendererFactory,
     rank: 0,
     dataType: "json",
   },

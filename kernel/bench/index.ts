@@ -13,3 +13,7 @@ export type { TargetKind, TargetResult } from "./targets";
 export { BenchMismatchError, compareWithOrt, relativeError, ORT_TOLERANCE } from "./oracle";
 export type { OutputTensor } from "./oracle";
 export { ISA_VALUES, isaInEffect, parseIsa } from "./isa";
+export { profile, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP } from "./profile";
+export type { ProfileOptions } from "./profile";
+export { buildProfile, fitLine, profileStats } from "./profile_report";
+export type { BatchSamples, ProfiledLayer, ProfileSamples } from "./profile_report";

@@ -4,6 +4,8 @@
 export const TOPOLOGY_MIME = "application/vnd.dynbatch.topology+json";
 /** MIME type of a `LatencyReport` payload (rendered as charts by the JupyterLab extension). */
 export const LATENCY_MIME = "application/vnd.dynbatch.latency+json";
+/** MIME type of a `ProfileReport` payload (per-layer times on the graph in the JupyterLab extension). */
+export const PROFILE_MIME = "application/vnd.dynbatch.profile+json";
 
 /**
  * One Jupyter display_data `data` object. `text/html` is static and self-contained (inline styles

@@ -1,5 +1,5 @@
 /**
- * Rich display for notebooks: `display(x)` shows a topology report, latency report, error, blob
+ * Rich display for notebooks: `display(x)` shows a topology, latency or profile report, error, blob
  * or performance counters as one MIME bundle. Runtime classes do not import this floor; the
  * package exports `display` from its index instead.
  */
@@ -7,9 +7,10 @@ import { randomBytes } from "crypto";
 import { InputError } from "../errors";
 import { Blob } from "../runtime/blob";
 import type { PerfCount } from "../runtime/request";
-import { BatchFixChange, LatencyReport, TopologyReport } from "../schema";
+import { BatchFixChange, LatencyReport, ProfileReport, TopologyReport } from "../schema";
 import { MimeBundle } from "./bundle";
 import { latencyBundle } from "./latency";
+import { profileBundle } from "./profile";
 import { blobBundle, errorBundle, perfBundle, progressBundle } from "./objects";
 import { topologyBundle } from "./topology";
 import { fixesBundle } from "./fixes";
@@ -17,6 +18,7 @@ import { DisplayWriter, selectWriter } from "./writer";
 
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
 export { BATCH_FIX_MIME } from "./bundle";
+export { PROFILE_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
 
 /**
@@ -30,6 +32,7 @@ export type Displayable =
   | TopologyReport[]
   | LatencyReport[]
   | BatchFixChange[]
+  | ProfileReport
   | Error
   | Blob
   | Record<string, PerfCount>;
@@ -48,6 +51,10 @@ function isLatencyReport(x: Record<string, unknown>): x is Record<string, unknow
 
 function isBatchFix(x: unknown): x is BatchFixChange {
   return isObject(x) && typeof x.layer === "string" && typeof x.kind === "string" && typeof x.applied === "boolean";
+}
+
+function isProfileReport(x: Record<string, unknown>): x is Record<string, unknown> & ProfileReport {
+  return typeof x.model === "string" && Array.isArray(x.batches) && Array.isArray(x.layers) && Array.isArray(x.totals);
 }
 
 function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
@@ -72,10 +79,11 @@ export function toMimeBundle(value: Displayable): MimeBundle {
   } else if (isObject(value)) {
     if (isTopologyReport(value)) return topologyBundle(value);
     if (isLatencyReport(value)) return latencyBundle(value);
+    if (isProfileReport(value)) return profileBundle(value);
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, an Error, a Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, a ProfileReport, an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 

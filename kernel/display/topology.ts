@@ -15,16 +15,24 @@ const COLORS: Record<LayerVerdict["verdict"], { fill: string; stroke: string }> 
   constant: { fill: "#eeeeee", stroke: "#9e9e9e" },
 };
 
-const BOX_W = 128;
-const BOX_H = 20;
+/** Size of a layer's box in the SVG graphs (the profile view draws on the same layout). */
+export const BOX_W = 128;
+export const BOX_H = 20;
 const GAP_X = 10;
 const GAP_Y = 16;
 const PAD = 8;
 /** Above this many layers the SVG would be too large to be useful; the tables remain. */
 const MAX_GRAPH_LAYERS = 1500;
 
-interface Placed {
-  layer: LayerVerdict;
+/** What the layout reads of a node: the topology and profile reports both have it. */
+export interface GraphNode {
+  id: number;
+  type: string;
+  inputs: number[];
+}
+
+interface Placed<T extends GraphNode> {
+  layer: T;
   x: number;
   y: number;
 }
@@ -33,7 +41,7 @@ interface Placed {
  * Rows by longest path from the inputs; within a row, boxes ordered by the mean position of
  * their parents (one barycentric pass), which keeps branches side by side.
  */
-export function layoutLayers(layers: LayerVerdict[]): { placed: Placed[]; width: number; height: number } {
+export function layoutLayers<T extends GraphNode>(layers: T[]): { placed: Placed<T>[]; width: number; height: number } {
   const depth = new Map<number, number>();
   for (const l of layers) {
     let d = 0;
@@ -53,12 +61,12 @@ export function layoutLayers(layers: LayerVerdict[]): { placed: Placed[]; width:
     if (l.type === "Parameter" || !uses || l.inputs.some((i) => depth.has(i))) continue;
     depth.set(l.id, Math.max(0, Math.min(...uses.map((u) => depth.get(u)!)) - 1));
   }
-  const rows: LayerVerdict[][] = [];
+  const rows: T[][] = [];
   for (const l of layers) (rows[depth.get(l.id)!] ??= []).push(l);
   const column = new Map<number, number>();
   for (const row of rows) {
     if (!row) continue;
-    const key = (l: LayerVerdict) => {
+    const key = (l: T) => {
       const xs = l.inputs.map((i) => column.get(i)).filter((x): x is number => x !== undefined);
       return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
     };

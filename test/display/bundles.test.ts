@@ -5,9 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
 import {
   Blob,
   DynamicBatchError,
@@ -24,36 +22,12 @@ import { escapeHtml, num, textTable } from "../../kernel/display/format";
 import { niceTicks } from "../../kernel/display/latency";
 import { layoutLayers } from "../../kernel/display/topology";
 import { displayName, NAME_MAX } from "../../kernel/display/names";
-import { irPath, ROOT } from "../helpers/models";
+import { irPath } from "../helpers/models";
 import { validateLatencyReport, validateTopologyReport } from "./validate";
+import { assertInert, readHtml } from "./html";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const RED_FILL = "#fde0e0";
-
-interface HtmlReading {
-  tags: Record<string, number>;
-  attrs: string[];
-  text: string;
-  svgs: { counts: Record<string, number>; titles: string[]; rectFills: string[] }[];
-}
-
-function readHtml(html: unknown): HtmlReading {
-  assert.equal(typeof html, "string");
-  const r = spawnSync("/usr/bin/python3", [path.join(ROOT, "test/display/html_oracle.py")], {
-    input: html as string,
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as HtmlReading;
-}
-
-/** Nothing a model supplied became markup: no element or attribute of the attack, its text intact. */
-function assertInert(reading: HtmlReading, text: string): void {
-  assert.equal(reading.tags.img, undefined);
-  assert.equal(reading.tags.script, undefined);
-  assert.ok(!reading.attrs.includes("onerror"));
-  assert.ok(reading.text.includes(text), "the name is shown as text");
-}
 
 function handReport(): TopologyReport {
   const layers: TopologyReport["layers"] = [

@@ -63,3 +63,64 @@ export function validateLatencyReport(x: unknown): string[] {
   });
   return errs;
 }
+
+function statsErrors(s: unknown, where: string): string[] {
+  if (!isObj(s) || !["median", "p25", "p75", "min", "max"].every((k) => isNum(s[k]) && (s[k] as number) >= 0))
+    return [`${where} is not {median,p25,p75,min,max} >= 0`];
+  const { median, p25, p75, min, max } = s as Record<string, number>;
+  return min <= p25 && p25 <= median && median <= p75 && p75 <= max ? [] : [`${where}: not min <= p25 <= median <= p75 <= max`];
+}
+
+export function validateProfileReport(x: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(x)) return ["not an object"];
+  for (const k of ["model", "device"]) if (typeof x[k] !== "string") errs.push(`${k} is not a string`);
+  if (!Number.isInteger(x.runs) || (x.runs as number) < 1) errs.push("runs is not a positive integer");
+  const b = x.batches;
+  if (!Array.isArray(b) || !b.every((n, i) => Number.isInteger(n) && n >= 1 && (i === 0 || n > b[i - 1])))
+    return [...errs, "batches is not ascending positive integers"];
+  const ids = new Set<number>();
+  if (x.graph !== undefined) {
+    if (!Array.isArray(x.graph)) return [...errs, "graph is not an array"];
+    x.graph.forEach((n: unknown, i) => {
+      if (!isObj(n) || !Number.isInteger(n.id) || typeof n.name !== "string" || typeof n.type !== "string")
+        return errs.push(`graph[${i}] is not {id, name, type, inputs}`);
+      if (!Array.isArray(n.inputs) || !n.inputs.every((id) => ids.has(id as number)))
+        errs.push(`graph[${i}].inputs do not all name earlier nodes`);
+      ids.add(n.id as number);
+    });
+  }
+  if (!Array.isArray(x.layers)) return [...errs, "layers is not an array"];
+  const names = new Set(x.layers.map((l) => (isObj(l) ? l.name : undefined)));
+  const sums = b.map(() => 0);
+  x.layers.forEach((l: unknown, i) => {
+    if (!isObj(l)) return errs.push(`layers[${i}] is not an object`);
+    for (const k of ["name", "type", "execType"]) if (typeof l[k] !== "string") errs.push(`layers[${i}].${k} is not a string`);
+    if (l.node !== undefined && !ids.has(l.node as number)) errs.push(`layers[${i}].node is not a graph node`);
+    if (l.fusedInto !== undefined) {
+      if (!names.has(l.fusedInto)) errs.push(`layers[${i}].fusedInto names no layer`);
+      if (l.timeUs !== undefined || l.fit !== undefined) errs.push(`layers[${i}] is fused but has times`);
+      return;
+    }
+    if (!Array.isArray(l.timeUs) || l.timeUs.length !== b.length)
+      return errs.push(`layers[${i}].timeUs is not one entry per batch`);
+    l.timeUs.forEach((s, k) => {
+      errs.push(...statsErrors(s, `layers[${i}].timeUs[${k}]`));
+      if (isObj(s) && isNum(s.median)) sums[k] += s.median;
+    });
+    const f = l.fit;
+    if (b.length >= 2 && (!isObj(f) || !isNum(f.fixedUs) || !isNum(f.perSampleUs) || !isNum(f.r2) || (f.r2 as number) > 1 + 1e-9))
+      errs.push(`layers[${i}].fit is not {fixedUs, perSampleUs, r2 <= 1}`);
+  });
+  if (!Array.isArray(x.totals) || x.totals.length !== b.length) return [...errs, "totals is not one entry per batch"];
+  x.totals.forEach((t: unknown, k) => {
+    if (!isObj(t) || !["wallUs", "layersUs", "outsideUs"].every((key) => isNum(t[key])))
+      return errs.push(`totals[${k}] is not {batch, wallUs, layersUs, outsideUs}`);
+    const { wallUs, layersUs, outsideUs } = t as Record<string, number>;
+    if (t.batch !== b[k]) errs.push(`totals[${k}].batch != batches[${k}]`);
+    if (Math.abs(layersUs - sums[k]) > 1e-6 * Math.max(1, sums[k]))
+      errs.push(`totals[${k}].layersUs != sum of the layers' medians`);
+    if (Math.abs(layersUs + outsideUs - wallUs) > 1e-6 * Math.max(1, wallUs)) errs.push(`totals[${k}]: layers + outside != wall`);
+  });
+  return errs;
+}

@@ -10,16 +10,17 @@ import "../../../extension/style/index.css";
 import { MimeModel, RenderMimeRegistry, standardRendererFactories } from "@jupyterlab/rendermime";
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
-import { latencyRendererFactory, topologyRendererFactory } from "../../../extension/src/index";
+import { latencyRendererFactory, profileRendererFactory, topologyRendererFactory } from "../../../extension/src/index";
 import type { HarnessApi, HarnessTheme } from "./api";
 
 const registry = new RenderMimeRegistry({
-  initialFactories: [...standardRendererFactories, topologyRendererFactory, latencyRendererFactory],
+  initialFactories: [...standardRendererFactories, topologyRendererFactory, latencyRendererFactory, profileRendererFactory],
 });
 
-const ours = new Map<IRenderMime.IRendererFactory, "topology" | "latency">([
+const ours = new Map<IRenderMime.IRendererFactory, "topology" | "latency" | "profile">([
   [topologyRendererFactory, "topology"],
   [latencyRendererFactory, "latency"],
+  [profileRendererFactory, "profile"],
 ]);
 
 const host = document.getElementById("output");
