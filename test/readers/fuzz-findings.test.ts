@@ -204,3 +204,12 @@ test("fuzz onnx-dims (seed 3): a dim no single sample fits in memory is BAD_MODE
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("fuzz onnx-dtype (seed 3): a float Conv bias relabelled int32 is refused, not read as other numbers", async () => {
+  const e = await onnxFailureOf((m) => {
+    const bias = m.graph!.node.find((n) => n.op_type === "Conv" && n.input.length > 2)!.input[2];
+    m.graph!.initializer.find((t) => t.name === bias)!.data_type = 6;
+  });
+  assert.equal(e.code, "BAD_MODEL");
+  assert.match(e.message, /bias must be floating point/);
+});
