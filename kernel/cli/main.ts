@@ -2,6 +2,7 @@
 /** The `dynbatch` command: dispatches to the demos. */
 import { DynbatchError } from "../errors";
 import { main as imageDemo } from "./demo";
+import { runKernel } from "./kernel";
 import { runVideoDemo } from "./video";
 
 interface Command {
@@ -17,6 +18,10 @@ export const COMMANDS: Record<string, Command> = {
   image: {
     summary: "topology verdicts of the bundled models, the face cascade on one image, what setBatch(n) costs",
     run: imageDemo,
+  },
+  kernel: {
+    summary: "registers this project's tslab kernel (one per project) so notebooks import dynbatch from it",
+    run: runKernel,
   },
   help: {
     summary: "this text; `dynbatch COMMAND --help` for a command's options",

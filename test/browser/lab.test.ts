@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { IECore, LATENCY_MIME } from "../../kernel";
 import type { AnalysisMode, LatencyReport } from "../../kernel/schema";
 import { irPath, ROOT } from "../helpers/models";
-import { checkSetup, Notebook, payloads, problems } from "../notebooks/nbrun";
+import { checkSetup, Notebook, NOTEBOOK_KERNELSPEC, payloads, problems } from "../notebooks/nbrun";
 import { checkChromium, launch, screenshot, watchProblems } from "./chromium";
 import {
   clickLayer,
@@ -58,7 +58,7 @@ function notebookCells(sources: string[]): string {
   return JSON.stringify({
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    metadata: { kernelspec: NOTEBOOK_KERNELSPEC },
     cells: sources.map((source, i) => ({
       cell_type: "code",
       id: `c${i}`,
