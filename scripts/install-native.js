@@ -12,6 +12,10 @@ const path = require("path");
 const root = path.resolve(__dirname, "..");
 const requirements = path.join(root, "dist", "kernel", "plugins", "requirements.js");
 
+// Like onnxruntime-node's ONNXRUNTIME_NODE_INSTALL=skip: for installs that bring an addon built
+// elsewhere (copied into build/Release/) or need only the readers and the analysis.
+if (process.env.DYNBATCH_NATIVE_INSTALL === "skip") process.exit(0);
+
 // A checkout's `npm ci` runs this before the TypeScript build: there it just builds.
 if (fs.existsSync(requirements)) {
   const { missingPackages, aptCommand } = require(requirements);
