@@ -68,6 +68,19 @@ test("--sys-prefix targets {sys.prefix}/share/jupyter; a folder without a build 
   const r = dynbatch(tmp, env, "lab", "install", "--from", empty);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /NOT_FOUND: .*empty has no prebuilt extension/);
+  // A build that stopped half way: package.json written, its entry not.
+  const half = fakeBuild("0.4.0");
+  fs.rmSync(path.join(half, "static"), { recursive: true });
+  assert.throws(
+    () => installLab(paths, "user", half),
+    /an incomplete build \(jupyterlab\._build\.load names static\/remoteEntry\.abc\.js, which is missing\)/,
+  );
+  fs.writeFileSync(path.join(half, "package.json"), JSON.stringify({ name: EXTENSION_NAME, version: "0.4.0" }));
+  assert.throws(() => installLab(paths, "user", half), /jupyterlab\._build\.load is missing/);
+  assert.ok(
+    !fs.existsSync(path.join(paths.user, "labextensions", EXTENSION_NAME, "package.json")),
+    "nothing installed from a broken build",
+  );
 });
 
 test("lab command: bad arguments are typed errors; --help exits 0", () => {

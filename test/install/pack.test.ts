@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { checkBuild } from "../../kernel/cli/install/labext";
 import { ROOT } from "../helpers/models";
 
 const LIMIT_BYTES = 60 * 1024 * 1024;
@@ -62,6 +63,7 @@ test("npm pack: types, extension, addon sources, models and media; no tests; und
   ]) {
     assert.ok(files.has(f), `${f} in the package`);
   }
+  checkBuild(path.join(ROOT, "extension", "labextension"));
   for (const f of compiled("extension/labextension")) assert.ok(files.has(f), `${f} in the package`);
   assert.ok(!files.has("build/Release/dynbatch_native.node"), "the addon is built on install, for the user's oneDNN");
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {

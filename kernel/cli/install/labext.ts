@@ -19,13 +19,27 @@ function labextensionsDir(paths: JupyterPaths, target: Target): string {
   return path.join(target === "sys-prefix" ? paths.sysPrefix : paths.user, "labextensions", EXTENSION_NAME);
 }
 
-/** Copies the prebuilt extension in `source` into the target's labextensions/ (replacing an older copy); returns where. */
-export function installLab(paths: JupyterPaths, target: Target = "user", source = PREBUILT): string {
-  if (!fs.existsSync(path.join(source, "package.json"))) {
+/**
+ * Throws unless `source` holds a complete prebuilt extension: package.json naming its entry
+ * (`jupyterlab._build.load`) and that file. JupyterLab skips an incomplete one with only a warning
+ * in the server's log ("is not a valid extension").
+ */
+export function checkBuild(source: string): void {
+  const fix = "in a checkout, run `npm run build -w extension` (or scripts/lab-setup.sh) first";
+  const pkgFile = path.join(source, "package.json");
+  if (!fs.existsSync(pkgFile)) throw new NotFoundError(`${source} has no prebuilt extension (package.json): ${fix}`);
+  const load = (JSON.parse(fs.readFileSync(pkgFile, "utf8")) as { jupyterlab?: { _build?: { load?: string } } }).jupyterlab
+    ?._build?.load;
+  if (!load || !fs.existsSync(path.join(source, load))) {
     throw new NotFoundError(
-      `${source} has no prebuilt extension (package.json): in a checkout, run \`npm run build -w extension\` first`,
+      `${pkgFile}: an incomplete build (jupyterlab._build.load ${load ? `names ${load}, which is missing` : "is missing"}): ${fix}`,
     );
   }
+}
+
+/** Copies the prebuilt extension in `source` into the target's labextensions/ (replacing an older copy); returns where. */
+export function installLab(paths: JupyterPaths, target: Target = "user", source = PREBUILT): string {
+  checkBuild(source);
   const dest = labextensionsDir(paths, target);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dest), { recursive: true });
