@@ -19,6 +19,7 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "REQUEST_BUSY"
   | "NATIVE"
+  | "NATIVE_UNAVAILABLE"
   | "GPU_UNAVAILABLE"
   | "GPU_BUILD_FAILED"
   | "GPU_OUT_OF_MEMORY"
@@ -175,6 +176,19 @@ export class RequestBusyError extends DynbatchError {
 export class NativeError extends DynbatchError {
   constructor(message: string) {
     super("NATIVE", message);
+  }
+}
+
+/**
+ * The native addon was not built when the package was installed (no compiler or no oneDNN
+ * headers then), or it does not load (a shared library it links is gone). `missing` lists the
+ * Debian packages to install; the message holds the apt command and the rebuild step.
+ */
+export class NativeUnavailableError extends DynbatchError {
+  readonly missing: string[];
+  constructor(message: string, missing: string[]) {
+    super("NATIVE_UNAVAILABLE", message);
+    this.missing = missing;
   }
 }
 

@@ -9,6 +9,7 @@ answers JupyterLab needs, so that no request of the page fails.
 """
 
 import getpass
+import hashlib
 import json
 import os
 import signal
@@ -65,6 +66,11 @@ def _kill_descendants():
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def project_kernel_name(project=ROOT):
+    """This checkout's tslab kernel, as `dynbatch kernel name` computes it (kernel/cli/install/kernelspec.ts)."""
+    return "dynbatch-" + hashlib.sha256(os.path.realpath(project).encode()).hexdigest()[:8]
 
 
 def _jupyterlab_version():
@@ -184,6 +190,11 @@ class DynbatchLab(LabServerApp):
         # browser need not show it.
         contents = self.serverapp.contents_manager
         contents.hide_globs = [*contents.hide_globs, "node_modules"]
+        # Only this checkout's kernel: the notebooks name a generic kernel that no machine has, so
+        # JupyterLab opens them with the one TypeScript kernel offered, never another clone's.
+        kernel = project_kernel_name()
+        self.serverapp.kernel_spec_manager.allowed_kernelspecs = {kernel}
+        self.serverapp.kernel_manager.default_kernel_name = kernel
         super().initialize_settings()
 
     def initialize_handlers(self):

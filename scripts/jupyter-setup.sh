@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the notebooks runnable: Debian's Jupyter, the tslab kernel of this project, and the
 # `dynbatch` package name resolvable from notebooks/. Idempotent: safe to run again.
-# Expects `npm ci` to have run (tslab is a dependency in package.json).
+# Expects `npm ci` (tslab is a dependency in package.json) and `npm run build:ts` to have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,16 +16,10 @@ if [ ! -x "$TSLAB" ]; then
   exit 1
 fi
 
-# The kernel spec names this checkout's tslab binary, so it is rewritten when the checkout moves.
-spec="$(/usr/bin/jupyter kernelspec list --json 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-spec = json.load(sys.stdin)["kernelspecs"].get("tslab")
-print(spec["spec"]["argv"][0] if spec else "")
-' || true)"
-if [ "$spec" != "$TSLAB" ]; then
-  echo "jupyter-setup: registering the tslab kernel ($TSLAB)"
-  "$TSLAB" install --python=/usr/bin/python3 --binary="$TSLAB" >/dev/null
-fi
+# This checkout's own kernel, named after its folder (dynbatch-<hash>), so that a second clone
+# registers a kernel of its own instead of re-pointing this one; rewritten on each run because it
+# names this checkout's tslab binary. Needs the TypeScript build (dist/).
+node dist/kernel/cli/main.js kernel install >/dev/null
 
 # Notebooks import the package by its name. tslab resolves modules the Node10 way, upwards
 # from notebooks/, so a link in notebooks/node_modules (untouched by npm) makes "dynbatch"

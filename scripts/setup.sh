@@ -21,7 +21,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# npm ci already built the addon (binding.gyp's default install script): rebuild only when stale.
+# npm ci already built the addon (package.json's install script, scripts/install-native.js): rebuild
+# only when stale.
 addon=build/Release/dynbatch_native.node
 if [ ! -f "$addon" ] || [ -n "$(find native binding.gyp -newer "$addon" -print -quit)" ]; then
   echo "setup: building the native addon"

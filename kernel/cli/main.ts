@@ -2,6 +2,9 @@
 /** The `dynbatch` command: dispatches to the demos. */
 import { DynbatchError } from "../errors";
 import { main as imageDemo } from "./demo";
+import { runDoctor } from "./doctor";
+import { runKernel } from "./kernel";
+import { runLab } from "./lab";
 import { runVideoDemo } from "./video";
 
 interface Command {
@@ -17,6 +20,18 @@ export const COMMANDS: Record<string, Command> = {
   image: {
     summary: "topology verdicts of the bundled models, the face cascade on one image, what setBatch(n) costs",
     run: imageDemo,
+  },
+  doctor: {
+    summary: "what is installed: oneDNN and CPU ISA, OpenCL devices, this project's kernel, the JupyterLab extension",
+    run: runDoctor,
+  },
+  kernel: {
+    summary: "registers this project's tslab kernel (one per project) so notebooks import dynbatch from it",
+    run: runKernel,
+  },
+  lab: {
+    summary: "installs (or uninstalls) the prebuilt JupyterLab extension where `jupyter --paths` looks",
+    run: runLab,
   },
   help: {
     summary: "this text; `dynbatch COMMAND --help` for a command's options",

@@ -4,8 +4,10 @@
  * compiles it once (oneDNN primitives and reordered weights, or OpenCL kernels) and every request
  * runs it for any batch n <= maxBatch. Errors the addon throws become typed errors here.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { DynbatchError, GpuError, GpuErrorCode, GpuUnavailableError, NativeError } from "../errors";
+import { unavailableError } from "./requirements";
 
 export type NativeAttr = number | number[] | string;
 
@@ -138,13 +140,23 @@ const GOMP_SPIN_COUNT = "3000";
 
 let cached: NativeAddon | undefined;
 
+/** Where node-gyp writes the addon, in a checkout and in an installed package alike. */
+export const ADDON_FILE = path.resolve(__dirname, "../../../build/Release/dynbatch_native.node");
+
 export function loadAddon(): NativeAddon {
   if (!cached) {
     // libgomp reads this once, when the addon loads it; a value the user set is kept.
     process.env.GOMP_SPINCOUNT ??= GOMP_SPIN_COUNT;
-    const file = path.resolve(__dirname, "../../../build/Release/dynbatch_native.node");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cached = require(file) as NativeAddon;
+    const file = ADDON_FILE;
+    // Installed without a toolchain (scripts/install-native.js skipped the build), or a library
+    // it links is gone: a typed error naming the packages, not a crash deep in a require.
+    if (!fs.existsSync(file)) throw unavailableError(file, undefined);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      cached = require(file) as NativeAddon;
+    } catch (e) {
+      throw unavailableError(file, e as Error);
+    }
   }
   return cached;
 }

@@ -40,6 +40,8 @@ export interface LabOptions {
   work: string;
   /** Extra environment for the server and its kernels. */
   env?: Record<string, string>;
+  /** Where the server loads prebuilt extensions from (default: lab/build/labextensions, the repository's build). */
+  labextensions?: string;
 }
 
 /** Throws with the fix when the lab frontend or the extension has not been built. */
@@ -110,6 +112,7 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
     `--ServerApp.token=${token}`,
     `--ServerApp.root_dir=${options.root}`,
     `--DynbatchLab.state_dir=${path.join(options.work, "state")}`,
+    ...(options.labextensions ? [`--DynbatchLab.labextensions_path=${options.labextensions}`] : []),
   ];
   const env = {
     ...process.env,

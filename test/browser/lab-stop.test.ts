@@ -67,7 +67,8 @@ function startKernel(s: Started): Promise<Response> {
   return fetch(new URL("api/kernels", s.base), {
     method: "POST",
     headers: { Authorization: `token ${s.token}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: "tslab" }),
+    // No name: the server's default kernel, this checkout's (lab/serve.py).
+    body: JSON.stringify({}),
   });
 }
 

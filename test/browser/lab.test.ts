@@ -3,9 +3,12 @@
  * Debian's jupyter_server, with dynbatch-jupyterlab loaded as a prebuilt federated extension):
  * each tutorial notebook is run with the tslab kernel from the Run menu, and the views it shows
  * are checked against the kernel's own analysis and against the reports saved in the notebook.
+ * The extension is the one `dynbatch lab install` puts into a Jupyter data directory, as in a
+ * user's own JupyterLab, not the repository's build folder.
  * Quick mode (DYNBATCH_QUICK=1) unless the environment says otherwise.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,7 +17,7 @@ import type { Browser, Page } from "playwright-core";
 import { IECore, LATENCY_MIME } from "../../kernel";
 import type { AnalysisMode, LatencyReport } from "../../kernel/schema";
 import { irPath, ROOT } from "../helpers/models";
-import { checkSetup, Notebook, payloads, problems } from "../notebooks/nbrun";
+import { checkSetup, Notebook, NOTEBOOK_KERNELSPEC, payloads, problems } from "../notebooks/nbrun";
 import { checkChromium, launch, screenshot, watchProblems } from "./chromium";
 import {
   clickLayer,
@@ -58,7 +61,9 @@ function notebookCells(sources: string[]): string {
   return JSON.stringify({
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    // As in the tutorials: no machine has the generic kernel name, so JupyterLab picks the one
+    // kernel whose language matches language_info (without it, it would ask).
+    metadata: { kernelspec: NOTEBOOK_KERNELSPEC, language_info: { name: "typescript" } },
     cells: sources.map((source, i) => ({
       cell_type: "code",
       id: `c${i}`,
@@ -104,7 +109,15 @@ before(async () => {
   for (const dir of ["models", "media", "node_modules"]) fs.symlinkSync(path.join(ROOT, dir), path.join(work, dir));
   fs.writeFileSync(path.join(root, "xss.ipynb"), xssNotebook());
 
-  server = await startLab({ root, work, env: { DYNBATCH_QUICK: process.env.DYNBATCH_QUICK ?? "1" } });
+  const data = path.join(work, "jupyter-data");
+  const install = spawnSync(process.execPath, [path.join(ROOT, "dist", "kernel", "cli", "main.js"), "lab", "install"], {
+    encoding: "utf8",
+    env: { ...process.env, JUPYTER_DATA_DIR: data },
+  });
+  assert.equal(install.status, 0, install.stderr);
+  const labextensions = path.join(data, "labextensions");
+  assert.ok(!fs.lstatSync(path.join(labextensions, "dynbatch-jupyterlab")).isSymbolicLink(), "a copy, as a user gets it");
+  server = await startLab({ root, work, labextensions, env: { DYNBATCH_QUICK: process.env.DYNBATCH_QUICK ?? "1" } });
   browser = await launch();
 
   const ie = new IECore();

@@ -25,7 +25,7 @@ test("dynbatch --help lists every command; unknown commands exit 2", () => {
     assert.equal(r.code, 0);
     for (const name of Object.keys(COMMANDS)) assert.match(r.stdout, new RegExp(`^  ${name} `, "m"));
   }
-  assert.deepEqual(Object.keys(COMMANDS), ["demo", "image", "help"]);
+  assert.deepEqual(Object.keys(COMMANDS), ["demo", "image", "doctor", "kernel", "lab", "help"]);
   const bad = dynbatch("frobnicate");
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown command 'frobnicate'/);

@@ -7,7 +7,16 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { checkSetup, Notebook, NOTEBOOKS, payloads, problems, runNotebook, stdout } from "../notebooks/nbrun";
+import {
+  checkSetup,
+  Notebook,
+  NOTEBOOK_KERNELSPEC,
+  NOTEBOOKS,
+  payloads,
+  problems,
+  runNotebook,
+  stdout,
+} from "../notebooks/nbrun";
 
 const NB = path.join(NOTEBOOKS, "04-face-video-cascade.ipynb");
 
@@ -20,7 +29,7 @@ function joined(x: unknown): string {
 
 test("04 is committed with outputs, without errors", () => {
   const nb = JSON.parse(fs.readFileSync(NB, "utf8")) as Notebook;
-  assert.equal((nb.metadata.kernelspec as { name: string }).name, "tslab");
+  assert.deepEqual(nb.metadata.kernelspec, NOTEBOOK_KERNELSPEC);
   assert.ok(payloads(nb, "image/jpeg").length === 1, "the frame strip is committed");
   assert.deepEqual(problems(nb), []);
 });

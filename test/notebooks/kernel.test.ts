@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LATENCY_MIME } from "../../kernel";
-import { checkSetup, Notebook, problems, runNotebook, stdout } from "./nbrun";
+import { checkSetup, Notebook, NOTEBOOK_KERNELSPEC, problems, runNotebook, stdout } from "./nbrun";
 import { validateLatencyReport } from "../display/validate";
 
 const cells = [
@@ -33,7 +33,7 @@ function notebookFile(): string {
   const nb = {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    metadata: { kernelspec: NOTEBOOK_KERNELSPEC },
     cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
   };
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-kernel-")), "writers.ipynb");

@@ -6,11 +6,16 @@ import { execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { projectKernelName } from "../../kernel/cli/install/kernelspec";
 import { ROOT } from "../helpers/models";
 
 export const NOTEBOOKS = path.join(ROOT, "notebooks");
 const PYTHON = "/usr/bin/python3";
 const RUNNER = path.join(ROOT, "test", "notebooks", "run_notebook.py");
+/** This checkout's kernel (scripts/jupyter-setup.sh registers it); the notebooks' metadata names a generic one. */
+export const KERNEL = projectKernelName(ROOT);
+/** The kernelspec stored in the committed notebooks: no machine registers it, so a JupyterLab picks the one TypeScript kernel it offers (or asks). */
+export const NOTEBOOK_KERNELSPEC = { name: "dynbatch", display_name: "TypeScript (dynbatch)", language: "typescript" };
 
 export interface Output {
   output_type: "stream" | "display_data" | "execute_result" | "error";
@@ -38,7 +43,7 @@ export function checkSetup(): void {
   const nbclient = spawnSync(PYTHON, ["-c", "import nbclient"], { encoding: "utf8" });
   if (nbclient.status !== 0) throw new Error(`${PYTHON} cannot import nbclient: ${fix}`);
   const specs = spawnSync("/usr/bin/jupyter", ["kernelspec", "list", "--json"], { encoding: "utf8" });
-  if (specs.status !== 0 || !JSON.parse(specs.stdout).kernelspecs?.tslab) throw new Error(`no tslab kernel registered: ${fix}`);
+  if (specs.status !== 0 || !JSON.parse(specs.stdout).kernelspecs?.[KERNEL]) throw new Error(`this checkout's kernel ${KERNEL} is not registered: ${fix}`);
   if (!fs.existsSync(path.join(NOTEBOOKS, "node_modules", "dynbatch", "package.json")))
     throw new Error(`notebooks/node_modules/dynbatch does not resolve: ${fix}`);
 }
@@ -60,7 +65,7 @@ export function runNotebook(file: string, cwd = NOTEBOOKS): Promise<Notebook> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-nb-")), path.basename(file));
   const env = { ...process.env, DYNBATCH_QUICK: "1", PYDEVD_DISABLE_FILE_VALIDATION: "1" };
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [RUNNER, file, out, "--cwd", cwd, "--timeout", "300"], { env, maxBuffer: 1 << 26 }, (err, _stdout, stderr) => {
+    execFile(PYTHON, [RUNNER, file, out, "--cwd", cwd, "--kernel", KERNEL, "--timeout", "300"], { env, maxBuffer: 1 << 26 }, (err, _stdout, stderr) => {
       const nb = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as Notebook) : undefined;
       if (nb) for (const c of nb.cells) c.source = Array.isArray(c.source) ? c.source.join("") : c.source;
       if (err || !nb) {

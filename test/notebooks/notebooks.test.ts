@@ -10,7 +10,7 @@ import * as path from "path";
 import { LATENCY_MIME, TOPOLOGY_MIME } from "../../kernel";
 import type { LatencyReport, TopologyReport } from "../../kernel";
 import { validateLatencyReport, validateTopologyReport } from "../display/validate";
-import { checkSetup, displayTexts, Notebook, NOTEBOOKS, payloads, problems, runNotebook, stdout } from "./nbrun";
+import { checkSetup, displayTexts, Notebook, NOTEBOOK_KERNELSPEC, NOTEBOOKS, payloads, problems, runNotebook, stdout } from "./nbrun";
 
 const NB1 = "01-dynamic-batching-in-five-minutes.ipynb";
 const NB2 = "02-which-topologies.ipynb";
@@ -41,7 +41,7 @@ test("notebooks/ holds exactly the three notebooks, committed with outputs", () 
   assert.deepEqual(files.sort(), [NB1, NB2, NB3, "04-face-video-cascade.ipynb"]);
   for (const f of files) {
     const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, f), "utf8")) as Notebook;
-    assert.equal((nb.metadata.kernelspec as { name: string }).name, "tslab");
+    assert.deepEqual(nb.metadata.kernelspec, NOTEBOOK_KERNELSPEC);
     const code = nb.cells.filter((c) => c.cell_type === "code");
     assert.ok(code.some((c) => (c.outputs ?? []).length > 0), `${f} is committed with its outputs`);
     assert.deepEqual(problems(nb), [], `${f} as committed has no errors`);

@@ -1,7 +1,9 @@
 """Executes a notebook headless with its kernel (tslab) through Debian's nbclient.
 
-usage: /usr/bin/python3 run_notebook.py IN.ipynb OUT.ipynb [--cwd DIR] [--timeout SECONDS]
+usage: /usr/bin/python3 run_notebook.py IN.ipynb OUT.ipynb [--cwd DIR] [--kernel NAME] [--timeout SECONDS]
 
+--kernel names the kernel (default: the one in the notebook's metadata): the committed notebooks
+name a generic kernel, each project registers its own (`dynbatch kernel name`).
 The kernel starts in --cwd (default: the notebook's folder), where tslab resolves imports.
 OUT is written even when a cell fails, so the failing output can be read; the exit status is 1
 when a cell raised or any output is an error. Timing metadata is not recorded, so regenerated
@@ -22,6 +24,7 @@ def main():
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--cwd")
+    ap.add_argument("--kernel")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = ap.parse_args()
 
@@ -30,7 +33,7 @@ def main():
     client = NotebookClient(
         nb,
         timeout=args.timeout,
-        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "tslab"),
+        kernel_name=args.kernel or nb.metadata.get("kernelspec", {}).get("name", "tslab"),
         resources={"metadata": {"path": cwd}},
         record_timing=False,
     )
