@@ -8,6 +8,7 @@ JupyterLab 4 expects a jupyter_server >= 2.4; the endpoints 1.23 lacks are added
 answers JupyterLab needs, so that no request of the page fails.
 """
 
+import atexit
 import getpass
 import hashlib
 import json
@@ -226,6 +227,9 @@ class DynbatchLab(LabServerApp):
                 os._exit(128 + signum)
             return
         self._stopping_since = time.monotonic()
+        # A kernel still being launched is not yet one jupyter_server knows, so its polite shutdown
+        # misses it: whatever is left below the server goes when the interpreter exits.
+        atexit.register(_kill_descendants)
         print(f"\n    {signal.Signals(signum).name}: stopping the server and its kernels", flush=True)
         watchdog = threading.Timer(STOP_GRACE_S, self._force_exit, args=(signum,))
         watchdog.daemon = True
