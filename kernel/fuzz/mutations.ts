@@ -26,7 +26,7 @@ const REWIRES: ErrorCode[] = ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE", 
 export const ALLOWED_CODES: Record<MutationKind, readonly ErrorCode[]> = {
   "ir-dim": ["BAD_MODEL", "SHAPE_INFERENCE"],
   // A legal change of rank can reach a form of an op the plugins do not implement (a 1-D MatMul operand).
-  "ir-shape": ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE", "DYN_BATCH_UNSUPPORTED_TOPOLOGY"],
+  "ir-shape": ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE", "DYN_BATCH_UNSUPPORTED_TOPOLOGY", "UNBOUND_SHAPE"],
   // An offset moved inside the file reads other weights, a Reshape target among them.
   "ir-bin-offset": ["BAD_MODEL", "SHAPE_INFERENCE", "DYN_BATCH_UNSUPPORTED_TOPOLOGY"],
   "ir-element-type": ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE"],
@@ -41,7 +41,8 @@ export const ALLOWED_CODES: Record<MutationKind, readonly ErrorCode[]> = {
   // Flipped weights that are shape constants change shapes like an edited attribute does.
   "bin-bytes": ["BAD_MODEL", "SHAPE_INFERENCE", "DYN_BATCH_UNSUPPORTED_TOPOLOGY"],
   "bin-truncate": ["BAD_MODEL"],
-  "onnx-dims": ["BAD_MODEL", "SHAPE_INFERENCE"],
+  // -1 (or a removed dim_value) is a free dim: legal, and unbound until the user binds it.
+  "onnx-dims": ["BAD_MODEL", "SHAPE_INFERENCE", "UNBOUND_SHAPE"],
   "onnx-initializer": ["BAD_MODEL", "SHAPE_INFERENCE"],
   "onnx-dtype": ["BAD_MODEL", "UNSUPPORTED_OP", "SHAPE_INFERENCE"],
   "onnx-attribute": REWIRES,

@@ -213,3 +213,11 @@ test("fuzz onnx-dtype (seed 3): a float Conv bias relabelled int32 is refused, n
   assert.equal(e.code, "BAD_MODEL");
   assert.match(e.message, /bias must be floating point/);
 });
+
+test("fuzz onnx-dims (CI): an input dim_value below -1 is BAD_MODEL; -1, as exporters write an unknown size, is a free dim", async () => {
+  const e = await onnxFailureOf((m) => (m.graph!.input[0].type!.tensor_type!.shape!.dim[2].dim_value = -3));
+  assert.equal(e.code, "BAD_MODEL");
+  assert.match(e.message, /dim -3 is not a size/);
+  const free = await onnxFailureOf((m) => (m.graph!.input[0].type!.tensor_type!.shape!.dim[2].dim_value = -1));
+  assert.equal(free.code, "UNBOUND_SHAPE");
+});

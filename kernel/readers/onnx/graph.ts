@@ -113,6 +113,11 @@ export function readONNX(path: string): Graph {
       );
     const dims = dimsOfValueInfo(v);
     if (!dims) throw new ModelError(path, "graph input has no shape", v.name);
+    // dim_value is a size; exporters write -1 for "unknown", which reads as a free dim.
+    const bad = v.type!.tensor_type!.shape!.dim.find(
+      (d) => d.dim_value !== undefined && d.dim_value !== null && toNum(d.dim_value) < -1,
+    );
+    if (bad) throw new ModelError(path, `graph input dim ${toNum(bad.dim_value!)} is not a size`, v.name);
     const shape = dims.map((d) => d.size);
     const p = b.add("Parameter", v.name, [], { shape: list(shape), element_type: dtype }, [{ dtype }]);
     p.outputs[0].shape = shape.slice();
