@@ -38,8 +38,6 @@ export interface NativeProgramSpec {
   independentSamples?: boolean;
   /** How runs spread over the threads (default "auto"; see Strategy in native/src/program.h). */
   parallel?: "auto" | "layers" | "samples";
-  /** Which oneDNN convolution kernels (default "native"; see native/src/conv_kernels.h). */
-  convKernels?: "auto" | "native" | "avx2";
   tensors: NativeTensorSpec[];
   /** In execution order. */
   ops: NativeOpSpec[];
@@ -92,8 +90,6 @@ export interface NativeProgram {
   /** The steps of every run, in order (run() reports one time per step). */
   steps(): NativeStep[];
   plan(): NativePlan;
-  /** The convolution kernels the program was compiled with ("auto" resolved). */
-  convKernels(): "native" | "avx2";
 }
 
 export interface NativeAddon {

@@ -20,15 +20,7 @@ export interface CompileOptions {
   independentSamples: boolean;
   /** How a run spreads over the threads (CPU_PARALLEL). */
   parallel: ParallelMode;
-  /** Which oneDNN convolution kernels the CPU plugin asks for (CPU_CONV_KERNELS). */
-  convKernels: ConvKernels;
 }
-
-/**
- * "native": oneDNN's first choice for this CPU; "avx2": its AVX2 kernels where it has them; "auto":
- * on CPUs beyond AVX2, the faster of the two for this network, measured at load (native/src/conv_kernels.h).
- */
-export type ConvKernels = "auto" | "native" | "avx2";
 
 /** "auto": each request measures the candidates at each batch and keeps the fastest. */
 export type ParallelMode = "auto" | "layers" | "samples";

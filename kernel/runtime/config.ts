@@ -3,7 +3,7 @@
  * "KEY_" prefix; values are strings as in the Inference Engine ("YES"/"NO", "8").
  */
 import { ConfigError } from "../errors";
-import { MAX_PROGRAM_BYTES, type ConvKernels, type ParallelMode } from "../plugins/plugin";
+import { MAX_PROGRAM_BYTES, type ParallelMode } from "../plugins/plugin";
 import { table } from "../dict";
 import type { AnalysisMode } from "../schema";
 
@@ -16,8 +16,6 @@ export interface DeviceConfig {
   analysis: AnalysisMode;
   /** How CPU runs spread over the threads: by layers, by samples, or measured per batch (auto). */
   parallel: ParallelMode;
-  /** oneDNN's convolution kernels: its first choice, its AVX2 ones, or the faster of the two measured at load (auto). */
-  convKernels: ConvKernels;
   /** Largest activation tensor loadNetwork accepts, in bytes (at most the MAX_PROGRAM_BYTES hard budget). */
   maxTensorBytes: number;
 }
@@ -31,7 +29,6 @@ export const DEFAULT_CONFIG: DeviceConfig = {
   threads: 0,
   analysis: "shape-aware",
   parallel: "auto",
-  convKernels: "auto",
   maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES,
 };
 
@@ -41,14 +38,12 @@ export const CONFIG_KEYS = [
   "CPU_THREADS_NUM",
   "DYN_BATCH_ANALYSIS",
   "CPU_PARALLEL",
-  "CPU_CONV_KERNELS",
   "MAX_TENSOR_BYTES",
 ] as const;
 
 const MAX_THREADS = 256;
 
 const PARALLEL_MODES: Record<string, ParallelMode> = table({ AUTO: "auto", LAYERS: "layers", SAMPLES: "samples" });
-const CONV_KERNELS: Record<string, ConvKernels> = table({ AUTO: "auto", NATIVE: "native", AVX2: "avx2" });
 
 export function gib(bytes: number): string {
   return `${+(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -102,12 +97,6 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
         out.parallel = mode;
         break;
       }
-      case "CPU_CONV_KERNELS": {
-        const kernels = CONV_KERNELS[v.toUpperCase()];
-        if (!kernels) throw new ConfigError(`CPU_CONV_KERNELS must be "AUTO", "NATIVE" or "AVX2", got "${v}"`);
-        out.convKernels = kernels;
-        break;
-      }
       case "MAX_TENSOR_BYTES": {
         const bytes = count(key, v);
         if (bytes < 1 || bytes > MAX_PROGRAM_BYTES) {
@@ -138,8 +127,6 @@ export function configValue(c: DeviceConfig, rawKey: string): string {
       return c.analysis;
     case "CPU_PARALLEL":
       return c.parallel.toUpperCase();
-    case "CPU_CONV_KERNELS":
-      return c.convKernels.toUpperCase();
     case "MAX_TENSOR_BYTES":
       return String(c.maxTensorBytes);
     default:

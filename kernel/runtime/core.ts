@@ -146,7 +146,6 @@ export class IECore {
         threads,
         independentSamples: independent,
         parallel: c.parallel,
-        convKernels: c.convKernels,
       });
       return new ExecutableNetwork(compiled, netBatch, false, plugin.device);
     }
@@ -169,7 +168,6 @@ export class IECore {
       threads,
       independentSamples: independent,
       parallel: c.parallel,
-      convKernels: c.convKernels,
     });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
   }

@@ -19,14 +19,13 @@ export const FIX_TOLERANCE = 1e-5;
 export const FIX_BATCHES = [1, 2, 3, 4];
 
 function compile(prepared: Graph, maxBatch: number, batched: Map<number, boolean[]> | null): CompiledModel {
-  // One thread and fixed kernels: the check compares numbers, so nothing is measured or chosen at run time.
+  // One thread and one strategy: the check compares numbers, so nothing is measured or chosen at run time.
   return pluginFor("CPU")!.compile(prepared, {
     maxBatch,
     batched,
     threads: 1,
     independentSamples: false,
     parallel: "layers",
-    convKernels: "native",
   });
 }
 

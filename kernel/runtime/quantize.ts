@@ -84,8 +84,6 @@ async function calibrate(
     threads: plugin.defaultThreads,
     independentSamples: false,
     parallel: "layers",
-    // A calibration probe runs a few times: measuring kernels would cost more than it saves.
-    convKernels: "native",
   });
   const req = compiled.createRequest();
   const input = compiled.inputs[0].tensor;

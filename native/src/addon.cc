@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "buffer_views.h"
-#include "conv_kernels.h"
 #include "dnnl_common.h"
 #include "gpu/gpu_addon.h"
 #include "js_error.h"
@@ -102,14 +101,6 @@ ProgramSpec parseSpec(const Napi::Value& v) {
     else if (p == "layers") s.parallel = Parallel::Layers;
     else if (p == "samples") s.parallel = Parallel::Samples;
     else fail(env, "spec.parallel must be \"auto\", \"layers\" or \"samples\"");
-  }
-  Napi::Value ck = o.Get("convKernels");
-  if (!ck.IsUndefined()) {
-    const std::string k = ck.IsString() ? ck.As<Napi::String>().Utf8Value() : "";
-    if (k == "auto") s.convKernels = ConvKernels::Auto;
-    else if (k == "native") s.convKernels = ConvKernels::Native;
-    else if (k == "avx2") s.convKernels = ConvKernels::Avx2;
-    else fail(env, "spec.convKernels must be \"auto\", \"native\" or \"avx2\"");
   }
   Napi::Value tv = prop(o, "tensors", "spec");
   if (!tv.IsArray()) fail(env, "spec.tensors must be an array");
@@ -285,10 +276,9 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
 class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(
-        env, "Program",
-        {InstanceMethod("createRequest", &ProgramWrap::CreateRequest), InstanceMethod("steps", &ProgramWrap::Steps),
-         InstanceMethod("plan", &ProgramWrap::Plan), InstanceMethod("convKernels", &ProgramWrap::ConvKernelsUsed)});
+    return DefineClass(env, "Program",
+                       {InstanceMethod("createRequest", &ProgramWrap::CreateRequest),
+                        InstanceMethod("steps", &ProgramWrap::Steps), InstanceMethod("plan", &ProgramWrap::Plan)});
   }
 
   explicit ProgramWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProgramWrap>(info) {
@@ -296,18 +286,13 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
     if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "Program must be called with new");
     ProgramSpec spec = parseSpec(info[0]);
     try {
-      program_ = compileConvKernels(std::move(spec));
+      program_ = std::make_shared<const Program>(std::move(spec));
     } catch (const std::exception& e) {
       throw codedError(env, codeOf(e), e.what());
     }
   }
 
  private:
-  // "native" or "avx2": the convolution kernels the program was compiled with (Auto resolved).
-  Napi::Value ConvKernelsUsed(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), program_->spec().convKernels == ConvKernels::Avx2 ? "avx2" : "native");
-  }
-
   Napi::Value CreateRequest(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto* data = env.GetInstanceData<AddonData>();

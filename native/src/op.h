@@ -93,9 +93,6 @@ struct OpSpec {
   std::vector<const TensorDesc*> inputs;
   std::vector<const TensorDesc*> outputs;
   int64_t maxBatch = 1;
-  // Ops with several oneDNN implementations take the first whose name holds this ("avx2"), when
-  // one does; empty: oneDNN's first choice.
-  std::string preferIsa;
 };
 
 // Per-run state shared by all ops of one run (one infer request, one thread).

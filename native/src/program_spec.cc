@@ -45,7 +45,6 @@ OpSpec opSpecOf(const ProgramSpec& s, const OpEntry& e) {
   os.name = e.name;
   os.attrs = e.attrs;
   os.maxBatch = s.maxBatch;
-  if (s.convKernels == ConvKernels::Avx2) os.preferIsa = "avx2";
   for (int id : e.inputs) os.inputs.push_back(&s.tensors[id]);
   for (int id : e.outputs) os.outputs.push_back(&s.tensors[id]);
   return os;

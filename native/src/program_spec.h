@@ -20,11 +20,6 @@ struct OpEntry {
 // How a request spreads a run over its threads (see Request in program.h).
 enum class Parallel : int8_t { Auto, Layers, Samples };
 
-// Which of oneDNN's convolution kernels to ask for: its first choice for this CPU (Native), its
-// AVX2 ones where it has them (Avx2), or whichever of the two runs this program faster, measured
-// when it is compiled (Auto, see conv_kernels.h).
-enum class ConvKernels : int8_t { Auto, Native, Avx2 };
-
 struct ProgramSpec {
   int64_t maxBatch = 1;
   int threads = 1;
@@ -32,7 +27,6 @@ struct ProgramSpec {
   // threads may each take whole samples through the whole program.
   bool independentSamples = false;
   Parallel parallel = Parallel::Auto;
-  ConvKernels convKernels = ConvKernels::Native;
   std::vector<TensorDesc> tensors;
   std::vector<OpEntry> ops;
   std::vector<int> inputs;

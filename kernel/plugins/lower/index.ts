@@ -119,7 +119,6 @@ export function lowerGraph(g: Graph, opts: CompileOptions): LoweredProgram {
       threads: opts.threads,
       independentSamples: opts.independentSamples,
       parallel: opts.parallel,
-      convKernels: opts.convKernels,
       tensors: L.tensors,
       ops: L.ops,
       inputs: inputs.map((i) => i.tensor),

@@ -17,7 +17,7 @@ using dims = dnnl::memory::dims;
 
 class ConvOp : public Op {
  public:
-  explicit ConvOp(const OpSpec& spec) : name_(spec.name), preferIsa_(spec.preferIsa) {
+  explicit ConvOp(const OpSpec& spec) : name_(spec.name) {
     if (spec.inputs.size() < 2 || spec.outputs.size() != 1) throw OpError(name_, "conv needs inputs x, w[, b] and 1 output");
     const Shape& x = spec.inputs[0]->maxShape;
     const Shape& w = spec.inputs[1]->maxShape;
@@ -126,15 +126,7 @@ class ConvOp : public Op {
     } else {
       d.reset(new dnnl::convolution_forward::desc(prop, alg, src, anyW, dst, strides_, dilations_, padL_, padR_));
     }
-    dnnl::convolution_forward::primitive_desc pd(*d, attr, cpuEngine());
-    if (preferIsa_.empty()) return pd;
-    // oneDNN lists its implementations best first for this CPU; take the first of the preferred
-    // ISA, or keep its first choice when it has none for this convolution.
-    auto first = pd;
-    do {
-      if (std::string(pd.impl_info_str()).find(preferIsa_) != std::string::npos) return pd;
-    } while (pd.next_impl());
-    return first;
+    return dnnl::convolution_forward::primitive_desc(*d, attr, cpuEngine());
   }
 
   Entry build(const Shape& xs, const Shape& ys) {
@@ -169,7 +161,6 @@ class ConvOp : public Op {
   }
 
   std::string name_;
-  std::string preferIsa_;
   int64_t group_ = 1;
   dims strides_, dilations_, padL_, padR_;
   const float* weights_ = nullptr;
