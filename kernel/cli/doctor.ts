@@ -4,8 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { InputError } from "../errors";
+import { parseOptions } from "./args";
 import { loadAddon, loadGpuAddon } from "../plugins/native";
 import { JupyterPaths, jupyterPaths } from "./install/jupyter";
 import { findKernel, findProject, projectKernelName } from "./install/kernelspec";
@@ -93,12 +92,10 @@ export function formatDoctor(r: DoctorReport): string {
 }
 
 export async function runDoctor(argv: string[]): Promise<number> {
-  let v;
-  try {
-    ({ values: v } = parseArgs({ args: argv, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const { values: v } = parseOptions({
+    args: argv,
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
   if (v.help) console.log(DOCTOR_USAGE);
   else {
     const r = doctor();

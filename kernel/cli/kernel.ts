@@ -1,6 +1,6 @@
 /** `dynbatch kernel`: registers this project's tslab kernel, or prints its name. */
-import { parseArgs } from "util";
 import { InputError } from "../errors";
+import { parseOptions } from "./args";
 import { jupyterPaths } from "./install/jupyter";
 import { findProject, installKernel, projectKernelName } from "./install/kernelspec";
 
@@ -21,22 +21,17 @@ name      prints the project's kernel name (what install registers without --nam
 The Python asked for Jupyter's paths: DYNBATCH_PYTHON, else python3, else /usr/bin/python3.`;
 
 export async function runKernel(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: "string" },
-        user: { type: "boolean" },
-        "sys-prefix": { type: "boolean" },
-        force: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const parsed = parseOptions({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      user: { type: "boolean" },
+      "sys-prefix": { type: "boolean" },
+      force: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) {
     console.log(KERNEL_USAGE);

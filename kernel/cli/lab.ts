@@ -1,6 +1,6 @@
 /** `dynbatch lab`: installs the JupyterLab extension into the user's JupyterLab, or removes it. */
-import { parseArgs } from "util";
 import { InputError } from "../errors";
+import { parseOptions } from "./args";
 import { jupyterPaths } from "./install/jupyter";
 import { installLab, PREBUILT, Target, uninstallLab } from "./install/labext";
 
@@ -19,21 +19,16 @@ uninstall   removes it from there
 The Python asked for Jupyter's paths: DYNBATCH_PYTHON, else python3, else /usr/bin/python3.`;
 
 export async function runLab(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        from: { type: "string" },
-        user: { type: "boolean" },
-        "sys-prefix": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const parsed = parseOptions({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: "string" },
+      user: { type: "boolean" },
+      "sys-prefix": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) {
     console.log(LAB_USAGE);

@@ -5,9 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { FaceCascade, FrameResult, STRATEGIES, STRATEGY_LABELS, Strategy, summarize } from "../cascade/pipeline";
 import { InputError } from "../errors";
+import { parseOptions } from "./args";
 import { IECore } from "../runtime/core";
 import { probeVideo, readFrames, VideoInfo } from "../video/decode";
 import { encodeStrip, VideoWriter } from "../video/encode";
@@ -55,26 +55,21 @@ interface DemoArgs {
 
 /** Parses the demo's arguments; throws InputError on anything it does not understand. */
 export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        device: { type: "string" },
-        frames: { type: "string" },
-        start: { type: "string" },
-        "max-faces": { type: "string" },
-        threshold: { type: "string" },
-        strategies: { type: "string" },
-        strip: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const parsed = parseOptions({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      device: { type: "string" },
+      frames: { type: "string" },
+      start: { type: "string" },
+      "max-faces": { type: "string" },
+      threshold: { type: "string" },
+      strategies: { type: "string" },
+      strip: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) return "help";
   if (positionals.length > 1) throw new InputError(`expected one video, got: ${positionals.join(" ")}`);
