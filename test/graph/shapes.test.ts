@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GraphBuilder, inferShape } from "../helpers/graph_builder";
 import { prepare } from "../../kernel/graph/prepare";
-import { ShapeError } from "../../kernel/errors";
+import { ModelError, ShapeError } from "../../kernel/errors";
 
 function shape(build: (b: GraphBuilder) => { node: number; port: number }): number[] {
   const b = new GraphBuilder();
@@ -210,6 +210,30 @@ test("eltwise: numpy broadcasting and auto_broadcast none", () => {
   assert.deepEqual(
     shape((b) => b.op("Clamp", [b.param("a", [5, 2])], { min: 0, max: 6 })),
     [5, 2],
+  );
+});
+
+test("eltwise: a float operand beside an integer one is BAD_MODEL naming the layer; integer pairs and Power's integer exponent are fine", () => {
+  for (const type of ["Add", "Multiply", "Less"]) {
+    const b = new GraphBuilder();
+    b.op(type, [b.param("x", [1, 8]), b.constant([1, 2, 3, 4, 5, 6, 7, 8], [8], "i32", "bias")]);
+    assert.throws(
+      () => prepare(b.build()),
+      (e: unknown) =>
+        e instanceof ModelError &&
+        e.code === "BAD_MODEL" &&
+        /one element type, got f32 and i32/.test(e.message) &&
+        /layer '/.test(e.message),
+      type,
+    );
+  }
+  assert.deepEqual(
+    shape((b) => b.op("Add", [b.constant([1, 2], [2], "i64"), b.constant([3], [1], "i64")])),
+    [2],
+  );
+  assert.deepEqual(
+    shape((b) => b.op("Power", [b.param("x", [2, 3]), b.constant([2], [1], "i32")])),
+    [2, 3],
   );
 });
 

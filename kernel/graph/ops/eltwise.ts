@@ -1,4 +1,5 @@
 import { attrBool } from "../attrs";
+import { ModelError } from "../../errors";
 import { ConstTensor, DType } from "../graph";
 import type { InferCtx, OpDef } from "./types";
 import { broadcastIndex, eltwiseShape, expectInputs, isFloat, makeTensor, numel } from "./util";
@@ -18,11 +19,24 @@ function foldBroadcast(ctx: InferCtx, outShape: number[], dtype: DType, fn: (val
   return makeTensor(dtype, outShape, out);
 }
 
+/**
+ * The opsets give both operands one element type T (Power alone, as ONNX Pow, takes an integer
+ * exponent). A float operand beside an integer one is a mislabelled tensor, such as an int32 Conv
+ * bias: refused at read, not computed with one side reinterpreted.
+ */
+function expectSameKind(ctx: InferCtx): void {
+  const [a, b] = ctx.dtypes;
+  if (isFloat(a) !== isFloat(b)) {
+    throw new ModelError(ctx.file, `operands must have one element type, got ${a} and ${b}`, ctx.node.name);
+  }
+}
+
 function binary(type: string, fn: BinFn): OpDef {
   const def: OpDef = {
     type,
     infer(ctx) {
       expectInputs(ctx, 2);
+      if (type !== "Power") expectSameKind(ctx);
       return [{ shape: eltwiseShape(ctx, ctx.shapes), dtype: ctx.dtypes[0] }];
     },
     fold(ctx) {
@@ -39,6 +53,7 @@ function compare(type: string, fn: (a: number, b: number) => boolean): OpDef {
     type,
     infer(ctx) {
       expectInputs(ctx, 2);
+      expectSameKind(ctx);
       return [{ shape: eltwiseShape(ctx, ctx.shapes), dtype: "boolean" }];
     },
     fold(ctx) {

@@ -1,7 +1,7 @@
 /** Sliding-window ops: Conv, ConvTranspose, MaxPool, AveragePool and the global pools. */
 import { ModelError } from "../../errors";
 import { Attrs, ConstTensor, PortRef } from "../../graph/graph";
-import { isFloat, numel } from "../../graph/ops/util";
+import { numel } from "../../graph/ops/util";
 import { table } from "../../dict";
 import { NUMPY, ReadCtx } from "./context";
 import { bool, list } from "./format";
@@ -45,9 +45,8 @@ export function windowAttrs(c: ReadCtx, n: number, withDilations = true): Attrs 
 
 /** Conv/ConvTranspose bias [C] as an Add of a [1,C,1,...] tensor. */
 export function addBias(c: ReadCtx, y: PortRef, spatial: number): PortRef {
+  // An integer B is refused by the Add's shape inference, as every operand pair of another type is.
   const bv = c.peek(2);
-  // B shares the float type T of X and W: integer bias values mean a mislabelled tensor.
-  if (bv && !isFloat(bv.dtype)) throw new ModelError(c.file, `bias must be floating point, got ${bv.dtype}`, c.name);
   const shape = [1, -1, ...new Array(spatial).fill(1)];
   const b = bv
     ? c.b.constant(`${c.name}/bias`, { ...bv, shape: [1, numel(bv.shape), ...new Array(spatial).fill(1)] })
