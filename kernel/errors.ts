@@ -26,7 +26,8 @@ export type ErrorCode =
   | "GPU_RUNTIME"
   | "QUEUE_FULL"
   | "REQUEST_TIMEOUT"
-  | "BATCHER_CLOSED";
+  | "BATCHER_CLOSED"
+  | "SPLIT_NETWORK";
 
 export class DynbatchError extends Error {
   readonly code: ErrorCode;
@@ -271,5 +272,26 @@ export class ExtensionError extends DynbatchError {
     super("EXTENSION", `extension '${extension}'${layer ? `, layer '${layer}'` : ""}: ${reason}`);
     this.extension = extension;
     this.layer = layer;
+  }
+}
+
+/**
+ * serialize, exportTriton or quantize on a network fixForDynamicBatch() split: one model file
+ * cannot hold a body run at batch n and a tail run once per sample.
+ */
+export class SplitNetworkError extends DynbatchError {
+  readonly model: string;
+  /** The layers that start the per-sample tail. */
+  readonly mixing: string[];
+  constructor(model: string, operation: string, mixing: string[], tailLayers: number) {
+    super(
+      "SPLIT_NETWORK",
+      `${operation}: '${model}' was split by fixForDynamicBatch() into a batchable body and a per-sample tail of ` +
+        `${tailLayers} layer(s) starting at ${mixing.map((m) => `'${m}'`).join(", ")}; one model file cannot run the tail ` +
+        `once per sample. ${operation} network.body() (the body alone: its outputs are the tensors the tail reads) ` +
+        `and run network.tail per sample, or ${operation} the original network.`,
+    );
+    this.model = model;
+    this.mixing = mixing;
   }
 }
