@@ -18,7 +18,7 @@ import { InferRequest } from "./request";
 import { Blob, layoutFor } from "./blob";
 import { joinedShape, SplitModel, splitModel } from "./split_model";
 import { QuantizeOptions } from "./quantize";
-import { TritonExport } from "./triton";
+import { TritonExport, TritonOptions } from "./triton";
 import { dict, record } from "../dict";
 
 export class SplitNetwork extends CNNNetwork {
@@ -98,7 +98,7 @@ export class SplitNetwork extends CNNNetwork {
   }
 
   /** Refused (SplitNetworkError): Triton would batch the tail too, computing something else. */
-  exportTriton(): Promise<TritonExport> {
+  exportTriton(_dir: string, _options: TritonOptions): Promise<TritonExport> {
     return Promise.reject(this.refuse("exportTriton"));
   }
 
