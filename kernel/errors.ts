@@ -288,8 +288,8 @@ export class SplitNetworkError extends DynbatchError {
       "SPLIT_NETWORK",
       `${operation}: '${model}' was split by fixForDynamicBatch() into a batchable body and a per-sample tail of ` +
         `${tailLayers} layer(s) starting at ${mixing.map((m) => `'${m}'`).join(", ")}; one model file cannot run the tail ` +
-        `once per sample. ${operation} network.body() (the body alone: its outputs are the tensors the tail reads) ` +
-        `and run network.tail per sample, or ${operation} the original network.`,
+        `once per sample. Use network.body() (the body alone, whose outputs are the tensors the tail reads) with ` +
+        `network.tail run per sample, or the original network.`,
     );
     this.model = model;
     this.mixing = mixing;

@@ -176,7 +176,6 @@ export function planSplit(g: Graph, opts: ShapeOptions = {}): SplitPlan | string
   const tail: Graph = { ...g, name: `${g.name}/tail`, nodes: [...tailHead, ...tailNodes] };
   const body = prune({
     ...g,
-    name: `${g.name}/body`,
     nodes: [...g.nodes.filter((n) => !tailIds.has(n.id)), ...cuts.map((c) => resultNode(nextId++, c.bodyOutput, c.ref))],
   });
 

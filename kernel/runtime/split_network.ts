@@ -39,7 +39,7 @@ export class SplitNetwork extends CNNNetwork {
 
   /** The body alone, a network of its own: it serializes and exports, with the cut tensors as its outputs. */
   body(): CNNNetwork {
-    const b = new CNNNetwork(this.plan.body);
+    const b = new CNNNetwork({ ...this.plan.body, name: `${this.plan.body.name}/body` });
     b.reshape(dict(Object.entries(super.inputs).map(([k, p]) => [k, p.shape])));
     return b;
   }
