@@ -116,6 +116,24 @@ test("split: a Reshape [-1,4] that folds the batch into a list is refused by rew
   );
 });
 
+test("split: the tail also reads the network input; loaded without DYN_BATCH_ENABLED it runs the network's batch", async () => {
+  const b = new GraphBuilder("input_cut");
+  const x = b.param("x", [1, 3, 4, 4]);
+  const sum = b.op("ReduceSum", [conv(b, x, 3, 3, "conv", 10), b.ints([0])], { keep_dims: true }, { name: "sum_over_batch" });
+  b.result(b.op("Add", [sum, x], { auto_broadcast: "numpy" }, { name: "add" }), "out");
+  const net = new CNNNetwork(b.build());
+  const network = await assertSplitRuns(net, ["sum_over_batch", "add"]);
+  network.batchSize = 2;
+  const exec = await ie.loadNetwork(network, "CPU");
+  assert.equal(exec.dynamicBatch, false);
+  const req = exec.createInferRequest();
+  const input = randomData(96, 11, -1, 1);
+  req.setInput("x", input);
+  await req.infer();
+  assert.deepEqual(req.getBlob("out").shape, [2, 3, 4, 4]);
+  assert.ok(maxAbsDiff(req.getBlob("out").data, (await batch1Runs(net, 2, input)).add) <= 1e-5);
+});
+
 test("split refused: the reason is reported, the original kept, and loading it with a dynamic batch still fails", async () => {
   const b = new GraphBuilder("empty");
   b.result(b.op("SoftMax", [b.param("x", [1, 8])], { axis: 0 }, { name: "sm" }), "out");
