@@ -134,6 +134,26 @@ test("split: the tail also reads the network input; loaded without DYN_BATCH_ENA
   assert.ok(maxAbsDiff(req.getBlob("out").data, (await batch1Runs(net, 2, input)).add) <= 1e-5);
 });
 
+test("split with rewrite 1: a pinned Reshape is rewritten and a Softmax over axis 0 split off; a cut tensor is also an output", async () => {
+  const b = new GraphBuilder("both");
+  const c = conv(b, b.param("x", [1, 2, 4, 4]), 2, 2, "conv", 12);
+  const flat = b.op("Reshape", [c, b.ints([1, 32])], { special_zero: false }, { name: "pin" });
+  b.result(flat, "flat");
+  b.result(b.op("SoftMax", [flat], { axis: 0 }, { name: "sm" }), "probs");
+  const net = new CNNNetwork(b.build());
+  await assertSplitRuns(net, ["sm"]);
+  const { changes } = await net.fixForDynamicBatch();
+  assert.deepEqual(
+    changes.map((c) => [c.layer, c.kind, c.applied, c.after]),
+    [
+      ["pin", "reshape-keep-batch", true, "Reshape [-1,32]"],
+      ["sm", "split", true, changes[1].after],
+    ],
+  );
+  // The rewrite's numeric proof is the split's: the rewritten body runs at n = 1..4.
+  assert.deepEqual(changes[0].proof?.numeric, changes[1].proof?.numeric);
+});
+
 test("split refused: the reason is reported, the original kept, and loading it with a dynamic batch still fails", async () => {
   const b = new GraphBuilder("empty");
   b.result(b.op("SoftMax", [b.param("x", [1, 8])], { axis: 0 }, { name: "sm" }), "out");
