@@ -90,6 +90,20 @@ test("planSplit: a constant computed from shapes in the tail becomes its batch-1
   assert.ok(!p.body.nodes.some((x) => x.name === "target"));
 });
 
+test("planSplit: a layer blocked only because it follows a mixing one is in the tail but does not start it", () => {
+  const b = new GraphBuilder("chain");
+  const c = conv(b, b.param("x", [1, 3, 4, 4]), 3, 2, "conv");
+  const s = b.op("SoftMax", [c], { axis: 0 }, { name: "first" });
+  b.result(b.op("ReduceSum", [s, b.ints([0])], { keep_dims: true }, { name: "second" }), "out");
+  const p = plan(b);
+  assert.deepEqual(
+    p.mixing.map((m) => m.name),
+    ["first"],
+  );
+  assert.deepEqual(p.tailLayers, ["first", "second"]);
+  assert.ok(p.tailVerdicts.every((v) => v.verdict === "supported" && v.reason.startsWith("per-sample tail")));
+});
+
 test("planSplit refuses with a reason: a mixing layer on the input itself (nothing to batch)", () => {
   const b = new GraphBuilder("empty");
   b.result(b.op("SoftMax", [b.param("x", [1, 8])], { axis: 0 }, { name: "sm" }), "out");
