@@ -26,7 +26,8 @@ export type ErrorCode =
   | "GPU_RUNTIME"
   | "QUEUE_FULL"
   | "REQUEST_TIMEOUT"
-  | "BATCHER_CLOSED";
+  | "BATCHER_CLOSED"
+  | "SPLIT_NETWORK";
 
 export class DynbatchError extends Error {
   readonly code: ErrorCode;
@@ -259,7 +260,9 @@ export class TritonExportError extends DynamicBatchError {
     this.message =
       `exportTriton: Triton's dynamic batcher stacks requests along axis 0, so every sample must be computed on its own. ` +
       `${this.message}\nTry \`const { network, changes } = await net.fixForDynamicBatch()\`: it rewrites Reshape/Flatten ` +
-      `targets that hard-code the batch and proves each change; export \`network\` once it is supported.`;
+      `targets that hard-code the batch and proves each change; export \`network\` once it is supported. Layers that mix ` +
+      `samples are split off into a per-sample tail instead, which one model file cannot hold: of a split network, ` +
+      `export \`network.body()\` and run the tail where the results arrive.`;
   }
 }
 
@@ -271,5 +274,26 @@ export class ExtensionError extends DynbatchError {
     super("EXTENSION", `extension '${extension}'${layer ? `, layer '${layer}'` : ""}: ${reason}`);
     this.extension = extension;
     this.layer = layer;
+  }
+}
+
+/**
+ * serialize, exportTriton or quantize on a network fixForDynamicBatch() split: one model file
+ * cannot hold a body run at batch n and a tail run once per sample.
+ */
+export class SplitNetworkError extends DynbatchError {
+  readonly model: string;
+  /** The layers that start the per-sample tail. */
+  readonly mixing: string[];
+  constructor(model: string, operation: string, mixing: string[], tailLayers: number) {
+    super(
+      "SPLIT_NETWORK",
+      `${operation}: '${model}' was split by fixForDynamicBatch() into a batchable body and a per-sample tail of ` +
+        `${tailLayers} layer(s) starting at ${mixing.map((m) => `'${m}'`).join(", ")}; one model file cannot run the tail ` +
+        `once per sample. Use network.body() (the body alone, whose outputs are the tensors the tail reads) with ` +
+        `network.tail run per sample, or the original network.`,
+    );
+    this.model = model;
+    this.mixing = mixing;
   }
 }

@@ -132,7 +132,19 @@ export interface LatencyReport {
 }
 
 /** How fixForDynamicBatch() rewrote a layer ("none": no rewrite of this layer keeps the batch). */
-export type BatchFixKind = "reshape-keep-batch" | "flatten-keep-batch" | "none";
+export type BatchFixKind = "reshape-keep-batch" | "flatten-keep-batch" | "split" | "none";
+
+/** A split (kind "split"): the body runs at batch n, the tail once per sample at batch 1, its outputs joined. */
+export interface BatchFixSplit {
+  /** The layers the analysis cannot prove (they mix samples); the tail starts at them. */
+  mixing: string[];
+  /** Every layer of the tail, constants left out. */
+  tail: string[];
+  /** The tensors the tail reads from the body, with their per-sample shapes. */
+  cuts: { tensor: string; shape: number[] }[];
+  /** Each output of the network: the part that computes it and how the samples join ("concat" along axis 0, or "detections" rows). */
+  outputs: { output: string; from: "body" | "tail"; join: "concat" | "detections" }[];
+}
 
 /** Why a rewrite is correct: each part is checked independently. */
 export interface BatchFixProof {
@@ -162,6 +174,8 @@ export interface BatchFixChange {
   reason: string;
   /** The proof of an applied change; null when none was found. */
   proof: BatchFixProof | null;
+  /** Kind "split" only, when applied: where the network was cut. */
+  split?: BatchFixSplit;
 }
 
 /** Spread of one layer's (or one request's) time over the timed runs of one batch, in microseconds. */

@@ -54,8 +54,8 @@ function replaceNode(g: Graph, id: number, f: (n: Node) => Node, extra: Node[] =
   return prune({ ...g, nodes });
 }
 
-/** Removes nodes nothing reads that are not inputs or outputs (a replaced shape constant). */
-function prune(g: Graph): Graph {
+/** Removes nodes nothing reads that are not inputs or outputs (a replaced shape constant, a layer only a split-off tail read). */
+export function prune(g: Graph): Graph {
   const live = new Set<number>();
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i];

@@ -11,6 +11,7 @@ import { CompiledModel, CompileOptions, MAX_PROGRAM_BYTES } from "../plugins/plu
 import { checkExtension, Extension, extensionLabel } from "./extension";
 import { compileWithExtensions } from "./custom_program";
 import { ExecutableNetwork } from "./executable";
+import { loadSplit, SplitNetwork } from "./split_network";
 
 export type ConfigMap = Record<string, string | number | boolean>;
 
@@ -134,6 +135,13 @@ export class IECore {
     // UnboundShapeError listing every free dim, before any analysis or compile step trips on one.
     net.prepared();
     const c = applyConfig(this.config(plugin.device), config);
+    if (net instanceof SplitNetwork)
+      return loadSplit(net, {
+        plugin,
+        config: c,
+        compile: (n, g, opts) => compile(plugin, n, g, opts),
+        checkBytes: (g) => checkTensorBytes(g, c, plugin.device),
+      });
     const netBatch = net.batchSize;
     const limit = c.dynBatchLimit > 0 ? Math.min(c.dynBatchLimit, netBatch) : netBatch;
     const threads = c.threads > 0 ? c.threads : plugin.defaultThreads;

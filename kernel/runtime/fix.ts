@@ -12,6 +12,8 @@ import { CompiledModel, pluginFor } from "../plugins";
 import { DynbatchError } from "../errors";
 import { uniform } from "../random";
 import { BatchFixChange } from "../schema";
+import { planSplit, SplitPlan } from "../analysis/split";
+import { checkSplit } from "./split_check";
 
 /** Largest absolute difference a proven change may show (the issue's bound). */
 export const FIX_TOLERANCE = 1e-5;
@@ -110,35 +112,113 @@ function refuseAll(changes: BatchFixChange[], reason: string): BatchFixChange[] 
   return changes.map((c) => (c.applied ? { ...c, applied: false, reason, proof: null } : c));
 }
 
+/** Outcome of fixGraph: the rewritten graph (`g` itself when nothing was applied), every change, and the split when one was proven. */
+export interface FixResult {
+  graph: Graph;
+  changes: BatchFixChange[];
+  split?: SplitPlan;
+}
+
 /**
  * Rewrites raw graph `g` so that it takes a dynamic batch where a proven rewrite exists (see
- * kernel/analysis/fix.ts); every change is also checked numerically (checkPerSample). Returns the
- * rewritten graph (`g` itself when nothing was applied) and every change, applied or refused.
+ * kernel/analysis/fix.ts); every change is also checked numerically (checkPerSample). When layers
+ * that mix samples remain, the network is split into a batchable body and a per-sample tail
+ * (kernel/analysis/split.ts) and that split is checked numerically too (checkSplit).
  */
-export async function fixGraph(g: Graph, opts: ShapeOptions = {}): Promise<{ graph: Graph; changes: BatchFixChange[] }> {
+export async function fixGraph(g: Graph, opts: ShapeOptions = {}): Promise<FixResult> {
   const proposed = proposeBatchFixes(g, opts);
-  if (!proposed.changes.some((c) => c.applied)) return { graph: g, changes: proposed.changes };
+  if (modelBatch(g) === undefined) return { graph: g, changes: proposed.changes };
   const report = analyze(proposed.graph, { mode: "shape-aware", inputShapes: opts.inputShapes });
-  if (!report.supported) {
-    const reason =
-      `the network still has blocking layers (${report.summary.blocking.join(", ")}), ` +
-      `so it cannot run at batch n > 1 for the numeric check`;
-    return { graph: g, changes: refuseAll(proposed.changes, reason) };
-  }
-  let numeric: { n: number; maxAbsError: number }[];
-  try {
-    numeric = await checkPerSample(g, proposed.graph, opts);
-  } catch (e) {
-    if (!(e instanceof DynbatchError)) throw e;
-    return { graph: g, changes: refuseAll(proposed.changes, `the numeric check could not run: ${e.message}`) };
-  }
-  const worst = numeric.reduce((a, b) => (b.maxAbsError > a.maxAbsError || Number.isNaN(b.maxAbsError) ? b : a));
-  if (!(worst.maxAbsError <= FIX_TOLERANCE)) {
-    const reason = `numeric check failed at n = ${worst.n}: max abs error ${worst.maxAbsError} > ${FIX_TOLERANCE} against batch-1 runs`;
-    return { graph: g, changes: refuseAll(proposed.changes, reason) };
-  }
+  if (!report.supported) return splitGraph(g, proposed.graph, proposed.changes, report.summary.blocking, opts);
+  if (!proposed.changes.some((c) => c.applied)) return { graph: g, changes: proposed.changes };
+  const numeric = await numericCheck(() => checkPerSample(g, proposed.graph, opts));
+  if (typeof numeric === "string") return { graph: g, changes: refuseAll(proposed.changes, numeric) };
   return {
     graph: proposed.graph,
     changes: proposed.changes.map((c) => (c.applied && c.proof ? { ...c, proof: { ...c.proof, numeric } } : c)),
+  };
+}
+
+/** The numeric check's errors per batch, or why it failed (an error above FIX_TOLERANCE, or one that kept it from running). */
+async function numericCheck(
+  check: () => Promise<{ n: number; maxAbsError: number }[]>,
+): Promise<{ n: number; maxAbsError: number }[] | string> {
+  let numeric: { n: number; maxAbsError: number }[];
+  try {
+    numeric = await check();
+  } catch (e) {
+    if (!(e instanceof DynbatchError)) throw e;
+    return `the numeric check could not run: ${e.message}`;
+  }
+  const worst = numeric.reduce((a, b) => (b.maxAbsError > a.maxAbsError || Number.isNaN(b.maxAbsError) ? b : a));
+  if (!(worst.maxAbsError <= FIX_TOLERANCE))
+    return `numeric check failed at n = ${worst.n}: max abs error ${worst.maxAbsError} > ${FIX_TOLERANCE} against batch-1 runs`;
+  return numeric;
+}
+
+/**
+ * The split of `rewritten` (`g` with its proven Reshape/Flatten rewrites) whose `blocking` layers
+ * still mix samples: applied with its proof, or refused (and the rewrites with it, since nothing
+ * can then run at batch n to check them).
+ */
+async function splitGraph(
+  g: Graph,
+  rewritten: Graph,
+  rewrites: BatchFixChange[],
+  blocking: string[],
+  opts: ShapeOptions,
+): Promise<FixResult> {
+  const batch = modelBatch(g);
+  if (batch !== 1) {
+    // No split is proposed: at its own batch B the tail combines B samples, and a per-sample tail would change that.
+    const reason =
+      `the network still has blocking layers (${blocking.join(", ")}), so it cannot run at batch n > 1 for the numeric check ` +
+      `(a split into a per-sample tail applies to models whose own batch is 1; this one's is ${batch})`;
+    return { graph: g, changes: refuseAll(rewrites, reason) };
+  }
+  const plan = planSplit(rewritten, opts);
+  const first = typeof plan === "string" ? undefined : plan.mixing[0];
+  const base = {
+    layer: first?.name ?? blocking[0],
+    type: first?.type ?? "",
+    kind: "split" as const,
+    blocked: first?.reason ?? `blocking layers: ${blocking.join(", ")}`,
+  };
+  const refused = (reason: string): FixResult => ({
+    graph: g,
+    changes: [
+      ...refuseAll(
+        rewrites,
+        `the network still has blocking layers (${blocking.join(", ")}) and could not be split, ` +
+          `so it cannot run at batch n > 1 for the numeric check`,
+      ),
+      { ...base, before: "", after: "", applied: false, reason: `split refused: ${reason}`, proof: null },
+    ],
+  });
+  if (typeof plan === "string") return refused(plan);
+  const numeric = await numericCheck(() => checkSplit(g, plan, FIX_BATCHES, opts));
+  if (typeof numeric === "string") return refused(numeric);
+  const mixing = plan.mixing.map((m) => `'${m.name}'`).join(", ");
+  const joined = plan.outputs.filter((o) => o.from === "tail").map((o) => `'${o.result}' (${o.join})`);
+  const split: BatchFixChange = {
+    ...base,
+    applied: true,
+    reason: "",
+    before: `${mixing} ${plan.mixing.length > 1 ? "mix" : "mixes"} samples: the whole network runs at batch 1 only`,
+    after:
+      `body (setBatch n, ${plan.cuts.length} cut tensor(s)) + per-sample tail of ${plan.tailLayers.length} layer(s) ` +
+      `from ${mixing}, run once per sample; ${joined.join(", ")} joined over the samples`,
+    proof: { sameAtBatch: 1, analysis: plan.bodyProof, numeric },
+    split: {
+      mixing: plan.mixing.map((m) => m.name),
+      tail: plan.tailLayers,
+      cuts: plan.cuts.map((c) => ({ tensor: c.name, shape: c.shape })),
+      outputs: plan.outputs.map((o) => ({ output: o.result, from: o.from, join: o.join })),
+    },
+  };
+  return {
+    graph: rewritten,
+    split: plan,
+    changes: [...rewrites.map((c) => (c.applied && c.proof ? { ...c, proof: { ...c.proof, numeric } } : c)), split],
   };
 }

@@ -21,6 +21,7 @@ import { serializeNetwork } from "../serialize";
 import { dict, record } from "../dict";
 import { QuantizeOptions, quantizeGraph } from "./quantize";
 import { fixGraph } from "./fix";
+import type { SplitPlan } from "../analysis/split";
 import { exportTriton, TritonExport, TritonOptions } from "./triton";
 
 export interface PortInfo {
@@ -67,6 +68,19 @@ function dimInfo(d: DimSpec): DimInfo {
   if (d.min !== undefined) info.min = d.min;
   if (d.max !== undefined) info.max = d.max;
   return info;
+}
+
+/** Builds a SplitNetwork; split_network.ts registers it, since it extends CNNNetwork and network.ts cannot import it. */
+type SplitFactory = (plan: SplitPlan, inputShapes: Record<string, number[]>) => CNNNetwork;
+let splitFactory: SplitFactory | undefined;
+
+export function registerSplitNetwork(f: SplitFactory): void {
+  splitFactory = f;
+}
+
+function splitNetworkOf(plan: SplitPlan, inputShapes: Record<string, number[]>): CNNNetwork {
+  if (!splitFactory) throw new Error("kernel/runtime/split_network.ts was not loaded: import dynbatch from its index");
+  return splitFactory(plan, inputShapes);
 }
 
 export class CNNNetwork {
@@ -290,11 +304,13 @@ export class CNNNetwork {
 
   /**
    * A copy of this network rewritten to take a dynamic batch where a proven rewrite exists (a
-   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead), and every change: applied
+   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead; layers that mix samples are
+   * split off into a tail run once per sample, a SplitNetwork), and every change: applied
    * with its proof (symbolic, and batch 1..4 against batch-1 runs on the CPU), or refused with why.
    */
   async fixForDynamicBatch(): Promise<{ network: CNNNetwork; changes: BatchFixChange[] }> {
-    const { graph, changes } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
+    const { graph, changes, split } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
+    if (split) return { network: splitNetworkOf(split, this.inputShapes), changes };
     const network = new CNNNetwork(graph);
     if (Object.keys(this.inputShapes).length > 0) network.reshape(this.inputShapes);
     return { network, changes };

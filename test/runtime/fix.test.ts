@@ -201,7 +201,8 @@ test("fixForDynamicBatch: a network with another blocking layer keeps the origin
   const b = new GraphBuilder("blocked");
   const x = b.param("x", [1, 8]);
   const r = b.op("Reshape", [x, b.ints([1, 8])], { special_zero: false }, { name: "pin" });
-  const s = b.op("ReduceSum", [r, b.ints([0])], { keep_dims: true }, { name: "sum_over_batch" });
+  // Summed over every axis: a scalar per sample, which the split refuses (nothing to concatenate along).
+  const s = b.op("ReduceSum", [r, b.ints([0, 1])], { keep_dims: false }, { name: "sum_over_batch" });
   b.result(s, "out");
   const net = new CNNNetwork(b.build());
   const { network, changes } = await net.fixForDynamicBatch();
