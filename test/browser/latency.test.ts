@@ -1,6 +1,6 @@
 /**
  * The latency view in the renderer harness: traces per mode and device with the measured
- * batches, the limit marker, the log toggle, hover details, the shared legend, escaping of
+ * batches, the limit marker, the log₂ batch axis and the log toggles, hover details, the shared legend, escaping of
  * report text, empty and malformed reports — on a hand-made report with two devices for exact
  * structure, and on a real sweep of landmarks-regression-retail-0009 for the screenshots.
  */
@@ -195,14 +195,15 @@ test("latency: the batch limit is marked on both charts, and skipped modes are l
   assert.deepEqual(h.problems, []);
 });
 
-test("latency: the log toggle switches both axes of both charts, and back", async () => {
+test("latency: the batch axis is log₂ by default, ticked at the measured n as integers; its toggle makes it linear, and back", async () => {
   const h = await rendered(twoDevices());
   const types = async () => (await charts(h.page)).map((c) => [c.metric, c.xType, c.yType].join(" ")).sort();
-  assert.deepEqual(await types(), ["latency linear linear", "throughput linear linear"]);
-  const toggle = h.page.locator("button.dynbatch-log-toggle");
-  await toggle.click();
-  assert.deepEqual(await types(), ["latency log log", "throughput log log"]);
+  assert.deepEqual(await types(), ["latency log linear", "throughput log linear"]);
+  const toggle = h.page.locator("button.dynbatch-batch-log-toggle");
   assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+  // The tick labels plotly drew: the measured batches, as integers.
+  const ticks = await h.page.locator(".dynbatch-latency-chart[data-metric=latency] .xtick text").allTextContents();
+  assert.deepEqual(ticks, ["1", "2", "4", "8", "16"]);
   for (const c of await charts(h.page))
     assert.deepEqual(
       c.shapes.map((s) => s.x0),
@@ -211,6 +212,21 @@ test("latency: the log toggle switches both axes of both charts, and back", asyn
     );
   await toggle.click();
   assert.deepEqual(await types(), ["latency linear linear", "throughput linear linear"]);
+  assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+  await toggle.click();
+  assert.deepEqual(await types(), ["latency log linear", "throughput log linear"]);
+  assert.deepEqual(h.problems, []);
+});
+
+test("latency: the y toggle puts both value axes on a log scale and leaves the batch axis as it is", async () => {
+  const h = await rendered(twoDevices());
+  const types = async () => (await charts(h.page)).map((c) => [c.metric, c.xType, c.yType].join(" ")).sort();
+  const toggle = h.page.locator("button.dynbatch-log-toggle");
+  await toggle.click();
+  assert.deepEqual(await types(), ["latency log log", "throughput log log"]);
+  assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+  await toggle.click();
+  assert.deepEqual(await types(), ["latency log linear", "throughput log linear"]);
   assert.deepEqual(h.problems, []);
 });
 
@@ -405,7 +421,7 @@ test("latency: charts that cannot be drawn say so in the view, and a later draw 
     await h.page.locator("button.dynbatch-log-toggle").click();
     await error.waitFor({ state: "detached" });
     assert.deepEqual(
-      (await charts(h.page)).map((c) => c.xType),
+      (await charts(h.page)).map((c) => c.yType),
       ["linear", "linear"],
     );
   } finally {
@@ -420,7 +436,12 @@ test("latency: a 5000-character device name wraps in its legend button; the togg
   const view = await h.page.locator(".dynbatch-latency").boundingBox();
   assert.ok(view, "the view is drawn");
   const right = view.x + view.width;
-  for (const selector of ["button.dynbatch-log-toggle", "button.dynbatch-band-toggle", ".dynbatch-latency-series"]) {
+  for (const selector of [
+    "button.dynbatch-batch-log-toggle",
+    "button.dynbatch-log-toggle",
+    "button.dynbatch-band-toggle",
+    ".dynbatch-latency-series",
+  ]) {
     const boxes = await h.page
       .locator(selector)
       .evaluateAll((els) =>
