@@ -7,6 +7,7 @@ import { InputError } from "../errors";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { LATENCY_MIME, MimeBundle } from "./bundle";
 import { escapeHtml, htmlTable, num, textTable } from "./format";
+import { flatStaticBatch, flatStaticLabel, flatStaticPoints } from "./flat";
 
 const MODES: { mode: LatencyMode; label: string; color: string }[] = [
   { mode: "dynamic", label: "dynamic (setBatch)", color: "#1f77b4" },
@@ -21,6 +22,8 @@ interface SeriesPoint {
   lo?: number;
   hi?: number;
   tip: string;
+  /** Not measured at this x (the flat static line between measurements): drawn as line only. */
+  derived?: boolean;
 }
 
 interface Series {
@@ -110,7 +113,7 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
       out.push(
         `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.map((p) => `${px(p.x)},${py(p.y)}`).join(" ")}"/>`,
       );
-    for (const p of pts) {
+    for (const p of pts.filter((q) => !q.derived)) {
       const whisker =
         p.lo !== undefined && p.hi !== undefined
           ? `<line x1="${px(p.x)}" x2="${px(p.x)}" y1="${py(p.lo)}" y2="${py(p.hi)}" stroke="${s.color}" stroke-opacity="0.5"/>`
@@ -168,17 +171,26 @@ function skippedLines(r: LatencyReport): string[] {
   return [...new Set((r.skipped ?? []).map((s) => `not measured: ${s.mode}: ${s.reason}`))];
 }
 
+/** The modes to draw, a static network measured at one batch only spread into its flat line. */
+function drawnModes(r: LatencyReport): ReturnType<typeof byMode> {
+  const flat = flatStaticBatch(r);
+  return byMode(r.points).map((m) =>
+    m.mode === "static" && flat !== undefined ? { ...m, label: flatStaticLabel(flat), points: flatStaticPoints(r) } : m,
+  );
+}
+
 export function latencyHtml(r: LatencyReport): string {
-  const modes = byMode(r.points);
+  const modes = drawnModes(r);
   const series = (y: (p: LatencyPoint) => number, whisker: boolean): Series[] =>
     modes.map((m) => ({
       label: m.label,
       color: m.color,
-      points: m.points.map((p) => ({
+      points: m.points.map((p: LatencyPoint & { derived?: true }) => ({
         x: p.batch,
         y: y(p),
         ...(whisker ? { lo: p.latencyMs.min, hi: p.latencyMs.p90 } : {}),
         tip: tip(p),
+        ...(p.derived ? { derived: true } : {}),
       })),
     }));
   const legend = modes
@@ -218,9 +230,15 @@ export function latencyHtml(r: LatencyReport): string {
   );
 }
 
+/** What the flat static line means, for the text form that has no chart. */
+function flatLine(r: LatencyReport): string {
+  const n = flatStaticBatch(r);
+  return n === undefined ? "" : `${flatStaticLabel(n)} (a request of any n ≤ ${n} takes the latency measured at ${n})`;
+}
+
 export function latencyText(r: LatencyReport): string {
   const { headers, rows } = pivot(r);
-  return [title(r), context(r), textTable(headers, rows), ...skippedLines(r)].filter((l) => l).join("\n");
+  return [title(r), context(r), textTable(headers, rows), flatLine(r), ...skippedLines(r)].filter((l) => l).join("\n");
 }
 
 /**

@@ -285,3 +285,25 @@ test("latency unit: readTheme takes JupyterLab's variables, trimmed, and falls b
   assert.equal(theme.font, "rgba(0, 0, 0, 0.87)");
   assert.equal(theme.modes.dynamic, "#1976d2");
 });
+
+test("latency unit: a static network measured at its one batch becomes a flat series over the measured n ≤ N", () => {
+  const r = report("CPU", [point("dynamic", 1), point("dynamic", 4), point("dynamic", 8), point("static", 8, 5)]);
+  const [dyn, flat] = seriesOf(sweepsOf(r));
+  assert.equal(dyn.flat, undefined);
+  assert.equal(flat.flat, 8);
+  assert.deepEqual(
+    flat.points.map((p) => [p.batch, p.latencyMs.p50, p.throughput, p.derived ?? false]),
+    [
+      [1, 5, 200, true],
+      [4, 5, 800, true],
+      [8, 5, 1600, false],
+    ],
+  );
+  assert.equal(seriesName(flat), "static (compiled for 8): every request pays for 8 · CPU");
+  assert.match(
+    hoverText(flat, flat.points[0]),
+    /^<b>static \(compiled for 8\): every request pays for 8 · CPU<\/b><br>batch 1: pays for 8 \(measured at 8\)<br>/,
+  );
+  const sweep = report("CPU", [point("dynamic", 1), point("static", 1), point("static", 8)]);
+  assert.equal(seriesOf(sweepsOf(sweep))[1].flat, undefined, "a static sweep stays as measured");
+});
