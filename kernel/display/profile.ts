@@ -71,6 +71,7 @@ function topRows(r: ProfileReport, k: number): string[][] {
       displayName(l.name),
       l.type,
       l.execType,
+      l.precision ?? "–",
       num(timeAt(l, k)),
       percent(timeAt(l, k), wall),
       l.fit ? num(l.fit.perSampleUs) : "–",
@@ -86,6 +87,7 @@ function topHeaders(r: ProfileReport, k: number): string[] {
     "layer",
     "type",
     "implementation",
+    "precision",
     `µs at n=${r.batches[k]}`,
     "% of request",
     "µs/sample",
@@ -122,7 +124,8 @@ function nodeTooltip(node: ProfileNode, layer: ProfileLayer | undefined, us: num
   const fit = layer?.fit
     ? `\n≈ ${num(layer.fit.fixedUs)} µs + ${num(layer.fit.perSampleUs)} µs · n (R² ${layer.fit.r2.toFixed(3)})`
     : "";
-  return `${head}  ${layer?.execType ?? ""}\n${num(us)} µs (${percent(us, wall)} of the request)${fit}`;
+  const impl = [layer?.execType, layer?.precision].filter((x) => x !== undefined).join(" ");
+  return `${head}  ${impl}\n${num(us)} µs (${percent(us, wall)} of the request)${fit}`;
 }
 
 /** The graph coloured by each node's time at batch index k, as a standalone SVG element. */
@@ -229,7 +232,7 @@ export function profileHtml(r: ProfileReport): string {
       `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${profileOverview(r, k)}</div></details>`,
     );
   }
-  const numeric = [0, 4, 5, 6, 7, 8];
+  const numeric = [0, 5, 6, 7, 8, 9];
   parts.push(
     `<div style="margin-top:6px"><b>Top layers at n = ${n}</b></div>`,
     htmlTable(

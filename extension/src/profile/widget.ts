@@ -188,6 +188,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       "layer",
       "type",
       "implementation",
+      "precision",
       METRICS.find((m) => m.id === this.metric)!.column,
       "% of request",
       "µs/sample",
@@ -206,6 +207,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
           displayName(l.name),
           l.type,
           l.execType,
+          l.precision ?? "–",
           num(metricOf(l, this.metric, k)),
           wall > 0 ? `${((100 * time) / wall).toFixed(1)}%` : "–",
           l.fit ? num(l.fit.perSampleUs) : "–",
@@ -238,7 +240,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       box.append(el("div", undefined, `fused into ${displayName(layer.fusedInto)}: its time is in that layer's`));
       return box;
     }
-    box.append(el("div", undefined, `${layer.type} · ${layer.execType}`));
+    box.append(el("div", undefined, [layer.type, layer.execType, layer.precision].filter((x) => x !== undefined).join(" · ")));
     if (layer.fit)
       box.append(
         el(
