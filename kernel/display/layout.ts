@@ -40,14 +40,17 @@ export function layoutLayers<T extends GraphNode>(
     }
     depth.set(l.id, d);
   }
-  // A layer fed only by constants (PriorBox in strict mode) sits just above its first consumer
-  // rather than beside the network input.
+  // Layers no network input reaches (PriorBox in strict mode, fed by constants, and what they
+  // feed until an input's path joins) sit just above their first consumer rather than beside
+  // the network input: in reverse order, so a chain of them moves down together.
   const consumers = new Map<number, number[]>();
   for (const l of layers)
     for (const i of l.inputs) if (depth.has(i)) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(l.id);
+  const fed = new Set<number>();
+  for (const l of layers) if (l.type === "Parameter" || l.inputs.some((i) => fed.has(i))) fed.add(l.id);
   for (const l of [...layers].reverse()) {
     const uses = consumers.get(l.id);
-    if (l.type === "Parameter" || !uses || l.inputs.some((i) => depth.has(i))) continue;
+    if (fed.size === 0 || fed.has(l.id) || !uses) continue;
     depth.set(l.id, Math.max(0, Math.min(...uses.map((u) => depth.get(u)!)) - 1));
   }
   const rows: T[][] = [];

@@ -31,9 +31,35 @@ function tooltip(l: LayerVerdict): string {
   return `${displayName(l.name, TOOLTIP_NAME_MAX)}\n${l.type} → ${l.legacyType}  ${shapeText(l.outputShape)}\n${l.verdict}: ${l.reason}`;
 }
 
+/**
+ * The layers that are drawn: the non-constant ones, each reading the non-constant layers behind
+ * the constants it reads. Folding leaves a PriorBox feeding DetectionOutput through a constant
+ * Concat, and reading a feature map's shape through a constant ShapeOf; drawn without those
+ * paths it would float at the top of the graph, unconnected.
+ */
+export function drawnLayers(report: TopologyReport): LayerVerdict[] {
+  const byId = new Map(report.layers.map((l) => [l.id, l]));
+  const behind = new Map<number, number[]>();
+  const sources = (id: number): number[] => {
+    const l = byId.get(id);
+    if (!l) return [];
+    if (l.verdict !== "constant") return [id];
+    let known = behind.get(id);
+    if (!known) {
+      behind.set(id, []);
+      known = [...new Set(l.inputs.flatMap(sources))];
+      behind.set(id, known);
+    }
+    return known;
+  };
+  return report.layers
+    .filter((l) => l.verdict !== "constant")
+    .map((l) => ({ ...l, inputs: [...new Set(l.inputs.flatMap(sources))] }));
+}
+
 /** The layered graph of the non-constant layers as a standalone SVG element. */
 export function topologySvg(report: TopologyReport): string {
-  const layers = report.layers.filter((l) => l.verdict !== "constant");
+  const layers = drawnLayers(report);
   const { placed, width, height } = layoutLayers(layers);
   const at = new Map(placed.map((p) => [p.layer.id, p]));
   const edges: string[] = [];
@@ -148,7 +174,7 @@ export function topologyHtml(r: TopologyReport): string {
     );
     if (hasRewritable(r)) parts.push(`<div><b>Fix:</b> ${escapeHtml(FIX_HINT)}</div>`);
   }
-  if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) parts.push(graphHtml(nonConstant, r));
+  if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) parts.push(graphHtml(drawnLayers(r), r));
   // Blocking layers first: a capped table then still shows every layer that matters.
   const ordered = [
     ...nonConstant.filter((l) => l.verdict === "unsupported"),
