@@ -32,3 +32,5 @@ export { profile } from "./bench";
 export type { ProfileOptions } from "./bench";
 export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
 export { PROFILE_MIME } from "./display";
+export { table, Table } from "./display";
+export type { TableCell, TableColumn, TableOptions } from "./display";

@@ -206,6 +206,8 @@ export interface ProfileLayer {
   type: string;
   /** The implementation that ran ("jit:avx512_core", "ref", ...); "undef" for a fused layer. */
   execType: string;
+  /** Precision the layer ran in ("FP32", "U8" for an int8 convolution); absent for a fused layer or where the device does not say. */
+  precision?: string;
   /** The layer whose kernel computes this one (a post-op); such a layer has no time of its own. */
   fusedInto?: string;
   /** Id of the node of `graph` with this name, when there is one. */

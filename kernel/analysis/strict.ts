@@ -8,7 +8,7 @@ import { LayerVerdict } from "../schema";
 import { dataNodes, isKnownOp, legacyType } from "./legacy";
 import { ShapeOptions, prepareTolerant } from "./symbolic";
 
-/** The layer types the published rule allows, plus ScaleShift (the per-channel form of BatchNormalization). */
+/** The layer types the published rule allows, plus ScaleShift: not in the list by name, it is what BatchNormalization became in the legacy IR. */
 // prettier-ignore
 export const SUPPORTED_LEGACY_TYPES = [
   "Convolution", "Deconvolution", "Activation", "LRN", "Pooling", "FullyConnected", "SoftMax", "Split",
@@ -25,8 +25,11 @@ function ruleFor(n: Node, lt: string): { verdict: "supported" | "unsupported"; r
   if (lt === "Input") return { verdict: "supported", reason: "network input" };
   if (lt === "Output") return { verdict: "supported", reason: "network output" };
   if (SUPPORTED_LEGACY_TYPES.includes(lt)) {
-    const as = lt === "ScaleShift" ? "ScaleShift (BatchNormalization family)" : lt;
-    return { verdict: "supported", reason: `${as} is in the published list of supported layers` };
+    const reason =
+      lt === "ScaleShift"
+        ? "ScaleShift (a per-channel scale and shift) is not in the published list by name; it is the legacy form of BatchNormalization, which is"
+        : `${lt} is in the published list of supported layers`;
+    return { verdict: "supported", reason };
   }
   if (SHAPE_CHANGING.has(lt)) {
     return {

@@ -3,12 +3,13 @@
  * batch is run `runs` times after a warm-up (the device tries its threading strategies on the
  * first runs of a batch); every timed run records the request's wall time around infer() and
  * getPerformanceCounts(). profile_report.ts turns the samples into the report.
- * Where the CPU plugin splits a batch by samples over threads, the counters time the first
- * thread's share only: the other shares show up as time outside the layers.
+ * Where the CPU plugin splits a batch by samples over threads, a layer's time is its slowest
+ * thread's (native/src/request.cc, runSamples): the threads run at once, so that is what the
+ * request waits for, and the layers still add up to about the request's time.
  */
 import { InputError } from "../errors";
 import { ExecutableNetwork } from "../runtime/executable";
-import { InferRequest } from "../runtime/request";
+import { InferRequest, PerfCount } from "../runtime/request";
 import { ProfileNode, ProfileReport } from "../schema";
 import { uniform } from "../random";
 import { BatchSamples, buildProfile, ProfiledLayer } from "./profile_report";
@@ -63,6 +64,18 @@ function graphOf(exec: ExecutableNetwork): ProfileNode[] | undefined {
   return kept.map((l) => ({ id: l.id, name: l.name, type: l.type, inputs: l.inputs.filter((i) => ids.has(i)) }));
 }
 
+/** benchmark_app's implementation names end in the precision: "jit_avx512_core_FP32", "…_U8". */
+const PRECISION_SUFFIX = /_(FP32|FP16|BF16|U8|I8|I32)$/;
+
+/**
+ * The precision a layer ran in: the counter's own field where the device gives one, else the
+ * suffix of its implementation name; undefined for a fused layer or where neither says.
+ */
+export function precisionOf(c: PerfCount & { precision?: string }): string | undefined {
+  if (c.fusedInto !== undefined) return undefined;
+  return c.precision ?? PRECISION_SUFFIX.exec(c.execType)?.[1];
+}
+
 /** Inputs uniform in [0, 1) at batch n: the time of a layer does not depend on the values it reads. */
 function fillInputs(exec: ExecutableNetwork, req: InferRequest, n: number): void {
   const random = uniform(17);
@@ -90,12 +103,16 @@ export async function profile(exec: ExecutableNetwork, opts: ProfileOptions = {}
       await req.infer();
       samples.wallUs.push(Number(process.hrtime.bigint() - t0) / 1e3);
       const counts = Object.entries(req.getPerformanceCounts());
-      layers = counts.map(([name, c]) => ({
-        name,
-        type: c.layerType,
-        execType: c.execType,
-        ...(c.fusedInto !== undefined ? { fusedInto: c.fusedInto } : {}),
-      }));
+      layers = counts.map(([name, c]) => {
+        const precision = precisionOf(c);
+        return {
+          name,
+          type: c.layerType,
+          execType: c.execType,
+          ...(precision !== undefined ? { precision } : {}),
+          ...(c.fusedInto !== undefined ? { fusedInto: c.fusedInto } : {}),
+        };
+      });
       samples.layerUs.push(counts.map(([, c]) => c.realTimeUs));
     }
     measured.push(samples);

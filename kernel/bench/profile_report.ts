@@ -12,6 +12,8 @@ export interface ProfiledLayer {
   name: string;
   type: string;
   execType: string;
+  /** "FP32", "U8", …; absent for a fused layer or where the device does not say. */
+  precision?: string;
   fusedInto?: string;
 }
 
@@ -93,6 +95,7 @@ export function buildProfile(samples: ProfileSamples): ProfileReport {
   const layers: ProfileLayer[] = samples.layers.map((l, i) => {
     const base: ProfileLayer = { name: l.name, type: l.type, execType: l.execType };
     if (l.fusedInto !== undefined) base.fusedInto = l.fusedInto;
+    else if (l.precision !== undefined) base.precision = l.precision;
     const node = ids.get(l.name);
     if (node !== undefined) base.node = node;
     if (l.fusedInto !== undefined) return base;

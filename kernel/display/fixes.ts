@@ -5,7 +5,7 @@
  */
 import { BatchFixChange } from "../schema";
 import { BATCH_FIX_MIME, MimeBundle } from "./bundle";
-import { escapeHtml, htmlTable, textTable } from "./format";
+import { escapeHtml, htmlTable, MAX_TABLE_ROWS, textTable } from "./format";
 import { displayName } from "./names";
 
 const GREEN = "#2e7d32";
@@ -53,7 +53,7 @@ export function fixesHtml(changes: BatchFixChange[]): string {
 export function fixesText(changes: BatchFixChange[]): string {
   if (!changes.length) return summary(changes);
   const rows = changes.map((c) => [displayName(c.layer), c.type, change(c), c.applied ? "applied" : "refused"]);
-  const details = changes.map(
+  const details = changes.slice(0, MAX_TABLE_ROWS).map(
     (c) =>
       `${displayName(c.layer)}:\n${why(c)
         .map((l) => `    ${l}`)

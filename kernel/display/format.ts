@@ -32,28 +32,48 @@ export function shapeText(shape: readonly (number | string)[]): string {
 }
 
 /**
- * An HTML table; `rows` hold already-escaped cell markup. Legacy table attributes rather than a
- * style per cell: they survive HTML sanitizers and keep large tables small.
+ * Most rows a static table shows; the rest is one "… N more rows" line. The fallbacks are stored in
+ * the notebook file and read on a code host, where a 200-row table is noise; the JSON part of the
+ * bundle keeps every row.
  */
-export function htmlTable(headers: string[], rows: string[][], numericColumns: number[] = []): string {
+export const MAX_TABLE_ROWS = 25;
+
+/** "… 3 more rows" (or with the caller's noun). */
+export function moreText(hidden: number, noun = "rows"): string {
+  return `… ${hidden.toLocaleString("en-US")} more ${noun}`;
+}
+
+/**
+ * An HTML table; `rows` hold already-escaped cell markup. Legacy table attributes rather than a
+ * style per cell: they survive HTML sanitizers and keep large tables small. Past `maxRows` rows
+ * one last row says how many were left out.
+ */
+export function htmlTable(headers: string[], rows: string[][], numericColumns: number[] = [], maxRows = MAX_TABLE_ROWS): string {
   const align = (i: number) => (numericColumns.includes(i) ? ` align="right"` : "");
   const head = headers.map((h, i) => `<th${align(i) || ` align="left"`}>${escapeHtml(h)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${align(i)} valign="top">${c}</td>`).join("")}</tr>`).join("");
+  const shown = rows.slice(0, maxRows);
+  const more =
+    rows.length > shown.length
+      ? `<tr><td colspan="${headers.length}"><i>${escapeHtml(moreText(rows.length - shown.length))}</i></td></tr>`
+      : "";
+  const body = shown.map((r) => `<tr valign="top">${r.map((c, i) => `<td${align(i)}>${c}</td>`).join("")}</tr>`).join("");
   return (
     `<table border="1" cellpadding="3" style="border-collapse:collapse;border-color:#ddd;font-size:12px;margin:4px 0">` +
-    `<thead style="background:#f4f4f4"><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
+    `<thead style="background:#f4f4f4"><tr>${head}</tr></thead><tbody>${body}${more}</tbody></table>`
   );
 }
 
-/** A plain-text table with columns padded to their widest cell. */
-export function textTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+/** A plain-text table with columns padded to their widest cell; past `maxRows` rows, a "… N more rows" line. */
+export function textTable(headers: string[], rows: string[][], maxRows = MAX_TABLE_ROWS): string {
+  const shown = rows.slice(0, maxRows);
+  const widths = headers.map((h, i) => Math.max(h.length, ...shown.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => c.padEnd(widths[i]))
       .join("  ")
       .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  const more = rows.length > shown.length ? [moreText(rows.length - shown.length)] : [];
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...shown.map(line), ...more].join("\n");
 }
 
 /** Truncates long labels for SVG boxes (the full text stays in the <title> tooltip). */

@@ -15,11 +15,14 @@ import { blobBundle, errorBundle, perfBundle, progressBundle } from "./objects";
 import { topologyBundle } from "./topology";
 import { fixesBundle } from "./fixes";
 import { DisplayWriter, selectWriter } from "./writer";
+import { Table, tableBundle } from "./table";
 
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
 export { BATCH_FIX_MIME } from "./bundle";
 export { PROFILE_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
+export { table, Table } from "./table";
+export type { TableCell, TableColumn, TableOptions } from "./table";
 
 /**
  * What `display` accepts; performance counters are `InferRequest.getPerformanceCounts()`. An array
@@ -35,6 +38,7 @@ export type Displayable =
   | ProfileReport
   | Error
   | Blob
+  | Table
   | Record<string, PerfCount>;
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -68,6 +72,7 @@ function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount
 export function toMimeBundle(value: Displayable): MimeBundle {
   if (value instanceof Error) return errorBundle(value);
   if (value instanceof Blob) return blobBundle(value);
+  if (value instanceof Table) return tableBundle(value);
   if (Array.isArray(value)) {
     const all = value as unknown[];
     // An empty list is fixForDynamicBatch() finding nothing to change: no other display takes one.
@@ -83,7 +88,7 @@ export function toMimeBundle(value: Displayable): MimeBundle {
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, a ProfileReport, an Error, a Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, a ProfileReport, a table(), an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 

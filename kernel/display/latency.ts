@@ -7,6 +7,7 @@ import { InputError } from "../errors";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
 import { LATENCY_MIME, MimeBundle } from "./bundle";
 import { escapeHtml, htmlTable, num, textTable } from "./format";
+import { flatStaticBatch, flatStaticLabel, flatStaticPoints } from "./flat";
 
 const MODES: { mode: LatencyMode; label: string; color: string }[] = [
   { mode: "dynamic", label: "dynamic (setBatch)", color: "#1f77b4" },
@@ -21,6 +22,8 @@ interface SeriesPoint {
   lo?: number;
   hi?: number;
   tip: string;
+  /** Not measured at this x (the flat static line between measurements): drawn as line only. */
+  derived?: boolean;
 }
 
 interface Series {
@@ -41,6 +44,31 @@ export function niceTicks(max: number, count = 5): number[] {
   return ticks;
 }
 
+/** More batch ticks than this crowd the axis: powers of two instead. */
+const MAX_BATCH_TICKS = 12;
+
+/**
+ * Ticks of the log₂ batch axis: the measured batches when they are few, else the powers of two
+ * up to the largest one.
+ */
+export function batchTicks(batches: number[]): number[] {
+  const distinct = [...new Set(batches)].filter((b) => b >= 1).sort((a, b) => a - b);
+  if (distinct.length && distinct.length <= MAX_BATCH_TICKS) return distinct;
+  const max = Math.max(1, ...distinct);
+  const ticks: number[] = [];
+  for (let t = 1; t <= max; t *= 2) ticks.push(t);
+  return ticks;
+}
+
+/**
+ * x position in [0, 1] of batch n on a log₂ axis from 1 to `max`, with half a doubling of margin
+ * on each side so that the marks at n = 1 and at the largest n do not sit on the frame.
+ */
+export function log2Position(n: number, max: number): number {
+  const span = Math.log2(Math.max(1, max)) + 1;
+  return (Math.log2(Math.max(1, n)) + 0.5) / span;
+}
+
 /** Tick labels: ticks are round numbers, so no fixed decimals. */
 function tickLabel(t: number): string {
   return Number.isInteger(t) ? t.toLocaleString("en-US") : String(t);
@@ -50,13 +78,14 @@ const W = 380;
 const H = 250;
 const M = { left: 56, right: 12, top: 26, bottom: 38 };
 
+/** A chart against the batch n, on a log₂ axis: n = 1, 2, 4 get as much room as 8, 16, 32. */
 function lineChart(title: string, xLabel: string, yLabel: string, series: Series[]): string {
   const all = series.flatMap((s) => s.points);
-  const xTicks = niceTicks(Math.max(1, ...all.map((p) => p.x)));
+  const xTicks = batchTicks(all.map((p) => p.x));
   const yTicks = niceTicks(Math.max(...all.map((p) => p.hi ?? p.y), 0));
-  const xMax = xTicks[xTicks.length - 1];
+  const xMax = Math.max(1, ...all.map((p) => p.x));
   const yMax = yTicks[yTicks.length - 1];
-  const px = (x: number) => M.left + (x / xMax) * (W - M.left - M.right);
+  const px = (x: number) => Number((M.left + log2Position(x, xMax) * (W - M.left - M.right)).toFixed(2));
   const py = (y: number) => H - M.bottom - (y / yMax) * (H - M.top - M.bottom);
   const text = (x: number, y: number, s: string, extra = "", size = 10) =>
     `<text x="${x}" y="${y}" font-size="${size}" font-family="sans-serif" fill="#444" ${extra}>${escapeHtml(s)}</text>`;
@@ -68,7 +97,10 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/>`);
     out.push(text(M.left - 4, py(t) + 3, tickLabel(t), `text-anchor="end"`));
   }
-  for (const t of xTicks) out.push(text(px(t), H - M.bottom + 13, tickLabel(t), `text-anchor="middle"`));
+  for (const t of xTicks) {
+    out.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#f2f2f2"/>`);
+    out.push(text(px(t), H - M.bottom + 13, tickLabel(t), `text-anchor="middle"`));
+  }
   out.push(
     `<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#888"/>`,
     `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#888"/>`,
@@ -81,7 +113,7 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
       out.push(
         `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.map((p) => `${px(p.x)},${py(p.y)}`).join(" ")}"/>`,
       );
-    for (const p of pts) {
+    for (const p of pts.filter((q) => !q.derived)) {
       const whisker =
         p.lo !== undefined && p.hi !== undefined
           ? `<line x1="${px(p.x)}" x2="${px(p.x)}" y1="${py(p.lo)}" y2="${py(p.hi)}" stroke="${s.color}" stroke-opacity="0.5"/>`
@@ -139,17 +171,26 @@ function skippedLines(r: LatencyReport): string[] {
   return [...new Set((r.skipped ?? []).map((s) => `not measured: ${s.mode}: ${s.reason}`))];
 }
 
+/** The modes to draw, a static network measured at one batch only spread into its flat line. */
+function drawnModes(r: LatencyReport): ReturnType<typeof byMode> {
+  const flat = flatStaticBatch(r);
+  return byMode(r.points).map((m) =>
+    m.mode === "static" && flat !== undefined ? { ...m, label: flatStaticLabel(flat), points: flatStaticPoints(r) } : m,
+  );
+}
+
 export function latencyHtml(r: LatencyReport): string {
-  const modes = byMode(r.points);
+  const modes = drawnModes(r);
   const series = (y: (p: LatencyPoint) => number, whisker: boolean): Series[] =>
     modes.map((m) => ({
       label: m.label,
       color: m.color,
-      points: m.points.map((p) => ({
+      points: m.points.map((p: LatencyPoint & { derived?: true }) => ({
         x: p.batch,
         y: y(p),
         ...(whisker ? { lo: p.latencyMs.min, hi: p.latencyMs.p90 } : {}),
         tip: tip(p),
+        ...(p.derived ? { derived: true } : {}),
       })),
     }));
   const legend = modes
@@ -160,13 +201,13 @@ export function latencyHtml(r: LatencyReport): string {
     ? `<div style="display:flex;flex-wrap:wrap">` +
       lineChart(
         "Latency per request (median; whisker min–p90)",
-        "batch n",
+        "batch n (log₂ scale)",
         "ms",
         series((p) => p.latencyMs.p50, true),
       ) +
       lineChart(
         "Throughput",
-        "batch n",
+        "batch n (log₂ scale)",
         "samples / s",
         series((p) => p.throughput, false),
       ) +
@@ -189,9 +230,15 @@ export function latencyHtml(r: LatencyReport): string {
   );
 }
 
+/** What the flat static line means, for the text form that has no chart. */
+function flatLine(r: LatencyReport): string {
+  const n = flatStaticBatch(r);
+  return n === undefined ? "" : `${flatStaticLabel(n)} (a request of any n ≤ ${n} takes the latency measured at ${n})`;
+}
+
 export function latencyText(r: LatencyReport): string {
   const { headers, rows } = pivot(r);
-  return [title(r), context(r), textTable(headers, rows), ...skippedLines(r)].filter((l) => l).join("\n");
+  return [title(r), context(r), textTable(headers, rows), flatLine(r), ...skippedLines(r)].filter((l) => l).join("\n");
 }
 
 /**

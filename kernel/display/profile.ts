@@ -8,7 +8,9 @@ import { ProfileLayer, ProfileNode, ProfileReport } from "../schema";
 import { MimeBundle, PROFILE_MIME } from "./bundle";
 import { clip, escapeHtml, htmlTable, num, textTable } from "./format";
 import { displayName, TOOLTIP_NAME_MAX } from "./names";
-import { BOX_H, BOX_W, layoutLayers } from "./topology";
+import { BOX_H, BOX_W, layoutLayers } from "./layout";
+import { overviewSvg } from "./overview";
+import { FULL_GRAPH_LAYERS } from "./topology";
 
 /** Light to dark: more time is darker (ColorBrewer's sequential "Oranges"). */
 const SCALE = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -69,6 +71,7 @@ function topRows(r: ProfileReport, k: number): string[][] {
       displayName(l.name),
       l.type,
       l.execType,
+      l.precision ?? "–",
       num(timeAt(l, k)),
       percent(timeAt(l, k), wall),
       l.fit ? num(l.fit.perSampleUs) : "–",
@@ -84,6 +87,7 @@ function topHeaders(r: ProfileReport, k: number): string[] {
     "layer",
     "type",
     "implementation",
+    "precision",
     `µs at n=${r.batches[k]}`,
     "% of request",
     "µs/sample",
@@ -120,7 +124,8 @@ function nodeTooltip(node: ProfileNode, layer: ProfileLayer | undefined, us: num
   const fit = layer?.fit
     ? `\n≈ ${num(layer.fit.fixedUs)} µs + ${num(layer.fit.perSampleUs)} µs · n (R² ${layer.fit.r2.toFixed(3)})`
     : "";
-  return `${head}  ${layer?.execType ?? ""}\n${num(us)} µs (${percent(us, wall)} of the request)${fit}`;
+  const impl = [layer?.execType, layer?.precision].filter((x) => x !== undefined).join(" ");
+  return `${head}  ${impl}\n${num(us)} µs (${percent(us, wall)} of the request)${fit}`;
 }
 
 /** The graph coloured by each node's time at batch index k, as a standalone SVG element. */
@@ -160,6 +165,25 @@ export function profileSvg(r: ProfileReport, k: number): string {
   );
 }
 
+/** Heat levels of the overview: one <path> per level keeps a large graph a few KB. */
+const OVERVIEW_LEVELS = 8;
+
+/** A large graph as a scaled-down overview coloured by time; the top layers keep their tooltip. */
+export function profileOverview(r: ProfileReport, k: number): string {
+  const times = nodeTimes(r, k);
+  const hottest = Math.max(0, ...times.values());
+  const byNode = new Map(r.layers.filter((l) => l.node !== undefined).map((l) => [l.node!, l]));
+  const top = new Set(topLayers(r, k).slice(0, TOP_LAYERS));
+  return overviewSvg(r.graph ?? [], (node) => {
+    const us = times.get(node.id);
+    if (us === undefined) return IDLE;
+    const level = hottest > 0 ? Math.round((us / hottest) * OVERVIEW_LEVELS) / OVERVIEW_LEVELS : 0;
+    const layer = byNode.get(node.id);
+    const title = layer && top.has(layer) ? { title: nodeTooltip(node, layer, us, r.totals[k].wallUs) } : {};
+    return { fill: heatColor(level), stroke: "#7f2704", ...title };
+  });
+}
+
 /** The colour scale from 0 to the hottest node's time, labelled in µs and % of the request. */
 function legendSvg(hottest: number, wall: number): string {
   const steps = SCALE.length;
@@ -193,15 +217,22 @@ export function profileHtml(r: ProfileReport): string {
     `<div style="font-family:sans-serif;font-size:13px;line-height:1.4">`,
     `<div><b>${escapeHtml(displayName(r.model))}</b> · ${escapeHtml(context(r))}</div>`,
   ];
-  if (graph.length && graph.length <= MAX_GRAPH_NODES) {
+  if (graph.length && graph.length <= FULL_GRAPH_LAYERS) {
     parts.push(
       `<details open style="margin-top:6px"><summary>Graph at n = ${n}: darker boxes take more time ` +
         `(dashed: fused into another layer; hover a box for its time and fit)</summary>`,
       legendSvg(hottest, r.totals[k].wallUs),
       `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${profileSvg(r, k)}</div></details>`,
     );
+  } else if (graph.length && graph.length <= MAX_GRAPH_NODES) {
+    parts.push(
+      `<details style="margin-top:6px"><summary>Graph overview at n = ${n} (${graph.length} nodes, scaled down): ` +
+        `darker boxes take more time; hover one of the top ${TOP_LAYERS} for its time and fit; the JupyterLab view is interactive</summary>`,
+      legendSvg(hottest, r.totals[k].wallUs),
+      `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${profileOverview(r, k)}</div></details>`,
+    );
   }
-  const numeric = [0, 4, 5, 6, 7, 8];
+  const numeric = [0, 5, 6, 7, 8, 9];
   parts.push(
     `<div style="margin-top:6px"><b>Top layers at n = ${n}</b></div>`,
     htmlTable(

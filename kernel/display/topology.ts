@@ -6,8 +6,20 @@
 import { LayerVerdict, TopologyReport } from "../schema";
 import { InputError } from "../errors";
 import { MimeBundle, TOPOLOGY_MIME } from "./bundle";
-import { clip, escapeHtml, htmlTable, shapeText } from "./format";
+import { clip, escapeHtml, htmlTable, moreText, shapeText } from "./format";
 import { displayName, TOOLTIP_NAME_MAX } from "./names";
+import { BOX_H, BOX_W, layoutLayers } from "./layout";
+import { overviewSvg } from "./overview";
+
+export { BOX_H, BOX_W, layoutLayers } from "./layout";
+export type { GraphNode } from "./layout";
+
+/** Above this many layers even the overview would be too large to be useful; the tables remain. */
+const MAX_GRAPH_LAYERS = 1500;
+/** Up to this many layers the graph is drawn full size with labels; above, as a scaled-down overview. */
+export const FULL_GRAPH_LAYERS = 64;
+/** Names listed per group of blocking layers before "… N more". */
+const GROUP_NAMES = 12;
 
 const COLORS: Record<LayerVerdict["verdict"], { fill: string; stroke: string }> = {
   supported: { fill: "#e3f4e4", stroke: "#2e7d32" },
@@ -15,83 +27,39 @@ const COLORS: Record<LayerVerdict["verdict"], { fill: string; stroke: string }> 
   constant: { fill: "#eeeeee", stroke: "#9e9e9e" },
 };
 
-/** Size of a layer's box in the SVG graphs (the profile view draws on the same layout). */
-export const BOX_W = 128;
-export const BOX_H = 20;
-const GAP_X = 10;
-const GAP_Y = 16;
-const PAD = 8;
-/** Above this many layers the SVG would be too large to be useful; the tables remain. */
-const MAX_GRAPH_LAYERS = 1500;
-
-/** What the layout reads of a node: the topology and profile reports both have it. */
-export interface GraphNode {
-  id: number;
-  type: string;
-  inputs: number[];
-}
-
-interface Placed<T extends GraphNode> {
-  layer: T;
-  x: number;
-  y: number;
-}
-
-/**
- * Rows by longest path from the inputs; within a row, boxes ordered by the mean position of
- * their parents (one barycentric pass), which keeps branches side by side.
- */
-export function layoutLayers<T extends GraphNode>(layers: T[]): { placed: Placed<T>[]; width: number; height: number } {
-  const depth = new Map<number, number>();
-  for (const l of layers) {
-    let d = 0;
-    for (const i of l.inputs) {
-      const di = depth.get(i);
-      if (di !== undefined) d = Math.max(d, di + 1);
-    }
-    depth.set(l.id, d);
-  }
-  // A layer fed only by constants (PriorBox in strict mode) sits just above its first consumer
-  // rather than beside the network input.
-  const consumers = new Map<number, number[]>();
-  for (const l of layers)
-    for (const i of l.inputs) if (depth.has(i)) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(l.id);
-  for (const l of [...layers].reverse()) {
-    const uses = consumers.get(l.id);
-    if (l.type === "Parameter" || !uses || l.inputs.some((i) => depth.has(i))) continue;
-    depth.set(l.id, Math.max(0, Math.min(...uses.map((u) => depth.get(u)!)) - 1));
-  }
-  const rows: T[][] = [];
-  for (const l of layers) (rows[depth.get(l.id)!] ??= []).push(l);
-  const column = new Map<number, number>();
-  for (const row of rows) {
-    if (!row) continue;
-    const key = (l: T) => {
-      const xs = l.inputs.map((i) => column.get(i)).filter((x): x is number => x !== undefined);
-      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-    };
-    const order = row.map((l, i) => ({ l, i, k: key(l) })).sort((a, b) => a.k - b.k || a.i - b.i);
-    order.forEach((o, i) => column.set(o.l.id, i - (row.length - 1) / 2));
-  }
-  const widest = Math.max(1, ...rows.map((r) => (r ? r.length : 0)));
-  const width = widest * (BOX_W + GAP_X) - GAP_X + 2 * PAD;
-  const center = width / 2;
-  const placed = layers.map((layer) => ({
-    layer,
-    x: center + column.get(layer.id)! * (BOX_W + GAP_X) - BOX_W / 2,
-    y: PAD + depth.get(layer.id)! * (BOX_H + GAP_Y),
-  }));
-  const height = PAD * 2 + rows.length * (BOX_H + GAP_Y) - GAP_Y;
-  return { placed, width, height };
-}
-
 function tooltip(l: LayerVerdict): string {
   return `${displayName(l.name, TOOLTIP_NAME_MAX)}\n${l.type} → ${l.legacyType}  ${shapeText(l.outputShape)}\n${l.verdict}: ${l.reason}`;
 }
 
+/**
+ * The layers that are drawn: the non-constant ones, each reading the non-constant layers behind
+ * the constants it reads. Folding leaves a PriorBox feeding DetectionOutput through a constant
+ * Concat, and reading a feature map's shape through a constant ShapeOf; drawn without those
+ * paths it would float at the top of the graph, unconnected.
+ */
+export function drawnLayers(report: TopologyReport): LayerVerdict[] {
+  const byId = new Map(report.layers.map((l) => [l.id, l]));
+  const behind = new Map<number, number[]>();
+  const sources = (id: number): number[] => {
+    const l = byId.get(id);
+    if (!l) return [];
+    if (l.verdict !== "constant") return [id];
+    let known = behind.get(id);
+    if (!known) {
+      behind.set(id, []);
+      known = [...new Set(l.inputs.flatMap(sources))];
+      behind.set(id, known);
+    }
+    return known;
+  };
+  return report.layers
+    .filter((l) => l.verdict !== "constant")
+    .map((l) => ({ ...l, inputs: [...new Set(l.inputs.flatMap(sources))] }));
+}
+
 /** The layered graph of the non-constant layers as a standalone SVG element. */
 export function topologySvg(report: TopologyReport): string {
-  const layers = report.layers.filter((l) => l.verdict !== "constant");
+  const layers = drawnLayers(report);
   const { placed, width, height } = layoutLayers(layers);
   const at = new Map(placed.map((p) => [p.layer.id, p]));
   const edges: string[] = [];
@@ -140,6 +108,39 @@ const REWRITABLE = new Set(["Reshape", "Flatten"]);
 const FIX_HINT =
   "Reshape/Flatten targets that hard-code the batch: `await net.fixForDynamicBatch()` rewrites them to keep axis 0 and proves each change (display(changes) shows them).";
 
+/** The first names of a group, then how many more. */
+function namesText(names: string[]): string {
+  const more = names.length > GROUP_NAMES ? `, ${moreText(names.length - GROUP_NAMES, "")}`.trimEnd() : "";
+  return names.slice(0, GROUP_NAMES).join(", ") + more;
+}
+
+/**
+ * A large graph as a scaled-down overview in verdict colours. A blocking box's tooltip is its name
+ * and type only: the reason is in the blocking table, and a tooltip per box is most of the size.
+ */
+function topologyOverview(layers: LayerVerdict[]): string {
+  return overviewSvg(layers, (l) => ({
+    ...COLORS[l.verdict],
+    bar: true,
+    ...(l.verdict === "unsupported" ? { title: `${displayName(l.name)} (${l.type})` } : {}),
+  }));
+}
+
+function graphHtml(nonConstant: LayerVerdict[], r: TopologyReport): string {
+  const red = `<span style="color:${COLORS.unsupported.stroke}">red</span>`;
+  if (nonConstant.length <= FULL_GRAPH_LAYERS)
+    return (
+      `<details open style="margin-top:6px"><summary>Graph (${nonConstant.length} layers; ` +
+      `${red} blocks a dynamic batch; hover a box for its reason)</summary>` +
+      `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${topologySvg(r)}</div></details>`
+    );
+  return (
+    `<details style="margin-top:6px"><summary>Graph overview (${nonConstant.length} layers, scaled down; ` +
+    `${red} blocks a dynamic batch; hover a red box for its reason; the JupyterLab view is interactive)</summary>` +
+    `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${topologyOverview(nonConstant)}</div></details>`
+  );
+}
+
 function hasRewritable(r: TopologyReport): boolean {
   return r.layers.some((l) => l.verdict === "unsupported" && REWRITABLE.has(l.type));
 }
@@ -166,23 +167,22 @@ export function topologyHtml(r: TopologyReport): string {
       `${r.summary.unsupported} unsupported, ${r.summary.constant} constant (folded at load)</div>`,
   ];
   if (groups.length) {
-    const rows = groups.map((g) => [escapeHtml(g.type), escapeHtml(g.names.join(", ")), escapeHtml(g.reason)]);
+    const rows = groups.map((g) => [escapeHtml(g.type), escapeHtml(namesText(g.names)), escapeHtml(g.reason)]);
     parts.push(
       `<div style="margin-top:6px"><b>Blocking layers</b></div>`,
       htmlTable(["type → legacy type", "layers", "why"], rows),
     );
     if (hasRewritable(r)) parts.push(`<div><b>Fix:</b> ${escapeHtml(FIX_HINT)}</div>`);
   }
-  if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) {
-    parts.push(
-      `<details open style="margin-top:6px"><summary>Graph (${nonConstant.length} layers; ` +
-        `<span style="color:${COLORS.unsupported.stroke}">red</span> blocks a dynamic batch; hover a box for its reason)</summary>`,
-      `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${topologySvg(r)}</div></details>`,
-    );
-  }
+  if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) parts.push(graphHtml(drawnLayers(r), r));
+  // Blocking layers first: a capped table then still shows every layer that matters.
+  const ordered = [
+    ...nonConstant.filter((l) => l.verdict === "unsupported"),
+    ...nonConstant.filter((l) => l.verdict !== "unsupported"),
+  ];
   parts.push(
-    `<details style="margin-top:6px"><summary>All ${nonConstant.length} layers</summary>`,
-    htmlTable(headers, layerRows(nonConstant)),
+    `<details style="margin-top:6px"><summary>All ${nonConstant.length} layers (blocking first)</summary>`,
+    htmlTable(headers, layerRows(ordered)),
     `</details></div>`,
   );
   return parts.join("");
@@ -195,7 +195,7 @@ export function topologyText(r: TopologyReport): string {
     `${r.summary.constant} constant`;
   const groups = blockingGroups(r.layers);
   if (!groups.length) return head;
-  const lines = groups.map((g) => `✗ ${g.type} (${g.names.length}): ${g.names.join(", ")}\n    why: ${g.reason}`);
+  const lines = groups.map((g) => `✗ ${g.type} (${g.names.length}): ${namesText(g.names)}\n    why: ${g.reason}`);
   return `${head}\n${lines.join("\n")}${hasRewritable(r) ? `\nfix: ${FIX_HINT}` : ""}`;
 }
 

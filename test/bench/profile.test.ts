@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IECore, InputError } from "../../kernel";
 import { buildProfile, fitLine, profileStats, ProfileSamples } from "../../kernel/bench";
+import { precisionOf } from "../../kernel/bench/profile";
 import { irPath } from "../helpers/models";
 import { validateProfileReport } from "../display/validate";
 
@@ -116,6 +117,8 @@ test("a real profile of landmarks: every layer at every batch, totals adding up 
   for (const l of report.layers) {
     const c = counts[l.name];
     assert.equal(l.execType, c.execType);
+    // The CPU plugin's implementation names end in the precision, benchmark_app's way.
+    assert.equal(l.precision, c.status === "EXECUTED" ? /_([A-Z0-9]+)$/.exec(c.execType)![1] : undefined, l.name);
     if (c.status === "EXECUTED") assert.equal(l.timeUs!.length, 3, l.name);
     else assert.equal(l.fusedInto, c.fusedInto, l.name);
   }
@@ -135,4 +138,36 @@ test("profile: bad batches and counts are typed errors naming the argument", asy
   const one = await fixed.profile({ runs: 2, warmup: 0 });
   assert.deepEqual(one.batches, [2]);
   assert.equal(one.graph, undefined);
+});
+
+test("precisionOf: the counter's own field, else the implementation name's suffix; none for a fused layer", () => {
+  const c = {
+    status: "EXECUTED" as const,
+    layerType: "Convolution",
+    execType: "jit_avx512_core_FP32",
+    realTimeUs: 1,
+    cpuTimeUs: 1,
+  };
+  assert.equal(precisionOf(c), "FP32");
+  assert.equal(precisionOf({ ...c, execType: "brgconv_avx512_core_U8" }), "U8");
+  assert.equal(precisionOf({ ...c, execType: "jit_avx512_core_FP32", precision: "U8" }), "U8");
+  assert.equal(precisionOf({ ...c, execType: "conv" }), undefined, "the GPU plugin's names carry none");
+  assert.equal(precisionOf({ ...c, status: "NOT_RUN", execType: "undef", fusedInto: "conv" }), undefined);
+});
+
+test("a run split by samples times each layer on its slowest thread (printed: n = 3 puts 2 samples on one thread)", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("head-pose-estimation-adas-0001"));
+  net.batchSize = 4;
+  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_PARALLEL: "SAMPLES", CPU_THREADS_NUM: "2" });
+  const report = await exec.profile({ batches: [2, 3, 4], runs: 5, warmup: 3 });
+  assert.deepEqual(validateProfileReport(report), []);
+  for (const t of report.totals) assert.ok(Math.abs(t.layersUs + t.outsideUs - t.wallUs) < 1e-6 * t.wallUs);
+  // With the first thread's share only, n = 3 (1 + 2 samples) read like n = 2 (1 + 1); with the
+  // slowest thread's, like n = 4 (2 + 2). Timings: printed, not asserted.
+  const [n2, n3, n4] = report.totals.map((t) => t.layersUs);
+  console.log(
+    `# samples split on 2 threads, layers µs: n=2 ${n2.toFixed(0)}, n=3 ${n3.toFixed(0)}, n=4 ${n4.toFixed(0)}; ` +
+      `n3/n2 ${(n3 / n2).toFixed(2)}, n3/n4 ${(n3 / n4).toFixed(2)}; outside share ${report.totals.map((t) => `${((100 * t.outsideUs) / t.wallUs).toFixed(0)}%`).join(", ")}`,
+  );
 });

@@ -217,7 +217,13 @@ const THEME: ChartTheme = {
 };
 
 test("latency unit: layoutFor sets the axes' scale, the theme's colors, ticks at the batches and a line per limit", () => {
-  const linear = layoutFor("latency", { theme: THEME, scale: "linear", batches: [1, 2, 4], limits: [4, 16] });
+  const linear = layoutFor("latency", {
+    theme: THEME,
+    batchScale: "linear",
+    valueScale: "linear",
+    batches: [1, 2, 4],
+    limits: [4, 16],
+  });
   assert.equal(linear.xaxis.type, "linear");
   assert.equal(linear.yaxis.type, "linear");
   assert.equal(linear.yaxis.rangemode, "tozero");
@@ -233,9 +239,22 @@ test("latency unit: layoutFor sets the axes' scale, the theme's colors, ticks at
       [16, 16, "limit 16", "#999"],
     ],
   );
+  assert.equal(
+    "tickvals" in
+      layoutFor("latency", {
+        theme: THEME,
+        batchScale: "linear",
+        valueScale: "linear",
+        batches: Array.from({ length: 13 }, (_, i) => i + 1),
+        limits: [],
+      }).xaxis,
+    false,
+    "13 batches on a linear axis: plotly picks the ticks",
+  );
   const log = layoutFor("throughput", {
     theme: THEME,
-    scale: "log",
+    batchScale: "log",
+    valueScale: "log",
     batches: Array.from({ length: 13 }, (_, i) => i + 1),
     limits: [],
   });
@@ -243,8 +262,19 @@ test("latency unit: layoutFor sets the axes' scale, the theme's colors, ticks at
   assert.equal(log.yaxis.type, "log");
   assert.equal(log.yaxis.rangemode, "normal");
   assert.equal(log.yaxis.title.text, "samples/s");
-  assert.equal("tickvals" in log.xaxis, false, "13 batches: plotly picks the ticks");
+  assert.deepEqual(log.xaxis.tickvals, [1, 2, 4, 8], "13 batches on a log axis: powers of two");
+  assert.deepEqual(log.xaxis.ticktext, ["1", "2", "4", "8"], "labelled as integers");
   assert.deepEqual(log.shapes, []);
+  const logBatch = layoutFor("latency", {
+    theme: THEME,
+    batchScale: "log",
+    valueScale: "linear",
+    batches: [1, 2, 4, 16],
+    limits: [16],
+  });
+  assert.deepEqual([logBatch.xaxis.type, logBatch.yaxis.type, logBatch.yaxis.rangemode], ["log", "linear", "tozero"]);
+  assert.deepEqual(logBatch.xaxis.tickvals, [1, 2, 4, 16], "few batches: ticks at the measured n");
+  assert.equal(logBatch.xaxis.title.text, "batch (log₂ scale)");
 });
 
 test("latency unit: readTheme takes JupyterLab's variables, trimmed, and falls back where one is unset", () => {
@@ -254,4 +284,26 @@ test("latency unit: readTheme takes JupyterLab's variables, trimmed, and falls b
   assert.equal(theme.modes.static, "#f80");
   assert.equal(theme.font, "rgba(0, 0, 0, 0.87)");
   assert.equal(theme.modes.dynamic, "#1976d2");
+});
+
+test("latency unit: a static network measured at its one batch becomes a flat series over the measured n ≤ N", () => {
+  const r = report("CPU", [point("dynamic", 1), point("dynamic", 4), point("dynamic", 8), point("static", 8, 5)]);
+  const [dyn, flat] = seriesOf(sweepsOf(r));
+  assert.equal(dyn.flat, undefined);
+  assert.equal(flat.flat, 8);
+  assert.deepEqual(
+    flat.points.map((p) => [p.batch, p.latencyMs.p50, p.throughput, p.derived ?? false]),
+    [
+      [1, 5, 200, true],
+      [4, 5, 800, true],
+      [8, 5, 1600, false],
+    ],
+  );
+  assert.equal(seriesName(flat), "static (compiled for 8): every request pays for 8 · CPU");
+  assert.match(
+    hoverText(flat, flat.points[0]),
+    /^<b>static \(compiled for 8\): every request pays for 8 · CPU<\/b><br>batch 1: pays for 8 \(measured at 8\)<br>/,
+  );
+  const sweep = report("CPU", [point("dynamic", 1), point("static", 1), point("static", 8)]);
+  assert.equal(seriesOf(sweepsOf(sweep))[1].flat, undefined, "a static sweep stays as measured");
 });

@@ -1,5 +1,6 @@
 /**
- * The latency view in the renderer harness: traces per mode and device with the measured
+ * The latency view in the renderer harness (the batch axis and the flat static line are in
+ * latency-axis.test.ts): traces per mode and device with the measured
  * batches, the limit marker, the log toggle, hover details, the shared legend, escaping of
  * report text, empty and malformed reports — on a hand-made report with two devices for exact
  * structure, and on a real sweep of landmarks-regression-retail-0009 for the screenshots.
@@ -12,70 +13,11 @@ import type { LatencyMode, LatencyPoint, LatencyReport } from "../../kernel";
 import { irPath } from "../helpers/models";
 import { launch, screenshot } from "./chromium";
 import { Harness, openHarness, OUTPUT_WIDTH, setTheme } from "./harness";
+import { chart, charts } from "./latency-page";
 
 const MIME = "application/vnd.dynbatch.latency+json";
 const XSS = "<img src=x onerror=alert(1)>";
 const MARKUP = '<b>bold</b><a href="javascript:alert(2)">link</a>%{meta.device}';
-
-interface TraceMeta {
-  mode: LatencyMode;
-  device: string;
-  metric: "latency" | "throughput";
-  band?: true;
-}
-interface Trace {
-  name: string;
-  x: number[];
-  y: number[];
-  text?: string[];
-  meta: TraceMeta;
-  visible: boolean;
-}
-interface Chart {
-  metric: string;
-  traces: Trace[];
-  xType: string;
-  yType: string;
-  shapes: { x0: number; x1: number; label: string }[];
-}
-
-/** The plotly state of every chart of the page (the graph div keeps data and layout). */
-function charts(page: Page): Promise<Chart[]> {
-  return page.$$eval(".dynbatch-latency-chart", (els) =>
-    els.map((el) => {
-      type Gd = {
-        dataset: { metric: string };
-        data: Trace[];
-        layout: {
-          xaxis: { type: string };
-          yaxis: { type: string };
-          shapes?: { x0: number; x1: number; label?: { text?: string } }[];
-        };
-      };
-      const gd = el as unknown as Gd;
-      return {
-        metric: gd.dataset.metric,
-        traces: gd.data.map((t) => ({
-          name: t.name,
-          x: [...t.x],
-          y: [...t.y],
-          text: t.text && [...t.text],
-          meta: { ...t.meta },
-          visible: t.visible,
-        })),
-        xType: gd.layout.xaxis.type,
-        yType: gd.layout.yaxis.type,
-        shapes: (gd.layout.shapes ?? []).map((s) => ({ x0: s.x0, x1: s.x1, label: s.label?.text ?? "" })),
-      };
-    }),
-  );
-}
-
-function chart(all: Chart[], metric: string): Chart {
-  const c = all.find((x) => x.metric === metric);
-  assert.ok(c, `a ${metric} chart`);
-  return c;
-}
 
 /** Per-mode offsets, so that no two series share a point. */
 const OFFSET: Record<LatencyMode, number> = { dynamic: 0, static: 0.25, loop: 4, ort: 1 };
@@ -192,25 +134,6 @@ test("latency: the batch limit is marked on both charts, and skipped modes are l
     "static on CPU: batch 16: out of memory",
     "static on GPU: batch 16: out of memory",
   ]);
-  assert.deepEqual(h.problems, []);
-});
-
-test("latency: the log toggle switches both axes of both charts, and back", async () => {
-  const h = await rendered(twoDevices());
-  const types = async () => (await charts(h.page)).map((c) => [c.metric, c.xType, c.yType].join(" ")).sort();
-  assert.deepEqual(await types(), ["latency linear linear", "throughput linear linear"]);
-  const toggle = h.page.locator("button.dynbatch-log-toggle");
-  await toggle.click();
-  assert.deepEqual(await types(), ["latency log log", "throughput log log"]);
-  assert.equal(await toggle.getAttribute("aria-pressed"), "true");
-  for (const c of await charts(h.page))
-    assert.deepEqual(
-      c.shapes.map((s) => s.x0),
-      [16],
-      "the limit stays at 16 on a log axis",
-    );
-  await toggle.click();
-  assert.deepEqual(await types(), ["latency linear linear", "throughput linear linear"]);
   assert.deepEqual(h.problems, []);
 });
 
@@ -405,7 +328,7 @@ test("latency: charts that cannot be drawn say so in the view, and a later draw 
     await h.page.locator("button.dynbatch-log-toggle").click();
     await error.waitFor({ state: "detached" });
     assert.deepEqual(
-      (await charts(h.page)).map((c) => c.xType),
+      (await charts(h.page)).map((c) => c.yType),
       ["linear", "linear"],
     );
   } finally {
@@ -420,7 +343,12 @@ test("latency: a 5000-character device name wraps in its legend button; the togg
   const view = await h.page.locator(".dynbatch-latency").boundingBox();
   assert.ok(view, "the view is drawn");
   const right = view.x + view.width;
-  for (const selector of ["button.dynbatch-log-toggle", "button.dynbatch-band-toggle", ".dynbatch-latency-series"]) {
+  for (const selector of [
+    "button.dynbatch-batch-log-toggle",
+    "button.dynbatch-log-toggle",
+    "button.dynbatch-band-toggle",
+    ".dynbatch-latency-series",
+  ]) {
     const boxes = await h.page
       .locator(selector)
       .evaluateAll((els) =>

@@ -2,8 +2,9 @@
  * The profile view in the renderer harness: the batch slider recolours the graph, the darkest
  * box is the layer the report ranks first at the batch shown, the details panel shows the
  * report's fit, the metric toggle ranks by slope, and names with markup stay text; a real profile
- * of landmarks, and a generated 5,000-layer one whose recolouring time is printed, never
- * asserted. Screenshots go to test-artifacts/.
+ * of landmarks, and a generated 5,000-layer one whose recolouring, wheel-zoom and drag-pan
+ * frame times are printed, never asserted. Fused layers are chips inside their host's box.
+ * Screenshots go to test-artifacts/.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -91,9 +92,23 @@ test("the slider recolours: the darkest box is the report's top layer at each ba
   const after = await h.page.$$eval(`${ROOT} rect[data-layer]`, (rects) => rects.map((x) => x.getAttribute("fill")));
   assert.notDeepEqual(after, before);
   await screenshot(h.page, "profile-n1", ROOT);
-  // Fused and idle boxes keep the neutral fill at every batch.
-  assert.equal(await h.page.getAttribute(`${ROOT} rect[data-layer="relu"]`, "fill"), "#ffffff");
-  assert.equal(await h.page.getAttribute(`${ROOT} rect[data-layer="relu"]`, "stroke-dasharray"), "3 2");
+  // The fused Relu is a dashed chip inside its host's box, not a box of its own; it keeps the neutral fill.
+  const relu = `${ROOT} rect[data-layer="relu"]`;
+  assert.equal(await h.page.getAttribute(relu, "fill"), "#ffffff");
+  assert.equal(await h.page.getAttribute(relu, "stroke-dasharray"), "3 2");
+  assert.equal(await h.page.getAttribute(relu, "data-fused-into"), XSS);
+  assert.equal(await h.page.locator(`${ROOT} rect[data-layer]:not([data-fused-into])`).count(), 3, "input, setup, the matmul");
+  const host = (await h.page.locator(`${ROOT} rect[data-layer]:not([data-fused-into])`).nth(2).boundingBox())!;
+  const chip = (await h.page.locator(relu).boundingBox())!;
+  assert.ok(
+    chip.x >= host.x &&
+      chip.y >= host.y &&
+      chip.x + chip.width <= host.x + host.width &&
+      chip.y + chip.height <= host.y + host.height,
+    `chip ${JSON.stringify(chip)} inside its host ${JSON.stringify(host)}`,
+  );
+  await h.page.locator(relu).click();
+  assert.match((await h.page.textContent(`${ROOT} .dynbatch-profile-details`))!, /fused into/);
 });
 
 test("the details panel shows the report's fit; the slope toggle ranks the per-sample-heavy layer first", async () => {
@@ -119,6 +134,7 @@ test("names with markup render as text", async () => {
   await h.page.waitForSelector(`${ROOT}[data-state="ready"]`);
   assert.equal(await h.page.locator(`${ROOT} img`).count(), 0);
   assert.ok((await h.page.textContent(ROOT))!.includes(XSS));
+  assert.equal(await h.page.textContent(`${ROOT} rect[data-layer="relu"] title`), `relu\nRelu, fused into ${XSS}`);
   assert.deepEqual(dialogs, []);
   assert.deepEqual(h.problems, []);
 });
@@ -163,5 +179,77 @@ test("a 5,000-layer profile renders; the slider's recolouring time is printed", 
   await h.page.waitForSelector(`${ROOT}[data-batch="1"]`);
   const recolourMs = Date.now() - t1;
   assert.deepEqual(await darkest(), [`layer${count - 1}`]);
-  console.log(`profile view, ${count} layers: first render ${renderMs} ms, slider recolour ${recolourMs} ms (diagnostic)`);
+  const zoom = await zoomAndPanFrames();
+  assert.ok(zoom.scales[0] !== zoom.scales[1], "the wheel zooms");
+  assert.ok(zoom.panned, "dragging pans");
+  console.log(
+    `profile view, ${count} layers: first render ${renderMs} ms, slider recolour ${recolourMs} ms; ` +
+      `wheel zoom ${zoom.zoomMs.toFixed(1)} ms per frame, drag pan ${zoom.panMs.toFixed(1)} ms per frame (diagnostic, 2 loaded cores)`,
+  );
+  await h.page.getByRole("button", { name: "Fit" }).click();
+  await screenshot(h.page, "profile-5000-fit", ROOT);
 });
+
+/**
+ * Forty wheel steps over the graph, then forty drag moves, one event per animation frame: the
+ * milliseconds per frame of each (what a user feels), the scale before and after, and whether
+ * the drag scrolled the graph.
+ */
+function zoomAndPanFrames(): Promise<{ zoomMs: number; panMs: number; scales: string[]; panned: boolean }> {
+  return h.page.evaluate((sel) => {
+    type El = {
+      dispatchEvent(e: unknown): boolean;
+      getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+      style: { transform: string };
+      scrollLeft: number;
+      scrollTop: number;
+      querySelector(s: string): El;
+    };
+    type Init = Record<string, unknown>;
+    const g = globalThis as unknown as {
+      document: { querySelector(s: string): El };
+      requestAnimationFrame(f: () => void): void;
+      performance: { now(): number };
+      WheelEvent: new (t: string, i: Init) => unknown;
+      PointerEvent: new (t: string, i: Init) => unknown;
+    };
+    const host = g.document.querySelector(`${sel} .dynbatch-profile-graph`);
+    const svg = host.querySelector("svg");
+    const r = host.getBoundingClientRect();
+    const cx = r.left + r.width / 2;
+    const cy = r.top + r.height / 2;
+    const frame = () => new Promise<void>((resolve) => g.requestAnimationFrame(() => resolve()));
+    return (async () => {
+      const steps = 40;
+      const before = svg.style.transform;
+      let t0 = g.performance.now();
+      for (let i = 0; i < steps; i++) {
+        host.dispatchEvent(
+          new g.WheelEvent("wheel", {
+            deltaY: i < steps / 2 ? 100 : -60,
+            clientX: cx,
+            clientY: cy,
+            bubbles: true,
+            cancelable: true,
+          }),
+        );
+        await frame();
+      }
+      const zoomMs = (g.performance.now() - t0) / steps;
+      const after = svg.style.transform;
+      const start = [host.scrollLeft, host.scrollTop];
+      const pointer = (type: string, x: number, y: number) =>
+        host.dispatchEvent(new g.PointerEvent(type, { clientX: x, clientY: y, button: 0, bubbles: true, pointerId: 1 }));
+      pointer("pointerdown", cx, cy);
+      t0 = g.performance.now();
+      for (let i = 1; i <= steps; i++) {
+        pointer("pointermove", cx - 3 * i, cy - 5 * i);
+        await frame();
+      }
+      const panMs = (g.performance.now() - t0) / steps;
+      pointer("pointerup", cx - 3 * steps, cy - 5 * steps);
+      const panned = host.scrollLeft !== start[0] || host.scrollTop !== start[1];
+      return { zoomMs, panMs, scales: [before, after], panned };
+    })();
+  }, ROOT);
+}

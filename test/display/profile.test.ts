@@ -23,7 +23,7 @@ function report(name = EVIL): ProfileReport {
     device: "CPU",
     layers: [
       { name: "conv", type: "Convolution", execType: "jit:avx2" },
-      { name, type: "MatMul", execType: "gemm:<ref>" },
+      { name, type: "MatMul", execType: "gemm:<ref>", precision: "U8" },
       { name: "relu", type: "Relu", execType: "undef", fusedInto: name },
     ],
     batches: batches.map((n) => ({ batch: n, wallUs: [15 + 21 * n], layerUs: [[10 + n, 2 + 20 * n, 0]] })),
@@ -65,6 +65,7 @@ test("profile bundle: JSON is the report; the graph is coloured by time at the l
   assert.equal(graph.counts.line, 4);
   const hot = graph.rectFills.indexOf(heatColor(1));
   assert.ok(graph.titles[hot].startsWith(EVIL) && graph.titles[hot].includes("≈ 2.00 µs + 20.0 µs · n (R² 1.000)"));
+  assert.ok(graph.titles[hot].includes("gemm:<ref> U8"), "implementation and precision");
   assert.equal(graph.rectFills[1], heatColor(18 / 162));
   assert.ok(graph.titles[3].includes(`fused into ${EVIL}`));
   assert.deepEqual([graph.rectFills[0], graph.rectFills[3], graph.rectFills[4]], ["#ffffff", "#ffffff", "#ffffff"]);
@@ -82,9 +83,9 @@ test("profile text: the top layers slowest first with their fit, and each batch'
   const first = rows.findIndex((l) => l.startsWith("1 "));
   assert.match(
     rows[first],
-    new RegExp(`^1 +${EVIL.replace(/[()]/g, "\\$&")} +MatMul +gemm:<ref> +162 +88\\.5% +20\\.0 +2\\.00 +1\\.000 +relu$`),
+    new RegExp(`^1 +${EVIL.replace(/[()]/g, "\\$&")} +MatMul +gemm:<ref> +U8 +162 +88\\.5% +20\\.0 +2\\.00 +1\\.000 +relu$`),
   );
-  assert.match(rows[first + 1], /^2 +conv +Convolution +jit:avx2 +18\.0 +9\.8% +1\.00 +10\.0 +1\.000$/);
+  assert.match(rows[first + 1], /^2 +conv +Convolution +jit:avx2 +– +18\.0 +9\.8% +1\.00 +10\.0 +1\.000$/);
   assert.match(text, /^8 +183 +180 +3\.00 +1\.6% +22\.9$/m);
   assert.match(text, /^1 +36\.0 +33\.0 +3\.00 +8\.3% +36\.0$/m);
 });

@@ -96,6 +96,7 @@ export function validateProfileReport(x: unknown): string[] {
   x.layers.forEach((l: unknown, i) => {
     if (!isObj(l)) return errs.push(`layers[${i}] is not an object`);
     for (const k of ["name", "type", "execType"]) if (typeof l[k] !== "string") errs.push(`layers[${i}].${k} is not a string`);
+    if (l.precision !== undefined && typeof l.precision !== "string") errs.push(`layers[${i}].precision is not a string`);
     if (l.node !== undefined && !ids.has(l.node as number)) errs.push(`layers[${i}].node is not a graph node`);
     if (l.fusedInto !== undefined) {
       if (!names.has(l.fusedInto)) errs.push(`layers[${i}].fusedInto names no layer`);

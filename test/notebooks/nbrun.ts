@@ -30,6 +30,7 @@ export interface Cell {
   cell_type: "code" | "markdown";
   source: string;
   outputs?: Output[];
+  metadata?: Record<string, unknown>;
 }
 
 export interface Notebook {

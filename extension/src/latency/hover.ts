@@ -4,6 +4,7 @@
  * import it; the hover label is plotly markup, every value in it escaped.
  */
 import type { LatencyPoint } from "../../../kernel/schema";
+import { flatStaticLabel } from "../../../kernel/display/flat";
 import { escapePlotly } from "./escape";
 import { MODE_LABELS, Series } from "./sweeps";
 
@@ -19,15 +20,15 @@ export function formatNumber(v: number): string {
 
 /** The series' name in legends and hover labels, as plain text. */
 export function seriesName(s: Series): string {
-  return `${MODE_LABELS[s.mode]} · ${s.sweep.label}`;
+  return `${s.flat !== undefined ? flatStaticLabel(s.flat) : MODE_LABELS[s.mode]} · ${s.sweep.label}`;
 }
 
 /** The hover label of one point, as plotly markup: every statistic the report has for it. */
-export function hoverText(s: Series, p: LatencyPoint): string {
+export function hoverText(s: Series, p: LatencyPoint & { derived?: true }): string {
   const ms = (v: number) => `${formatNumber(v)} ms`;
   const lines = [
     `<b>${escapePlotly(seriesName(s))}</b>`,
-    `batch ${p.batch}`,
+    p.derived ? `batch ${p.batch}: pays for ${s.flat} (measured at ${s.flat})` : `batch ${p.batch}`,
     `p50 ${ms(p.latencyMs.p50)} · p90 ${ms(p.latencyMs.p90)}`,
     `min ${ms(p.latencyMs.min)} · max ${ms(p.latencyMs.max)} (band)`,
     `throughput ${formatNumber(p.throughput)} samples/s`,

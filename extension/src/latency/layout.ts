@@ -1,8 +1,11 @@
 /**
- * Plotly layouts of the two charts: theme colors, linear or log axes, ticks at the measured
- * batches and a vertical line at each batch limit. Plain objects without plotly's types, so
- * that node tests import this module; Plotly.react checks their shape where widget.ts passes them.
+ * Plotly layouts of the two charts: theme colors, a batch axis that is log₂ by default (n = 1, 2,
+ * 4 would otherwise share a few pixels) or linear, linear or log value axes, ticks at the measured
+ * batches labelled as integers and a vertical line at each batch limit. Plain objects without
+ * plotly's types, so that node tests import this module; Plotly.react checks their shape where
+ * widget.ts passes them.
  */
+import { batchTicks } from "../../../kernel/display/latency";
 import type { ChartTheme } from "./theme";
 
 export type Metric = "latency" | "throughput";
@@ -38,10 +41,24 @@ function limitLine(limit: number, theme: ChartTheme) {
   } as const;
 }
 
-export function layoutFor(metric: Metric, opts: { theme: ChartTheme; scale: AxisScale; batches: number[]; limits: number[] }) {
-  const { theme, scale, batches, limits } = opts;
+/**
+ * Ticks of the batch axis. On a log axis always an explicit list (the measured batches, or powers
+ * of two when there are many), so that plotly writes "1 2 4 8" rather than its "2 5 10" log ticks.
+ */
+function batchAxisTicks(scale: AxisScale, batches: number[]) {
+  if (scale === "log") {
+    const ticks = batchTicks(batches);
+    return { tickmode: "array" as const, tickvals: ticks, ticktext: ticks.map(String) };
+  }
+  return batches.length <= MAX_BATCH_TICKS ? { tickmode: "array" as const, tickvals: batches } : {};
+}
+
+export function layoutFor(
+  metric: Metric,
+  opts: { theme: ChartTheme; batchScale: AxisScale; valueScale: AxisScale; batches: number[]; limits: number[] },
+) {
+  const { theme, batchScale, valueScale, batches, limits } = opts;
   const axis = {
-    type: scale,
     gridcolor: theme.grid,
     linecolor: theme.line,
     zerolinecolor: theme.line,
@@ -49,7 +66,6 @@ export function layoutFor(metric: Metric, opts: { theme: ChartTheme; scale: Axis
     showline: true,
     automargin: true,
   };
-  const ticks = batches.length <= MAX_BATCH_TICKS ? { tickmode: "array" as const, tickvals: batches } : {};
   return {
     title: { text: TITLES[metric].chart, font: { size: 13, color: theme.font }, x: 0.02, xanchor: "left" },
     paper_bgcolor: theme.background,
@@ -63,9 +79,19 @@ export function layoutFor(metric: Metric, opts: { theme: ChartTheme; scale: Axis
       bordercolor: theme.line,
       font: { color: theme.font, family: theme.fontFamily },
     },
-    xaxis: { ...axis, ...ticks, title: { text: "batch" } },
+    xaxis: {
+      ...axis,
+      type: batchScale,
+      ...batchAxisTicks(batchScale, batches),
+      title: { text: batchScale === "log" ? "batch (log₂ scale)" : "batch" },
+    },
     // On a linear axis latency and throughput start at 0, so ratios between series read true.
-    yaxis: { ...axis, title: { text: TITLES[metric].y }, rangemode: scale === "linear" ? "tozero" : "normal" },
+    yaxis: {
+      ...axis,
+      type: valueScale,
+      title: { text: TITLES[metric].y },
+      rangemode: valueScale === "linear" ? "tozero" : "normal",
+    },
     shapes: limits.map((l) => limitLine(l, theme)),
     autosize: true,
   } as const;

@@ -3,6 +3,7 @@
  * per device and mode, points sorted by batch, with a line style per device. Pure data, no DOM.
  */
 import type { LatencyMode, LatencyPoint, LatencyReport } from "../../../kernel/schema";
+import { flatStaticBatch, flatStaticPoints } from "../../../kernel/display/flat";
 
 /** Modes in legend order, with the names people know them by. */
 const MODES: readonly LatencyMode[] = ["dynamic", "static", "loop", "ort"];
@@ -28,8 +29,10 @@ export interface Sweep {
 export interface Series {
   sweep: Sweep;
   mode: LatencyMode;
-  /** This mode's points of the sweep, by increasing batch. */
-  points: LatencyPoint[];
+  /** This mode's points of the sweep, by increasing batch; for a flat static line, spread over n ≤ N. */
+  points: (LatencyPoint & { derived?: true })[];
+  /** N for a static network compiled for N and measured only there: a flat line, every request pays for N. */
+  flat?: number;
 }
 
 function finite(v: unknown): v is number {
@@ -117,11 +120,19 @@ export function sweepsOf(report: LatencyReport): Sweep[] {
   });
 }
 
-/** One series per sweep and measured mode, sweeps in order and modes in MODES order. */
+/**
+ * One series per sweep and measured mode, sweeps in order and modes in MODES order. A static
+ * network measured at its one batch N becomes the flat line it is (kernel/display/flat.ts).
+ */
 export function seriesOf(sweeps: Sweep[]): Series[] {
   const out: Series[] = [];
   for (const sweep of sweeps) {
+    const flat = flatStaticBatch(sweep.report);
     for (const mode of MODES) {
+      if (mode === "static" && flat !== undefined) {
+        out.push({ sweep, mode, points: flatStaticPoints(sweep.report), flat });
+        continue;
+      }
       const points = sweep.report.points.filter((p) => p.mode === mode).sort((a, b) => a.batch - b.batch);
       if (points.length > 0) out.push({ sweep, mode, points });
     }

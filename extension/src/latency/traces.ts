@@ -42,7 +42,8 @@ function line(s: Series, metric: Metric, theme: ChartTheme, visible: boolean): D
     text: s.points.map((p) => hoverText(s, p)),
     hovertemplate: "%{text}<extra></extra>",
     line: { color, dash: s.sweep.dash, width: 2 },
-    marker: { color, symbol: s.sweep.symbol, size: 7 },
+    // A flat static line has a marker only where it was measured.
+    marker: { color, symbol: s.sweep.symbol, size: s.points.map((p) => (p.derived ? 0 : 7)) },
     meta: meta(s, metric),
     visible,
   };

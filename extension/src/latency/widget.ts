@@ -1,7 +1,8 @@
 /**
  * The latency view: a LatencyReport (and the sweeps of other devices in its `others`) as two
  * plotly charts against batch — latency (p50 line, min–max band) and throughput — one series
- * per mode and device, the batch limit marked, a shared legend and a log-axis toggle.
+ * per mode and device, the batch limit marked, a shared legend, a log₂ batch axis (a toggle makes
+ * it linear) and a toggle for log value axes.
  */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import type { Message } from "@lumino/messaging";
@@ -32,7 +33,8 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
   private drawn: Drawn | undefined;
   /** Set once plotly has loaded; only then can there be charts to resize or purge. */
   private plotly: PlotlyApi | undefined;
-  private scale: AxisScale = "linear";
+  private batchScale: AxisScale = "log";
+  private valueScale: AxisScale = "linear";
   private bands = true;
   private readonly hidden = new Set<string>();
   private resizeFrame = 0;
@@ -78,11 +80,18 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
         toggle: () => this.toggleBands(),
       }),
       toggleButton({
+        className: "dynbatch-batch-log-toggle",
+        label: "Log₂ batch axis",
+        title: "Batch on a log₂ axis, each doubling the same step (press for a linear axis)",
+        isOn: () => this.batchScale === "log",
+        toggle: () => this.toggleBatchScale(),
+      }),
+      toggleButton({
         className: "dynbatch-log-toggle",
-        label: "Log axes",
-        title: "Batch, latency and throughput on log axes (press again for linear)",
-        isOn: () => this.scale === "log",
-        toggle: () => this.toggleScale(),
+        label: "Log y axes",
+        title: "Latency and throughput on log axes (press again for linear)",
+        isOn: () => this.valueScale === "log",
+        toggle: () => this.toggleValueScale(),
       }),
     );
     const grid = document.createElement("div");
@@ -122,7 +131,7 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
           Plotly.react(
             drawn.charts[metric],
             tracesFor(metric, drawn.series, theme, { hidden: this.hidden, bands: this.bands }),
-            layoutFor(metric, { theme, scale: this.scale, batches, limits }),
+            layoutFor(metric, { theme, batchScale: this.batchScale, valueScale: this.valueScale, batches, limits }),
             CONFIG,
           ),
         ),
@@ -138,8 +147,13 @@ export class LatencyWidget extends Widget implements IRenderMime.IRenderer {
     }
   }
 
-  private toggleScale(): void {
-    this.scale = this.scale === "log" ? "linear" : "log";
+  private toggleBatchScale(): void {
+    this.batchScale = this.batchScale === "log" ? "linear" : "log";
+    void this.draw();
+  }
+
+  private toggleValueScale(): void {
+    this.valueScale = this.valueScale === "log" ? "linear" : "log";
     void this.draw();
   }
 

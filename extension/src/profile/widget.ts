@@ -2,11 +2,14 @@
  * The profile view: a ProfileReport drawn on the network's graph (the kernel's layered layout),
  * each layer coloured by its share of the time on a sequential scale, with a batch slider that
  * recolours for each measured n, a toggle between time at n, per-sample slope and fixed cost, the
- * top layers as a table, and the clicked layer's time against n with its fit.
+ * top layers as a table, and the clicked layer's time against n with its fit. Layers fused into
+ * another are drawn as small dashed chips inside their host's box; the graph zooms (wheel, + −
+ * Fit) and pans (drag).
  *
  * DOM contract relied on by the browser tests: the root has class `dynbatch-profile`,
  * `data-state` ("ready" or "error"), `data-batch` (the n shown) and `data-metric`; each node's
- * rect has `data-layer` (the graph node's name) and the slider is `input[type=range]`.
+ * rect has `data-layer` (the graph node's name; a fused layer's chip also `data-fused-into`, the
+ * host's name) and the slider is `input[type=range]`.
  */
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
@@ -16,9 +19,19 @@ import { heatColor } from "../../../kernel/display/profile";
 import { num } from "../../../kernel/display/format";
 import { displayName } from "../../../kernel/display/names";
 import { button, el } from "../topology/dom";
-import { Metric, METRICS, metricOf, nodeValues, rankLayers } from "./model";
+import { foldFused, Metric, METRICS, metricOf, nodeValues, rankLayers } from "./model";
+import { GraphZoom } from "./zoom";
 
 const SVG = "http://www.w3.org/2000/svg";
+/** Chips drawn inside a host box, and their width. */
+const CHIPS = 3;
+const CHIP_W = 7;
+
+/** Pixels the chips of `count` fused layers take at the right end of a box. */
+function chipsSpace(count: number): number {
+  if (count === 0) return 0;
+  return (CHIP_W + 2) * Math.min(CHIPS, count) + (count > CHIPS ? 12 : 0) + 1;
+}
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
@@ -37,6 +50,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
   private batchLabel: HTMLElement | null = null;
   private legendHost: HTMLElement | null = null;
   private side: HTMLElement | null = null;
+  private zoom: GraphZoom | null = null;
 
   constructor(options: IRenderMime.IRendererOptions) {
     super();
@@ -65,12 +79,15 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
     const head = el("div", "dynbatch-profile-head");
     head.append(el("b", undefined, displayName(r.model)), ` · ${r.device} · median of ${r.runs} runs per batch`);
     const body = el("div", "dynbatch-profile-body");
-    const left = el("div", "dynbatch-profile-graph");
+    const left = el("div", "dynbatch-profile-left");
+    const scroller = el("div", "dynbatch-profile-graph");
+    // The legend spans the view above graph and table, so the graph's column is only as wide as the graph.
     this.legendHost = el("div");
-    left.append(this.legendHost, this.graph());
+    left.append(scroller);
+    scroller.append(this.graph(scroller));
     this.side = el("div", "dynbatch-profile-side");
     body.append(left, this.side);
-    this.node.replaceChildren(head, this.controls(), body);
+    this.node.replaceChildren(head, this.controls(), this.legendHost, body);
   }
 
   /**
@@ -123,13 +140,20 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       bar.append(b);
       return [m.id, b] as const;
     });
+    const zoom = this.zoom!;
+    bar.append(
+      button("dynbatch-profile-zoom", "+", "Zoom in (or the mouse wheel over the graph)", () => zoom.zoomBy(1.5)),
+      button("dynbatch-profile-zoom", "−", "Zoom out", () => zoom.zoomBy(1 / 1.5)),
+      button("dynbatch-profile-zoom", "Fit", "The whole graph in view", () => zoom.fit()),
+    );
     return bar;
   }
 
   private legend(hottest: number, wall: number): SVGSVGElement {
     const steps = 5;
-    const w = 90;
-    const root = svg("svg", { width: steps * w, height: 30, class: "dynbatch-profile-legend" });
+    const w = 80;
+    // Scales down with its column rather than running under the table beside it.
+    const root = svg("svg", { width: steps * w, height: 30, viewBox: `0 0 ${steps * w} 30`, class: "dynbatch-profile-legend" });
     for (let i = 0; i < steps; i++) {
       const t = i / (steps - 1);
       root.append(svg("rect", { x: i * w, y: 0, width: w, height: 12, fill: heatColor(t), stroke: "#ccc" }));
@@ -141,10 +165,12 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
     return root;
   }
 
-  private graph(): SVGSVGElement {
+  private graph(scroller: HTMLElement): SVGSVGElement {
     const r = this.report!;
-    const { placed, width, height } = layoutLayers(r.graph ?? []);
+    const drawn = foldFused(r);
+    const { placed, width, height } = layoutLayers(drawn.nodes);
     const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}` });
+    this.zoom = new GraphZoom(scroller, root, width, height);
     const at = new Map(placed.map((p) => [p.layer.id, p]));
     const edges = svg("g", { stroke: "#9e9e9e" });
     for (const p of placed)
@@ -154,6 +180,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       }
     root.append(edges);
     const fusedNodes = new Set(r.layers.filter((l) => l.fusedInto !== undefined && l.node !== undefined).map((l) => l.node!));
+    const guests = this.chips(drawn.fused, placed);
     const timed = new Set(r.layers.filter((l) => l.timeUs && l.node !== undefined).map((l) => l.node!));
     this.boxes = placed.map(({ layer: node, x, y }) => {
       const g = svg("g", { class: "dynbatch-profile-node" });
@@ -163,19 +190,71 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       if (fusedNodes.has(node.id)) rect.setAttribute("stroke-dasharray", "3 2");
       rect.dataset.layer = node.name;
       // The label lets clicks through to the box, so a click anywhere on a box selects it.
+      // The label centres in the part of the box the chips leave free.
+      const chipsWidth = chipsSpace(drawn.fused.get(node.id)?.length ?? 0);
       const text = svg("text", {
-        x: x + BOX_W / 2,
+        x: x + (BOX_W - chipsWidth) / 2,
         y: y + BOX_H / 2 + 4,
         "text-anchor": "middle",
         "font-size": 11,
         "pointer-events": "none",
       });
-      g.append(title, rect, text);
+      g.append(title, rect, text, ...(guests.get(node.id) ?? []));
       g.addEventListener("click", () => this.select(node.name));
       root.append(g);
       return { node, rect, text, title };
     });
     return root;
+  }
+
+  /**
+   * Per host node, the chips of the layers fused into it: small dashed boxes along the host box's
+   * right end (up to CHIPS, then "+k"), each selectable for its "fused into" details.
+   */
+  private chips(
+    fused: Map<number, ProfileNode[]>,
+    placed: { layer: ProfileNode; x: number; y: number }[],
+  ): Map<number, SVGElement[]> {
+    const out = new Map<number, SVGElement[]>();
+    for (const { layer: host, x, y } of placed) {
+      const guests = fused.get(host.id);
+      if (!guests) continue;
+      const shown = guests.slice(0, CHIPS);
+      const els: SVGElement[] = shown.map((guest, i) => {
+        const chip = svg("rect", {
+          x: x + BOX_W - (CHIP_W + 2) * (shown.length - i) - 1,
+          y: y + 3,
+          width: CHIP_W,
+          height: BOX_H - 6,
+          rx: 1,
+          fill: "#ffffff",
+          stroke: "#9e9e9e",
+          "stroke-dasharray": "3 2",
+        });
+        chip.dataset.layer = guest.name;
+        chip.dataset.fusedInto = host.name;
+        const title = svg("title", {});
+        title.textContent = `${displayName(guest.name)}\n${guest.type}, fused into ${displayName(host.name)}`;
+        chip.append(title);
+        chip.addEventListener("click", (e) => {
+          e.stopPropagation();
+          this.select(guest.name);
+        });
+        return chip;
+      });
+      if (guests.length > shown.length) {
+        const more = svg("text", {
+          x: x + BOX_W - (CHIP_W + 2) * shown.length - 4,
+          y: y + BOX_H - 5,
+          "font-size": 9,
+          "text-anchor": "end",
+        });
+        more.textContent = `+${guests.length - shown.length}`;
+        els.push(more);
+      }
+      out.set(host.id, els);
+    }
+    return out;
   }
 
   private table(wall: number): HTMLTableElement {
@@ -188,6 +267,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       "layer",
       "type",
       "implementation",
+      "precision",
       METRICS.find((m) => m.id === this.metric)!.column,
       "% of request",
       "µs/sample",
@@ -206,6 +286,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
           displayName(l.name),
           l.type,
           l.execType,
+          l.precision ?? "–",
           num(metricOf(l, this.metric, k)),
           wall > 0 ? `${((100 * time) / wall).toFixed(1)}%` : "–",
           l.fit ? num(l.fit.perSampleUs) : "–",
@@ -238,7 +319,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       box.append(el("div", undefined, `fused into ${displayName(layer.fusedInto)}: its time is in that layer's`));
       return box;
     }
-    box.append(el("div", undefined, `${layer.type} · ${layer.execType}`));
+    box.append(el("div", undefined, [layer.type, layer.execType, layer.precision].filter((x) => x !== undefined).join(" · ")));
     if (layer.fit)
       box.append(
         el(
