@@ -150,6 +150,7 @@ class Request {
     int chosen = -1;
     double sinceUs = 0;  // time run since the choice was made
     int runs = 0;        // runs since the choice was made
+    int slowRuns = 0;    // consecutive runs since the choice far slower than the choice measured
     double lastUs = -1;
   };
   size_t candidateNow(const Tuning& t) const;

@@ -145,12 +145,17 @@ namespace {
 // after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again once
 // kRetuneRuns runs and kRetuneUs of run time have passed, as the machine's load changes and as a
 // busy moment during the measuring may have hidden the best candidate (measuring costs about 1%).
+// It is measured again at once after kStaleRuns runs in a row each slower than kStale times the
+// chosen candidate's measured time: a choice made while another process held a core (the samples
+// team's second thread descheduled, say) must not cost a 10x slowdown until kRetuneRuns have passed.
 constexpr int kRounds = 6;
 constexpr double kDrop = 1.5;
 constexpr double kBudgetUs = 200000;
 constexpr int kRetuneRuns = 500;
 constexpr double kRetuneUs = 2e6;
 constexpr double kMargin = 0.05;
+constexpr double kStale = 2.0;
+constexpr int kStaleRuns = 8;
 constexpr size_t kHandoffSamples = 15;
 
 }  // namespace
@@ -183,6 +188,7 @@ void Request::restart(Tuning& t) {
   t.chosen = -1;
   t.sinceUs = 0;
   t.runs = 0;
+  t.slowRuns = 0;
 }
 
 void Request::advance(Tuning& t, size_t c) const {
@@ -253,8 +259,13 @@ std::vector<double> Request::run(int64_t n) {
   std::vector<double> times = run(n, t.candidates[c]);
   t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   if (t.candidates.size() == 1) return times;
-  if (t.chosen < 0) advance(t, c);
-  else if ((t.sinceUs += t.lastUs, ++t.runs) >= kRetuneRuns && t.sinceUs >= kRetuneUs) restart(t);
+  if (t.chosen < 0) {
+    advance(t, c);
+    return times;
+  }
+  t.slowRuns = t.lastUs > kStale * t.fastest[c] ? t.slowRuns + 1 : 0;
+  const bool due = (t.sinceUs += t.lastUs, ++t.runs) >= kRetuneRuns && t.sinceUs >= kRetuneUs;
+  if (due || t.slowRuns >= kStaleRuns) restart(t);
   return times;
 }
 
