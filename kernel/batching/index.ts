@@ -10,3 +10,7 @@ export { poissonArrivals, streamArrivals } from "./arrivals";
 export type { StreamOptions } from "./arrivals";
 export { simulateBatching } from "./simulate";
 export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";
+export { frontier, saturationRate, policyLabel, DEFAULT_POLICIES, DEFAULT_LOADS } from "./frontier";
+export type { FrontierOptions, FrontierPolicy } from "./frontier";
+export { frontierTargets, simulationErrors, meanBatch, verdict } from "./frontier_check";
+export type { FrontierTarget, SimulationError } from "./frontier_check";
