@@ -101,10 +101,26 @@ function checkOptions(exec: ExecutableNetwork, opts: FrontierOptions): void {
   // durationMs, seed and requests are checked by loadTest and createBatcher with their own names.
 }
 
-function toPoint(r: LoadReport, rate: number, saturation: number | undefined): FrontierPoint {
+/** Untimed runs per batch size before measuring. */
+const WARMUP_RUNS = 3;
+
+/**
+ * Runs every batch size a few times untimed: a network's first runs at a batch are slow (the
+ * plugin chooses how to split the batch over its threads), and would otherwise land in the first
+ * policy's light-load points.
+ */
+async function warmUp(exec: ExecutableNetwork): Promise<void> {
+  const req = exec.createInferRequest();
+  for (let n = exec.dynamicBatch ? 1 : exec.batchLimit; n <= exec.batchLimit; n++) {
+    if (exec.dynamicBatch) req.setBatch(n);
+    for (let i = 0; i < WARMUP_RUNS; i++) await req.infer();
+  }
+}
+
+function toPoint(r: LoadReport, rate: number, load: number | undefined): FrontierPoint {
   return {
     rate,
-    ...(saturation ? { load: rate / saturation } : {}),
+    ...(load !== undefined ? { load } : {}),
     offered: r.offered,
     completed: r.completed,
     errors: r.errors,
@@ -122,9 +138,11 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
   const k = opts.requests ?? 2;
   const policies = opts.policies ?? DEFAULT_POLICIES;
   const date = new Date().toISOString();
+  await warmUp(exec);
   const saturation = opts.rates ? undefined : await saturationRate(exec, { requests: k, durationMs: opts.durationMs, seed });
-  const rates = opts.rates ? [...opts.rates] : (opts.loads ?? DEFAULT_LOADS).map((x) => x * saturation!);
-  rates.sort((a, b) => a - b);
+  // A load is kept as given (0.1, not the rate divided back by the saturation).
+  const loads = opts.rates ? undefined : [...(opts.loads ?? DEFAULT_LOADS)].sort((a, b) => a - b);
+  const rates = loads ? loads.map((x) => x * saturation!) : [...opts.rates!].sort((a, b) => a - b);
   const batchers = policies.map((p) =>
     p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs, requests: k }) : undefined,
   );
@@ -150,7 +168,7 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
           seed,
           ...(batchers[at] ? {} : { requests: k }),
         });
-        series[at].points[i] = toPoint(r, rate, saturation);
+        series[at].points[i] = toPoint(r, rate, loads?.[i]);
         opts.onProgress?.(++done, rates.length * policies.length);
       }
       if (cost) {

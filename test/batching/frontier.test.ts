@@ -134,8 +134,8 @@ test("frontierTargets: throughput ratio and p99 bound past saturation, p50 at li
   assert.match(met[0].detail, /1900 vs 950 samples\/s = 2\.00×; p99 7\.00 ms vs bound 7\.00 ms/);
   // 1899/950 < 2; p99 7.01 > 7; p50 2.01 > 1 + 1.
   const missed = frontierTargets(report([pt(100, 100, 2.01, 3), pt(2000, 1899, 4, 7)], plain));
-  assert.deepEqual(missed.map(verdict), ["MISSED", "MISSED"]);
-  assert.equal(verdict(frontierTargets(report([pt(100, 100, 1, 3), pt(2000, 1900, 4, 7.01)], plain))[0]), "MISSED");
+  assert.deepEqual(missed.map(verdict), ["missed", "missed"]);
+  assert.equal(verdict(frontierTargets(report([pt(100, 100, 1, 3), pt(2000, 1900, 4, 7.01)], plain))[0]), "missed");
   // Rates that do not reach 2× saturation, or start above 10% of it, cannot judge.
   const narrow = frontierTargets(report([pt(500, 500, 1, 2), pt(1500, 1500, 2, 3)], [pt(500, 500, 1, 2), pt(1500, 950, 9, 99)]));
   assert.deepEqual(narrow.map(verdict), ["n/a", "n/a"]);
