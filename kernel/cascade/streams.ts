@@ -8,7 +8,6 @@
  * not import the batcher, which sits above it.
  */
 import { InputError } from "../errors";
-import { percentile } from "../bench/stats";
 import { Frame } from "../video/frame";
 import { FaceCascade, LANDMARKS_SIZE, HEAD_POSE_SIZE } from "./pipeline";
 import { toPlanarBgr } from "./preprocess";
@@ -60,6 +59,14 @@ export interface StreamReport {
   faceLatencyMs: { p50: number; p99: number };
   /** Per frame with faces, from its arrival until its last face was answered. */
   frameLatencyMs: { p50: number; p99: number };
+}
+
+/** The q-th percentile of ascending `s`, linear between ranks (as the bench's, which this layer cannot import). */
+function percentile(s: readonly number[], q: number): number {
+  if (s.length === 0) return NaN;
+  const rank = (q / 100) * (s.length - 1);
+  const lo = Math.floor(rank);
+  return s[lo] + (s[Math.ceil(rank)] - s[lo]) * (rank - lo);
 }
 
 const sleepUntil = (t: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, t - performance.now())));
