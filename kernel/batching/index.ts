@@ -14,3 +14,5 @@ export { frontier, saturationRate, policyLabel, DEFAULT_POLICIES, DEFAULT_LOADS 
 export type { FrontierOptions, FrontierPolicy } from "./frontier";
 export { frontierTargets, simulationErrors, meanBatch, verdict } from "./frontier_check";
 export type { FrontierTarget, SimulationError } from "./frontier_check";
+export { requestPool } from "./pool";
+export type { SampleRunner } from "./pool";

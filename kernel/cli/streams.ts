@@ -8,11 +8,11 @@
 import * as path from "path";
 import { streamArrivals } from "../batching/arrivals";
 import { Batcher } from "../batching/batcher";
+import { requestPool } from "../batching/pool";
 import { FaceCascade } from "../cascade/pipeline";
 import { cropFaces, FaceCrops, replayStreams, StreamReport, StreamRunners } from "../cascade/streams";
 import { ExecutableNetwork } from "../runtime/executable";
 import { IECore } from "../runtime/core";
-import { InferRequest } from "../runtime/request";
 import { probeVideo, readFrames } from "../video/decode";
 
 const MODELS = path.resolve(__dirname, "../../../models");
@@ -34,28 +34,6 @@ async function load(ie: IECore, model: string, device: string, batch: number): P
   const net = await ie.readNetwork(path.join(MODELS, model, "FP16", `${model}.xml`));
   net.batchSize = batch;
   return ie.loadNetwork(net, device, { DYN_BATCH_ENABLED: "YES" });
-}
-
-/** One sample per call on a pool of `k` batch-1 requests, first come first served. */
-function plainRunner(exec: ExecutableNetwork, k: number): (sample: Float32Array) => Promise<unknown> {
-  const input = Object.keys(exec.inputs)[0];
-  const free: InferRequest[] = Array.from({ length: k }, () => {
-    const r = exec.createInferRequest();
-    r.setBatch(1);
-    return r;
-  });
-  const waiting: ((r: InferRequest) => void)[] = [];
-  return async (sample) => {
-    const req = free.pop() ?? (await new Promise<InferRequest>((resolve) => waiting.push(resolve)));
-    try {
-      req.setInput(input, sample);
-      await req.infer();
-    } finally {
-      const next = waiting.shift();
-      if (next) next(req);
-      else free.push(req);
-    }
-  };
 }
 
 function row(label: string, r: StreamReport): string[] {
@@ -109,7 +87,11 @@ export async function runStreamsDemo(args: StreamsArgs): Promise<number> {
     landmarks: (s) => batchers[0].infer({ [inputs[0]]: s }),
     headPose: (s) => batchers[1].infer({ [inputs[1]]: s }),
   };
-  const plain: StreamRunners = { landmarks: plainRunner(execs[0], 2), headPose: plainRunner(execs[1], 2) };
+  const pools = execs.map((e) => requestPool(e, 2));
+  const plain: StreamRunners = {
+    landmarks: (s) => pools[0]({ [inputs[0]]: s }),
+    headPose: (s) => pools[1]({ [inputs[1]]: s }),
+  };
   const opts = { streams: args.streams, fps, steps };
   // Untimed once at every batch size the run may form: a network's first runs at a batch are slow.
   for (const e of execs) {
