@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FRONTIER_MIME, toMimeBundle } from "../../kernel";
 import type { FrontierPoint, FrontierReport } from "../../kernel";
-import { histogramText, logTicks, meanBatchOf } from "../../kernel/display/frontier";
+import { histogramText, logTicks, meanBatchOf, seriesColor } from "../../kernel/display/frontier";
 import { validateFrontierReport } from "./validate";
 import { assertInert, readHtml } from "./html";
 
@@ -82,6 +82,14 @@ test("frontier bundle: valid JSON, one line and legend entry per policy, a toolt
   // The table: the measurement beside the prediction, with the error in percent.
   assert.match(b["text/plain"], /maxDelay 1 ms\s+100\s+100\s+1\.20\s+2\.00\s+1\.25\s+110 \(\+10%\)\s+1\.00 \(-17%\)\s+0/);
   assert.match(b["text/plain"], /one request per sample saturates at 1,000 samples\/s · a batch of 8 takes 2\.50 ms/);
+});
+
+test("series colours: one per batcher policy, grey for no batching", () => {
+  const r = report();
+  r.series.splice(1, 0, { ...r.series[0], policy: "maxDelay 2 ms", maxDelayUs: 2000 });
+  const colors = r.series.map((_, i) => seriesColor(r, i));
+  assert.equal(new Set(colors).size, 3);
+  assert.equal(colors[2], "#666666");
 });
 
 test("log ticks, histogram text and mean batch", () => {
