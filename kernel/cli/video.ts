@@ -35,7 +35,8 @@ options:
   --strip FILE        also write a PNG strip of up to 6 annotated frames
   --streams K         instead: K cameras (VIDEO at K offsets, --frames each) whose faces go one by one
                       to landmarks and head pose through one batcher per network, against one batch-1
-                      request per face; prints latencies, batch sizes and the recorded face counts
+                      request per face (networks loaded with batchSize max-faces × K); prints
+                      latencies, batch sizes and the recorded face counts
   --batcher-delay US  with --streams: the batchers' maxDelay in µs (default 1000)
   -h, --help          this text`;
 
