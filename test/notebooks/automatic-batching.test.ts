@@ -46,7 +46,7 @@ test("06: own outputs per caller, recorded face counts, a valid frontier per net
   assert.match(out, /faces per frame, recorded by the cascade: 4 4 4 4 4 4 4 4\n/);
   assert.match(out, /one batcher per network, maxDelay 1 ms +256 /);
   assert.match(out, /one batch-1 request per face +256 /);
-  assert.match(out, /128 face arrivals per network from 4 cameras at 25 fps/);
+  assert.match(out, /128 face arrivals per network from 4 cameras at 25 fps: 400 samples\/s, [\d.]+× where one request per sample saturates for landmarks \(\d+\/s\), [\d.]+× where one request per sample saturates for head pose/);
   const reports = payloads(nb, FRONTIER_MIME) as FrontierReport[];
   assert.deepEqual(reports.map((r) => r.model), ["landmarks-regression-retail-0009", "head-pose-estimation-adas-0001"]);
   for (const r of reports) {
