@@ -74,6 +74,26 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
   }
 });
 
+test("frontier on a static network: batches padded to its batch, the padding counted per point", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = 4;
+  const exec = await ie.loadNetwork(net, "CPU");
+  const r = await frontier(exec, {
+    policies: [{ kind: "batcher", maxDelayUs: 500 }, { kind: "requests" }],
+    rates: [300],
+    durationMs: 40,
+  });
+  assert.deepEqual(validateFrontierReport(r), []);
+  assert.equal(r.dynamic, false);
+  for (const s of r.series) {
+    const p = s.points[0];
+    const rows = Object.entries(p.histogram).reduce((a, [n, c]) => a + (4 - Number(n)) * c, 0);
+    assert.equal(p.paddedSamples, rows, `${s.policy}: every batch filled to 4`);
+    assert.equal(p.simulated, undefined, "no cost curve, no prediction");
+  }
+});
+
 test("frontier measures saturation first when given loads, and rejects bad options", async () => {
   const exec = await landmarks(2);
   const r = await frontier(exec, { policies: [{ kind: "requests" }], loads: [0.5], durationMs: 40, requests: 1 });
