@@ -31,6 +31,8 @@ export * from "./batching";
 export { profile } from "./bench";
 export type { ProfileOptions } from "./bench";
 export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
+export type { FrontierReport, FrontierSeries, FrontierPoint, FrontierLatency, FrontierSimulation } from "./schema";
 export { PROFILE_MIME } from "./display";
 export { table, Table } from "./display";
 export type { TableCell, TableColumn, TableOptions } from "./display";
+export { FRONTIER_MIME } from "./display";

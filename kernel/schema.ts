@@ -256,3 +256,72 @@ export interface ProfileReport {
   /** When the profile ran (ISO 8601). */
   date?: string;
 }
+
+/** Latency percentiles a caller saw, in milliseconds, from its sample's arrival to its answer. */
+export interface FrontierLatency {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** What simulateBatching() predicted for the same arrivals and policy, from the measured latency-vs-batch curve. */
+export interface FrontierSimulation {
+  throughput: number;
+  latencyMs: FrontierLatency;
+}
+
+/** One load test of one policy: Poisson arrivals at `rate`, and what callers saw. */
+export interface FrontierPoint {
+  /** Samples offered per second. */
+  rate: number;
+  /** `rate` as a multiple of the report's `saturation`, when it has one. */
+  load?: number;
+  /** Samples sent; answered; refused or failed, by error code. */
+  offered: number;
+  completed: number;
+  errors: Record<string, number>;
+  /** Answered samples per second, from the first arrival to the last answer. */
+  throughput: number;
+  latencyMs: FrontierLatency;
+  /** Batch size n (as a string key) → batches of that size that ran. */
+  histogram: Record<string, number>;
+  /** Rows computed only to fill a static batch. */
+  paddedSamples: number;
+  /** The simulator's prediction for the same arrivals, when the report had a cost curve. */
+  simulated?: FrontierSimulation;
+}
+
+/** A policy's points, by ascending rate. */
+export interface FrontierSeries {
+  /** Shown name: "maxDelay 0.25 ms", "no batching (2 requests)". */
+  policy: string;
+  /** "batcher": samples coalesced by a Batcher; "requests": one request per sample, `requests` in parallel. */
+  kind: "batcher" | "requests";
+  /** The batcher's maxDelayUs (kind "batcher" only). */
+  maxDelayUs?: number;
+  /** Infer requests in flight at once. */
+  requests: number;
+  points: FrontierPoint[];
+}
+
+/** Throughput against tail latency for several batching policies under the same offered loads (`frontier()`). */
+export interface FrontierReport {
+  model: string;
+  /** Device the network ran on. */
+  device: string;
+  /** The network's batch limit: the largest batch a batcher forms. */
+  limit: number;
+  /** Whether batches ran at their size (setBatch) rather than padded to the static batch. */
+  dynamic: boolean;
+  /** Each load test offered samples for this long (ms). */
+  durationMs: number;
+  /** Seed of the arrival times: every policy saw exactly the same arrivals at a rate. */
+  seed: number;
+  /** Samples per second one request per sample sustained in a closed loop (when measured): where it saturates. */
+  saturation?: number;
+  /** Median latency (ms) of one batch at the limit, from the cost curve, when the report had one. */
+  batchLatencyMs?: number;
+  series: FrontierSeries[];
+  /** When the run started (ISO 8601). */
+  date?: string;
+}

@@ -2,3 +2,4 @@
 export const TOPOLOGY_MIME = "application/vnd.dynbatch.topology+json";
 export const LATENCY_MIME = "application/vnd.dynbatch.latency+json";
 export const PROFILE_MIME = "application/vnd.dynbatch.profile+json";
+export const FRONTIER_MIME = "application/vnd.dynbatch.frontier+json";

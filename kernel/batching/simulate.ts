@@ -52,7 +52,7 @@ export interface SimulationReport {
 }
 
 /** Median latency (ms) of a batch of n, linear between the report's measured batches. */
-function costCurve(report: LatencyReport, mode: "dynamic" | "static", maxBatch: number): (n: number) => number {
+export function costCurve(report: LatencyReport, mode: "dynamic" | "static", maxBatch: number): (n: number) => number {
   const points = report.points.filter((p) => p.mode === mode).sort((a, b) => a.batch - b.batch);
   const batches = points.map((p) => p.batch);
   if (points.length === 0 || batches[0] > 1 || batches[batches.length - 1] < maxBatch)

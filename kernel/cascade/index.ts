@@ -18,3 +18,5 @@ export { toPlanarBgr } from "./preprocess";
 export type { Box } from "./preprocess";
 export { annotate, headAxes, ANNOTATION_COLORS } from "./annotate";
 export { frameTimesSvg, axisMax } from "./chart";
+export { cropFaces, replayStreams } from "./streams";
+export type { FaceCrops, StreamRunners, ReplayOptions, StreamReport } from "./streams";

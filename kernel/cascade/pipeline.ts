@@ -43,6 +43,9 @@ const DETECTOR = "face-detection-adas-0001";
 const LANDMARKS: StageSpec = { model: "landmarks-regression-retail-0009", size: 48, outputs: ["95"] };
 const HEAD_POSE: StageSpec = { model: "head-pose-estimation-adas-0001", size: 60, outputs: ["fc_y", "fc_p", "fc_r"] };
 const EYES: StageSpec = { model: "open-closed-eye-0001", size: 32, outputs: ["19"] };
+/** Input sides of landmarks and head pose, for callers that crop faces themselves (streams.ts). */
+export const LANDMARKS_SIZE = LANDMARKS.size;
+export const HEAD_POSE_SIZE = HEAD_POSE.size;
 
 /** One secondary network, loaded once per strategy. */
 class Stage {
@@ -219,6 +222,11 @@ export function eyeBox(eye: [number, number], otherEye: [number, number]): Box {
 }
 
 export class FaceCascade {
+  /**
+   * Faces found in each frame detected so far, in order (after the threshold and maxFaces): a
+   * recording that streamArrivals() replays as "K cameras at F fps, faces as in this video".
+   */
+  readonly faceCounts: number[] = [];
   /** Crop inputs of the secondary networks, reused from frame to frame: room for maxFaces faces and their eyes. */
   private readonly landmarksIn: Float32Array;
   private readonly headPoseIn: Float32Array;
@@ -287,6 +295,7 @@ export class FaceCascade {
     const faces = facesFrom(this.detector.getBlob("detection_out").data, frame.width, frame.height, this.threshold)
       .sort((a, b) => b.conf - a.conf)
       .slice(0, this.maxFaces);
+    this.faceCounts.push(faces.length);
     return { faces, resizeMs, parseMs: performance.now() - t };
   }
 

@@ -27,6 +27,7 @@ import { measurePeakGflops, PEAK_RUN_MS } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
 import { checkTargets, formatTargets } from "../bench/targets";
 import { loadAddon } from "../plugins/native";
+import { FRONTIER_MODELS, runFrontierBench } from "./bench_frontier";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS_DIR = path.join(ROOT, "models");
@@ -60,6 +61,11 @@ Options:
   --json FILE         write the LatencyReport as JSON (an array of them for several models)
   --markdown FILE     write the tables as markdown with machine, ISA, date, method and targets
   --quick             CI-size run: batches ${QUICK.batches.join(",")}, short time boxes
+  --frontier          issue 18's frontier instead (default models ${FRONTIER_MODELS.join(", ")}): every
+                      batching policy (maxDelay 0-5 ms, no batching) under Poisson loads up to 3× the
+                      rate where one request per sample saturates; throughput vs p99, the simulator's
+                      prediction beside each measurement, and issue 18's targets (--json writes the
+                      FrontierReports; --quick for a short run)
   --help              this text
 `;
 
@@ -74,12 +80,13 @@ export interface BenchArgs {
   json?: string;
   markdown?: string;
   quick: boolean;
+  frontier: boolean;
   help: boolean;
 }
 
 /** Parses the command line (the arguments after the script). */
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { models: [], device: "CPU", quick: false, help: false };
+  const a: BenchArgs = { models: [], device: "CPU", quick: false, frontier: false, help: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new InputError(`${flag} needs a value`);
@@ -124,6 +131,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--quick":
         a.quick = true;
+        break;
+      case "--frontier":
+        a.frontier = true;
         break;
       case "--help":
       case "-h":
@@ -226,13 +236,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const bundled = bundledModels();
   let models: [string, string][];
   try {
-    const specs = args.models.length ? args.models : [...Object.keys(bundled), ...Object.keys(GENERATED_MODELS)];
+    const all = args.frontier ? FRONTIER_MODELS : [...Object.keys(bundled), ...Object.keys(GENERATED_MODELS)];
+    const specs = args.models.length ? args.models : all;
     models = specs.map((s) => resolveModel(s, bundled));
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     process.stderr.write(`${e.message}\n`);
     return 2;
   }
+  if (args.frontier)
+    return runFrontierBench({ models, device: args.device, threads: args.threads, quick: args.quick, json: args.json });
   const batches = args.batches ?? (args.quick ? [...QUICK.batches] : [...DEFAULT_BATCHES]);
   const timeMs = args.timeMs ?? (args.quick ? QUICK.timePerPointMs : DEFAULT_TIME_PER_POINT_MS);
   const threads = args.threads ?? loadAddon().hardwareConcurrency();

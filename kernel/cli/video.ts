@@ -8,6 +8,7 @@ import * as path from "path";
 import { FaceCascade, FrameResult, STRATEGIES, STRATEGY_LABELS, Strategy, summarize } from "../cascade/pipeline";
 import { InputError } from "../errors";
 import { parseOptions } from "./args";
+import { runStreamsDemo } from "./streams";
 import { IECore } from "../runtime/core";
 import { probeVideo, readFrames, VideoInfo } from "../video/decode";
 import { encodeStrip, VideoWriter } from "../video/encode";
@@ -32,6 +33,11 @@ options:
   --threshold X       face confidence threshold (default 0.5)
   --strategies LIST   comma-separated, from ${STRATEGIES.join(",")} (default all; the first is drawn)
   --strip FILE        also write a PNG strip of up to 6 annotated frames
+  --streams K         instead: K cameras (VIDEO at K offsets, --frames each) whose faces go one by one
+                      to landmarks and head pose through one batcher per network, against one batch-1
+                      request per face (networks loaded with batchSize max-faces × K); prints
+                      latencies, batch sizes and the recorded face counts
+  --batcher-delay US  with --streams: the batchers' maxDelay in µs (default 1000)
   -h, --help          this text`;
 
 function intOption(name: string, value: string | undefined, min: number): number | undefined {
@@ -51,6 +57,8 @@ interface DemoArgs {
   threshold: number;
   strategies: Strategy[];
   strip?: string;
+  streams?: number;
+  batcherDelayUs?: number;
 }
 
 /** Parses the demo's arguments; throws InputError on anything it does not understand. */
@@ -67,6 +75,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
       threshold: { type: "string" },
       strategies: { type: "string" },
       strip: { type: "string" },
+      streams: { type: "string" },
+      "batcher-delay": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,6 +98,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
     threshold,
     strategies,
     strip: v.strip,
+    streams: intOption("streams", v.streams, 1),
+    batcherDelayUs: intOption("batcher-delay", v["batcher-delay"], 0),
   };
 }
 
@@ -209,6 +221,10 @@ export async function runVideoDemo(argv: string[]): Promise<number> {
     console.log(DEMO_USAGE);
     return 0;
   }
+  if (args.batcherDelayUs !== undefined && args.streams === undefined)
+    throw new InputError("--batcher-delay applies to --streams only");
+  if (args.streams !== undefined)
+    return runStreamsDemo({ ...args, streams: args.streams, batcherDelayUs: args.batcherDelayUs ?? 1000 });
   const info = probeVideo(args.video);
   const available = Math.max(0, info.frames - args.start);
   const total = Math.min(available, args.frames ?? available);

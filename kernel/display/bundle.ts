@@ -19,3 +19,6 @@ export interface MimeBundle {
 
 /** MIME type of a `BatchFixChange[]` payload (fixForDynamicBatch's changes; the HTML fallback is the view for now). */
 export const BATCH_FIX_MIME = "application/vnd.dynbatch.batch-fix+json";
+
+/** MIME type of a `FrontierReport` payload (throughput against p99 per batching policy, plotly in the JupyterLab extension). */
+export const FRONTIER_MIME = "application/vnd.dynbatch.frontier+json";

@@ -8,6 +8,8 @@ import { InputError } from "../errors";
 import { Blob } from "../runtime/blob";
 import type { PerfCount } from "../runtime/request";
 import { BatchFixChange, LatencyReport, ProfileReport, TopologyReport } from "../schema";
+import type { FrontierReport } from "../schema";
+import { frontierBundle } from "./frontier";
 import { MimeBundle } from "./bundle";
 import { latencyBundle } from "./latency";
 import { profileBundle } from "./profile";
@@ -20,6 +22,7 @@ import { Table, tableBundle } from "./table";
 export { LATENCY_MIME, TOPOLOGY_MIME } from "./bundle";
 export { BATCH_FIX_MIME } from "./bundle";
 export { PROFILE_MIME } from "./bundle";
+export { FRONTIER_MIME } from "./bundle";
 export type { MimeBundle } from "./bundle";
 export { table, Table } from "./table";
 export type { TableCell, TableColumn, TableOptions } from "./table";
@@ -36,6 +39,7 @@ export type Displayable =
   | LatencyReport[]
   | BatchFixChange[]
   | ProfileReport
+  | FrontierReport
   | Error
   | Blob
   | Table
@@ -59,6 +63,10 @@ function isBatchFix(x: unknown): x is BatchFixChange {
 
 function isProfileReport(x: Record<string, unknown>): x is Record<string, unknown> & ProfileReport {
   return typeof x.model === "string" && Array.isArray(x.batches) && Array.isArray(x.layers) && Array.isArray(x.totals);
+}
+
+function isFrontierReport(x: Record<string, unknown>): x is Record<string, unknown> & FrontierReport {
+  return typeof x.model === "string" && Array.isArray(x.series) && typeof x.durationMs === "number";
 }
 
 function isPerfCounts(x: Record<string, unknown>): x is Record<string, PerfCount> {
@@ -85,10 +93,11 @@ export function toMimeBundle(value: Displayable): MimeBundle {
     if (isTopologyReport(value)) return topologyBundle(value);
     if (isLatencyReport(value)) return latencyBundle(value);
     if (isProfileReport(value)) return profileBundle(value);
+    if (isFrontierReport(value)) return frontierBundle(value);
     if (isPerfCounts(value)) return perfBundle(value);
   }
   throw new InputError(
-    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, a ProfileReport, a table(), an Error, a Blob or the result of getPerformanceCounts()",
+    "display() takes a TopologyReport, LatencyReport, an array of either, fixForDynamicBatch()'s changes, a ProfileReport, a FrontierReport, a table(), an Error, a Blob or the result of getPerformanceCounts()",
   );
 }
 

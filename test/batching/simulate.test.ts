@@ -52,6 +52,24 @@ test("maxDelay 250 µs, maxBatch 4, one request: batches of 3, 4 and 3", () => {
   near(r.throughput, 10_000 / 13.25, "throughput");
 });
 
+test("a steady stream in closed form: one arrival per ms, batches of 4 leave full and take 5 ms", () => {
+  // maxDelay 10 ms never ends first, and a batch of 4 costs 5 ms, longer than the 4 ms it takes to
+  // fill: batch k leaves when the request frees, at 5k + 3, and is done at 5k + 8. Sample t (of
+  // batch floor(t / 4)) arrived at t, so it waits 5·floor(t / 4) + 8 − t: a queue growing 1 ms a batch.
+  const arrivals = Array.from({ length: 40 }, (_, i) => i);
+  const r = simulateBatching({ cost: COST, arrivals, policy: { maxDelayUs: 10_000, maxBatch: 4 } });
+  const expected = arrivals.map((t) => 5 * Math.floor(t / 4) + 8 - t).sort((a, b) => a - b);
+  assert.deepEqual(r.histogram, { 4: 10 });
+  const at = (q: number) => {
+    const rank = (q / 100) * (expected.length - 1);
+    const lo = Math.floor(rank);
+    return expected[lo] + (expected[Math.ceil(rank)] - expected[lo]) * (rank - lo);
+  };
+  latencies(r, at(50), at(90), at(99));
+  near(r.elapsedMs, 5 * 9 + 8, "elapsed");
+  near(r.throughput, 40_000 / 53, "throughput");
+});
+
 test("two requests: the second takes the next batch once its delay ends", () => {
   const r = simulateBatching({ cost: COST, arrivals: TENTHS, policy: { maxDelayUs: 250, maxBatch: 4, requests: 2 } });
   // 0.25: 0-2 on request 0 (done 4.25); 0.55: 3-5 on request 1 (done 4.55); 4.25: 6-9 (done 9.25).

@@ -114,6 +114,8 @@ test("parseDemoArgs: defaults and options", () => {
     threshold: 0.5,
     strategies: ["dynamic", "batch1", "padded"],
     strip: undefined,
+    streams: undefined,
+    batcherDelayUs: undefined,
   });
   assert.deepEqual(
     parseDemoArgs([
@@ -145,6 +147,8 @@ test("parseDemoArgs: defaults and options", () => {
       threshold: 0.7,
       strategies: ["padded", "dynamic"],
       strip: "s.png",
+      streams: undefined,
+      batcherDelayUs: undefined,
     },
   );
   assert.equal(parseDemoArgs(["-h"]), "help");

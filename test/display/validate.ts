@@ -125,3 +125,59 @@ export function validateProfileReport(x: unknown): string[] {
   });
   return errs;
 }
+
+function latencyErrors(l: unknown, where: string): string[] {
+  if (!isObj(l) || !["p50", "p90", "p99"].every((k) => isNum(l[k]) && (l[k] as number) >= 0))
+    return [`${where} is not {p50,p90,p99} >= 0`];
+  const { p50, p90, p99 } = l as Record<string, number>;
+  return p50 <= p90 && p90 <= p99 ? [] : [`${where}: not p50 <= p90 <= p99`];
+}
+
+export function validateFrontierReport(x: unknown): string[] {
+  const errs: string[] = [];
+  if (!isObj(x)) return ["not an object"];
+  for (const k of ["model", "device"]) if (typeof x[k] !== "string") errs.push(`${k} is not a string`);
+  if (!Number.isInteger(x.limit) || (x.limit as number) < 1) errs.push("limit is not a positive integer");
+  if (typeof x.dynamic !== "boolean") errs.push("dynamic is not a boolean");
+  if (!isNum(x.durationMs) || (x.durationMs as number) <= 0) errs.push("durationMs is not a positive number");
+  if (!Number.isInteger(x.seed)) errs.push("seed is not an integer");
+  for (const k of ["saturation", "batchLatencyMs"])
+    if (x[k] !== undefined && !(isNum(x[k]) && (x[k] as number) > 0)) errs.push(`${k} is not a positive number`);
+  if (!Array.isArray(x.series) || x.series.length === 0) return [...errs, "series is not a non-empty array"];
+  x.series.forEach((s: unknown, i) => {
+    const at = `series[${i}]`;
+    if (!isObj(s)) return errs.push(`${at} is not an object`);
+    if (typeof s.policy !== "string") errs.push(`${at}.policy is not a string`);
+    if (s.kind !== "batcher" && s.kind !== "requests") errs.push(`${at}.kind is ${String(s.kind)}`);
+    if (s.kind === "batcher" && !(isNum(s.maxDelayUs) && (s.maxDelayUs as number) >= 0))
+      errs.push(`${at}.maxDelayUs is not >= 0`);
+    if (!Number.isInteger(s.requests) || (s.requests as number) < 1) errs.push(`${at}.requests is not a positive integer`);
+    const points = s.points;
+    if (!Array.isArray(points)) return errs.push(`${at}.points is not an array`);
+    points.forEach((p: unknown, j) => {
+      const pt = `${at}.points[${j}]`;
+      if (!isObj(p)) return errs.push(`${pt} is not an object`);
+      for (const k of ["rate", "throughput"]) if (!(isNum(p[k]) && (p[k] as number) >= 0)) errs.push(`${pt}.${k} is not >= 0`);
+      if (j > 0 && isObj(points[j - 1]) && !((p.rate as number) > ((points[j - 1] as Json).rate as number)))
+        errs.push(`${pt}.rate is not above the previous point's`);
+      for (const k of ["offered", "completed", "paddedSamples"])
+        if (!Number.isInteger(p[k]) || (p[k] as number) < 0) errs.push(`${pt}.${k} is not an integer >= 0`);
+      const errors = p.errors;
+      if (!isObj(errors) || !Object.values(errors).every((c) => Number.isInteger(c)))
+        return errs.push(`${pt}.errors is not {code: count}`);
+      const refused = Object.values(errors).reduce((a: number, c) => a + (c as number), 0);
+      if ((p.completed as number) + refused !== p.offered) errs.push(`${pt}: completed + errors != offered`);
+      if ((p.completed as number) > 0) errs.push(...latencyErrors(p.latencyMs, `${pt}.latencyMs`));
+      const h = p.histogram;
+      if (!isObj(h) || !Object.entries(h).every(([n, c]) => /^[1-9]\d*$/.test(n) && Number.isInteger(c) && (c as number) > 0))
+        return errs.push(`${pt}.histogram is not {positive batch size: count > 0}`);
+      if (Object.keys(h).some((n) => Number(n) > (x.limit as number))) errs.push(`${pt}.histogram has a batch above the limit`);
+      if (p.simulated !== undefined) {
+        const sim = p.simulated;
+        if (!isObj(sim) || !isNum(sim.throughput)) errs.push(`${pt}.simulated is not {throughput, latencyMs}`);
+        else errs.push(...latencyErrors(sim.latencyMs, `${pt}.simulated.latencyMs`));
+      }
+    });
+  });
+  return errs;
+}

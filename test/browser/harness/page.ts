@@ -11,16 +11,24 @@ import { MimeModel, RenderMimeRegistry, standardRendererFactories } from "@jupyt
 import type { IRenderMime } from "@jupyterlab/rendermime-interfaces";
 import { Widget } from "@lumino/widgets";
 import { latencyRendererFactory, profileRendererFactory, topologyRendererFactory } from "../../../extension/src/index";
+import { frontierRendererFactory } from "../../../extension/src/index";
 import type { HarnessApi, HarnessTheme } from "./api";
 
 const registry = new RenderMimeRegistry({
-  initialFactories: [...standardRendererFactories, topologyRendererFactory, latencyRendererFactory, profileRendererFactory],
+  initialFactories: [
+    ...standardRendererFactories,
+    topologyRendererFactory,
+    latencyRendererFactory,
+    profileRendererFactory,
+    frontierRendererFactory,
+  ],
 });
 
-const ours = new Map<IRenderMime.IRendererFactory, "topology" | "latency" | "profile">([
+const ours = new Map<IRenderMime.IRendererFactory, "topology" | "latency" | "profile" | "frontier">([
   [topologyRendererFactory, "topology"],
   [latencyRendererFactory, "latency"],
   [profileRendererFactory, "profile"],
+  [frontierRendererFactory, "frontier"],
 ]);
 
 const host = document.getElementById("output");

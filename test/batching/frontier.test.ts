@@ -1,0 +1,175 @@
+/**
+ * frontier(), frontierTargets() and simulationErrors(): a short real run on landmarks has a valid
+ * report with one series per policy, every policy offered the very same arrivals, and the
+ * simulator's prediction on each point; the targets and errors are checked on hand-made reports
+ * whose verdicts are worked out by hand. No assertion on how fast anything ran.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ConfigError,
+  frontier,
+  FrontierPoint,
+  FrontierReport,
+  frontierTargets,
+  IECore,
+  LatencyPoint,
+  LatencyReport,
+  meanBatch,
+  poissonArrivals,
+  simulateBatching,
+  simulationErrors,
+  verdict,
+} from "../../kernel";
+import { validateFrontierReport } from "../display/validate";
+import { irPath } from "../helpers/models";
+
+async function landmarks(batch: number) {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = batch;
+  return ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
+}
+
+function point(batch: number, ms: number): LatencyPoint {
+  return { batch, mode: "dynamic", latencyMs: { p50: ms, p90: ms, min: ms, max: ms }, throughput: (batch / ms) * 1000 };
+}
+
+/** A batch of n costs 1 + n/4 ms. */
+const COST: LatencyReport = { model: "synthetic", device: "CPU", limit: 4, points: [1, 2, 4].map((n) => point(n, 1 + n / 4)) };
+
+test("frontier on landmarks: one series per policy, the same arrivals for each, a prediction per point", async () => {
+  const exec = await landmarks(4);
+  const rates = [200, 50];
+  const r = await frontier(exec, {
+    name: "landmarks",
+    policies: [{ kind: "batcher", maxDelayUs: 500 }, { kind: "requests" }],
+    rates,
+    durationMs: 60,
+    seed: 3,
+    cost: COST,
+  });
+  assert.deepEqual(validateFrontierReport(r), []);
+  assert.deepEqual(
+    r.series.map((s) => [s.policy, s.kind, s.points.map((p) => p.rate)]),
+    [
+      ["maxDelay 0.5 ms", "batcher", [50, 200]],
+      ["no batching (2 requests)", "requests", [50, 200]],
+    ],
+  );
+  assert.equal(r.batchLatencyMs, 2);
+  assert.equal(r.saturation, undefined);
+  for (const [i, rate] of [50, 200].entries()) {
+    const arrivals = poissonArrivals(rate, 60, 3);
+    for (const s of r.series) {
+      const p = s.points[i];
+      assert.equal(p.offered, arrivals.length, "every policy is offered the seeded arrivals");
+      const ran = Object.entries(p.histogram).reduce((a, [n, c]) => a + Number(n) * c, 0);
+      assert.equal(ran, p.completed, "each answered sample ran in one batch");
+      // The prediction is the simulator's on the same arrivals: recompute it independently.
+      const policy = s.kind === "batcher" ? { maxDelayUs: 500, maxBatch: 4 } : { maxBatch: 1 };
+      assert.deepEqual(p.simulated?.latencyMs, simulateBatching({ cost: COST, arrivals, policy }).latencyMs);
+    }
+    assert.deepEqual(Object.keys(r.series[1].points[i].histogram), ["1"], "no batching runs batches of 1");
+  }
+});
+
+test("frontier on a static network: batches padded to its batch, the padding counted per point", async () => {
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = 4;
+  const exec = await ie.loadNetwork(net, "CPU");
+  const r = await frontier(exec, {
+    policies: [{ kind: "batcher", maxDelayUs: 500 }, { kind: "requests" }],
+    rates: [300],
+    durationMs: 40,
+  });
+  assert.deepEqual(validateFrontierReport(r), []);
+  assert.equal(r.dynamic, false);
+  for (const s of r.series) {
+    const p = s.points[0];
+    const rows = Object.entries(p.histogram).reduce((a, [n, c]) => a + (4 - Number(n)) * c, 0);
+    assert.equal(p.paddedSamples, rows, `${s.policy}: every batch filled to 4`);
+    assert.equal(p.simulated, undefined, "no cost curve, no prediction");
+  }
+});
+
+test("frontier measures saturation first when given loads, and rejects bad options", async () => {
+  const exec = await landmarks(2);
+  const r = await frontier(exec, { policies: [{ kind: "requests" }], loads: [0.5], durationMs: 40, requests: 1 });
+  assert.deepEqual(validateFrontierReport(r), []);
+  assert.ok(r.saturation! > 0);
+  assert.ok(Math.abs(r.series[0].points[0].rate - r.saturation! / 2) < 1e-9);
+  assert.equal(r.series[0].points[0].load, 0.5);
+  for (const bad of [
+    { durationMs: 10, rates: [] },
+    { durationMs: 10, loads: [0] },
+    { durationMs: 10, policies: [{ kind: "batcher", maxDelayUs: -1 }] },
+    { durationMs: 10, rates: [1], colour: "red" },
+  ])
+    await assert.rejects(frontier(exec, bad as never), ConfigError);
+});
+
+function pt(
+  rate: number,
+  throughput: number,
+  p50: number,
+  p99: number,
+  histogram: Record<string, number> = { 1: 1 },
+): FrontierPoint {
+  return {
+    rate,
+    offered: 1,
+    completed: 1,
+    errors: {},
+    throughput,
+    latencyMs: { p50, p90: p99, p99 },
+    histogram,
+    paddedSamples: 0,
+  };
+}
+
+/** Saturation 1000/s, a batch of 8 takes 3 ms: the p99 bound at maxDelay 1 ms is 1 + 2·3 = 7 ms. */
+function report(batcher: FrontierPoint[], plain: FrontierPoint[]): FrontierReport {
+  return {
+    model: "m",
+    device: "CPU",
+    limit: 8,
+    dynamic: true,
+    durationMs: 100,
+    seed: 1,
+    saturation: 1000,
+    batchLatencyMs: 3,
+    series: [
+      { policy: "maxDelay 1 ms", kind: "batcher", maxDelayUs: 1000, requests: 2, points: batcher },
+      { policy: "no batching (2 requests)", kind: "requests", requests: 2, points: plain },
+    ],
+  };
+}
+
+test("frontierTargets: throughput ratio and p99 bound past saturation, p50 at light load, worked by hand", () => {
+  const plain = [pt(100, 100, 1, 2), pt(2000, 950, 400, 900)];
+  const met = frontierTargets(report([pt(100, 100, 1.9, 3), pt(2000, 1900, 4, 7)], plain));
+  assert.deepEqual(met.map(verdict), ["met", "met"]);
+  assert.match(met[0].detail, /1900 vs 950 samples\/s = 2\.00×; p99 7\.00 ms vs bound 7\.00 ms/);
+  // 1899/950 < 2; p99 7.01 > 7; p50 2.01 > 1 + 1.
+  const missed = frontierTargets(report([pt(100, 100, 2.01, 3), pt(2000, 1899, 4, 7)], plain));
+  assert.deepEqual(missed.map(verdict), ["missed", "missed"]);
+  assert.equal(verdict(frontierTargets(report([pt(100, 100, 1, 3), pt(2000, 1900, 4, 7.01)], plain))[0]), "missed");
+  // Rates that do not reach 2× saturation, or start above 10% of it, cannot judge.
+  const narrow = frontierTargets(report([pt(500, 500, 1, 2), pt(1500, 1500, 2, 3)], [pt(500, 500, 1, 2), pt(1500, 950, 9, 99)]));
+  assert.deepEqual(narrow.map(verdict), ["n/a", "n/a"]);
+  assert.deepEqual(frontierTargets(report([pt(100, 100, 1, 2)], plain), 2000).map(verdict), ["n/a", "n/a"]);
+});
+
+test("simulationErrors: (simulated − measured) / measured per point; meanBatch from the histogram", () => {
+  const a = pt(100, 200, 2, 3, { 1: 2, 4: 2 });
+  a.simulated = { throughput: 230, latencyMs: { p50: 1.5, p90: 2, p99: 2 } };
+  const rows = simulationErrors(report([a], [pt(100, 100, 1, 2)]));
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].policy, "maxDelay 1 ms");
+  assert.ok(Math.abs(rows[0].throughput.error - 0.15) < 1e-12);
+  assert.ok(Math.abs(rows[0].p50.error + 0.25) < 1e-12);
+  assert.equal(meanBatch(a), 2.5);
+  assert.equal(meanBatch(pt(1, 1, 1, 1, {})), 0);
+});
