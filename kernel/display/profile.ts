@@ -6,10 +6,11 @@
  */
 import { ProfileLayer, ProfileNode, ProfileReport } from "../schema";
 import { MimeBundle, PROFILE_MIME } from "./bundle";
-import { clip, escapeHtml, htmlTable, num, textTable } from "./format";
+import { escapeHtml, htmlTable, num, textTable } from "./format";
 import { displayName, TOOLTIP_NAME_MAX } from "./names";
 import { BOX_H, BOX_W, layoutLayers } from "./layout";
 import { overviewSvg } from "./overview";
+import { boxLabel, CHIP_GAP, CHIP_W, CHIPS, chipsSpace, foldFused } from "./fused";
 import { FULL_GRAPH_LAYERS } from "./topology";
 
 /** Light to dark: more time is darker (ColorBrewer's sequential "Oranges"). */
@@ -128,10 +129,31 @@ function nodeTooltip(node: ProfileNode, layer: ProfileLayer | undefined, us: num
   return `${head}  ${impl}\n${num(us)} µs (${percent(us, wall)} of the request)${fit}`;
 }
 
-/** The graph coloured by each node's time at batch index k, as a standalone SVG element. */
+/** The dashed chips of the layers fused into a host box at (x, y), with their tooltips. */
+function chipsSvg(host: ProfileNode, guests: ProfileNode[], x: number, y: number): string {
+  const shown = guests.slice(0, CHIPS);
+  const chips = shown.map((g, i) => {
+    const cx = x + BOX_W - (CHIP_W + CHIP_GAP) * (shown.length - i) - 1;
+    const tip = `${displayName(g.name, TOOLTIP_NAME_MAX)}\n${g.type}, fused into ${displayName(host.name, TOOLTIP_NAME_MAX)}`;
+    return (
+      `<rect x="${cx}" y="${y + 3}" width="${CHIP_W}" height="${BOX_H - 6}" rx="1" fill="${IDLE.fill}" stroke="${IDLE.stroke}" ` +
+      `stroke-dasharray="3 2"><title>${escapeHtml(tip)}</title></rect>`
+    );
+  });
+  const more =
+    guests.length > shown.length
+      ? `<text x="${x + BOX_W - (CHIP_W + CHIP_GAP) * shown.length - 4}" y="${y + BOX_H - 5}" font-size="9" text-anchor="end">+${guests.length - shown.length}</text>`
+      : "";
+  return chips.join("") + more;
+}
+
+/**
+ * The graph coloured by each node's time at batch index k, as a standalone SVG element. Layers
+ * fused into another are chips inside their host's box (kernel/display/fused.ts).
+ */
 export function profileSvg(r: ProfileReport, k: number): string {
-  const graph = r.graph ?? [];
-  const { placed, width, height } = layoutLayers(graph);
+  const drawn = foldFused(r);
+  const { placed, width, height } = layoutLayers(drawn.nodes);
   const times = nodeTimes(r, k);
   const hottest = Math.max(0, ...times.values());
   const byNode = new Map(r.layers.filter((l) => l.node !== undefined).map((l) => [l.node!, l]));
@@ -145,17 +167,20 @@ export function profileSvg(r: ProfileReport, k: number): string {
   const boxes = placed.map(({ layer: node, x, y }) => {
     const us = times.get(node.id);
     const layer = byNode.get(node.id);
+    // A fused layer whose host has no node of its own keeps a dashed box.
     const fused = layer?.fusedInto !== undefined;
+    const guests = drawn.fused.get(node.id) ?? [];
     const fill = us === undefined ? IDLE.fill : heatColor(hottest > 0 ? us / hottest : 0);
     const stroke = us === undefined ? IDLE.stroke : "#7f2704";
-    // Dark boxes take white text; a fused layer is drawn dashed, its time counted in its host's box.
+    // Dark boxes take white text, centred in the part of the box the chips leave free.
     const ink = us !== undefined && hottest > 0 && us / hottest > 0.6 ? "#fff" : "#222";
-    const label = us === undefined ? clip(node.type, 20) : `${clip(node.type, 11)} ${num(us)}`;
+    const label = boxLabel(node.type, us === undefined ? undefined : num(us), BOX_W - chipsSpace(guests.length));
     return (
       `<g><title>${escapeHtml(nodeTooltip(node, layer, us, r.totals[k].wallUs))}</title>` +
       `<rect x="${x}" y="${y}" width="${BOX_W}" height="${BOX_H}" rx="3" fill="${fill}" stroke="${stroke}"` +
       `${fused ? ` stroke-dasharray="3 2"` : ""}/>` +
-      `<text x="${x + BOX_W / 2}" y="${y + BOX_H / 2 + 4}" fill="${ink}">${escapeHtml(label)}</text></g>`
+      `<text x="${x + (BOX_W - chipsSpace(guests.length)) / 2}" y="${y + BOX_H / 2 + 4}" fill="${ink}">${escapeHtml(label)}</text>` +
+      `${chipsSvg(node, guests, x, y)}</g>`
     );
   });
   return (
@@ -174,7 +199,7 @@ export function profileOverview(r: ProfileReport, k: number): string {
   const hottest = Math.max(0, ...times.values());
   const byNode = new Map(r.layers.filter((l) => l.node !== undefined).map((l) => [l.node!, l]));
   const top = new Set(topLayers(r, k).slice(0, TOP_LAYERS));
-  return overviewSvg(r.graph ?? [], (node) => {
+  return overviewSvg(foldFused(r).nodes, (node) => {
     const us = times.get(node.id);
     if (us === undefined) return IDLE;
     const level = hottest > 0 ? Math.round((us / hottest) * OVERVIEW_LEVELS) / OVERVIEW_LEVELS : 0;
@@ -220,7 +245,7 @@ export function profileHtml(r: ProfileReport): string {
   if (graph.length && graph.length <= FULL_GRAPH_LAYERS) {
     parts.push(
       `<details open style="margin-top:6px"><summary>Graph at n = ${n}: darker boxes take more time ` +
-        `(dashed: fused into another layer; hover a box for its time and fit)</summary>`,
+        `(dashed chips: layers fused into the box's layer; hover a box for its time and fit)</summary>`,
       legendSvg(hottest, r.totals[k].wallUs),
       `<div style="max-height:560px;overflow:auto;border:1px solid #ddd">${profileSvg(r, k)}</div></details>`,
     );

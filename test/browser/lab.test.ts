@@ -205,17 +205,24 @@ async function checkTopologies(page: Page): Promise<Set<string>> {
   return seen;
 }
 
-/** What a latency payload must be drawn as: per chart, one line per sweep and mode, a point per measured batch. */
+/**
+ * What a latency payload must be drawn as: per chart, one line per sweep and mode, a point per
+ * measured batch; a static network measured at its one batch N only (notebook 01) is a flat line
+ * over every measured n ≤ N.
+ */
 function expectedTraces(report: LatencyReport): DrawnTrace[] {
   const traces: DrawnTrace[] = [];
   for (const sweep of [report, ...(report.others ?? [])]) {
     const modes = [...new Set(sweep.points.map((p) => p.mode))];
+    const statics = sweep.points.filter((p) => p.mode === "static");
+    const n = statics.length === 1 && !(sweep.skipped ?? []).some((s) => s.mode === "static") ? statics[0].batch : undefined;
+    const flat = n !== undefined && sweep.points.some((p) => p.mode !== "static" && p.batch < n);
     for (const mode of modes) {
       const x = sweep.points
-        .filter((p) => p.mode === mode)
+        .filter((p) => (mode === "static" && flat ? p.batch <= n : p.mode === mode))
         .map((p) => p.batch)
         .sort((a, b) => a - b);
-      traces.push({ mode, device: sweep.device, x });
+      traces.push({ mode, device: sweep.device, x: [...new Set(x)] });
     }
   }
   return traces;

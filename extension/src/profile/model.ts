@@ -1,5 +1,5 @@
 /** The profile view's numbers, without the DOM: what each metric gives a layer and a graph node. */
-import type { ProfileLayer, ProfileNode, ProfileReport } from "../../../kernel/schema";
+import type { ProfileLayer, ProfileReport } from "../../../kernel/schema";
 
 export type Metric = "time" | "slope" | "fixed";
 
@@ -31,51 +31,4 @@ export function rankLayers(r: ProfileReport, metric: Metric, k: number): Profile
     .filter(({ l }) => l.timeUs)
     .sort((a, b) => b.v - a.v || a.i - b.i)
     .map(({ l }) => l);
-}
-
-/** The graph as drawn: each fused layer folded into the node of the layer that computes it. */
-export interface DrawnGraph {
-  /** Nodes that get a box of their own, edges through fused nodes rerouted to their host. */
-  nodes: ProfileNode[];
-  /** Per host node id, the nodes fused into it, in graph order (drawn inside the host's box). */
-  fused: Map<number, ProfileNode[]>;
-}
-
-/**
- * Folds every node whose layer is fused into another (a bias, an activation run as a post-op of
- * a convolution) into its host's node: it has no time of its own and runs inside the host's
- * kernel, so it is drawn inside the host's box. A fused node whose host has no node stays a box.
- */
-export function foldFused(r: ProfileReport): DrawnGraph {
-  const graph = r.graph ?? [];
-  const nodeOf = new Map(r.layers.filter((l) => l.node !== undefined).map((l) => [l.name, l.node!]));
-  const ids = new Set(graph.map((n) => n.id));
-  const hostOf = new Map<number, number>();
-  for (const l of r.layers) {
-    const host = l.fusedInto !== undefined ? nodeOf.get(l.fusedInto) : undefined;
-    if (l.node !== undefined && host !== undefined && host !== l.node && ids.has(host)) hostOf.set(l.node, host);
-  }
-  // Chains (a Relu fused into a Conv whose bias Add is fused too) end at a node that is no one's guest.
-  const root = (id: number): number => {
-    const seen = new Set<number>();
-    let at = id;
-    while (hostOf.has(at) && !seen.has(at)) {
-      seen.add(at);
-      at = hostOf.get(at)!;
-    }
-    return at;
-  };
-  const fused = new Map<number, ProfileNode[]>();
-  for (const n of graph) {
-    const host = root(n.id);
-    if (host !== n.id) (fused.get(host) ?? fused.set(host, []).get(host)!).push(n);
-  }
-  // A host reads what its guests read (a residual Add's other operand feeds the convolution's kernel).
-  const nodes = graph
-    .filter((n) => root(n.id) === n.id)
-    .map((n) => {
-      const all = [n, ...(fused.get(n.id) ?? [])].flatMap((m) => m.inputs).map(root);
-      return { ...n, inputs: [...new Set(all)].filter((i) => i !== n.id) };
-    });
-  return { nodes, fused };
 }

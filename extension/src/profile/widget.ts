@@ -19,19 +19,11 @@ import { heatColor } from "../../../kernel/display/profile";
 import { num } from "../../../kernel/display/format";
 import { displayName } from "../../../kernel/display/names";
 import { button, el } from "../topology/dom";
-import { foldFused, Metric, METRICS, metricOf, nodeValues, rankLayers } from "./model";
+import { boxLabel, CHIP_GAP, CHIP_W, CHIPS, chipsSpace, foldFused } from "../../../kernel/display/fused";
+import { Metric, METRICS, metricOf, nodeValues, rankLayers } from "./model";
 import { GraphZoom } from "./zoom";
 
 const SVG = "http://www.w3.org/2000/svg";
-/** Chips drawn inside a host box, and their width. */
-const CHIPS = 3;
-const CHIP_W = 7;
-
-/** Pixels the chips of `count` fused layers take at the right end of a box. */
-function chipsSpace(count: number): number {
-  if (count === 0) return 0;
-  return (CHIP_W + 2) * Math.min(CHIPS, count) + (count > CHIPS ? 12 : 0) + 1;
-}
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, tag);
@@ -45,7 +37,8 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
   private batchIndex = 0;
   private metric: Metric = "time";
   private selected: string | null = null;
-  private boxes: { node: ProfileNode; rect: SVGRectElement; text: SVGTextElement; title: SVGTitleElement }[] = [];
+  /** Each drawn box; `room` is the label's width, the box less its chips. */
+  private boxes: { node: ProfileNode; rect: SVGRectElement; text: SVGTextElement; title: SVGTitleElement; room: number }[] = [];
   private metricButtons: (readonly [Metric, HTMLButtonElement])[] = [];
   private batchLabel: HTMLElement | null = null;
   private legendHost: HTMLElement | null = null;
@@ -108,7 +101,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       const v = values.get(box.node.id);
       box.rect.setAttribute("fill", v === undefined ? "#ffffff" : heatColor(hottest > 0 ? Math.max(0, v) / hottest : 0));
       box.text.setAttribute("fill", v !== undefined && hottest > 0 && v / hottest > 0.6 ? "#fff" : "#222");
-      box.text.textContent = v === undefined ? box.node.type.slice(0, 20) : `${box.node.type.slice(0, 11)} ${num(v)}`;
+      box.text.textContent = boxLabel(box.node.type, v === undefined ? undefined : num(v), box.room);
       box.title.textContent = `${displayName(box.node.name)}\n${box.node.type}${v === undefined ? "" : `\n${num(v)} µs`}`;
     }
     this.legendHost!.replaceChildren(this.legend(hottest, t.wallUs));
@@ -202,7 +195,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       g.append(title, rect, text, ...(guests.get(node.id) ?? []));
       g.addEventListener("click", () => this.select(node.name));
       root.append(g);
-      return { node, rect, text, title };
+      return { node, rect, text, title, room: BOX_W - chipsWidth };
     });
     return root;
   }
@@ -222,7 +215,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       const shown = guests.slice(0, CHIPS);
       const els: SVGElement[] = shown.map((guest, i) => {
         const chip = svg("rect", {
-          x: x + BOX_W - (CHIP_W + 2) * (shown.length - i) - 1,
+          x: x + BOX_W - (CHIP_W + CHIP_GAP) * (shown.length - i) - 1,
           y: y + 3,
           width: CHIP_W,
           height: BOX_H - 6,
@@ -244,7 +237,7 @@ export class ProfileWidget extends Widget implements IRenderMime.IRenderer {
       });
       if (guests.length > shown.length) {
         const more = svg("text", {
-          x: x + BOX_W - (CHIP_W + 2) * shown.length - 4,
+          x: x + BOX_W - (CHIP_W + CHIP_GAP) * shown.length - 4,
           y: y + BOX_H - 5,
           "font-size": 9,
           "text-anchor": "end",

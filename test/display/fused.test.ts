@@ -1,11 +1,12 @@
 /**
- * The profile view's graph model in node without a browser: fused layers folded into their
- * host's node, edges rerouted through them, chains and residual operands kept.
+ * The profile graphs' fused layers (kernel/display/fused.ts, drawn by the static SVG and the
+ * JupyterLab view): folded into their host's node, edges rerouted through them, chains and
+ * residual operands kept.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ProfileLayer, ProfileNode, ProfileReport } from "../../kernel/schema";
-import { foldFused } from "../../extension/src/profile/model";
+import { boxLabel, foldFused } from "../../kernel/display/fused";
 
 function report(layers: ProfileLayer[], graph: ProfileNode[]): ProfileReport {
   return { model: "m", device: "CPU", batches: [1], runs: 1, layers, totals: [], graph };
@@ -21,7 +22,7 @@ const guest = (name: string, node: number, host: string): ProfileLayer => ({
   fusedInto: host,
 });
 
-test("profile unit: foldFused puts a fused chain inside its host and reroutes the edges through it", () => {
+test("foldFused puts a fused chain inside its host and reroutes the edges through it", () => {
   // in → conv → bias (fused into conv) → relu (fused into bias's host, by name conv) → add(relu, in) fused → pool
   const graph = [
     node(0, "in", []),
@@ -48,11 +49,18 @@ test("profile unit: foldFused puts a fused chain inside its host and reroutes th
   );
 });
 
-test("profile unit: a fused layer whose host has no node of its own stays a box; a report without fusion is unchanged", () => {
+test("a fused layer whose host has no node of its own stays a box; a report without fusion is unchanged", () => {
   const graph = [node(0, "in", []), node(1, "relu", [0])];
   const { nodes, fused } = foldFused(report([guest("relu", 1, "conv/added-by-plugin")], graph));
   assert.deepEqual(nodes, graph);
   assert.equal(fused.size, 0);
   assert.deepEqual(foldFused(report([ran("in", 0)], graph)).nodes, graph);
   assert.deepEqual(foldFused({ ...report([], []), graph: undefined }).nodes, []);
+});
+
+test("boxLabel: the type cut so that type and value fit beside the chips", () => {
+  assert.equal(boxLabel("Convolution", "751", 128), "Convolution 751");
+  assert.equal(boxLabel("GroupConvolution", "20.6", 88), "GroupC… 20.6");
+  assert.equal(boxLabel("GroupConvolution", undefined, 88), "GroupConvol…");
+  assert.equal(boxLabel("A", "1", 10), "A 1", "never shorter than the value");
 });
