@@ -36,7 +36,7 @@ export function modelInfo(file: string): { opset: number; producer: string } {
     producer_version?: string;
   };
   const def = m.opset_import.find((o) => !o.domain || o.domain === "ai.onnx");
-  const producer = `${m.producer_name || "unnamed"} ${m.producer_version || ""}`.trim();
+  const producer = `${m.producer_name ?? ""} ${m.producer_version ?? ""}`.trim() || "(not recorded)";
   return { opset: def ? toNum(def.version) : 0, producer };
 }
 
