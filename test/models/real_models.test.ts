@@ -76,8 +76,8 @@ function verdict(r: ModelRow["strict"]): string {
 
 test("README table", () => {
   const lines = [
-    "| model | package (licence) | opset / producer | ops of note | strict | shape-aware | runs | max error |",
-    "|---|---|---|---|---|---|---|---|",
+    "| model | package (licence) | opset / producer | ops of note | strict | shape-aware | runs | max error | onnxruntime vs itself |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const m of MODEL_TABLE) {
     const r = rows.get(m);
@@ -88,12 +88,13 @@ test("README table", () => {
     if (r instanceof DynbatchError) {
       const v = failed.get(m);
       const verdicts = v ? `${verdict(v.strict)} | ${verdict(v.shapeAware)}` : "— | —";
-      lines.push(`${head} ${verdicts} | fails at ${m.fails!.at}: ${r.code} (${m.fails!.why}) | — |`);
+      lines.push(`${head} ${verdicts} | fails at ${m.fails!.at}: ${r.code} (${m.fails!.why}) | — | — |`);
       continue;
     }
     const runs = `${r.mode} n=${r.batches.join(",")} at [${r.shape.slice(1).join("×")}]`;
     const err = `${(r.maxAbs / r.range).toExponential(1)}${m.nominalRange ? ` (of the nominal range ${m.nominalRange}: saturated output)` : ""}`;
-    lines.push(`${head} ${verdict(r.strict)} | ${verdict(r.shapeAware)} | ${runs} | ${err} |`);
+    const floor = (r.floorAbs / r.range).toExponential(1);
+    lines.push(`${head} ${verdict(r.strict)} | ${verdict(r.shapeAware)} | ${runs} | ${err} | ${floor} |`);
   }
   console.log(`\nModels people export${QUICK ? " (quick mode)" : ""}:\n${lines.join("\n")}\n`);
 });
