@@ -71,12 +71,18 @@ async function oracle(
   return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Float32Array.from(v.flatMap((a) => [...a]))]));
 }
 
-async function requestFor(ie: IECore, net: CNNNetwork, m: ModelEntry, shape: number[], n: number, dynamic: boolean) {
+async function requestFor(ie: IECore, net: CNNNetwork, m: ModelEntry, shape: number[], n: number, dynamic: boolean, device: string) {
   net.reshape({ [m.input]: [n, ...shape.slice(1)] });
-  return (await ie.loadNetwork(net, "CPU", dynamic ? { DYN_BATCH_ENABLED: "YES" } : {})).createInferRequest();
+  return (await ie.loadNetwork(net, device, dynamic ? { DYN_BATCH_ENABLED: "YES" } : {})).createInferRequest();
 }
 
-export async function checkModel(ie: IECore, m: ModelEntry, quick: boolean, batches: number[]): Promise<ModelRow> {
+export async function checkModel(
+  ie: IECore,
+  m: ModelEntry,
+  quick: boolean,
+  batches: number[],
+  device = "CPU",
+): Promise<ModelRow> {
   const t0 = Date.now();
   const file = modelPath(m);
   const shape = quick && m.quickShape ? m.quickShape : m.shape;
@@ -89,13 +95,13 @@ export async function checkModel(ie: IECore, m: ModelEntry, quick: boolean, batc
   const plain = await ort.InferenceSession.create(file, { graphOptimizationLevel: "disabled", intraOpNumThreads: 1 });
   const sample = shape.slice(1);
   const outputs = Object.keys(net.outputs);
-  const shared = dynamic ? await requestFor(ie, net, m, shape, Math.max(...batches), true) : undefined;
+  const shared = dynamic ? await requestFor(ie, net, m, shape, Math.max(...batches), true, device) : undefined;
   let maxAbs = 0;
   let floorAbs = 0;
   let lo = Infinity;
   let hi = -Infinity;
   for (const n of batches) {
-    const req = shared ?? (await requestFor(ie, net, m, shape, n, false));
+    const req = shared ?? (await requestFor(ie, net, m, shape, n, false, device));
     if (shared) req.setBatch(n);
     const data = makeInput(m.make, n, sample, 1000 + n);
     req.setInput(m.input, data);
