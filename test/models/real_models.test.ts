@@ -84,7 +84,8 @@ test("README table", () => {
     if (!r) continue;
     const { source, license } = packageInfo(m.pkg);
     const info = modelInfo(modelPath(m));
-    const head = `| ${m.id} | ${source} (${license}) | ${info.opset} / ${info.producer} | ${m.ops} |`;
+    const licence = m.upstream ? `${license}; upstream ${m.upstream}` : license;
+    const head = `| ${m.id} | ${source} (${licence}) | ${info.opset} / ${info.producer} | ${m.ops} |`;
     if (r instanceof DynbatchError) {
       const v = failed.get(m);
       const verdicts = v ? `${verdict(v.strict)} | ${verdict(v.shapeAware)}` : "— | —";

@@ -27,6 +27,8 @@ export interface ModelEntry {
    * relative to it (a sigmoid's 1) rather than to the spread of values that all round to 1.
    */
   nominalRange?: number;
+  /** The licence of the model's origin where it differs from the package's label. */
+  upstream?: string;
   /** What the model shows of the ops the issue names. */
   ops: string;
   /** Expected verdicts: whether each mode accepts a dynamic batch. */
@@ -55,9 +57,15 @@ function wakeWord(pkg: string, name: string, frames: number, ops: string, extra:
     ops,
     strict: false,
     shapeAware: true,
+    upstream: pkg === OWW ? OWW_MODELS : undefined,
     ...extra,
   };
 }
+
+/** openWakeWord's README: its pre-trained models are CC BY-NC-SA 4.0 (non-commercial), whatever the npm repackaging says. */
+const OWW_MODELS = "CC BY-NC-SA 4.0 (openWakeWord)";
+/** PaddleOCR's models are released with the code, Apache-2.0. */
+const PADDLE = "Apache-2.0 (PaddleOCR)";
 
 const LAYER_NORM = "Flatten+Gemm, batch fixed at 1; LayerNorm as ReduceMean/Sub/Pow/Sqrt/Div";
 
@@ -65,6 +73,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "PP-OCRv4 text detector (DBNet)",
     pkg: OCR,
+    upstream: PADDLE,
     file: "assets/ch_PP-OCRv4_det_infer.onnx",
     input: "x",
     shape: [1, 3, 160, 224],
@@ -77,6 +86,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "PP-OCRv4 text recognizer (SVTR)",
     pkg: OCR,
+    upstream: PADDLE,
     file: "assets/ch_PP-OCRv4_rec_infer.onnx",
     input: "x",
     shape: [1, 3, 48, 320],
@@ -89,6 +99,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "PP-OCR mobile v2 direction classifier",
     pkg: OCR,
+    upstream: PADDLE,
     file: "assets/ch_ppocr_mobile_v2.0_cls_infer.onnx",
     input: "x",
     shape: [1, 3, 48, 192],
@@ -100,6 +111,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "openWakeWord embedding",
     pkg: OWW,
+    upstream: OWW_MODELS,
     file: "models/embedding_model.onnx",
     input: "input_1",
     shape: [1, 76, 32, 1],
@@ -118,6 +130,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "openWakeWord melspectrogram",
     pkg: OWW,
+    upstream: OWW_MODELS,
     file: "models/melspectrogram.onnx",
     input: "input",
     shape: [1, 1280],
@@ -135,6 +148,7 @@ export const MODEL_TABLE: ModelEntry[] = [
   {
     id: "openWakeWord hey_jarvis",
     pkg: OWW,
+    upstream: OWW_MODELS,
     file: "models/hey_jarvis_v0.1.onnx",
     input: "x.1",
     shape: [1, 16, 96],
