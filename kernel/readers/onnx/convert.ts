@@ -11,6 +11,7 @@ import { conv, convTranspose, globalPool, pool } from "./ops_window";
 import { dequantizeLinear, quantizeLinear } from "./ops_quantize";
 import { instanceNorm, layerNorm } from "./ops_norm";
 import { einsum } from "./ops_einsum";
+import { ifNode } from "./ops_if";
 
 /** ONNX's variadic Sum is read as a chain of Adds; the writer writes Add itself, so Sum is read-only. */
 const BINARY: Record<string, string> = table({ ...BINARY_OPS, Sum: "Add" });
@@ -46,6 +47,7 @@ export const CONVERTERS: Record<string, Converter> = table({
   },
   LayerNormalization: layerNorm,
   Einsum: einsum,
+  If: ifNode,
   InstanceNormalization: instanceNorm,
   LRN: (c) => [
     c.op("LRN", [c.input(0, "X"), c.i64("axes", [1])], {
@@ -118,6 +120,9 @@ export function outputRank(c: ReadCtx): number | undefined {
       return 2;
     case "Shape":
       return 1;
+    case "If":
+      // The taken branch's outputs carry their own ranks.
+      return undefined;
     case "ConstantOfShape": {
       const s = c.peek(0);
       return s ? numel(s.shape) : undefined;
