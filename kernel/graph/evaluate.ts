@@ -24,7 +24,11 @@ export function inferNode(def: OpDef, ctx: InferCtx): { infos: OutputInfo[]; fol
     const infos = def.infer(ctx);
     checkAttrs(node.type, node.attrs);
     if (infos.length < node.outputs.length) {
-      throw new ShapeError(ctx.file, node.name, `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`);
+      throw new ShapeError(
+        ctx.file,
+        node.name,
+        `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`,
+      );
     }
     const foldable =
       def.fold !== undefined &&

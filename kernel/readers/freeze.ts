@@ -37,7 +37,13 @@ export function checkFreezeNames(file: string, freeze: FreezeValues, inputs: str
  * The constant that input `name` becomes. `declared` is its declared shape (-1: free): one free
  * axis takes what the value count leaves; with no declared shape, one value is a scalar and more a 1-D tensor.
  */
-export function frozenConst(file: string, name: string, dtype: DType, declared: number[] | undefined, values: unknown): ConstTensor {
+export function frozenConst(
+  file: string,
+  name: string,
+  dtype: DType,
+  declared: number[] | undefined,
+  values: unknown,
+): ConstTensor {
   const where = `${file}: freeze '${name}'`;
   if (!Array.isArray(values) || values.some((v) => typeof v !== "number"))
     throw new InputError(`${where}: the value must be an array of numbers, got ${JSON.stringify(values)}`);

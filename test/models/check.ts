@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as ort from "onnxruntime-node";
 import { CNNNetwork, IECore, TopologyReport } from "../../kernel";
-import { ModelProtoType, OnnxModel, toNum } from "../../kernel/readers/onnx/proto";
+import { ModelProtoType, ONNX_DTYPE, OnnxModel, toNum } from "../../kernel/readers/onnx/proto";
 import { numel } from "../helpers/models";
 import { makeInput } from "./inputs";
 import { ModelEntry, modelPath } from "./table";
@@ -43,6 +43,25 @@ export function modelInfo(file: string): { opset: number; producer: string } {
   return { opset: def ? toNum(def.version) : 0, producer };
 }
 
+/** onnxruntime tensors for the inputs the entry freezes: the same values, with the file's declared type and shape. */
+export function frozenFeeds(file: string, freeze: Record<string, number[]>): Record<string, ort.Tensor> {
+  const m = ModelProtoType.decode(fs.readFileSync(file)) as unknown as OnnxModel;
+  return Object.fromEntries(
+    Object.entries(freeze).map(([name, values]) => {
+      const tt = m.graph!.input.find((v) => v.name === name)!.type!.tensor_type!;
+      const dims = (tt.shape?.dim ?? []).map((d) => toNum(d.dim_value));
+      if (tt.elem_type === ONNX_DTYPE.INT64) return [name, new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims)];
+      if (tt.elem_type === ONNX_DTYPE.FLOAT) return [name, new ort.Tensor("float32", Float32Array.from(values), dims)];
+      throw new Error(`${file}: frozen input '${name}' has element type ${tt.elem_type}, which this oracle does not feed`);
+    }),
+  );
+}
+
+/** The entry's input shapes at batch n: its main input (sample shape `sample`) and its extra inputs. */
+function shapesAt(m: ModelEntry, sample: number[], n: number): Record<string, number[]> {
+  return Object.fromEntries([[m.input, [n, ...sample]], ...(m.extra ?? []).map((x) => [x.input, x.shape(n)])]);
+}
+
 /** "Transpose×2, Slice×4" from the blocking layers of a report. */
 export function blockingTypes(r: TopologyReport): string {
   const counts = new Map<string, number>();
@@ -53,26 +72,34 @@ export function blockingTypes(r: TopologyReport): string {
 async function oracle(
   session: ort.InferenceSession,
   m: ModelEntry,
-  data: Float32Array,
+  feeds: Record<string, Float32Array>,
   sample: number[],
   n: number,
+  frozen: Record<string, ort.Tensor>,
 ): Promise<Record<string, Float32Array>> {
+  const data = feeds[m.input];
   if (!m.fixedBatch) {
-    const r = await session.run({ [m.input]: new ort.Tensor("float32", data, [n, ...sample]) });
+    const shapes = shapesAt(m, sample, n);
+    const tensors = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor("float32", v, shapes[k])]));
+    const r = await session.run({ ...tensors, ...frozen });
     return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.data as Float32Array]));
   }
   // The file declares a batch of 1: one onnxruntime run per sample, rows concatenated.
+  if (m.extra) throw new Error(`${m.id}: a fixed-batch entry with extra inputs has no per-sample oracle here`);
   const per = numel(sample);
   const rows: Record<string, Float32Array[]> = {};
   for (let s = 0; s < n; s++) {
-    const r = await session.run({ [m.input]: new ort.Tensor("float32", data.subarray(s * per, (s + 1) * per), [1, ...sample]) });
+    const r = await session.run({
+      [m.input]: new ort.Tensor("float32", data.subarray(s * per, (s + 1) * per), [1, ...sample]),
+      ...frozen,
+    });
     for (const [k, v] of Object.entries(r)) (rows[k] ??= []).push(v.data as Float32Array);
   }
   return Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, Float32Array.from(v.flatMap((a) => [...a]))]));
 }
 
 async function requestFor(ie: IECore, net: CNNNetwork, m: ModelEntry, shape: number[], n: number, dynamic: boolean, device: string) {
-  net.reshape({ [m.input]: [n, ...shape.slice(1)] });
+  net.reshape(shapesAt(m, shape.slice(1), n));
   return (await ie.loadNetwork(net, device, dynamic ? { DYN_BATCH_ENABLED: "YES" } : {})).createInferRequest();
 }
 
@@ -86,8 +113,9 @@ export async function checkModel(
   const t0 = Date.now();
   const file = modelPath(m);
   const shape = quick && m.quickShape ? m.quickShape : m.shape;
-  const net = await ie.readNetwork(file);
-  net.reshape({ [m.input]: shape });
+  const net = await ie.readNetwork(file, { freeze: m.freeze });
+  net.reshape(shapesAt(m, shape.slice(1), 1));
+  const frozen = frozenFeeds(file, m.freeze ?? {});
   const strict = net.analyze({ mode: "strict" });
   const shapeAware = net.analyze();
   const dynamic = shapeAware.supported;
@@ -103,12 +131,13 @@ export async function checkModel(
   for (const n of batches) {
     const req = shared ?? (await requestFor(ie, net, m, shape, n, false, device));
     if (shared) req.setBatch(n);
-    const data = makeInput(m.make, n, sample, 1000 + n);
-    req.setInput(m.input, data);
+    const feeds: Record<string, Float32Array> = { [m.input]: makeInput(m.make, n, sample, 1000 + n) };
+    (m.extra ?? []).forEach((x, i) => (feeds[x.input] = makeInput(x.make, 1, x.shape(n), 2000 + 100 * i + n)));
+    for (const [k, v] of Object.entries(feeds)) req.setInput(k, v);
     for (const o of outputs) req.getBlob(o).data.fill(NaN);
     await req.infer();
-    const want = await oracle(session, m, data, sample, n);
-    const again = await oracle(plain, m, data, sample, n);
+    const want = await oracle(session, m, feeds, sample, n, frozen);
+    const again = await oracle(plain, m, feeds, sample, n, frozen);
     for (const o of outputs) {
       const got = req.getBlob(o).data;
       const w = want[o];

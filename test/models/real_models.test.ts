@@ -31,7 +31,7 @@ for (const m of MODEL_TABLE) {
         if (m.shapeAware !== undefined) assert.equal(reports.shapeAware.supported, m.shapeAware);
       };
       const run = async () => {
-        const net = await ie.readNetwork(modelPath(m));
+        const net = await ie.readNetwork(modelPath(m), { freeze: m.freeze });
         const bound = !net.inputs[m.input].shape.includes(-1);
         if (bound) judge(net);
         net.reshape({ [m.input]: m.shape });

@@ -34,6 +34,10 @@ export interface ModelEntry {
   /** Expected verdicts: whether each mode accepts a dynamic batch. */
   strict?: boolean;
   shapeAware?: boolean;
+  /** Inputs frozen at read (ie.readNetwork(path, { freeze })), fed to onnxruntime with the same values. */
+  freeze?: Record<string, number[]>;
+  /** Further float inputs and their shape at batch n (a recurrent state that carries the batch on another axis). */
+  extra?: { input: string; shape: (n: number) => number[]; make: InputKind }[];
   /** Where the model still fails: the error code and a pattern of its message (the test fails if it starts to pass). */
   fails?: { at: "read" | "reshape" | "load"; code: string; message: RegExp; why: string };
 }
@@ -155,13 +159,11 @@ export const MODEL_TABLE: ModelEntry[] = [
     shape: [1, 16, 96],
     make: EMBEDDINGS,
     ops: "Flatten+Gemm with an If on a score threshold",
-    strict: false,
-    shapeAware: false,
     fails: {
-      at: "reshape",
+      at: "read",
       code: "UNSUPPORTED_OP",
-      message: /layer 'If_32': operation If is not supported/,
-      why: "ONNX If (a subgraph per branch) has no converter, so shape inference stops there",
+      message: /layer 'If_32': If: the condition depends on the graph input\(s\) 'x\.1' and is not a constant at read/,
+      why: "its If branches on a score computed from the input itself: no frozen input makes the condition a constant at read",
     },
   },
   {
@@ -171,12 +173,13 @@ export const MODEL_TABLE: ModelEntry[] = [
     input: "input",
     shape: [1, 512],
     make: { kind: "uniform", lo: -1, hi: 1 },
-    ops: "If on the sample rate around LSTM subgraphs; int64 `sr` input",
+    freeze: { sr: [16000] },
+    ops: "If on the sample rate around LSTM subgraphs; int64 `sr` input (frozen at 16000)",
     fails: {
       at: "read",
       code: "UNSUPPORTED_OP",
-      message: /layer 'sr': input element type i64 is not supported/,
-      why: "an int64 network input (the sample rate), then If with LSTM subgraphs",
+      message: /layer 'Shape_29': Shape: Shape with start\/end is not supported/,
+      why: "with `sr` frozen the If folds; then Shape with start/end (opset 15), and the branches' LSTM, are not read",
     },
   },
   {
@@ -187,13 +190,11 @@ export const MODEL_TABLE: ModelEntry[] = [
     input: "input",
     shape: [1, 576],
     make: { kind: "uniform", lo: -1, hi: 1 },
-    ops: "int64 `sr` input; top-level If on sr == 16000, each branch an STFT as Conv, a Conv encoder and an LSTM cell written as Gemm/Split/Sigmoid/Tanh; `state` [2, batch, 128] carries the batch on axis 1",
-    fails: {
-      at: "read",
-      code: "UNSUPPORTED_OP",
-      message: /silero_vad_op18_ifless\.onnx: layer 'sr': input element type i64 is not supported/,
-      why: "an int64 scalar input, the sample rate, decides a top-level If; with it frozen and the If replaced by its branch, both rates run within 4e-6 of onnxruntime (silero_inline.test.ts)",
-    },
+    freeze: { sr: [16000] },
+    extra: [{ input: "state", shape: (n) => [2, n, 128], make: { kind: "uniform", lo: -1, hi: 1 } }],
+    ops: "int64 `sr` input frozen at 16000 (8000: silero_inline.test.ts); top-level If on sr == 16000, each branch an STFT as Conv, a Conv encoder and an LSTM cell written as Gemm/Split/Sigmoid/Tanh; `state` [2, batch, 128] carries the batch on axis 1",
+    strict: false,
+    shapeAware: false,
   },
 ];
 

@@ -30,7 +30,13 @@ export function ifNode(c: ReadCtx): PortRef[] {
     throw new ModelError(c.file, `If: the taken branch has ${branch.output.length} outputs, the If ${want}`, c.name);
   c.b.inline(branch);
   c.b.conditions.push(cond);
-  return branch.output.map((o) => c.b.resolve(o.name, c.name));
+  return branch.output.map((o, i) => {
+    const ref = c.b.resolve(o.name, c.name);
+    // The If's output name comes first, so the network's output is called what the file calls it.
+    const names = c.b.node(ref).outputs[ref.port].names;
+    if (c.onnx.output[i]) names.unshift(c.onnx.output[i]);
+    return ref;
+  });
 }
 
 /**
@@ -57,5 +63,9 @@ export function dropDeadConditions(nodes: Node[], conditions: PortRef[]): Node[]
   }
   const kept = nodes.filter((n) => !dead.has(n.id));
   const index = new Map(kept.map((n, i) => [n.id, i]));
-  return kept.map((n) => ({ ...n, id: index.get(n.id)!, inputs: n.inputs.map((r) => ({ node: index.get(r.node)!, port: r.port })) }));
+  return kept.map((n) => ({
+    ...n,
+    id: index.get(n.id)!,
+    inputs: n.inputs.map((r) => ({ node: index.get(r.node)!, port: r.port })),
+  }));
 }
