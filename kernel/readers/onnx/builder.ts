@@ -46,8 +46,8 @@ export class Builder {
   inline: (g: OnnxGraph) => void = () => {
     throw new ModelError(this.file, "subgraphs cannot be inlined here");
   };
-  /** Conditions of the Ifs folded at read: what computed only them is dropped at the end. */
-  readonly conditions: PortRef[] = [];
+  /** Frozen inputs and the conditions of the Ifs folded at read: what only they fed is dropped at the end. */
+  readonly droppable: PortRef[] = [];
 
   constructor(readonly file: string) {}
 

@@ -13,7 +13,7 @@ import { ReadCtx } from "./context";
 import { CONVERTERS, outputRank } from "./convert";
 import { list } from "./format";
 import { checkFreezeNames, FreezeValues, frozenConst } from "../freeze";
-import { dropDeadConditions } from "./ops_if";
+import { dropDead } from "./ops_if";
 import { DTYPE_OF_ONNX } from "./op_table";
 import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
 
@@ -169,7 +169,9 @@ export function readONNX(path: string, freeze: FreezeValues = {}): Graph {
     const dtype = DTYPE_OF_ONNX[tt.elem_type];
     if (v.name in freeze) {
       if (!dtype) throw new UnsupportedError(path, `input element type ${tt.elem_type} cannot be frozen`, v.name);
-      b.bind(v.name, b.constant(v.name, frozenConst(path, v.name, dtype, shapeOfValueInfo(v), freeze[v.name])));
+      const ref = b.constant(v.name, frozenConst(path, v.name, dtype, shapeOfValueInfo(v), freeze[v.name]));
+      b.bind(v.name, ref);
+      b.droppable.push(ref);
       continue;
     }
     // Requests feed Float32Array data: an integer input (token ids, indices) cannot be fed.
@@ -201,5 +203,5 @@ export function readONNX(path: string, freeze: FreezeValues = {}): Graph {
     b.add("Result", `${v.name}/sink_port_0`, [ref], {}, []);
   }
 
-  return { name: g.name, file: path, format: "onnx", nodes: dropDeadConditions(b.nodes, b.conditions) };
+  return { name: g.name, file: path, format: "onnx", nodes: dropDead(b.nodes, b.droppable) };
 }

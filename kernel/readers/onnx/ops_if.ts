@@ -29,7 +29,7 @@ export function ifNode(c: ReadCtx): PortRef[] {
   if (branch.output.length !== want)
     throw new ModelError(c.file, `If: the taken branch has ${branch.output.length} outputs, the If ${want}`, c.name);
   c.b.inline(branch);
-  c.b.conditions.push(cond);
+  c.b.droppable.push(cond);
   return branch.output.map((o, i) => {
     const ref = c.b.resolve(o.name, c.name);
     // The If's output name comes first, so the network's output is called what the file calls it.
@@ -41,15 +41,16 @@ export function ifNode(c: ReadCtx): PortRef[] {
 
 /**
  * Drops the nodes that only computed folded If conditions (a frozen input's Reshape → Gather →
- * Equal), then numbers the nodes again from 0 so ids stay their positions.
+ * Equal) and frozen inputs only a dropped branch read, then numbers the nodes again from 0 so ids
+ * stay their positions.
  */
-export function dropDeadConditions(nodes: Node[], conditions: PortRef[]): Node[] {
-  if (conditions.length === 0) return nodes;
+export function dropDead(nodes: Node[], roots: PortRef[]): Node[] {
+  if (roots.length === 0) return nodes;
   const users = new Map<number, number>();
   for (const n of nodes) for (const r of n.inputs) users.set(r.node, (users.get(r.node) ?? 0) + 1);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const dead = new Set<number>();
-  const queue = conditions.map((r) => r.node);
+  const queue = roots.map((r) => r.node);
   while (queue.length > 0) {
     const id = queue.pop()!;
     const n = byId.get(id)!;
