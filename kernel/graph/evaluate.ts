@@ -46,8 +46,10 @@ export function inferNode(def: OpDef, ctx: InferCtx): { infos: OutputInfo[]; fol
 /** What a port computes from constants alone, or the graph inputs (Parameters) that keep it from being constant. */
 export interface ConstEval {
   value?: ConstTensor;
-  /** Names of the Parameters the value depends on (empty when `value` is set, or when an op cannot fold). */
+  /** Names of the Parameters whose values it depends on (empty when `value` is set, or when an op cannot fold). */
   inputs: string[];
+  /** Names of the Parameters it depends on only through their shape (ShapeOf), which is not known before they are bound. */
+  shapeInputs: string[];
 }
 
 /**
@@ -75,13 +77,21 @@ export function evaluateConst(nodeOf: (id: number) => Node, ref: PortRef, file: 
     }
   }
   const values = new Map<number, ConstTensor[] | undefined>();
-  const inputs = new Set<string>();
+  // Per node, the Parameters it reads by value and those it reads only by shape.
+  const byValue = new Map<number, Set<string>>();
+  const byShape = new Map<number, Set<string>>();
   for (const n of order) {
+    const ins = n.inputs.map((r) => r.node);
+    const union = (m: Map<number, Set<string>>) => new Set(ins.flatMap((id) => [...(m.get(id) ?? [])]));
+    const valueDeps = n.type === "Parameter" ? new Set([n.name]) : union(byValue);
+    const shapeDeps = union(byShape);
+    if (n.type === "ShapeOf") valueDeps.forEach((p) => shapeDeps.add(p));
+    byValue.set(n.id, n.type === "ShapeOf" ? new Set() : valueDeps);
+    byShape.set(n.id, shapeDeps);
     if (n.type === "Const") {
       values.set(n.id, n.value ? [n.value] : undefined);
       continue;
     }
-    if (n.type === "Parameter") inputs.add(n.name);
     const consts = n.inputs.map((r) => values.get(r.node)?.[r.port]);
     const def = getOpDef(n.type);
     if (n.type === "Parameter" || !def?.fold || consts.some((c) => c === undefined)) {
@@ -98,5 +108,7 @@ export function evaluateConst(nodeOf: (id: number) => Node, ref: PortRef, file: 
     values.set(n.id, inferNode(def, ctx).folded);
   }
   const value = values.get(ref.node)?.[ref.port];
-  return { value, inputs: value ? [] : [...inputs] };
+  if (value) return { value, inputs: [], shapeInputs: [] };
+  const inputs = [...byValue.get(ref.node)!];
+  return { inputs, shapeInputs: [...byShape.get(ref.node)!].filter((p) => !inputs.includes(p)) };
 }

@@ -140,4 +140,33 @@ test("an If whose condition depends on a network input is refused at read, namin
     assert.match(e.message, /freeze: \{ "x": \[\.\.\.\] \}/);
     return true;
   });
+  // On the input's shape only (Silero's /decoder/If): freezing values would not help, and the error says so.
+  const onShape = write(
+    encode({
+      nodes: [
+        node("Shape", ["x"], ["s"]),
+        node("Gather", ["s", "zero"], ["n"], [int("axis", 0)]),
+        node("Equal", ["n", "one"], ["single"]),
+        node(
+          "If",
+          ["single"],
+          ["y"],
+          [
+            graphAttr("then_branch", branch("then", [node("Relu", ["x"], ["a"])], "a")),
+            graphAttr("else_branch", branch("else", [node("Neg", ["x"], ["b"])], "b")),
+          ],
+          "shape_if",
+        ),
+      ],
+      inits: [scalarInt64("zero", 0), scalarInt64("one", 1)],
+      inputs: [valueInfo("x", ["N", 3], FLOAT)],
+      outputs: [valueInfo("y", ["N", 3])],
+    }),
+  );
+  await assert.rejects(ie.readNetwork(onShape), (e: unknown) => {
+    assert.ok(e instanceof UnsupportedError, String(e));
+    assert.match(e.message, /layer 'shape_if': If: the condition depends on the shape of the graph input\(s\) 'x'/);
+    assert.doesNotMatch(e.message, /freeze/);
+    return true;
+  });
 });

@@ -12,14 +12,18 @@ import { ReadCtx } from "./context";
 
 export function ifNode(c: ReadCtx): PortRef[] {
   const cond = c.input(0, "cond");
-  const { value, inputs } = evaluateConst((id) => c.b.node({ node: id, port: 0 }), cond, c.file);
+  const { value, inputs, shapeInputs } = evaluateConst((id) => c.b.node({ node: id, port: 0 }), cond, c.file);
   if (!value) {
+    const names = (l: string[]) => l.map((i) => `'${i}'`).join(", ");
     const freeze = inputs.map((i) => `${JSON.stringify(i)}: [...]`).join(", ");
     throw c.unsupported(
       inputs.length > 0
-        ? `the condition depends on the graph input(s) ${inputs.map((i) => `'${i}'`).join(", ")} and is not a constant at read; ` +
+        ? `the condition depends on the graph input(s) ${names(inputs)} and is not a constant at read; ` +
             `freeze them with ie.readNetwork(path, { freeze: { ${freeze} } }) to keep one branch`
-        : "the condition is not a constant at read (an op on its path cannot be folded)",
+        : shapeInputs.length > 0
+          ? `the condition depends on the shape of the graph input(s) ${names(shapeInputs)}, which is not known at read; ` +
+            "an If decided by a shape is not supported"
+          : "the condition is not a constant at read (an op on its path cannot be folded)",
     );
   }
   if (numel(value.shape) !== 1)
