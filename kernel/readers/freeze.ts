@@ -23,6 +23,11 @@ const INT_RANGE: Partial<Record<DType, [number, number]>> = {
   boolean: [0, 1],
 };
 
+/** Whether `freeze` names `name` (its own key: an input called "__proto__" or "toString" is not frozen by Object's). */
+export function isFrozen(freeze: FreezeValues, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(freeze, name);
+}
+
 /** Every name in `freeze` must be one of `inputs`: a typo must not leave the input free unnoticed. */
 export function checkFreezeNames(file: string, freeze: FreezeValues, inputs: string[]): void {
   if (typeof freeze !== "object" || freeze === null || Array.isArray(freeze))
@@ -73,7 +78,7 @@ export function freezeParameters(g: Graph, freeze: FreezeValues): Graph {
     params.map((p) => p.name),
   );
   const nodes = g.nodes.map((n) => {
-    if (n.type !== "Parameter" || !(n.name in freeze)) return n;
+    if (n.type !== "Parameter" || !isFrozen(freeze, n.name)) return n;
     const out = n.outputs[0];
     const value = frozenConst(g.file, n.name, out.dtype, out.shape, freeze[n.name]);
     const attrs = { element_type: value.dtype, shape: value.shape.join(",") };

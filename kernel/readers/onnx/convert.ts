@@ -79,8 +79,12 @@ export const CONVERTERS: Record<string, Converter> = table({
     c.op("Gather", [c.input(0, "data"), c.input(1, "indices"), c.i64("axis", [c.int("axis", 0)], [])], { batch_dims: "0" }),
   ],
   Shape: (c) => {
-    if (c.has("start") || c.has("end")) throw c.unsupported("Shape with start/end is not supported");
-    return [c.op("ShapeOf", [c.input(0, "data")], { output_type: "i64" }, "", "i64")];
+    const ranged = c.has("start") || c.has("end");
+    const shape = c.op("ShapeOf", [c.input(0, "data")], { output_type: "i64" }, ranged ? "shape" : "", "i64");
+    if (!ranged) return [shape];
+    // Opset 15's start/end: a slice of the shape, with Slice's own clamping of negative and large bounds.
+    const bounds = [c.i64("start", [c.int("start", 0)]), c.i64("end", [c.int("end", Number.MAX_SAFE_INTEGER)])];
+    return [c.op("Slice", [shape, ...bounds, c.i64("step", [1])], {}, "", "i64")];
   },
   Constant: constantNode,
   Cast: cast,

@@ -12,7 +12,7 @@ import { customNode } from "./ops_custom";
 import { ReadCtx } from "./context";
 import { CONVERTERS, outputRank } from "./convert";
 import { list } from "./format";
-import { checkFreezeNames, FreezeValues, frozenConst } from "../freeze";
+import { checkFreezeNames, FreezeValues, frozenConst, isFrozen } from "../freeze";
 import { dropDead } from "./ops_if";
 import { DTYPE_OF_ONNX } from "./op_table";
 import { ModelProtoType, OnnxGraph, OnnxModel, OnnxNode, toNum } from "./proto";
@@ -167,7 +167,7 @@ export function readONNX(path: string, freeze: FreezeValues = {}): Graph {
     const tt = v.type?.tensor_type;
     if (!tt) throw new UnsupportedError(path, "only tensor graph inputs are supported", v.name);
     const dtype = DTYPE_OF_ONNX[tt.elem_type];
-    if (v.name in freeze) {
+    if (isFrozen(freeze, v.name)) {
       if (!dtype) throw new UnsupportedError(path, `input element type ${tt.elem_type} cannot be frozen`, v.name);
       const ref = b.constant(v.name, frozenConst(path, v.name, dtype, shapeOfValueInfo(v), freeze[v.name]));
       b.bind(v.name, ref);
