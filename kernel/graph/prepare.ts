@@ -3,9 +3,7 @@ import type { OpDef } from "./ops/types";
 import { ModelError, NotFoundError, ShapeError, UnboundInput, UnboundShapeError, UnsupportedError } from "../errors";
 import { getOpDef } from "./ops/registry";
 import type { CustomOpDef, InferCtx } from "./ops/types";
-import { checkAttrs } from "./ops/attr_spec";
-import { AttributeError } from "./attrs";
-import { numel } from "./ops/util";
+import { inferNode } from "./evaluate";
 import { declaredDims, dimLabel } from "./dims";
 
 export interface PrepareOptions {
@@ -31,9 +29,6 @@ export function unknownOpReason(node: Node): string {
     `before readNetwork would make it load`
   );
 }
-
-/** Constant folding is skipped for outputs larger than this (elements), to bound memory. */
-const FOLD_LIMIT = 1 << 25;
 
 export function dimsEqual(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -143,31 +138,12 @@ export function prepare(g: Graph, opts: PrepareOptions = {}): Graph {
       ctx.dtypes.push(port.dtype);
       ctx.consts.push(constOutput(src, ref.port));
     });
-    try {
-      const infos = def.infer(ctx);
-      checkAttrs(node.type, node.attrs);
-      if (infos.length < node.outputs.length) {
-        throw new ShapeError(
-          g.file,
-          node.name,
-          `${node.type} produces ${infos.length} outputs, the node has ${node.outputs.length}`,
-        );
-      }
-      node.outputs.forEach((o, i) => {
-        o.shape = [...infos[i].shape];
-        o.dtype = infos[i].dtype;
-      });
-      const foldable =
-        def.fold !== undefined &&
-        node.type !== "Const" &&
-        (node.type === "ShapeOf" || ctx.consts.every((c) => c !== undefined)) &&
-        infos.reduce((s, o) => s + numel(o.shape), 0) <= FOLD_LIMIT;
-      if (foldable) node.folded = def.fold!(ctx);
-    } catch (e) {
-      // A missing or malformed attribute is a bad model; anything else untyped is a bug and surfaces as such.
-      if (e instanceof AttributeError) throw new ModelError(g.file, e.message, node.name);
-      throw e;
-    }
+    const { infos, folded } = inferNode(def, ctx);
+    node.outputs.forEach((o, i) => {
+      o.shape = [...infos[i].shape];
+      o.dtype = infos[i].dtype;
+    });
+    if (folded) node.folded = folded;
   }
   return out;
 }

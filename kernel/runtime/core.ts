@@ -21,6 +21,12 @@ export interface ReadNetworkOptions {
   weights?: string;
   /** Input shapes bound at read, as net.reshape() would (the model's free dims: ONNX dim_param, IR ? and 1..10). */
   shapes?: Record<string, number[]>;
+  /**
+   * Inputs made constants at read, as OpenVINO's convert_model(input=...) does for an input given a
+   * value: `{ sr: [16000] }`. Each becomes a constant of its declared element type (integer inputs
+   * too) and shape, is no longer a network input, and an ONNX If it decides keeps only its taken branch.
+   */
+  freeze?: Record<string, number[]>;
 }
 
 /**
@@ -108,12 +114,12 @@ export class IECore {
 
   /**
    * Reads IR (.xml with the .bin beside it, or `weights`) or ONNX. Free dims other than the batch
-   * stay free until `shapes` (here) or net.reshape() binds them.
+   * stay free until `shapes` (here) or net.reshape() binds them; `freeze` makes inputs constants.
    */
   async readNetwork(model: string, options?: string | ReadNetworkOptions): Promise<CNNNetwork> {
     if (typeof model !== "string" || !fs.existsSync(model)) throw new ModelError(String(model), "model file not found");
     const opts = typeof options === "string" ? { weights: options } : (options ?? {});
-    const graph = readModel(model, opts.weights);
+    const graph = readModel(model, opts.weights, opts.freeze);
     const net = new CNNNetwork(graph, this.extensions);
     if (opts.shapes) net.reshape(opts.shapes);
     // An IR states every port's dims; ONNX value_info is optional and partial, so only IR is held to

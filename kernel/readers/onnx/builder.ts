@@ -3,7 +3,7 @@ import { Attrs, ConstTensor, DimSpec, DType, Node, PortRef } from "../../graph/g
 import { table } from "../../dict";
 import { makeConst } from "../tensor";
 import { list } from "./format";
-import { OnnxNode, OnnxTensor, OnnxValueInfo, toNum } from "./proto";
+import { OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo, toNum } from "./proto";
 import { tensorFromProto } from "./tensor_proto";
 
 /** Opset version recorded on produced nodes (informational, as in IR). */
@@ -41,6 +41,13 @@ export class Builder {
   /** ONNX value name → the node producing it, and → its consumers ("output" for a graph output): QDQ pairs look both ways. */
   readonly producers = new Map<string, OnnxNode>();
   readonly consumers = new Map<string, (OnnxNode | "output")[]>();
+
+  /** Converts a subgraph's nodes into this graph (set by the reader, which owns the node loop). */
+  inline: (g: OnnxGraph) => void = () => {
+    throw new ModelError(this.file, "subgraphs cannot be inlined here");
+  };
+  /** Frozen inputs and the conditions of the Ifs folded at read: what only they fed is dropped at the end. */
+  readonly droppable: PortRef[] = [];
 
   constructor(readonly file: string) {}
 

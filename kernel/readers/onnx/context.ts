@@ -1,7 +1,7 @@
 import { ModelError, UnsupportedError } from "../../errors";
 import { Attrs, ConstTensor, DType, PortRef } from "../../graph/graph";
 import { Builder } from "./builder";
-import { ATTR, OnnxAttribute, OnnxNode, toNum } from "./proto";
+import { ATTR, OnnxAttribute, OnnxGraph, OnnxNode, toNum } from "./proto";
 import { tensorFromProto } from "./tensor_proto";
 
 /** Per-node view: attributes, inputs (absent optional inputs are undefined), opset. */
@@ -78,6 +78,13 @@ export class ReadCtx {
     const a = this.attrs.get(name);
     if (!a) return this.required(name, def);
     return a.floats.slice();
+  }
+
+  /** A graph attribute (an If branch). */
+  graph(name: string): OnnxGraph {
+    const g = this.attrs.get(name)?.g;
+    if (!g) throw new ModelError(this.file, `${this.onnx.op_type} is missing graph attribute '${name}'`, this.name);
+    return g;
   }
 
   tensor(name: string): ConstTensor | undefined {

@@ -11,6 +11,7 @@ import { conv, convTranspose, globalPool, pool } from "./ops_window";
 import { dequantizeLinear, quantizeLinear } from "./ops_quantize";
 import { instanceNorm, layerNorm } from "./ops_norm";
 import { einsum } from "./ops_einsum";
+import { ifNode } from "./ops_if";
 
 /** ONNX's variadic Sum is read as a chain of Adds; the writer writes Add itself, so Sum is read-only. */
 const BINARY: Record<string, string> = table({ ...BINARY_OPS, Sum: "Add" });
@@ -46,6 +47,7 @@ export const CONVERTERS: Record<string, Converter> = table({
   },
   LayerNormalization: layerNorm,
   Einsum: einsum,
+  If: ifNode,
   InstanceNormalization: instanceNorm,
   LRN: (c) => [
     c.op("LRN", [c.input(0, "X"), c.i64("axes", [1])], {
@@ -77,8 +79,12 @@ export const CONVERTERS: Record<string, Converter> = table({
     c.op("Gather", [c.input(0, "data"), c.input(1, "indices"), c.i64("axis", [c.int("axis", 0)], [])], { batch_dims: "0" }),
   ],
   Shape: (c) => {
-    if (c.has("start") || c.has("end")) throw c.unsupported("Shape with start/end is not supported");
-    return [c.op("ShapeOf", [c.input(0, "data")], { output_type: "i64" }, "", "i64")];
+    const ranged = c.has("start") || c.has("end");
+    const shape = c.op("ShapeOf", [c.input(0, "data")], { output_type: "i64" }, ranged ? "shape" : "", "i64");
+    if (!ranged) return [shape];
+    // Opset 15's start/end: a slice of the shape, with Slice's own clamping of negative and large bounds.
+    const bounds = [c.i64("start", [c.int("start", 0)]), c.i64("end", [c.int("end", Number.MAX_SAFE_INTEGER)])];
+    return [c.op("Slice", [shape, ...bounds, c.i64("step", [1])], {}, "", "i64")];
   },
   Constant: constantNode,
   Cast: cast,
@@ -118,6 +124,9 @@ export function outputRank(c: ReadCtx): number | undefined {
       return 2;
     case "Shape":
       return 1;
+    case "If":
+      // The taken branch's outputs carry their own ranks.
+      return undefined;
     case "ConstantOfShape": {
       const s = c.peek(0);
       return s ? numel(s.shape) : undefined;
