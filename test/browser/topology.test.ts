@@ -192,20 +192,41 @@ test("describe: a fix suggestion per kind of blocker, none for other layers", ()
   const blocked = (type: string, reason: string, legacyType = type) =>
     layer(1, "x", type, "unsupported", [], { reason, legacyType });
   assert.equal(fixSuggestion(layer(1, "x", "Convolution", "supported", []), "strict"), null);
-  assert.match(fixSuggestion(blocked("PriorBox", "detection layer"), "strict") ?? "", /static batch/);
-  assert.match(fixSuggestion(blocked("DetectionOutput", "folds the batch"), "shape-aware") ?? "", /static batch/);
-  assert.match(fixSuggestion(blocked("Reshape", "folds the batch into axis 1"), "shape-aware") ?? "", /axis 0 .*-1/);
-  assert.match(fixSuggestion(blocked("Transpose", "moves the batch", "Permute"), "shape-aware") ?? "", /axis 0 first/);
-  assert.match(fixSuggestion(blocked("ReduceSum", "ReduceSum over axis 0 combines samples"), "shape-aware") ?? "", /per sample/);
+  // Shape-aware refusals: fixForDynamicBatch() rewrites a Reshape or splits where samples mix.
+  const detection = fixSuggestion(blocked("DetectionOutput", "folds the batch"), "shape-aware") ?? "";
+  assert.match(detection, /fixForDynamicBatch\(\)` splits the network at this DetectionOutput/);
+  assert.match(detection, /static batch/);
   assert.match(
-    fixSuggestion(blocked("ReduceSum", "ReduceSum is not in the supported layer list"), "strict") ?? "",
-    /shape-aware/,
+    fixSuggestion(blocked("Reshape", "folds the batch into axis 1"), "shape-aware") ?? "",
+    /fixForDynamicBatch\(\)` rewrites .*axis 0 .*-1/,
+  );
+  assert.match(fixSuggestion(blocked("Transpose", "moves the batch", "Permute"), "shape-aware") ?? "", /axis 0 first.*splits/);
+  assert.match(
+    fixSuggestion(blocked("ReduceSum", "drops the batch"), "shape-aware") ?? "",
+    /splits the network at this ReduceSum.*per sample/,
+  );
+  assert.match(
+    fixSuggestion(blocked("SoftMax", "SoftMax along axis 0 normalises across samples"), "shape-aware") ?? "",
+    /splits the network at this SoftMax/,
   );
   assert.match(fixSuggestion(blocked("ShapeOf", "shape reaches data"), "shape-aware") ?? "", /static dims/);
-  assert.match(fixSuggestion(blocked("MyCustomOp", "unknown op"), "strict") ?? "", /No dynamic-batch rule covers MyCustomOp/);
-  // A strict blocker that the shape-aware analysis proves per-sample: the fix is the other mode.
+  // Strict refusals are by type: the first fix is the shape-aware default, not fixForDynamicBatch().
+  for (const type of ["PriorBox", "ReduceSum", "MyCustomOp", "Reshape"]) {
+    const fix = fixSuggestion(blocked(type, "not in the published list"), "strict") ?? "";
+    assert.match(fix, new RegExp(`strict \\(legacy\\) rule refuses ${type} by its type\\. Load with the shape-aware analysis`));
+    assert.ok(!fix.includes("fixForDynamicBatch"), type);
+  }
+  // With the other mode's verdict: head-pose's Reshape is accepted there; a DetectionOutput is not, and is split.
   const reshape = blocked("Reshape", "Reshape may change the tensor shape");
-  assert.match(fixSuggestion(reshape, "strict", { ...reshape, verdict: "supported" }) ?? "", /shape-aware analysis/);
+  assert.match(
+    fixSuggestion(reshape, "strict", { ...reshape, verdict: "supported" }) ?? "",
+    /^Load with the shape-aware analysis/,
+  );
+  const det = blocked("DetectionOutput", "detection layer");
+  assert.match(
+    fixSuggestion(det, "strict", { ...det, reason: "folds the batch into axis 2" }) ?? "",
+    /refuses it too.*splits the network/,
+  );
 });
 
 let browser: Browser;
@@ -299,7 +320,9 @@ test("topology: a real click on an unsupported face-detection node shows its rea
   assert.ok(text.includes(detection.reason), text);
   // Strict shapes are at batch 1; the shape-aware alternate gives the symbolic one.
   assert.equal(await details.locator(".dynbatch-shape").textContent(), "[1,1,200N,7]");
-  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /static batch/);
+  const fix = (await details.locator(".dynbatch-fix").textContent()) ?? "";
+  assert.match(fix, /refuses it too\. DetectionOutput .*fixForDynamicBatch\(\)` splits the network at this DetectionOutput/);
+  assert.match(fix, /static batch/);
 
   const priorBox = report.layers.find((l) => l.type === "PriorBox");
   assert.ok(priorBox);
@@ -307,7 +330,7 @@ test("topology: a real click on an unsupported face-detection node shows its rea
   assert.ok(((await details.textContent()) ?? "").includes(priorBox.reason));
   // The picture: a Reshape that only the strict rule rejects, among its neighbours.
   await clickNode(h.page, "conv4_3_0_norm_mbox_loc_flat");
-  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /shape-aware/);
+  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /^Load with the shape-aware analysis/);
   await h.page.click(".dynbatch-zoom-out");
   await screenshot(h.page, "topology-face-detection", ROOT);
 
