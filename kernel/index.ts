@@ -23,6 +23,8 @@ export type { SplitPlan, SplitCut, SplitOutput, SplitJoin } from "./analysis/spl
 export { benchmark, countFlops, measurePeakGflops, generatedModelPath, GENERATED_MODELS } from "./bench";
 export type { BenchmarkOptions, BenchProgress, FlopCount } from "./bench";
 export { display, newDisplay, toMimeBundle, LiveDisplay, TOPOLOGY_MIME, LATENCY_MIME } from "./display";
+export { PROGRESS_INTERVAL_MS } from "./display";
+export type { LiveDisplayClock } from "./display";
 export { BATCH_FIX_MIME } from "./display";
 export type { Displayable, MimeBundle } from "./display";
 export * from "./video";

@@ -3,9 +3,9 @@
  * and the proof (the model's own batch at which every shape is unchanged, the analysis' per-sample
  * proof, the numeric check per batch), or why the layer was left alone.
  */
-import { BatchFixChange } from "../schema";
+import { BatchFixChange, BatchFixSplit } from "../schema";
 import { BATCH_FIX_MIME, MimeBundle } from "./bundle";
-import { escapeHtml, htmlTable, MAX_TABLE_ROWS, textTable } from "./format";
+import { escapeHtml, htmlTable, MAX_TABLE_ROWS, moreText, shapeText, textTable } from "./format";
 import { displayName } from "./names";
 
 const GREEN = "#2e7d32";
@@ -25,6 +25,28 @@ function why(c: BatchFixChange): string[] {
   ];
 }
 
+/** Tail layers a split's details name before "… N more layers": a detector's tail can be long. */
+const MAX_TAIL_NAMES = 8;
+
+const JOIN_TEXT: Record<BatchFixSplit["outputs"][number]["join"], string> = {
+  concat: "samples concatenated along axis 0",
+  detections: "each sample's detection rows appended, image_id set to the sample",
+};
+
+/** Where a split cut the network, as plain text lines: cut tensors, tail layers (capped), each output's join. */
+function splitLines(s: BatchFixSplit): string[] {
+  const shown = s.tail.slice(0, MAX_TAIL_NAMES).map((n) => displayName(n));
+  const more = s.tail.length > shown.length ? [moreText(s.tail.length - shown.length, "layers")] : [];
+  return [
+    `cut (body → tail, per sample): ${s.cuts.map((c) => `${displayName(c.tensor)} ${shapeText(c.shape)}`).join(", ")}`,
+    `tail (${s.tail.length} layer(s), once per sample at batch 1): ${[...shown, ...more].join(", ")}`,
+    ...s.outputs.map(
+      (o) =>
+        `output ${displayName(o.output)}: ${o.from === "body" ? "from the body at batch n" : `from the tail, ${JOIN_TEXT[o.join]}`}`,
+    ),
+  ];
+}
+
 function summary(changes: BatchFixChange[]): string {
   const applied = changes.filter((c) => c.applied).length;
   if (!changes.length) return "fixForDynamicBatch: nothing to change";
@@ -32,7 +54,15 @@ function summary(changes: BatchFixChange[]): string {
 }
 
 function change(c: BatchFixChange): string {
-  return c.kind === "none" ? "(no rewrite)" : `${c.before} → ${c.after}`;
+  if (c.kind === "none") return "(no rewrite)";
+  // The split's own before/after sentences are long; its details name the cut, tail and joins.
+  if (c.kind === "split") return `split: body at batch n + per-sample tail of ${c.split?.tail.length ?? "?"} layer(s)`;
+  return `${c.before} → ${c.after}`;
+}
+
+/** The detail lines of one change: for a split, where it cut; then the proof or the reason. */
+function details(c: BatchFixChange): string[] {
+  return [...(c.split ? splitLines(c.split) : []), ...why(c)];
 }
 
 export function fixesHtml(changes: BatchFixChange[]): string {
@@ -41,11 +71,11 @@ export function fixesHtml(changes: BatchFixChange[]): string {
     escapeHtml(c.type),
     escapeHtml(change(c)),
     `<b style="color:${c.applied ? GREEN : RED}">${c.applied ? "applied" : "refused"}</b>`,
-    why(c).map(escapeHtml).join("<br>"),
+    details(c).map(escapeHtml).join("<br>"),
   ]);
   return (
     `<div style="font-family:sans-serif;font-size:13px;line-height:1.4"><div><b>${escapeHtml(summary(changes))}</b></div>` +
-    (rows.length ? htmlTable(["layer", "type", "before → after", "", "proof / reason"], rows) : "") +
+    (rows.length ? htmlTable(["layer", "type", "before → after", "", "cut / proof / reason"], rows) : "") +
     `</div>`
   );
 }
@@ -53,13 +83,13 @@ export function fixesHtml(changes: BatchFixChange[]): string {
 export function fixesText(changes: BatchFixChange[]): string {
   if (!changes.length) return summary(changes);
   const rows = changes.map((c) => [displayName(c.layer), c.type, change(c), c.applied ? "applied" : "refused"]);
-  const details = changes.slice(0, MAX_TABLE_ROWS).map(
+  const perChange = changes.slice(0, MAX_TABLE_ROWS).map(
     (c) =>
-      `${displayName(c.layer)}:\n${why(c)
+      `${displayName(c.layer)}:\n${details(c)
         .map((l) => `    ${l}`)
         .join("\n")}`,
   );
-  return [summary(changes), textTable(["layer", "type", "before → after", ""], rows), ...details].join("\n");
+  return [summary(changes), textTable(["layer", "type", "before → after", ""], rows), ...perChange].join("\n");
 }
 
 /** The bundle for fixForDynamicBatch()'s changes; the JSON part is the list itself. */

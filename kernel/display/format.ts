@@ -43,20 +43,26 @@ export function moreText(hidden: number, noun = "rows"): string {
   return `… ${hidden.toLocaleString("en-US")} more ${noun}`;
 }
 
+/** Cell style of a text column and of a numeric one. */
+export const TEXT_CELL = `style="text-align:left"`;
+export const NUMBER_CELL = `style="text-align:right"`;
+
 /**
- * An HTML table; `rows` hold already-escaped cell markup. Legacy table attributes rather than a
- * style per cell: they survive HTML sanitizers and keep large tables small. Past `maxRows` rows
- * one last row says how many were left out.
+ * An HTML table; `rows` hold already-escaped cell markup. Text columns are left-aligned and
+ * `numericColumns` right-aligned by a style on each cell: JupyterLab's stylesheet right-aligns
+ * every output table cell, which overrides an `align` attribute but not a style (its sanitizer
+ * keeps text-align). Legacy table attributes otherwise: they survive HTML sanitizers and keep large
+ * tables small. Past `maxRows` rows one last row says how many were left out.
  */
 export function htmlTable(headers: string[], rows: string[][], numericColumns: number[] = [], maxRows = MAX_TABLE_ROWS): string {
-  const align = (i: number) => (numericColumns.includes(i) ? ` align="right"` : "");
-  const head = headers.map((h, i) => `<th${align(i) || ` align="left"`}>${escapeHtml(h)}</th>`).join("");
+  const align = (i: number) => (numericColumns.includes(i) ? NUMBER_CELL : TEXT_CELL);
+  const head = headers.map((h, i) => `<th ${align(i)}>${escapeHtml(h)}</th>`).join("");
   const shown = rows.slice(0, maxRows);
   const more =
     rows.length > shown.length
-      ? `<tr><td colspan="${headers.length}"><i>${escapeHtml(moreText(rows.length - shown.length))}</i></td></tr>`
+      ? `<tr><td colspan="${headers.length}" ${TEXT_CELL}><i>${escapeHtml(moreText(rows.length - shown.length))}</i></td></tr>`
       : "";
-  const body = shown.map((r) => `<tr valign="top">${r.map((c, i) => `<td${align(i)}>${c}</td>`).join("")}</tr>`).join("");
+  const body = shown.map((r) => `<tr valign="top">${r.map((c, i) => `<td ${align(i)}>${c}</td>`).join("")}</tr>`).join("");
   return (
     `<table border="1" cellpadding="3" style="border-collapse:collapse;border-color:#ddd;font-size:12px;margin:4px 0">` +
     `<thead style="background:#f4f4f4"><tr>${head}</tr></thead><tbody>${body}${more}</tbody></table>`

@@ -106,31 +106,99 @@ export function display(value: Displayable, writer: DisplayWriter = selectWriter
   writer(toMimeBundle(value));
 }
 
-/** One output that later values replace in place, e.g. a latency report growing during a sweep. */
+/**
+ * Most often a live display shows a new progress line: a sweep may report thousands of times a
+ * second, and each line is a message to the frontend (that many killed a tslab cell with an empty
+ * error).
+ */
+export const PROGRESS_INTERVAL_MS = 100;
+
+/** The time a live display throttles by; a test passes a fake one. */
+export interface LiveDisplayClock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Runs `fn` after `ms` milliseconds; the returned function cancels it. */
+  schedule(fn: () => void, ms: number): () => void;
+}
+
+const REAL_CLOCK: LiveDisplayClock = {
+  now: () => performance.now(),
+  schedule: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+/**
+ * One output that later values replace in place, e.g. a latency report growing during a sweep.
+ * Progress lines are throttled to one per PROGRESS_INTERVAL_MS: one in between is held back, and the
+ * latest held back is shown when the interval ends. A report (`update`), a progress line at
+ * fraction 1 and `flush()` show at once, so the final state is never held back.
+ */
 export class LiveDisplay {
   /** The Jupyter display_id of this output. */
   readonly id = randomBytes(8).toString("hex");
   private shown = false;
+  private lastWrite = -Infinity;
+  private pending: MimeBundle | null = null;
+  private cancelPending: (() => void) | null = null;
 
-  constructor(private readonly writer?: DisplayWriter) {}
+  constructor(
+    private readonly writer?: DisplayWriter,
+    private readonly clock: LiveDisplayClock = REAL_CLOCK,
+  ) {}
 
-  /** Shows `value`: the first call creates the output, later calls replace it. */
+  /** Shows `value` at once: the first call creates the output, later calls replace it. */
   update(value: Displayable): void {
-    this.write(toMimeBundle(value));
+    const bundle = toMimeBundle(value);
+    this.dropPending();
+    this.write(bundle);
   }
 
   /** Shows a progress line (and bar, when `fraction` in [0, 1] is given) in this output, e.g. during a sweep. */
   progress(label: string, fraction?: number): void {
-    this.write(progressBundle(label, fraction));
+    const bundle = progressBundle(label, fraction);
+    const wait = this.lastWrite + PROGRESS_INTERVAL_MS - this.clock.now();
+    if (wait <= 0 || (fraction !== undefined && fraction >= 1)) {
+      this.dropPending();
+      this.write(bundle);
+      return;
+    }
+    this.pending = bundle;
+    this.cancelPending ??= this.clock.schedule(() => this.flushLater(), wait);
+  }
+
+  /** Shows the progress line held back by the throttle now, if there is one. */
+  flush(): void {
+    const bundle = this.pending;
+    this.dropPending();
+    if (bundle) this.write(bundle);
+  }
+
+  private flushLater(): void {
+    this.cancelPending = null;
+    try {
+      this.flush();
+    } catch {
+      // A timer has no caller to throw to: the cell that made this output has ended (tslab then has
+      // no writer), and the output keeps the line shown before.
+    }
+  }
+
+  private dropPending(): void {
+    this.cancelPending?.();
+    this.cancelPending = null;
+    this.pending = null;
   }
 
   private write(bundle: MimeBundle): void {
     (this.writer ?? selectWriter())(bundle, this.id, this.shown);
     this.shown = true;
+    this.lastWrite = this.clock.now();
   }
 }
 
 /** A display to update in place (update_display_data) as work progresses. */
-export function newDisplay(writer?: DisplayWriter): LiveDisplay {
-  return new LiveDisplay(writer);
+export function newDisplay(writer?: DisplayWriter, clock?: LiveDisplayClock): LiveDisplay {
+  return new LiveDisplay(writer, clock);
 }

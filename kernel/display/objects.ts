@@ -88,6 +88,7 @@ export function blobBundle(b: Blob): MimeBundle {
       htmlTable(
         ["sample", "first values"],
         rows.map((r) => r.map(escapeHtml)),
+        [0],
       ) +
       (more ? `<div style="color:#555">${escapeHtml(more.trim())}</div>` : "") +
       `</div>`,

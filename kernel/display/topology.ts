@@ -10,6 +10,7 @@ import { clip, escapeHtml, htmlTable, moreText, shapeText } from "./format";
 import { displayName, TOOLTIP_NAME_MAX } from "./names";
 import { BOX_H, BOX_W, layoutLayers } from "./layout";
 import { overviewSvg } from "./overview";
+import { topologyFixHint } from "./fix_hint";
 
 export { BOX_H, BOX_W, layoutLayers } from "./layout";
 export type { GraphNode } from "./layout";
@@ -103,11 +104,6 @@ function blockingGroups(layers: LayerVerdict[]): { type: string; reason: string;
   return [...groups.values()];
 }
 
-/** Blocking Reshapes and Flattens may hard-code the batch, which fixForDynamicBatch() rewrites and proves. */
-const REWRITABLE = new Set(["Reshape", "Flatten"]);
-const FIX_HINT =
-  "Reshape/Flatten targets that hard-code the batch: `await net.fixForDynamicBatch()` rewrites them to keep axis 0 and proves each change (display(changes) shows them).";
-
 /** The first names of a group, then how many more. */
 function namesText(names: string[]): string {
   const more = names.length > GROUP_NAMES ? `, ${moreText(names.length - GROUP_NAMES, "")}`.trimEnd() : "";
@@ -141,10 +137,6 @@ function graphHtml(nonConstant: LayerVerdict[], r: TopologyReport): string {
   );
 }
 
-function hasRewritable(r: TopologyReport): boolean {
-  return r.layers.some((l) => l.verdict === "unsupported" && REWRITABLE.has(l.type));
-}
-
 function layerRows(layers: LayerVerdict[]): string[][] {
   return layers.map((l) => [
     escapeHtml(displayName(l.name)),
@@ -155,7 +147,9 @@ function layerRows(layers: LayerVerdict[]): string[][] {
   ]);
 }
 
-export function topologyHtml(r: TopologyReport): string {
+/** `other`: the same network in the other mode, when the display carries both (it shapes the fix hint). */
+export function topologyHtml(r: TopologyReport, other?: TopologyReport): string {
+  const fix = topologyFixHint(r, other);
   const groups = blockingGroups(r.layers);
   const nonConstant = r.layers.filter((l) => l.verdict !== "constant");
   const headers = ["layer", "type → legacy type", "output shape", "verdict", "reason"];
@@ -172,7 +166,7 @@ export function topologyHtml(r: TopologyReport): string {
       `<div style="margin-top:6px"><b>Blocking layers</b></div>`,
       htmlTable(["type → legacy type", "layers", "why"], rows),
     );
-    if (hasRewritable(r)) parts.push(`<div><b>Fix:</b> ${escapeHtml(FIX_HINT)}</div>`);
+    if (fix) parts.push(`<div><b>Fix:</b> ${escapeHtml(fix)}</div>`);
   }
   if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) parts.push(graphHtml(drawnLayers(r), r));
   // Blocking layers first: a capped table then still shows every layer that matters.
@@ -188,7 +182,7 @@ export function topologyHtml(r: TopologyReport): string {
   return parts.join("");
 }
 
-export function topologyText(r: TopologyReport): string {
+export function topologyText(r: TopologyReport, other?: TopologyReport): string {
   const head =
     `${displayName(r.model)} (${r.mode}): ${verdictLine(r)}\n` +
     `${r.summary.total} nodes: ${r.summary.supported} supported, ${r.summary.unsupported} unsupported, ` +
@@ -196,7 +190,8 @@ export function topologyText(r: TopologyReport): string {
   const groups = blockingGroups(r.layers);
   if (!groups.length) return head;
   const lines = groups.map((g) => `✗ ${g.type} (${g.names.length}): ${namesText(g.names)}\n    why: ${g.reason}`);
-  return `${head}\n${lines.join("\n")}${hasRewritable(r) ? `\nfix: ${FIX_HINT}` : ""}`;
+  const fix = topologyFixHint(r, other);
+  return `${head}\n${lines.join("\n")}${fix ? `\nfix: ${fix}` : ""}`;
 }
 
 /**
@@ -219,7 +214,7 @@ export function topologyBundle(report: TopologyReport, alternate?: TopologyRepor
   const { alternate: _b, ...other } = alternate;
   return {
     [TOPOLOGY_MIME]: JSON.parse(JSON.stringify({ ...primary, alternate: other })),
-    "text/html": topologyHtml(primary) + topologyHtml(other),
-    "text/plain": `${topologyText(primary)}\n\n${topologyText(other)}`,
+    "text/html": topologyHtml(primary, other) + topologyHtml(other, primary),
+    "text/plain": `${topologyText(primary, other)}\n\n${topologyText(other, primary)}`,
   };
 }

@@ -149,3 +149,36 @@ export function xssReport(): TopologyReport {
   ];
   return withSummary("<i>xss</i>", "strict", layers);
 }
+
+/** One layer of a hand-made report; the reason names its type. */
+export function layer(
+  id: number,
+  name: string,
+  type: string,
+  verdict: LayerVerdict["verdict"],
+  inputs: number[],
+  extra: Partial<LayerVerdict> = {},
+): LayerVerdict {
+  return { id, name, type, legacyType: type, verdict, reason: `${type} reason`, inputs, outputShape: ["N", 8], ...extra };
+}
+
+/** data → conv (weights folded), and a PriorBox-like blocker fed by constants that reaches `out` only through a constant. */
+export const SMALL = withSummary("small", "strict", [
+  layer(0, "data", "Parameter", "supported", []),
+  layer(1, "w", "Const", "constant", []),
+  layer(2, "w/convert", "Convert", "constant", [1]),
+  layer(3, "conv", "Convolution", "supported", [0, 2]),
+  layer(4, "shape", "ShapeOf", "constant", [3]),
+  layer(5, "prior", "PriorBox", "unsupported", [4]),
+  layer(6, "prior/unsqueeze", "Unsqueeze", "constant", [5]),
+  layer(7, "out", "DetectionOutput", "unsupported", [3, 6, 3]),
+]);
+
+/** SMALL, with `change` applied to a deep copy: the malformed payloads of the checks below. */
+export function broken(
+  change: (r: Record<string, unknown> & { layers: Record<string, unknown>[]; summary: Record<string, unknown> }) => void,
+): unknown {
+  const copy = JSON.parse(JSON.stringify({ ...SMALL, alternate: { ...SMALL, mode: "shape-aware" } }));
+  change(copy);
+  return copy;
+}

@@ -2,211 +2,18 @@
  * The topology view in the renderer harness: legend counts for the shared models in both modes,
  * real mouse clicks on nodes, search, the mode and constants toggles, escaping of model strings,
  * a generated 5000-layer network (layout time and pan/zoom frame cost are reported as
- * diagnostics, never asserted), and the dark theme. Screenshots go to test-artifacts/.
+ * diagnostics, never asserted), and the dark theme. Screenshots go to test-artifacts/. The view's
+ * pure parts (no DOM) are topology-unit.test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Browser, Page } from "playwright-core";
-import type { LayerVerdict, TopologyReport } from "../../kernel/schema";
-import { fixSuggestion, formatShape, symbolicShape } from "../../extension/src/topology/describe";
-import { buildViewGraph, countHiddenMatches, countVerdicts, neighbours, searchLayers } from "../../extension/src/topology/model";
-import { topologyProblem } from "../../extension/src/topology/validate";
+import type { TopologyReport } from "../../kernel/schema";
 import { launch, screenshot } from "./chromium";
-import { generatedReport, modelPayload, TOPOLOGY_MODELS, withSummary, XSS_NAME, xssReport } from "./fixtures";
+import { generatedReport, modelPayload, TOPOLOGY_MODELS, XSS_NAME, xssReport } from "./fixtures";
 import { Harness, openHarness, setTheme } from "./harness";
-
-const MIME = "application/vnd.dynbatch.topology+json";
-const ROOT = ".dynbatch-topology";
-const READY = `${ROOT}[data-state="ready"]`;
-/** Layout of 5000 nodes on a busy two-core machine can take a while: generous, not a threshold. */
-const LAYOUT_WAIT_MS = 90_000;
-
-interface Point {
-  x: number;
-  y: number;
-}
-interface Stats {
-  state: string;
-  engine: string | null;
-  layoutMs: number | null;
-  nodes: number;
-  edges: number;
-  frames: { frames: number; lastMs: number; maxMs: number; totalMs: number };
-  view: { k: number; tx: number; ty: number };
-}
-/** What the tests call on the view's root element (types only: the page runs the code). */
-interface Root {
-  dynbatchLocate(name: string): Point | null;
-  dynbatchStats(): Stats;
-}
-type PageGlobal = { document: { querySelector(selector: string): unknown } };
-
-// The view's pure parts (no DOM) run here in node; everything else runs in the harness below.
-
-function layer(
-  id: number,
-  name: string,
-  type: string,
-  verdict: LayerVerdict["verdict"],
-  inputs: number[],
-  extra: Partial<LayerVerdict> = {},
-): LayerVerdict {
-  return { id, name, type, legacyType: type, verdict, reason: `${type} reason`, inputs, outputShape: ["N", 8], ...extra };
-}
-
-/** data → conv (weights folded), and a PriorBox-like blocker fed by constants that reaches `out` only through a constant. */
-const SMALL = withSummary("small", "strict", [
-  layer(0, "data", "Parameter", "supported", []),
-  layer(1, "w", "Const", "constant", []),
-  layer(2, "w/convert", "Convert", "constant", [1]),
-  layer(3, "conv", "Convolution", "supported", [0, 2]),
-  layer(4, "shape", "ShapeOf", "constant", [3]),
-  layer(5, "prior", "PriorBox", "unsupported", [4]),
-  layer(6, "prior/unsqueeze", "Unsqueeze", "constant", [5]),
-  layer(7, "out", "DetectionOutput", "unsupported", [3, 6, 3]),
-]);
-
-test("view graph: constants fold into the layers they feed, and paths through them become marked edges", () => {
-  const g = buildViewGraph(SMALL, false);
-  assert.deepEqual(
-    g.nodes.map((n) => n.layer.name),
-    ["data", "conv", "prior", "out"],
-  );
-  assert.deepEqual(
-    g.nodes.map((n) => n.folded.map((c) => c.name)),
-    [[], ["w/convert", "w"], ["shape"], ["prior/unsqueeze"]],
-  );
-  assert.deepEqual(
-    g.hiddenConstants.map((l) => l.name),
-    ["w", "w/convert", "shape", "prior/unsqueeze"],
-  );
-  // (from, to, through constants): conv feeds out once although it is input twice.
-  const edges = [...g.throughConstants].map((t, e) => [g.edges[2 * e], g.edges[2 * e + 1], t]);
-  assert.deepEqual(edges, [
-    [0, 1, 0],
-    [1, 2, 1],
-    [1, 3, 0],
-    [2, 3, 1],
-  ]);
-  assert.deepEqual(neighbours(g, 3), { inputs: [1, 2], outputs: [] });
-  assert.deepEqual(neighbours(g, 1), { inputs: [0], outputs: [2, 3] });
-
-  const all = buildViewGraph(SMALL, true);
-  assert.equal(all.nodes.length, 8);
-  assert.equal(all.hiddenConstants.length, 0);
-  assert.ok(all.nodes.every((n) => n.folded.length === 0));
-  assert.ok([...all.throughConstants].every((t) => t === 0));
-  assert.equal(all.edges.length / 2, 8);
-});
-
-test("view graph: search is case-insensitive with an exact name first; hidden constants are counted apart", () => {
-  const g = buildViewGraph(SMALL, false);
-  assert.deepEqual(searchLayers(g, "PRIOR"), [2]);
-  assert.deepEqual(searchLayers(g, "out"), [3]);
-  assert.deepEqual(searchLayers(g, "t"), [0, 3]);
-  const twoX = buildViewGraph(
-    withSummary("x", "strict", [layer(0, "a/x", "Relu", "supported", []), layer(1, "X", "Relu", "supported", [0])]),
-    false,
-  );
-  assert.deepEqual(searchLayers(twoX, "x"), [1, 0]);
-  assert.deepEqual(searchLayers(g, "  "), []);
-  assert.equal(countHiddenMatches(g, "prior"), 1);
-  assert.equal(countHiddenMatches(g, ""), 0);
-  assert.deepEqual(countVerdicts(SMALL), { supported: 2, unsupported: 2, constant: 4 });
-  const big = generatedReport(5000);
-  assert.deepEqual(countVerdicts(big), {
-    supported: big.summary.supported,
-    unsupported: big.summary.unsupported,
-    constant: big.summary.constant,
-  });
-  assert.equal(big.summary.total - big.summary.constant, 5000);
-});
-
-/** SMALL, with `change` applied to a deep copy: the malformed payloads of the checks below. */
-function broken(
-  change: (r: Record<string, unknown> & { layers: Record<string, unknown>[]; summary: Record<string, unknown> }) => void,
-): unknown {
-  const copy = JSON.parse(JSON.stringify({ ...SMALL, alternate: { ...SMALL, mode: "shape-aware" } }));
-  change(copy);
-  return copy;
-}
-
-test("validate: a well-formed report passes; each malformed field is named", () => {
-  assert.equal(topologyProblem(SMALL), null);
-  assert.equal(topologyProblem(broken(() => undefined)), null);
-  assert.equal(topologyProblem(xssReport()), null);
-  assert.equal(topologyProblem(generatedReport(200)), null);
-  assert.equal(topologyProblem(null), "the payload is not an object");
-  assert.equal(topologyProblem([]), "the payload is not an object");
-  assert.equal(topologyProblem(broken((r) => delete r.layers[3].inputs)), "layers[3].inputs is not an array of layer ids");
-  assert.equal(topologyProblem(broken((r) => (r.layers[3].inputs = ["0"]))), "layers[3].inputs is not an array of layer ids");
-  assert.equal(
-    topologyProblem(broken((r) => (r.layers[3].inputs = [0, 99]))),
-    "layers[3].inputs names layer id 99, which is not in the report",
-  );
-  assert.equal(topologyProblem(broken((r) => (r.layers[2].id = 0))), "layers[2].id 0 is used by an earlier layer too");
-  assert.equal(topologyProblem(broken((r) => (r.layers[2].id = "2"))), "layers[2].id is not a number");
-  assert.equal(
-    topologyProblem(broken((r) => (r.layers = [null as unknown as Record<string, unknown>]))),
-    "layers[0] is not an object",
-  );
-  assert.equal(
-    topologyProblem(broken((r) => (r.layers[1].verdict = "maybe"))),
-    'layers[1].verdict is "maybe", not one of supported, unsupported, constant',
-  );
-  assert.equal(
-    topologyProblem(broken((r) => delete r.layers[1].verdict)),
-    "layers[1].verdict is missing, not one of supported, unsupported, constant",
-  );
-  for (const key of ["name", "type", "legacyType", "reason"]) {
-    assert.equal(topologyProblem(broken((r) => (r.layers[4][key] = 1))), `layers[4].${key} is not a string`);
-  }
-  assert.equal(topologyProblem(broken((r) => (r.layers[0].outputShape = "N"))), "layers[0].outputShape is not an array");
-  assert.equal(topologyProblem(broken((r) => delete (r as Record<string, unknown>).summary)), "summary is not an object");
-  assert.equal(topologyProblem(broken((r) => (r.mode = "lenient"))), 'mode is "lenient", not strict or shape-aware');
-  assert.equal(topologyProblem(broken((r) => delete r.model)), "model is not a string");
-  assert.equal(
-    topologyProblem(broken((r) => delete (r.alternate as Record<string, unknown>).layers)),
-    "alternate.layers is not an array",
-  );
-  assert.equal(
-    topologyProblem(broken((r) => ((r.alternate as { layers: unknown[] }).layers[5] = 5))),
-    "alternate.layers[5] is not an object",
-  );
-  assert.equal(topologyProblem(broken((r) => (r.alternate = "strict"))), "alternate is not an object");
-});
-
-test("describe: shapes in terms of N, from the shape-aware twin of a strict layer", () => {
-  assert.equal(formatShape(["N", 3, 64, 64]), "[N,3,64,64]");
-  assert.equal(formatShape([]), "[]");
-  const strict = layer(5, "r", "Reshape", "unsupported", [], { outputShape: [1, 512] });
-  assert.equal(symbolicShape(strict, layer(5, "r", "Reshape", "supported", [], { outputShape: ["N", 512] })), "[N,512]");
-  assert.equal(symbolicShape(strict), "[1,512]");
-  assert.equal(
-    symbolicShape(layer(1, "d", "DetectionOutput", "unsupported", [], { outputShape: [1, 1, "200N", 7] })),
-    "[1,1,200N,7]",
-  );
-});
-
-test("describe: a fix suggestion per kind of blocker, none for other layers", () => {
-  const blocked = (type: string, reason: string, legacyType = type) =>
-    layer(1, "x", type, "unsupported", [], { reason, legacyType });
-  assert.equal(fixSuggestion(layer(1, "x", "Convolution", "supported", []), "strict"), null);
-  assert.match(fixSuggestion(blocked("PriorBox", "detection layer"), "strict") ?? "", /static batch/);
-  assert.match(fixSuggestion(blocked("DetectionOutput", "folds the batch"), "shape-aware") ?? "", /static batch/);
-  assert.match(fixSuggestion(blocked("Reshape", "folds the batch into axis 1"), "shape-aware") ?? "", /axis 0 .*-1/);
-  assert.match(fixSuggestion(blocked("Transpose", "moves the batch", "Permute"), "shape-aware") ?? "", /axis 0 first/);
-  assert.match(fixSuggestion(blocked("ReduceSum", "ReduceSum over axis 0 combines samples"), "shape-aware") ?? "", /per sample/);
-  assert.match(
-    fixSuggestion(blocked("ReduceSum", "ReduceSum is not in the supported layer list"), "strict") ?? "",
-    /shape-aware/,
-  );
-  assert.match(fixSuggestion(blocked("ShapeOf", "shape reaches data"), "shape-aware") ?? "", /static dims/);
-  assert.match(fixSuggestion(blocked("MyCustomOp", "unknown op"), "strict") ?? "", /No dynamic-batch rule covers MyCustomOp/);
-  // A strict blocker that the shape-aware analysis proves per-sample: the fix is the other mode.
-  const reshape = blocked("Reshape", "Reshape may change the tensor shape");
-  assert.match(fixSuggestion(reshape, "strict", { ...reshape, verdict: "supported" }) ?? "", /shape-aware analysis/);
-});
+import { LAYOUT_WAIT_MS, locate, MIME, READY, renderReady, ROOT, stats } from "./topology-page";
+import type { FrameGlobal, PageGlobal, Root } from "./topology-page";
 
 let browser: Browser;
 let h: Harness;
@@ -226,25 +33,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function renderReady(page: Page, render: () => Promise<void>): Promise<void> {
-  await render();
-  await page.waitForSelector(READY, { timeout: LAYOUT_WAIT_MS });
-}
-
-function stats(page: Page): Promise<Stats> {
-  return page.evaluate(
-    (sel) => ((globalThis as unknown as PageGlobal).document.querySelector(sel) as Root).dynbatchStats(),
-    ROOT,
-  );
-}
-
-function locate(page: Page, name: string): Promise<Point | null> {
-  return page.evaluate(
-    ([sel, n]) => ((globalThis as unknown as PageGlobal).document.querySelector(sel) as Root).dynbatchLocate(n),
-    [ROOT, name] as const,
-  );
-}
 
 /** Clicks the named node with the real mouse, where the view says it is drawn. */
 async function clickNode(page: Page, name: string): Promise<void> {
@@ -299,7 +87,9 @@ test("topology: a real click on an unsupported face-detection node shows its rea
   assert.ok(text.includes(detection.reason), text);
   // Strict shapes are at batch 1; the shape-aware alternate gives the symbolic one.
   assert.equal(await details.locator(".dynbatch-shape").textContent(), "[1,1,200N,7]");
-  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /static batch/);
+  const fix = (await details.locator(".dynbatch-fix").textContent()) ?? "";
+  assert.match(fix, /refuses it too\. DetectionOutput .*fixForDynamicBatch\(\)` splits the network at this DetectionOutput/);
+  assert.match(fix, /static batch/);
 
   const priorBox = report.layers.find((l) => l.type === "PriorBox");
   assert.ok(priorBox);
@@ -307,7 +97,7 @@ test("topology: a real click on an unsupported face-detection node shows its rea
   assert.ok(((await details.textContent()) ?? "").includes(priorBox.reason));
   // The picture: a Reshape that only the strict rule rejects, among its neighbours.
   await clickNode(h.page, "conv4_3_0_norm_mbox_loc_flat");
-  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /shape-aware/);
+  assert.match((await details.locator(".dynbatch-fix").textContent()) ?? "", /^Load with the shape-aware analysis/);
   await h.page.click(".dynbatch-zoom-out");
   await screenshot(h.page, "topology-face-detection", ROOT);
 
@@ -416,172 +206,6 @@ test("topology: a layer named like markup renders as text and runs nothing", asy
   h.page.removeAllListeners("dialog");
   assert.deepEqual(h.problems, []);
 });
-
-/** A fresh harness page for the checks that must not share the main page's state (its errors, its ELK engine). */
-async function freshPage(): Promise<Harness> {
-  return openHarness(browser);
-}
-
-/** Renders a malformed payload and expects the view's readable error, not an exception. */
-async function expectRejected(payload: unknown, message: RegExp): Promise<void> {
-  const p = await freshPage();
-  await p.render(MIME, payload);
-  await p.page.waitForSelector(`${ROOT}[data-state="error"]`, { timeout: 10_000 });
-  assert.match((await p.page.locator(`${ROOT} .dynbatch-error`).textContent()) ?? "", message);
-  assert.equal(await p.page.locator(`${ROOT} canvas`).count(), 0, "nothing is drawn");
-  assert.deepEqual(p.problems, []);
-  await p.page.close();
-}
-
-test("topology: a layer without inputs shows a message, not an unhandled rejection", async () => {
-  await expectRejected(
-    broken((r) => delete r.layers[3].inputs),
-    /^Not a dynbatch topology report: layers\[3\]\.inputs is not an array of layer ids\.$/,
-  );
-});
-
-test("topology: an alternate without layers shows a message, not a JavaScript error", async () => {
-  await expectRejected(
-    broken((r) => delete (r.alternate as Record<string, unknown>).layers),
-    /alternate\.layers is not an array/,
-  );
-});
-
-test("topology: a null layer shows a message, not a JavaScript error", async () => {
-  await expectRejected(
-    broken((r) => (r.layers = [null as unknown as Record<string, unknown>])),
-    /layers\[0\] is not an object/,
-  );
-});
-
-test("topology: an unknown verdict shows a message, not a blank view", async () => {
-  await expectRejected(
-    broken((r) => (r.layers[5].verdict = "maybe")),
-    /layers\[5\]\.verdict is "maybe"/,
-  );
-});
-
-test("topology: an input naming no layer shows a message", async () => {
-  await expectRejected(
-    broken((r) => (r.layers[7].inputs = [3, 42])),
-    /layers\[7\]\.inputs names layer id 42/,
-  );
-});
-
-test("topology: the header counts the blocking layers itself, whatever the summary says", async () => {
-  const p = await freshPage();
-  await renderReady(p.page, () =>
-    p.render(
-      MIME,
-      broken((r) => delete r.summary.unsupported),
-    ),
-  );
-  assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 2 layers block a dynamic batch");
-  await renderReady(p.page, () =>
-    p.render(
-      MIME,
-      broken((r) => (r.layers[5].verdict = "supported")),
-    ),
-  );
-  assert.equal(await p.page.locator(".dynbatch-overall").textContent(), "✗ 1 layer blocks a dynamic batch");
-  assert.deepEqual(p.problems, []);
-  await p.page.close();
-});
-
-type StubGlobal = {
-  Worker: unknown;
-  EventTarget: new () => { dispatchEvent(e: unknown): boolean };
-  ErrorEvent: new (type: string, init: { message: string }) => unknown;
-  setTimeout(f: () => void, ms: number): void;
-  URL: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
-  dynbatchUrls?: { created: string[]; revoked: string[] };
-  /** The stub worker's layout requests so far, and how to make it fail. */
-  dynbatchWorker?: { layouts: number; kill(): void };
-};
-
-test("topology: the ELK worker's blob URL is revoked once the worker exists, and layouts run in it", async () => {
-  const p = await freshPage();
-  // The engine is made on the first layout: instrumenting the URL API before it is enough.
-  await p.page.evaluate(() => {
-    const g = globalThis as unknown as StubGlobal;
-    const urls = { created: [] as string[], revoked: [] as string[] };
-    g.dynbatchUrls = urls;
-    const { createObjectURL, revokeObjectURL } = g.URL;
-    g.URL.createObjectURL = (b) => {
-      const u = createObjectURL.call(g.URL, b);
-      urls.created.push(u);
-      return u;
-    };
-    g.URL.revokeObjectURL = (u) => {
-      urls.revoked.push(u);
-      revokeObjectURL.call(g.URL, u);
-    };
-  });
-  await renderReady(p.page, () => p.render(MIME, SMALL));
-  assert.equal((await stats(p.page)).engine, "worker");
-  const urls = await p.page.evaluate(() => (globalThis as unknown as StubGlobal).dynbatchUrls);
-  assert.ok(urls);
-  assert.equal(urls.created.length, 1);
-  assert.deepEqual(urls.revoked, urls.created);
-  assert.deepEqual(p.problems, []);
-  await p.page.close();
-});
-
-test("topology: where no Worker can be made, ELK runs on the main thread and the view gets ready", async () => {
-  const p = await freshPage();
-  // As under a Content-Security-Policy without blob: workers: the constructor throws.
-  await p.page.evaluate(() => {
-    (globalThis as unknown as StubGlobal).Worker = class {
-      constructor() {
-        throw new Error("Worker blocked by the test");
-      }
-    };
-  });
-  await renderReady(p.page, () => p.render(MIME, SMALL));
-  const s = await stats(p.page);
-  assert.equal(s.engine, "main-thread");
-  assert.equal(s.nodes, 4);
-  assert.deepEqual(p.problems, []);
-  await p.page.close();
-});
-
-test("topology: a worker that fails after starting hands every pending layout to one main-thread ELK", async () => {
-  const p = await freshPage();
-  // A worker whose script never answers: it counts layout requests and reports an error when told.
-  await p.page.evaluate(() => {
-    const g = globalThis as unknown as StubGlobal;
-    g.Worker = class extends g.EventTarget {
-      onmessage: unknown = null;
-      constructor() {
-        super();
-        g.dynbatchWorker = {
-          layouts: 0,
-          kill: () => this.dispatchEvent(new g.ErrorEvent("error", { message: "stub worker died" })),
-        };
-      }
-      postMessage(m: { cmd?: string }): void {
-        if (m.cmd === "layout" && g.dynbatchWorker) g.dynbatchWorker.layouts += 1;
-      }
-      terminate(): void {}
-    };
-  });
-  await p.render(MIME, SMALL);
-  // A second layout while the first still waits on the worker, then the failure: both meet it.
-  await p.page.check(".dynbatch-constants-toggle input");
-  await p.page.waitForFunction(() => (globalThis as unknown as StubGlobal).dynbatchWorker?.layouts === 2);
-  await p.page.evaluate(() => (globalThis as unknown as StubGlobal).dynbatchWorker?.kill());
-  await p.page.waitForSelector(READY, { timeout: LAYOUT_WAIT_MS });
-  const s = await stats(p.page);
-  assert.equal(s.engine, "main-thread");
-  assert.equal(s.nodes, SMALL.layers.length);
-  await p.page.uncheck(".dynbatch-constants-toggle input");
-  await p.page.waitForSelector(READY, { timeout: LAYOUT_WAIT_MS });
-  assert.equal((await stats(p.page)).nodes, 4);
-  assert.deepEqual(p.problems, []);
-  await p.page.close();
-});
-
-type FrameGlobal = PageGlobal & { requestAnimationFrame(cb: (now: number) => void): number; performance: { now(): number } };
 
 /**
  * Renders `json` (parsed in the page: handing a 1.7 MB object to page.evaluate costs seconds of

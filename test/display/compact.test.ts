@@ -1,7 +1,7 @@
 /**
  * The static fallbacks stay small enough to commit in a notebook: tables capped with a "… N more
  * rows" line, a large graph drawn as a collapsed, scaled-down overview, and the whole topology
- * display of the largest bundled model (face detection, both modes) well under 40 KB of HTML,
+ * display of the largest bundled model (face detection, both modes) under 48 KB of HTML,
  * while the JSON part keeps every layer.
  */
 import { test } from "node:test";
@@ -16,7 +16,8 @@ import { TOP_LAYERS } from "../../kernel/display/profile";
 import { irPath } from "../helpers/models";
 import { readHtml } from "./html";
 
-const HTML_BOUND = 40_000;
+/** A text-align style on each table cell (JupyterLab right-aligns every cell without one) takes ~7 KB of it. */
+const HTML_BOUND = 48_000;
 const FACE = "face-detection-adas-0001";
 
 function rows(n: number): string[][] {
@@ -86,7 +87,7 @@ test(`topology of ${FACE} in both modes: under ${HTML_BOUND / 1000} KB of HTML, 
   assert.ok(reading.text.includes(`… ${nonConstant - MAX_TABLE_ROWS} more rows`));
   const tables = details(html).filter((d) => d.body.includes("(blocking first)"));
   assert.equal(tables.length, 2, "shape-aware (the first report), then strict");
-  assert.match(tables[0].body, /<tbody><tr valign="top"><td>detection_out<\/td>/);
+  assert.match(tables[0].body, /<tbody><tr valign="top"><td style="text-align:left">detection_out<\/td>/);
   assert.equal(tables[1].body.match(/>unsupported</g)?.length, MAX_TABLE_ROWS, "38 blocking layers fill the 25 rows");
   // The text part names at most twelve blocking layers per group, then how many more.
   assert.match(b["text/plain"], /✗ Transpose → Permute \(14\): [^\n]*, … 2 more\n/);

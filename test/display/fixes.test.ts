@@ -1,12 +1,13 @@
 /**
  * display(changes): fixForDynamicBatch()'s changes as their own bundle (JSON part equal to the
- * list, HTML and text fallbacks with before → after and the proof or the reason), and the topology
- * fallbacks pointing at fixForDynamicBatch() only where a blocking layer is a Reshape or Flatten.
+ * list, HTML and text fallbacks with before → after, a split's cut, tail and joins, and the proof or
+ * the reason). The topology fallbacks' fix hints are test/display/fix_hint.test.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BATCH_FIX_MIME, CNNNetwork, toMimeBundle } from "../../kernel";
+import { BATCH_FIX_MIME, CNNNetwork, IECore, toMimeBundle } from "../../kernel";
 import { GraphBuilder } from "../helpers/graph_builder";
+import { irPath } from "../helpers/models";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 
@@ -45,13 +46,46 @@ test("display(changes): a refused change shows why; an empty list says there was
   assert.equal(toMimeBundle([])["text/plain"], "fixForDynamicBatch: nothing to change");
 });
 
-test("topology fallbacks point at fixForDynamicBatch() only where a Reshape or Flatten blocks", () => {
-  const bundle = toMimeBundle(network("pin").analyze());
-  assert.match(bundle["text/plain"], /fix: .*fixForDynamicBatch\(\)/);
-  assert.match(bundle["text/html"], /<b>Fix:<\/b> .*fixForDynamicBatch\(\)/);
-  const b = new GraphBuilder("reduce");
-  b.result(b.op("ReduceSum", [b.param("x", [1, 8]), b.ints([0])], { keep_dims: true }), "out");
-  const other = toMimeBundle(new CNNNetwork(b.build()).analyze());
-  assert.ok(!other["text/plain"].includes("fixForDynamicBatch"));
-  assert.ok(!other["text/html"].includes("fixForDynamicBatch"));
+/** conv → Softmax over axis 0 → 10 ReLUs → "scores" (a tail of 11 layers), and the conv's ReLU → "features" (body). */
+function softmaxOverBatch(): CNNNetwork {
+  const b = new GraphBuilder("softmax0");
+  const conv = { strides: "1,1", dilations: "1,1", pads_begin: "1,1", pads_end: "1,1", auto_pad: "explicit" };
+  const c = b.op("Convolution", [b.param("x", [1, 2, 4, 4]), b.weights([3, 2, 3, 3])], conv, { name: "conv" });
+  b.result(b.op("ReLU", [c], {}, { name: "relu" }), "features");
+  let t = b.op("SoftMax", [c], { axis: 0 }, { name: "softmax_over_batch" });
+  for (let i = 0; i < 10; i++) t = b.op("ReLU", [t], {}, { name: `tail${i}` });
+  b.result(t, "scores");
+  return new CNNNetwork(b.build());
+}
+
+test("display(changes): a split shows its cut tensors with shapes, the tail capped at 8 names, and each output's join", async () => {
+  const { changes } = await softmaxOverBatch().fixForDynamicBatch();
+  assert.deepEqual(
+    changes.map((c) => [c.kind, c.applied]),
+    [["split", true]],
+  );
+  const bundle = toMimeBundle(changes);
+  for (const part of [bundle["text/plain"], bundle["text/html"]]) {
+    assert.match(part, /split: body at batch n \+ per-sample tail of 11 layer\(s\)/);
+    assert.match(part, /cut \(body → tail, per sample\): conv \[1,3,4,4\]/);
+    assert.match(
+      part,
+      /tail \(11 layer\(s\), once per sample at batch 1\): softmax_over_batch, tail0, .*, tail6, … 3 more layers/,
+    );
+    assert.ok(!part.includes("tail7"), "the tail list is capped");
+    assert.match(part, /output scores: from the tail, samples concatenated along axis 0/);
+    assert.match(part, /output features: from the body at batch n/);
+    assert.match(part, /max \|batch n − n batch-1 runs\|: n=1: /);
+  }
+});
+
+test("display(changes): face-detection-adas-0001's split cuts before DetectionOutput and appends each sample's rows", async () => {
+  const net = await new IECore().readNetwork(irPath("face-detection-adas-0001"));
+  const text = toMimeBundle((await net.fixForDynamicBatch()).changes)["text/plain"];
+  assert.match(text, /cut \(body → tail, per sample\): mbox_loc \[1,40448\], mbox_conf_flatten \[1,20224\]/);
+  assert.match(text, /tail \(1 layer\(s\), once per sample at batch 1\): detection_out\n/);
+  assert.match(
+    text,
+    /output detection_out\/sink_port_0: from the tail, each sample's detection rows appended, image_id set to the sample/,
+  );
 });

@@ -27,7 +27,8 @@ test("object rows: columns from the keys, numbers right-aligned and formatted, m
   const html = readHtml(b["text/html"]);
   assertInert(html, EVIL);
   assert.equal(html.tags.tr, 3);
-  assert.equal((b["text/html"].match(/<td align="right">/g) ?? []).length, 4, "two numeric cells per row");
+  assert.equal((b["text/html"].match(/<td style="text-align:right">/g) ?? []).length, 4, "two numeric cells per row");
+  assert.equal((b["text/html"].match(/<td style="text-align:left">/g) ?? []).length, 4, "two text cells per row");
 });
 
 test("array rows with column specs: labels, fixed decimals, order and a caption", () => {

@@ -89,23 +89,6 @@ test("a live display creates one output and then updates it in place", () => {
   assert.notEqual(newDisplay().id, live.id);
 });
 
-test("a live display shows progress, then the report, in the same output", () => {
-  const { mod, sent } = fakeJupyter();
-  const live = newDisplay(tslabInternalWriter(mod));
-  live.progress("batch 1", 0);
-  live.progress("batch 2", 0.5);
-  live.update(report(2));
-  assert.deepEqual(
-    sent.map((s) => [s.update, s.content.transient.display_id, Object.keys(s.content.data).length]),
-    [
-      [false, live.id, 2],
-      [true, live.id, 2],
-      [true, live.id, 3],
-    ],
-  );
-  assert.equal(sent[1].content.data["text/plain"], "[##########----------] 50% batch 2");
-});
-
 test("raw fallback: one output per MIME type, text/plain left out beside HTML; updates reuse the outputs", () => {
   const { tslab, calls } = fakeTslab();
   const write = tslabRawWriter(tslab);

@@ -1,0 +1,97 @@
+/**
+ * The topology fallbacks' "Fix:" hint: fixForDynamicBatch() for what the shape-aware analysis
+ * refuses (a Reshape that hard-codes the batch, a tail that mixes samples), the shape-aware default
+ * for what only the strict rule refuses. Each claim is checked against what fixForDynamicBatch()
+ * actually does on the same network.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CNNNetwork, IECore, toMimeBundle } from "../../kernel";
+import { topologyFixHint } from "../../kernel/display/fix_hint";
+import { GraphBuilder } from "../helpers/graph_builder";
+import { irPath } from "../helpers/models";
+
+const ie = new IECore();
+
+/** x [1,8] → Reshape [1,8] named "pin" (hard-codes the batch) → Add → out. */
+function pinned(): CNNNetwork {
+  const b = new GraphBuilder("pinned");
+  const r = b.op("Reshape", [b.param("x", [1, 8]), b.ints([1, 8])], { special_zero: false }, { name: "pin" });
+  b.result(b.op("Add", [r, b.constant([1], [1], "f32")], { auto_broadcast: "numpy" }), "out");
+  return new CNNNetwork(b.build());
+}
+
+/** ReduceSum of x over axis 0 ("sum_over_batch") + ReLU(y) ("after") → out: a tail that mixes samples, and a layer after it that blocks because of it. */
+function reduced(): CNNNetwork {
+  const b = new GraphBuilder("reduce");
+  const s = b.op("ReduceSum", [b.param("x", [1, 8]), b.ints([0])], { keep_dims: true }, { name: "sum_over_batch" });
+  const relu = b.op("ReLU", [b.param("y", [1, 8])], {}, { name: "relu" });
+  b.result(b.op("Add", [s, relu], { auto_broadcast: "numpy" }, { name: "after" }), "out");
+  return new CNNNetwork(b.build());
+}
+
+test("fix hint: a Reshape that hard-codes the batch points at fixForDynamicBatch(), which rewrites it", async () => {
+  const net = pinned();
+  const bundle = toMimeBundle(net.analyze());
+  assert.match(
+    bundle["text/plain"],
+    /fix: `await net\.fixForDynamicBatch\(\)` rewrites a Reshape\/Flatten target .*\(Reshape pin\)/,
+  );
+  assert.match(bundle["text/html"], /<b>Fix:<\/b> `await net\.fixForDynamicBatch\(\)` rewrites/);
+  const { changes } = await net.fixForDynamicBatch();
+  assert.deepEqual(
+    changes.map((c) => [c.layer, c.kind, c.applied]),
+    [["pin", "reshape-keep-batch", true]],
+  );
+});
+
+test("fix hint: a Reduce over axis 0 points at fixForDynamicBatch()'s split, naming where the tail starts", async () => {
+  const net = reduced();
+  const text = toMimeBundle(net.analyze())["text/plain"];
+  assert.match(
+    text,
+    /fix: `await net\.fixForDynamicBatch\(\)` splits a tail that mixes samples off the network \(from ReduceSum sum_over_batch\)/,
+  );
+  assert.ok(!/rewrites a Reshape/.test(text), "no Reshape blocks here");
+  const { changes } = await net.fixForDynamicBatch();
+  assert.deepEqual(
+    changes.map((c) => [c.layer, c.kind, c.applied]),
+    [["sum_over_batch", "split", true]],
+  );
+});
+
+test("fix hint: head-pose's Reshapes under the strict rule: load with the shape-aware default, not fixForDynamicBatch()", async () => {
+  const net = await ie.readNetwork(irPath("head-pose-estimation-adas-0001"));
+  const strict = net.analyze({ mode: "strict" });
+  const aware = net.analyze();
+  assert.equal(strict.supported, false);
+  const alone = toMimeBundle(strict)["text/plain"];
+  assert.match(
+    alone,
+    /fix: these layers block under the strict \(legacy\) rule by their type; load with the shape-aware analysis, loadNetwork's default/,
+  );
+  assert.ok(!alone.includes("fixForDynamicBatch"));
+  const both = toMimeBundle([strict, aware]);
+  assert.match(both["text/plain"], /it accepts this network as it is \(fixForDynamicBatch\(\) has nothing to change\)/);
+  assert.match(both["text/html"], /<b>Fix:<\/b> these layers block under the strict/);
+  // The claim the hint makes: the shape-aware default accepts it, and fixForDynamicBatch() changes nothing.
+  assert.equal(aware.supported, true);
+  assert.deepEqual((await net.fixForDynamicBatch()).changes, []);
+});
+
+test("fix hint: face detection under the strict rule with its shape-aware report: what the shape-aware analysis still refuses is split", async () => {
+  const net = await ie.readNetwork(irPath("face-detection-adas-0001"));
+  const hint = topologyFixHint(net.analyze({ mode: "strict" }), net.analyze()) ?? "";
+  assert.match(
+    hint,
+    /it still refuses 1 layer\(s\): `await net\.fixForDynamicBatch\(\)` splits .*\(from DetectionOutput detection_out\)/,
+  );
+});
+
+test("fix hint: none for a supported network", () => {
+  const b = new GraphBuilder("ok");
+  b.result(b.op("ReLU", [b.param("x", [1, 8])], {}), "out");
+  const r = new CNNNetwork(b.build()).analyze();
+  assert.equal(topologyFixHint(r), null);
+  assert.ok(!/fix:/i.test(toMimeBundle(r)["text/plain"]));
+});
