@@ -13,6 +13,9 @@ import { FusedProgram } from "./fuse";
 /** How far (in grid steps) a value may sit from its grid point and still count as on it (float rounding of folded weights). */
 const ON_GRID = 1e-3;
 
+/** max |w| over the scale, per symmetric int8 grid: 8 bits (255 or 256 levels), 7 bits (129 or 128, the overflow fix for CPUs without VNNI); smallest integers first. */
+const DIVISORS = [63, 64, 127, 128];
+
 /** The activation grid of a FakeQuantize op as qconv's srcGrid [input_low, input_high, levels, step, zero], or undefined when u8 cannot hold it. */
 export function activationGrid(limits: Float32Array, levels: number): number[] | undefined {
   if (limits.length !== 4 || levels < 2 || levels > 256) return undefined;
@@ -22,12 +25,12 @@ export function activationGrid(limits: Float32Array, levels: number): number[] |
   const zero = -ol / step;
   const z = Math.round(zero);
   if (Math.abs(zero - z) > ON_GRID || z < 0 || z > levels - 1) return undefined;
-  return [il, ih, levels, step, z];
+  return [il, ih, levels, step, z + 0]; // + 0: -0 → 0
 }
 
 /**
  * One scale per output channel (rows of `w`, `count` of them) under which every weight is an
- * integer in -128..127, or undefined. Tried: each channel's max |w| over 127 and 128 (symmetric
+ * integer in -128..127, or undefined. Tried: each channel's max |w| over DIVISORS (symmetric
  * per-channel quantizers), then one scale for all channels (per-tensor ones).
  */
 export function weightScales(w: Float32Array, count: number): Float32Array | undefined {
@@ -47,7 +50,7 @@ export function weightScales(w: Float32Array, count: number): Float32Array | und
   for (let o = 0; o < count && ok; o++) {
     if (max[o] === 0) perChannel[o] = 1;
     else {
-      const s = [127, 128].map((d) => Math.fround(max[o] / d)).find((c) => fits(o, c));
+      const s = DIVISORS.map((d) => Math.fround(max[o] / d)).find((c) => fits(o, c));
       if (s === undefined) ok = false;
       else perChannel[o] = s;
     }
@@ -55,7 +58,7 @@ export function weightScales(w: Float32Array, count: number): Float32Array | und
   if (ok) return perChannel;
   const all = Math.max(...max);
   if (all === 0) return undefined;
-  for (const d of [127, 128]) {
+  for (const d of DIVISORS) {
     const s = Math.fround(all / d);
     let each = true;
     for (let o = 0; o < count && each; o++) each = fits(o, s);

@@ -237,6 +237,7 @@ class QConvOp : public Op {
     // The reference int8 kernel is far slower than the FP32 jit one: the FP32 path is kept.
     if (e.impl.rfind("ref", 0) == 0)
       throw OpError(name_, "int8 convolution unavailable: only oneDNN's reference kernel (" + e.impl + ")");
+    checkSaturation(e.impl);
     e.prim = dnnl::convolution_forward(pd);
     e.innerSrc = pd.src_desc();
     e.innerDst = pd.dst_desc();
@@ -249,6 +250,19 @@ class QConvOp : public Op {
       if (post_.sumInput() >= 0) e.sumReorder = reorder(e.dst, e.innerDst);
     }
     return e;
+  }
+
+  // Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN multiplies u8·s8 pairs into a
+  // saturating s16 (vpmaddubsw): a pair reaches (levels − 1) · 2 · max|w|, which must stay within
+  // 32767 or the result is wrong. Such layers stay FP32 (weights of 7 bits pass).
+  void checkSaturation(const std::string& impl) const {
+    for (const char* safe : {"vnni", "amx", "bf16"})
+      if (impl.find(safe) != std::string::npos) return;
+    int maxW = 0;
+    for (int8_t v : weights_) maxW = std::max(maxW, std::abs(static_cast<int>(v)));
+    if ((levels_ - 1) * 2 * maxW > 32767)
+      throw OpError(name_, "int8 convolution unavailable: " + impl + " has no VNNI and u8 x s8 pairs of " +
+                               std::to_string(levels_) + " levels and weights up to " + std::to_string(maxW) + " would saturate");
   }
 
   // s8 weights in the primitive's layout (with any compensation it wants), once per layout.
