@@ -9,7 +9,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CNNNetwork, IECore, InferRequest } from "../../kernel";
 import { PortRef } from "../../kernel/graph/graph";
-import { activationGrid, weightScales } from "../../kernel/plugins/cpu/int8";
+import { activationGrid, int8Program, weightScales } from "../../kernel/plugins/cpu/int8";
+import { fuseProgram } from "../../kernel/plugins/cpu/fuse";
+import { lowerGraph } from "../../kernel/plugins/lower";
 import { loadAddon } from "../../kernel/plugins/native";
 import { GraphBuilder } from "../helpers/graph_builder";
 import { randomData } from "../helpers/models";
@@ -170,6 +172,102 @@ for (const c of CASES) {
     assert.equal(fp32.getPerformanceCounts().conv.precision, "FP32");
   });
 }
+
+/** x → FQ → conv → ReLU → FQ → conv → ReLU → FQ → 1x1 conv: the int8 layers pass u8 levels to each other. */
+function chainGraph(): CNNNetwork {
+  const b = new GraphBuilder("chain");
+  const x = b.param("x", [1, 8, 12, 12]);
+  let y: PortRef = x;
+  const limits = [
+    [-0.77, 1.78],
+    [0, 2.55],
+    [0, 5.1],
+  ];
+  const kernels = [3, 3, 1];
+  let C = 8;
+  kernels.forEach((k, i) => {
+    const [lo, hi] = limits[i];
+    const s = (v: number) => b.constant([v], [], "f32");
+    const xq = b.op("FakeQuantize", [y, s(lo), s(hi), s(lo), s(hi)], { levels: 256 }, { name: `fq${i}` });
+    const O = 16;
+    const wd = randomData(O * C * k * k, 60 + i, -0.4, 0.4);
+    const per = C * k * k;
+    const m = Array.from({ length: O }, (_, o) => Math.max(...Array.from(wd.subarray(o * per, (o + 1) * per), Math.abs)));
+    const hiW = b.constant(m, [O, 1, 1, 1], "f32");
+    const loW = b.constant(
+      m.map((v) => -v),
+      [O, 1, 1, 1],
+      "f32",
+    );
+    const w = b.op("FakeQuantize", [b.constant(wd, [O, C, k, k], "f32"), loW, hiW, loW, hiW], { levels: 255 });
+    const p = (k - 1) / 2;
+    y = b.op(
+      "Convolution",
+      [xq, w],
+      { strides: [1, 1], dilations: [1, 1], pads_begin: [p, p], pads_end: [p, p] },
+      { name: `conv${i}` },
+    );
+    if (i < 2) y = b.op("ReLU", [y]);
+    C = O;
+  });
+  b.result(y, "y");
+  return new CNNNetwork(b.build());
+}
+
+test("int8 conv chain: consecutive int8 layers pass u8 levels; within a level of the FP32 FakeQuantize network", async () => {
+  const net = chainGraph();
+  net.batchSize = LIMIT;
+  const ie = new IECore();
+  const int8 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+  const fp32 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_INT8: "NO" })).createInferRequest();
+  const per = 8 * 12 * 12;
+  let apart = 0;
+  let worst = 0;
+  let total = 0;
+  for (const n of [1, 2, 3, 4]) {
+    const data = randomData(n * per, 80 + n, -1.5, 2.5);
+    const a = await runAt(int8, n, data);
+    const b = await runAt(fp32, n, data);
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      worst = Math.max(worst, d);
+      if (d > 1e-4 * (1 + Math.abs(b[i]))) apart++;
+    }
+    total += a.length;
+    const outPer = a.length / n;
+    for (let s = 0; s < n; s++) {
+      const one = await runAt(int8, 1, data.subarray(s * per, (s + 1) * per));
+      one.forEach((v, i) =>
+        assert.ok(Math.abs(v - a[s * outPer + i]) <= 1e-6 * (1 + Math.abs(v)), `sample ${s} of ${n}, element ${i}`),
+      );
+    }
+  }
+  // oneDNN rounds (y − low) / step where FakeQuantize rounds (y − low) / (high − low) · 255: an
+  // activation on a rounding boundary may land one level apart. The last layer's weights (|w| ≤ 0.4,
+  // 16 inputs) turn one level of 5.1 / 255 into at most 0.02 per flipped input.
+  assert.ok(apart <= total / 100, `${apart} of ${total} outputs beyond 1e-4`);
+  assert.ok(worst <= 0.05, `max difference ${worst}`);
+  const counts = int8.getPerformanceCounts();
+  if (VNNI) for (const c of ["conv0", "conv1", "conv2"]) assert.equal(counts[c].precision, "U8", c);
+  // The rewrite itself: the first two write the next layer's levels, the last two read them.
+  const lowered = lowerGraph(net.prepared(1), {
+    maxBatch: 1,
+    batched: null,
+    threads: 1,
+    independentSamples: false,
+    parallel: "layers",
+  });
+  const ops = int8Program(fuseProgram(lowered)).spec.ops.filter((o) => o.type === "qconv");
+  assert.deepEqual(
+    ops.map((o) => [o.name, o.attrs.dstGrid !== undefined, o.attrs.srcU8 === 1]),
+    [
+      ["conv0", true, false],
+      ["conv1", true, true],
+      ["conv2", false, true],
+    ],
+  );
+  assert.equal(ops.length, 3);
+});
 
 test("activationGrid and weightScales: which grids u8 activations and s8 weights hold", () => {
   const [, , levels, step, zero] = activationGrid(Float32Array.of(0, 2.55, 0, 2.55), 256)!;

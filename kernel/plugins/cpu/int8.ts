@@ -110,6 +110,7 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
     fused[i].push({ ...p.layers[j], fusedInto: into }, ...fused[j].map((l) => ({ ...l, fusedInto: into })));
     ops[j] = null;
   }
+  chain(ops, outputs);
   const keep = ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
   return {
     ...p,
@@ -117,6 +118,25 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
     layers: keep.map((i) => p.layers[i]),
     fused: keep.map((i) => fused[i]),
   };
+}
+
+/**
+ * A qconv whose output only qconvs read (their FakeQuantize absorbed, so all on one grid) writes
+ * their u8 levels itself (`dstGrid`), and they read bytes (`srcU8`): no float tensor between
+ * consecutive int8 layers. A sum post-op (a float residual in the output) keeps floats.
+ */
+function chain(ops: (NativeOpSpec | null)[], outputs: ReadonlySet<number>): void {
+  ops.forEach((op, i) => {
+    if (!op || op.type !== "qconv" || (op.attrs.post as string | undefined)?.split(";").includes("sum")) return;
+    const t = op.outputs[0];
+    if (outputs.has(t)) return;
+    const readers = ops.filter((o): o is NativeOpSpec => o !== null && o.inputs.includes(t));
+    const grid = readers[0]?.attrs.srcGrid as number[] | undefined;
+    const same = (g: unknown) => Array.isArray(g) && grid !== undefined && g.every((v, k) => v === grid[k]);
+    if (!grid || !readers.every((r) => r.type === "qconv" && r.inputs.lastIndexOf(t) === 0 && same(r.attrs.srcGrid))) return;
+    ops[i] = { ...op, attrs: { ...op.attrs, dstGrid: grid } };
+    for (const r of readers) r.attrs = { ...r.attrs, srcU8: 1 };
+  });
 }
 
 /** The layer a native "int8 convolution unavailable" error names, for int8Program's `exclude`. */

@@ -5,11 +5,16 @@
 // level equals the FP32 op's), then u8 src × s8 weights → s32, scaled per output channel
 // (srcStep · wScale[o]) to f32 with bias and post-ops fused. The src zero point goes to oneDNN,
 // which pads with it, so padding stays a real zero as in the FP32 convolution.
+// Chains: with `srcU8` the input already holds u8 levels (a qconv wrote them); with `dstGrid` the
+// op writes the next layer's u8 levels itself (oneDNN rounds (y − low) / step after the post-ops),
+// so consecutive int8 layers pass bytes, not floats. Chained tensors are nhwc on both sides and
+// live in buffers sized for floats.
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include "dnnl_common.h"
+#include "fq_math.h"
 
 namespace dynbatch {
 namespace {
@@ -68,6 +73,16 @@ class QConvOp : public Op {
     padL_ = spatialAttr(spec, "padsBegin", 2, 0);
     padR_ = spatialAttr(spec, "padsEnd", 2, 0);
     readGrid(spec);
+    srcU8_ = spec.attrs.integer("srcU8", 0) == 1;
+    if (spec.attrs.has("dstGrid")) {
+      const auto g = spec.attrs.floats("dstGrid");
+      if (g.size() != 5 || g[2] < 2 || g[2] > 256 || !(g[1] > g[0]) || post_.sumInput() >= 0)
+        throw OpError(name_, "qconv dstGrid needs [input_low, input_high, levels, step, zero] and no sum post-op");
+      dstLow_ = g[0];
+      dstSteps_ = g[2] - 1;
+      dstStep_ = (g[1] - g[0]) / dstSteps_;
+      dstU8_ = true;
+    }
     quantizeWeights(spec, w);
     if (regular == 3 && (!spec.inputs[2]->constant || numel(spec.inputs[2]->maxShape) != w[0]))
       throw OpError(name_, "qconv bias must be a constant with " + std::to_string(w[0]) + " values");
@@ -92,9 +107,13 @@ class QConvOp : public Op {
       }
     }
     flopsPerSample_ = 2.0 * static_cast<double>(numel(y) / y[0]) * static_cast<double>(numel(w) / w[0]);
-    auto pd = primitiveDesc(dnnl::memory::desc(toDims(x), dt::u8, dnnl::memory::format_tag::any),
-                            dnnl::memory::desc(toDims(y), dt::f32, dnnl::memory::format_tag::any), attrFor(std::nullopt));
-    direct_ = matchU8(pd.src_desc(), src_) && matchLayout(pd.dst_desc(), dst_);
+    const auto any = dnnl::memory::format_tag::any;
+    auto pd =
+        primitiveDesc(srcU8_ ? u8Desc(x, Layout::Nhwc) : dnnl::memory::desc(toDims(x), dt::u8, any),
+                      dstU8_ ? u8Desc(y, Layout::Nhwc) : dnnl::memory::desc(toDims(y), dt::f32, any), attrFor(std::nullopt));
+    direct_ = matchU8(pd.src_desc(), src_) && (dstU8_ ? matchU8(pd.dst_desc(), dst_) : matchLayout(pd.dst_desc(), dst_));
+    if (!direct_ && (srcU8_ || dstU8_))
+      throw OpError(name_, "int8 convolution unavailable: no nhwc kernel for a chained u8 tensor");
     if (!direct_) src_ = dst_ = Layout::Plain;
     impl_ = cache_.get(spec.maxBatch, [&] { return build(x, y); }).impl;
   }
@@ -115,8 +134,8 @@ class QConvOp : public Op {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
     auto& eng = cpuEngine();
-    dnnl::memory q = threadMemory(3, e.src);
-    quantize(in[0], static_cast<uint8_t*>(q.get_data_handle()));
+    dnnl::memory q = srcU8_ ? dnnl::memory(e.src, eng, in[0].data) : threadMemory(3, e.src);
+    if (!srcU8_) quantize(in[0], static_cast<uint8_t*>(q.get_data_handle()));
     dnnl::memory dst(e.dst, eng, out[0].data);
     dnnl::memory innerSrc = q, innerDst = dst;
     if (e.srcReorder) {
@@ -199,6 +218,13 @@ class QConvOp : public Op {
   // chosen without them, as the FP32 conv does).
   dnnl::primitive_attr attrFor(const std::optional<dnnl::memory::desc>& dst) const {
     dnnl::primitive_attr a = dst ? post_.attr(*dst) : scratchpadAttr();
+    if (dstU8_) {
+      // The next layer's level: (y − low) / step, kept within its levels; the u8 conversion rounds.
+      dnnl::post_ops po = a.get_post_ops();
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / dstStep_, -dstLow_ / dstStep_);
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, dstSteps_);
+      a.set_post_ops(po);
+    }
     a.set_output_scales(2, scales_);
     if (zero_ != 0 && !zeroInBias_) a.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
     return a;
@@ -226,7 +252,7 @@ class QConvOp : public Op {
   Entry build(const Shape& xs, const Shape& ys) {
     Entry e;
     e.src = u8Desc(xs, src_);
-    e.dst = layoutDesc(ys, dst_);
+    e.dst = dstU8_ ? u8Desc(ys, dst_) : layoutDesc(ys, dst_);
     const auto any = dnnl::memory::format_tag::any;
     const dnnl::memory::desc anyDst(e.dst.dims(), dt::f32, any);
     auto pd = direct_ ? primitiveDesc(e.src, e.dst, attrFor(e.dst))
@@ -290,12 +316,7 @@ class QConvOp : public Op {
     const float* v = x.data;
     const float lo = low_, hi = high_, steps = static_cast<float>(levels_ - 1);
 #pragma omp parallel for if (count > kParallelMin)
-    for (int64_t i = 0; i < count; ++i) {
-      const float a = v[i];
-      q[i] = a <= lo  ? 0
-             : a > hi ? static_cast<uint8_t>(levels_ - 1)
-                      : static_cast<uint8_t>(std::nearbyint((a - lo) / (hi - lo) * steps));
-    }
+    for (int64_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(fakeQuantizeLevel(v[i], lo, hi, steps));
   }
 
   std::string name_;
@@ -311,6 +332,8 @@ class QConvOp : public Op {
   dnnl::memory::desc wPlain_;
   PostOps post_;
   bool direct_ = false;
+  bool srcU8_ = false, dstU8_ = false;
+  float dstLow_ = 0, dstStep_ = 1, dstSteps_ = 255;
   Layout src_ = Layout::Plain, dst_ = Layout::Plain;
   std::string impl_;
   double flopsPerSample_ = 0;
