@@ -27,6 +27,9 @@ import { measurePeakGflops, PEAK_RUN_MS } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
 import { checkTargets, formatTargets } from "../bench/targets";
 import { loadAddon } from "../plugins/native";
+import { benchNetworks, INT8_ORT_TOLERANCE, parsePrecision, Precision } from "./int8";
+import { compareSpeed, formatSpeed } from "../int8/speed";
+import { DEFAULT_VIDEO } from "./video";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS_DIR = path.join(ROOT, "models");
@@ -60,6 +63,9 @@ Options:
   --json FILE         write the LatencyReport as JSON (an array of them for several models)
   --markdown FILE     write the tables as markdown with machine, ISA, date, method and targets
   --quick             CI-size run: batches ${QUICK.batches.join(",")}, short time boxes
+  --precision P       fp32 (default) or int8: measure each model quantized (the cascade's on frames and
+                      crops of media/faces.mp4, others on random inputs; ORT runs the QDQ export, checked
+                      within ${INT8_ORT_TOLERANCE}), then FP32 against INT8 interleaved at every batch
   --help              this text
 `;
 
@@ -75,6 +81,7 @@ export interface BenchArgs {
   markdown?: string;
   quick: boolean;
   help: boolean;
+  precision?: Precision;
 }
 
 /** Parses the command line (the arguments after the script). */
@@ -124,6 +131,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--quick":
         a.quick = true;
+        break;
+      case "--precision":
+        a.precision = parsePrecision(value(i++, flag));
         break;
       case "--help":
       case "-h":
@@ -245,11 +255,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const peakBefore = measurePeakGflops(threads, peakMs);
   const ie = new IECore();
   const reports: LatencyReport[] = [];
+  const int8 =
+    args.precision === "int8"
+      ? await benchNetworks(ie, models, {
+          video: DEFAULT_VIDEO,
+          frames: args.quick ? 6 : 24,
+          log: (l) => process.stderr.write(`${l}\n`),
+        })
+      : undefined;
   for (const [i, [name, file]] of models.entries()) {
     let last = "";
     const report = await benchmark({
-      model: file,
-      name,
+      model: int8?.get(name)?.int8 ?? file,
+      name: int8 ? `${name} INT8` : name,
+      ...(int8 ? { tolerance: INT8_ORT_TOLERANCE } : {}),
       device: args.device,
       batches,
       threads,
@@ -280,6 +299,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   ];
   const targets = formatTargets(checkTargets(reports, peak));
   process.stdout.write(`${header.join("\n")}\n\n${formatTable(reports)}\n\n${targets.join("\n")}\n`);
+  if (int8) {
+    process.stdout.write(`\nFP32 against INT8, interleaved (ratios: the machine's load slows both alike), ISA ${isa}:\n`);
+    for (const [name, nets] of int8) {
+      const points = await compareSpeed(ie, nets.fp32, nets.int8, name.startsWith("face-detection") ? [1] : batches);
+      process.stdout.write(`${formatSpeed(name, points)}\n`);
+    }
+  }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
   if (args.markdown)
     fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));

@@ -102,6 +102,8 @@ export async function quantizeCascade(
     const net = await ie.readNetwork(cascadeModelPath(opts.modelsDir ?? DEFAULT_MODELS, stage));
     const { modelsDir: _unused, ...rest } = opts;
     const q = await net.quantize({
+      // MatMul has no int8 kernel yet: quantizing it would cost accuracy (head pose's FC layers) and gain no speed.
+      keepFp32: ["MatMul"],
       ...rest,
       calibration: samples,
       samples: Math.min(opts.samples ?? samples.length, samples.length),
