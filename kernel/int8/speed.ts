@@ -75,12 +75,12 @@ export async function compareSpeed(
   return points;
 }
 
-/** One line per batch: "n=4  FP32 1.23 ms  INT8 0.61 ms  2.02×". */
+/** One line per batch: "n=4  FP32 1.23 ms  INT8 0.61 ms  INT8 2.02× faster". */
 export function formatSpeed(name: string, points: SpeedPoint[]): string {
   return points
     .map(
       (p) =>
-        `${name.padEnd(34)} n=${String(p.batch).padEnd(3)} FP32 ${p.fp32Ms.toFixed(2).padStart(7)} ms  INT8 ${p.int8Ms.toFixed(2).padStart(7)} ms  INT8 ${p.speedup.toFixed(2)}× faster`,
+        `${name.padEnd(34)} n=${String(p.batch).padEnd(3)} FP32 ${p.fp32Ms.toFixed(2).padStart(7)} ms  INT8 ${p.int8Ms.toFixed(2).padStart(7)} ms  INT8 ${p.speedup >= 1 ? `${p.speedup.toFixed(2)}× faster` : `${(1 / p.speedup).toFixed(2)}× slower`}`,
     )
     .join("\n");
 }
