@@ -60,9 +60,12 @@ export async function prepareInt8(
 /**
  * onnxruntime runs the QDQ export with its own int8 kernels, which round each layer's sum in
  * another order: an activation on a rounding boundary lands one level apart and later layers
- * carry it on. The bench's check against it allows that much (relative to the largest output).
+ * carry it on. On the bench's noise inputs head pose's angles moved by up to 0.12 of the largest
+ * one that way (while dynbatch's int8 and FP32 FakeQuantize networks agreed to 1e-6); the check
+ * against onnxruntime allows that much and catches only gross errors. The exact reference of the
+ * int8 kernels is the FP32 FakeQuantize network (CPU_INT8=NO), which the tests compare with.
  */
-export const INT8_ORT_TOLERANCE = 0.05;
+export const INT8_ORT_TOLERANCE = 0.25;
 
 /**
  * FP32 and INT8 networks for the bench: the cascade's models calibrated on the video (`frames`

@@ -37,8 +37,8 @@ before(() => checkSetup());
 
 test("notebooks/ holds exactly the three notebooks, committed with outputs", () => {
   const files = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb"));
-  // 04-face-video-cascade runs in test/cascade/notebook.test.ts.
-  assert.deepEqual(files.sort(), [NB1, NB2, NB3, "04-face-video-cascade.ipynb"]);
+  // 04-face-video-cascade runs in test/cascade/notebook.test.ts, 05-int8 in int8_notebook.test.ts.
+  assert.deepEqual(files.sort(), [NB1, NB2, NB3, "04-face-video-cascade.ipynb", "05-int8.ipynb"]);
   for (const f of files) {
     const nb = JSON.parse(fs.readFileSync(path.join(NOTEBOOKS, f), "utf8")) as Notebook;
     assert.deepEqual(nb.metadata.kernelspec, NOTEBOOK_KERNELSPEC);
