@@ -56,8 +56,9 @@ interface DemoArgs {
   threshold: number;
   strategies: Strategy[];
   strip?: string;
-  precision: Precision;
-  calibrationFrames: number;
+  /** Set only when given (default fp32 and 24), so the other options' object stays as it was. */
+  precision?: Precision;
+  calibrationFrames?: number;
 }
 
 /** Parses the demo's arguments; throws InputError on anything it does not understand. */
@@ -97,8 +98,10 @@ export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
     threshold,
     strategies,
     strip: v.strip,
-    precision: parsePrecision(v.precision),
-    calibrationFrames: intOption("calibration-frames", v["calibration-frames"], 1) ?? 24,
+    ...(v.precision !== undefined ? { precision: parsePrecision(v.precision) } : {}),
+    ...(v["calibration-frames"] !== undefined
+      ? { calibrationFrames: intOption("calibration-frames", v["calibration-frames"], 1) }
+      : {}),
   };
 }
 
@@ -193,7 +196,7 @@ async function processVideo(
   );
   let modelsDir: string | undefined;
   if (args.precision === "int8") {
-    const int8 = await prepareInt8(ie, args.video, { frames: args.calibrationFrames, start: args.start, log: console.log });
+    const int8 = await prepareInt8(ie, args.video, { frames: args.calibrationFrames ?? 24, start: args.start, log: console.log });
     modelsDir = int8.dir;
     console.log(`INT8 against FP32 on other frames of the video:\n${int8.accuracy}`);
   }
@@ -206,7 +209,7 @@ async function processVideo(
     strategies: args.strategies,
   });
   console.log(
-    `loaded 4 ${args.precision.toUpperCase()} networks × ${args.strategies.length} strategies in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `loaded 4 ${(args.precision ?? "fp32").toUpperCase()} networks × ${args.strategies.length} strategies in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   const progress = new Progress(total);
   const results: FrameResult[] = [];
