@@ -9,7 +9,7 @@ import * as path from "path";
 import { InputError } from "../errors";
 import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
-import { CASCADE_MODELS, cascadeModelPath, cascadeSamples, CascadeStage, quantizeCascade } from "../int8/calibration";
+import { CASCADE_MODELS, cascadeModelPath, cascadeSamples, CascadeStage, hasVnni, quantizeCascade } from "../int8/calibration";
 import { formatAccuracy, int8Accuracy } from "../int8/accuracy";
 
 export type Precision = "fp32" | "int8";
@@ -97,7 +97,7 @@ export async function benchNetworks(
     const calibration = Array.from({ length: count }, (_, k) =>
       Float32Array.from({ length: per }, (_, i) => ((i + k) * 7919) % 255),
     );
-    out.set(name, { fp32, int8: await fp32.quantize({ calibration, keepFp32: ["MatMul"] }) });
+    out.set(name, { fp32, int8: await fp32.quantize({ calibration, keepFp32: ["MatMul"], overflowFix: !hasVnni() }) });
     opts.log?.(`quantized ${name} on ${count} uniform random inputs`);
   }
   return out;

@@ -12,6 +12,12 @@ import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
 import { QuantizeOptions } from "../runtime/quantize";
 import { readFrames } from "../video/decode";
+import { loadAddon } from "../plugins/native";
+
+/** Whether oneDNN's int8 kernels here sum u8·s8 products without a saturating 16-bit step (VNNI, AMX). */
+export function hasVnni(): boolean {
+  return /vnni|bf16|amx/.test(loadAddon().cpuIsa());
+}
 
 export const CASCADE_MODELS = {
   detection: "face-detection-adas-0001",
@@ -104,6 +110,8 @@ export async function quantizeCascade(
     const q = await net.quantize({
       // MatMul has no int8 kernel yet: quantizing it would cost accuracy (head pose's FC layers) and gain no speed.
       keepFp32: ["MatMul"],
+      // Without VNNI only 7-bit weights run in int8 (see QuantizeOptions.overflowFix).
+      overflowFix: !hasVnni(),
       ...rest,
       calibration: samples,
       samples: Math.min(opts.samples ?? samples.length, samples.length),

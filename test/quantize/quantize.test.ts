@@ -183,3 +183,27 @@ test("quantize: calibration of the wrong shape, too few samples or a bad percent
     });
   }
 });
+
+test("quantize({ overflowFix }): 7-bit weights (129 levels) run int8 even without VNNI; their QDQ export agrees with onnxruntime", async () => {
+  const { net, input, shape, per } = await landmarks();
+  const q = await net.quantize({ calibration: calibration(per, 8), overflowFix: true });
+  const g = q.prepared(1);
+  const weightFqs = g.nodes.filter((n) => n.type === "FakeQuantize" && n.name.endsWith("/weights/fq"));
+  assert.ok(weightFqs.length > 0 && weightFqs.every((n) => n.attrs.levels === "129"));
+  const file = path.join(dir, "landmarks-7bit.onnx");
+  q.serialize(file);
+  const session = await ort.InferenceSession.create(file);
+  q.batchSize = 2;
+  const req = (await new IECore().loadNetwork(q, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+  const out = Object.keys(q.outputs)[0];
+  const data = randomData(2 * per, 77);
+  const ours = await run(req, input, out, 2, data);
+  const theirs = (await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", data, [2, ...shape]) }))[
+    session.outputNames[0]
+  ].data as Float32Array;
+  const worst = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - theirs[i])), 0);
+  assert.ok(worst <= 0.02, `max difference to onnxruntime ${worst}`);
+  // Whatever the ISA (ONEDNN_MAX_CPU_ISA=AVX2 included), every convolution ran in int8.
+  const convs = Object.values(req.getPerformanceCounts()).filter((c) => c.layerType.endsWith("Convolution"));
+  assert.ok(convs.length > 0 && convs.every((c) => c.precision === "U8"), JSON.stringify(convs.map((c) => c.execType)));
+});
