@@ -283,3 +283,19 @@ test("activationGrid and weightScales: which grids u8 activations and s8 weights
   assert.equal(weightScales(Float32Array.of(0.1, 0.2, 0.33333, 1), 1), undefined);
   assert.deepEqual(Array.from(weightScales(new Float32Array(4), 2)!), [1, 1], "all-zero channels: any scale is exact");
 });
+
+test("CPU_INT8: YES by default, NO keeps FP32, anything else is BAD_CONFIG naming the key", async () => {
+  const ie = new IECore();
+  assert.equal(ie.getConfig("CPU", "CPU_INT8"), "YES");
+  ie.setConfig({ CPU_INT8: "NO" }, "CPU");
+  assert.equal(ie.getConfig("CPU", "CPU_INT8"), "NO");
+  const net = graph(CASES[0]);
+  const req = (await ie.loadNetwork(net, "CPU")).createInferRequest();
+  req.setInput("x", randomData(8 * 81, 3));
+  await req.infer();
+  assert.equal(req.getPerformanceCounts().conv.precision, "FP32");
+  assert.throws(
+    () => ie.setConfig({ CPU_INT8: "maybe" }, "CPU"),
+    (e: unknown) => e instanceof Error && /CPU_INT8 must be "YES" or "NO", got "maybe"/.test(e.message),
+  );
+});
