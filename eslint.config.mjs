@@ -20,6 +20,7 @@ import tseslint from "typescript-eslint";
 // - batching/: the request-coalescing batcher (ExecutableNetwork.createBatcher, the BATCH:
 //   device), its load generator and simulator. Above the bench, whose statistics
 //   and latency reports it uses; the cascade reaches it through the BATCH: device, not by import.
+// - int8/: calibration samples from the cascade on a video and INT8-vs-FP32 accuracy, beside batching/.
 // - cli/, index.ts: entry points, free to import anything.
 const LAYERS = [
   ["errors.ts", "schema.ts", "dict.ts", "random.ts"],
@@ -30,7 +31,7 @@ const LAYERS = [
   ["runtime"],
   ["display", "video"],
   ["bench", "cascade", "fuzz", "soak"],
-  ["batching"],
+  ["batching", "int8"],
   ["cli", "index.ts"],
 ];
 

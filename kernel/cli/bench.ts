@@ -28,6 +28,9 @@ import { formatTable, machineInfo, toMarkdown } from "../bench/report";
 import { checkTargets, formatTargets } from "../bench/targets";
 import { loadAddon } from "../plugins/native";
 import { FRONTIER_MODELS, runFrontierBench } from "./bench_frontier";
+import { benchNetworks, INT8_ORT_TOLERANCE, parsePrecision, Precision } from "./int8";
+import { compareSpeed, formatSpeed } from "../int8/speed";
+import { DEFAULT_VIDEO } from "./video";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const MODELS_DIR = path.join(ROOT, "models");
@@ -66,6 +69,9 @@ Options:
                       rate where one request per sample saturates; throughput vs p99, the simulator's
                       prediction beside each measurement, and issue 18's targets (--json writes the
                       FrontierReports; --quick for a short run)
+  --precision P       fp32 (default) or int8: measure each model quantized (the cascade's on frames and
+                      crops of media/faces.mp4, others on random inputs; ORT runs the QDQ export, checked
+                      within ${INT8_ORT_TOLERANCE}), then FP32 against INT8 interleaved at every batch
   --help              this text
 `;
 
@@ -82,6 +88,7 @@ export interface BenchArgs {
   quick: boolean;
   frontier: boolean;
   help: boolean;
+  precision?: Precision;
 }
 
 /** Parses the command line (the arguments after the script). */
@@ -134,6 +141,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--frontier":
         a.frontier = true;
+        break;
+      case "--precision":
+        a.precision = parsePrecision(value(i++, flag));
         break;
       case "--help":
       case "-h":
@@ -258,11 +268,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const peakBefore = measurePeakGflops(threads, peakMs);
   const ie = new IECore();
   const reports: LatencyReport[] = [];
+  const int8 =
+    args.precision === "int8"
+      ? await benchNetworks(ie, models, {
+          video: DEFAULT_VIDEO,
+          frames: args.quick ? 6 : 24,
+          log: (l) => process.stderr.write(`${l}\n`),
+        })
+      : undefined;
   for (const [i, [name, file]] of models.entries()) {
     let last = "";
     const report = await benchmark({
-      model: file,
-      name,
+      model: int8?.get(name)?.int8 ?? file,
+      name: int8 ? `${name} INT8` : name,
+      ...(int8 ? { tolerance: INT8_ORT_TOLERANCE } : {}),
       device: args.device,
       batches,
       threads,
@@ -293,6 +312,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   ];
   const targets = formatTargets(checkTargets(reports, peak));
   process.stdout.write(`${header.join("\n")}\n\n${formatTable(reports)}\n\n${targets.join("\n")}\n`);
+  if (int8) {
+    process.stdout.write(`\nFP32 against INT8, interleaved (ratios: the machine's load slows both alike), ISA ${isa}:\n`);
+    for (const [name, nets] of int8) {
+      const points = await compareSpeed(ie, nets.fp32, nets.int8, name.startsWith("face-detection") ? [1] : batches);
+      process.stdout.write(`${formatSpeed(name, points)}\n`);
+    }
+  }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
   if (args.markdown)
     fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));

@@ -13,6 +13,7 @@ import { IECore } from "../runtime/core";
 import { probeVideo, readFrames, VideoInfo } from "../video/decode";
 import { encodeStrip, VideoWriter } from "../video/encode";
 import { Frame } from "../video/frame";
+import { parsePrecision, prepareInt8, Precision } from "./int8";
 
 const ROOT = path.resolve(__dirname, "../../..");
 export const DEFAULT_VIDEO = path.join(ROOT, "media", "faces.mp4");
@@ -38,6 +39,10 @@ options:
                       request per face (networks loaded with batchSize max-faces × K); prints
                       latencies, batch sizes and the recorded face counts
   --batcher-delay US  with --streams: the batchers' maxDelay in µs (default 1000)
+  --precision P       fp32 (default) or int8: quantize the four networks on the video first
+                      (frames for detection, face and eye crops for the others) and print their
+                      accuracy against FP32 on other frames
+  --calibration-frames N  frames to calibrate int8 on (default 24, every 5th from --start)
   -h, --help          this text`;
 
 function intOption(name: string, value: string | undefined, min: number): number | undefined {
@@ -59,6 +64,9 @@ interface DemoArgs {
   strip?: string;
   streams?: number;
   batcherDelayUs?: number;
+  /** Set only when given (default fp32 and 24), so the other options' object stays as it was. */
+  precision?: Precision;
+  calibrationFrames?: number;
 }
 
 /** Parses the demo's arguments; throws InputError on anything it does not understand. */
@@ -77,6 +85,8 @@ export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
       strip: { type: "string" },
       streams: { type: "string" },
       "batcher-delay": { type: "string" },
+      precision: { type: "string" },
+      "calibration-frames": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -100,6 +110,10 @@ export function parseDemoArgs(argv: string[]): DemoArgs | "help" {
     strip: v.strip,
     streams: intOption("streams", v.streams, 1),
     batcherDelayUs: intOption("batcher-delay", v["batcher-delay"], 0),
+    ...(v.precision !== undefined ? { precision: parsePrecision(v.precision) } : {}),
+    ...(v["calibration-frames"] !== undefined
+      ? { calibrationFrames: intOption("calibration-frames", v["calibration-frames"], 1) }
+      : {}),
   };
 }
 
@@ -192,14 +206,23 @@ async function processVideo(
   console.log(
     `dynbatch demo: ${path.basename(args.video)} (${info.width}×${info.height}, ${+info.fps.toFixed(2)} fps), ${total} frames on ${deviceName}`,
   );
+  let modelsDir: string | undefined;
+  if (args.precision === "int8") {
+    const int8 = await prepareInt8(ie, args.video, { frames: args.calibrationFrames ?? 24, start: args.start, log: console.log });
+    modelsDir = int8.dir;
+    console.log(`INT8 against FP32 on other frames of the video:\n${int8.accuracy}`);
+  }
   const t = performance.now();
   const cascade = await FaceCascade.load(ie, {
+    modelsDir,
     device: args.device,
     maxFaces: args.maxFaces,
     threshold: args.threshold,
     strategies: args.strategies,
   });
-  console.log(`loaded 4 networks × ${args.strategies.length} strategies in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `loaded 4 ${(args.precision ?? "fp32").toUpperCase()} networks × ${args.strategies.length} strategies in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   const progress = new Progress(total);
   const results: FrameResult[] = [];
   const strip: Frame[] = [];

@@ -18,6 +18,8 @@ export interface DeviceConfig {
   parallel: ParallelMode;
   /** Largest activation tensor loadNetwork accepts, in bytes (at most the MAX_PROGRAM_BYTES hard budget). */
   maxTensorBytes: number;
+  /** CPU: quantized convolutions run as int8 kernels (FakeQuantize IR, QDQ ONNX); false keeps them FP32 with exact FakeQuantize. */
+  int8: boolean;
 }
 
 /** 1 GiB: a batch or image one zero too large is asked about before it takes the machine's memory. */
@@ -30,6 +32,7 @@ export const DEFAULT_CONFIG: DeviceConfig = {
   analysis: "shape-aware",
   parallel: "auto",
   maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES,
+  int8: true,
 };
 
 export const CONFIG_KEYS = [
@@ -39,6 +42,7 @@ export const CONFIG_KEYS = [
   "DYN_BATCH_ANALYSIS",
   "CPU_PARALLEL",
   "MAX_TENSOR_BYTES",
+  "CPU_INT8",
 ] as const;
 
 const MAX_THREADS = 256;
@@ -107,6 +111,9 @@ export function applyConfig(base: DeviceConfig, config: Record<string, string | 
         out.maxTensorBytes = bytes;
         break;
       }
+      case "CPU_INT8":
+        out.int8 = yesNo(key, v);
+        break;
       default:
         throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}`);
     }
@@ -129,6 +136,8 @@ export function configValue(c: DeviceConfig, rawKey: string): string {
       return c.parallel.toUpperCase();
     case "MAX_TENSOR_BYTES":
       return String(c.maxTensorBytes);
+    case "CPU_INT8":
+      return c.int8 ? "YES" : "NO";
     default:
       throw new ConfigError(`Unsupported config key '${rawKey}'; known keys: ${CONFIG_KEYS.join(", ")}, FULL_DEVICE_NAME`);
   }

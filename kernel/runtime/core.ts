@@ -160,6 +160,7 @@ export class IECore {
         threads,
         independentSamples: independent,
         parallel: c.parallel,
+        int8: c.int8,
       });
       return new ExecutableNetwork(compiled, netBatch, false, plugin.device);
     }
@@ -182,6 +183,7 @@ export class IECore {
       threads,
       independentSamples: independent,
       parallel: c.parallel,
+      int8: c.int8,
     });
     return new ExecutableNetwork(compiled, limit, true, plugin.device, report);
   }

@@ -21,6 +21,11 @@ export interface QuantizeOptions {
   percentile?: number;
   /** Layer names or types left in FP32 (their inputs get no FakeQuantize). */
   keepFp32?: string[];
+  /**
+   * 7-bit weights (129 levels, NNCF's overflow fix): CPUs without VNNI (AVX2) sum u8·s8 pairs in a
+   * saturating 16-bit step, so only these run their convolutions in int8 there; a little less accurate.
+   */
+  overflowFix?: boolean;
 }
 
 /** Layer types whose inputs are quantized. */
@@ -219,7 +224,7 @@ export async function quantizeGraph(g: Graph, inputShapes: Record<string, number
         if (i !== 1 || axes.length === 0) return;
         const high = weightLimits(w, axes);
         const low = { ...high, data: high.data.map((v) => -v) };
-        node.inputs[i] = insert(t.id, `${t.name}/weights/fq`, r, low, high, 255);
+        node.inputs[i] = insert(t.id, `${t.name}/weights/fq`, r, low, high, opts.overflowFix ? 129 : 255);
         return;
       }
       let q = replaced.get(key(r));

@@ -13,6 +13,8 @@ export interface PerfCount {
   execType: string;
   realTimeUs: number;
   cpuTimeUs: number;
+  /** Precision the layer ran in, as OpenVINO reports it: "FP32", or "U8" for an int8 convolution; absent for a fused layer or where the device does not say. */
+  precision?: string;
   /** Set for a layer fused into another (NOT_RUN): the layer whose kernel computes it. */
   fusedInto?: string;
 }
@@ -127,6 +129,7 @@ export class InferRequest {
           execType: l.fusedInto ? "undef" : l.execType,
           realTimeUs: us,
           cpuTimeUs: us,
+          ...(l.precision && !l.fusedInto ? { precision: l.precision } : {}),
           ...(l.fusedInto ? { fusedInto: l.fusedInto } : {}),
         };
         return [l.name, count] as const;

@@ -311,6 +311,7 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
       o.Set("name", steps[i].name);
       o.Set("type", steps[i].type);
       o.Set("impl", steps[i].op->impl());
+      o.Set("precision", steps[i].op->precision());
       o.Set("op", steps[i].specOp);
       Napi::Array ins = Napi::Array::New(env, steps[i].inputs.size());
       for (size_t k = 0; k < steps[i].inputs.size(); ++k) ins.Set(static_cast<uint32_t>(k), steps[i].inputs[k]);

@@ -119,6 +119,8 @@ class Op {
   virtual bool isView() const { return false; }
   // The implementation that runs at the maximum batch, for performance counters ("jit:avx2").
   virtual std::string impl() const { return "ref"; }
+  // The precision the op computes in, as OpenVINO's performance counters name it ("FP32", "U8").
+  virtual std::string precision() const { return "FP32"; }
   // Floating-point operations of a run at batch n, for ops whose time is arithmetic rather than
   // memory traffic (the executor picks the thread count of small steps from it).
   virtual double flops(int64_t n) const { return 0; }

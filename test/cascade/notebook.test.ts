@@ -30,7 +30,7 @@ function joined(x: unknown): string {
 }
 
 /** Where 04 sends the reader next. */
-const NEXT = "../README.md#notebooks";
+const NEXT = "05-int8.ipynb";
 
 test("04 is committed with outputs, without errors, under 300 KB, with its ending", () => {
   assert.ok(fs.statSync(NB).size < MAX_NOTEBOOK_BYTES, `${fs.statSync(NB).size} bytes`);

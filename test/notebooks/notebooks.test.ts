@@ -18,10 +18,11 @@ const NB1 = "01-dynamic-batching-in-five-minutes.ipynb";
 const NB2 = "02-which-topologies.ipynb";
 const NB3 = "03-latency-vs-batch.ipynb";
 const NB4 = "04-face-video-cascade.ipynb";
+const NB5 = "05-int8.ipynb";
 const NB6 = "06-automatic-batching.ipynb";
 const NB7 = "07-split-face-detection.ipynb";
 /** Where each notebook's last cell sends the reader. */
-const NEXT: Record<string, string> = { [NB1]: NB2, [NB2]: NB3, [NB3]: NB4, [NB4]: "../README.md#notebooks", [NB6]: NB7, [NB7]: NB1 };
+const NEXT: Record<string, string> = { [NB1]: NB2, [NB2]: NB3, [NB3]: NB4, [NB4]: NB5, [NB5]: NB6, [NB6]: NB7, [NB7]: NB1 };
 const executed = new Map<string, Notebook>();
 
 /** Every topology report shown, a display's `alternate` (the other mode) included. */
@@ -44,8 +45,8 @@ before(() => checkSetup());
 
 test("notebooks/ holds exactly the three notebooks, committed with outputs", () => {
   const files = fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb"));
-  // 04 runs in test/cascade/notebook.test.ts, 06 in automatic-batching.test.ts, 07 in split_notebook.test.ts.
-  assert.deepEqual(files.sort(), [NB1, NB2, NB3, NB4, NB6, NB7]);
+  // 04 runs in test/cascade/notebook.test.ts, 05 in int8_notebook.test.ts, 06 in automatic-batching.test.ts, 07 in split_notebook.test.ts.
+  assert.deepEqual(files.sort(), [NB1, NB2, NB3, NB4, NB5, NB6, NB7]);
   for (const f of files) {
     const file = path.join(NOTEBOOKS, f);
     assert.ok(fs.statSync(file).size < MAX_NOTEBOOK_BYTES, `${f} is ${fs.statSync(file).size} bytes, over ${MAX_NOTEBOOK_BYTES}`);

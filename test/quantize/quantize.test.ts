@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { CNNNetwork, DynbatchError, IECore, InferRequest } from "../../kernel";
+import { loadAddon } from "../../kernel/plugins/native";
 import { irPath, numel, randomData } from "../helpers/models";
 
 const MODEL = "landmarks-regression-retail-0009";
@@ -50,7 +51,7 @@ test("quantize(landmarks): FakeQuantize before every convolution's input and wei
   assert.equal(net.layers.filter((l) => l.type === "FakeQuantize").length, 0);
 });
 
-test("quantize(landmarks) at setBatch(1..4): onnxruntime on its QDQ export agrees, and the error against FP32 is small", async (t) => {
+test("quantize(landmarks) at setBatch(1..4): int8 kernels agree with the FP32 FakeQuantize network and onnxruntime on its QDQ export", async (t) => {
   const { net, input, shape, per } = await landmarks();
   const q = await net.quantize({ calibration: calibration(per, 16) });
   const file = path.join(dir, "landmarks-int8.onnx");
@@ -61,39 +62,66 @@ test("quantize(landmarks) at setBatch(1..4): onnxruntime on its QDQ export agree
   q.batchSize = LIMIT;
   const fp32 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
   const int8 = (await ie.loadNetwork(q, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+  const emulated = (await ie.loadNetwork(q, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_INT8: "NO" })).createInferRequest();
   const out = Object.keys(net.outputs)[0];
-  let worstFp32 = 0;
-  let sumFp32 = 0;
-  let worstOrt = 0;
-  let apart = 0;
+  const diff = () => ({ worst: 0, sum: 0, apart: 0 });
+  const vsFp32 = diff();
+  const vsOrt = diff();
+  const vsEmulated = diff();
+  const add = (d: ReturnType<typeof diff>, a: number, b: number) => {
+    const v = Math.abs(a - b);
+    d.worst = Math.max(d.worst, v);
+    d.sum += v;
+    if (v > 1e-5) d.apart++;
+  };
   let total = 0;
   for (const n of [1, 2, 3, 4]) {
     const data = randomData(n * per, 900 + n);
     const ours = await run(int8, input, out, n, data);
     const ref = await run(fp32, input, out, n, data);
+    const emu = await run(emulated, input, out, n, data);
     const theirs = (await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", data, [n, ...shape]) }))[
       session.outputNames[0]
     ].data as Float32Array;
     assert.equal(ours.length, theirs.length);
     for (let i = 0; i < ours.length; i++) {
-      const d = Math.abs(ours[i] - theirs[i]);
-      worstOrt = Math.max(worstOrt, d);
-      if (d > 1e-5) apart++;
-      worstFp32 = Math.max(worstFp32, Math.abs(ours[i] - ref[i]));
-      sumFp32 += Math.abs(ours[i] - ref[i]);
+      add(vsOrt, ours[i], theirs[i]);
+      add(vsFp32, ours[i], ref[i]);
+      add(vsEmulated, ours[i], emu[i]);
+    }
+    // Integer sums are exact: each sample's result does not depend on the batch it ran in.
+    const each = ours.length / n;
+    for (let s = 0; s < n; s++) {
+      const one = await run(int8, input, out, 1, data.subarray(s * per, (s + 1) * per));
+      one.forEach((v, i) => assert.ok(Math.abs(v - ours[s * each + i]) <= 1e-6, `batch ${n}, sample ${s}, point ${i}`));
     }
     total += ours.length;
   }
-  // onnxruntime and oneDNN accumulate convolutions in different orders: an activation a last bit
-  // away from a rounding boundary may land one level apart, which the following layers carry to
-  // the points (normalized to [0, 1]) as a small shift. Everything else agrees to float precision.
-  assert.ok(worstOrt <= 0.02, `max difference to onnxruntime ${worstOrt}`);
-  assert.ok(apart <= total / 4, `${apart} of ${total} points differ from onnxruntime by more than 1e-5`);
-  const mean = sumFp32 / total;
+  const counts = Object.values(int8.getPerformanceCounts());
+  const convs = counts.filter((c) => c.layerType === "Convolution" || c.layerType === "GroupConvolution");
+  const VNNI = /vnni|bf16|amx/.test(loadAddon().cpuIsa());
+  if (VNNI)
+    assert.ok(
+      convs.every((c) => c.precision === "U8"),
+      JSON.stringify(convs),
+    );
+  // onnxruntime (its own int8 kernels), oneDNN's int8 and the FP32 emulation round the sums of a
+  // layer in different orders: an activation a last bit from a rounding boundary may land one
+  // level apart, which later layers carry to the points (normalized to [0, 1]) as a small shift.
+  // Everything else agrees to float precision.
+  for (const [what, d] of [
+    ["onnxruntime", vsOrt],
+    ["FP32 FakeQuantize", vsEmulated],
+  ] as const) {
+    assert.ok(d.worst <= 0.02, `max difference to ${what} ${d.worst}`);
+    assert.ok(d.apart <= total / 2, `${d.apart} of ${total} points differ from ${what} by more than 1e-5`);
+  }
+  const mean = vsFp32.sum / total;
   assert.ok(mean <= 0.01, `mean point change against FP32 ${mean}`);
   t.diagnostic(
-    `against FP32: mean |Δ| ${mean.toFixed(5)}, max ${worstFp32.toFixed(5)}; against onnxruntime on the QDQ export: ` +
-      `${apart} of ${total} beyond 1e-5, max ${worstOrt.toExponential(2)}`,
+    `against FP32: mean |Δ| ${mean.toFixed(5)}, max ${vsFp32.worst.toFixed(5)}; against onnxruntime on the QDQ export: ` +
+      `${vsOrt.apart} of ${total} beyond 1e-5, max ${vsOrt.worst.toExponential(2)}; against FP32 FakeQuantize: ` +
+      `${vsEmulated.apart} of ${total} beyond 1e-5, max ${vsEmulated.worst.toExponential(2)}`,
   );
 });
 
@@ -154,4 +182,28 @@ test("quantize: calibration of the wrong shape, too few samples or a bad percent
       return true;
     });
   }
+});
+
+test("quantize({ overflowFix }): 7-bit weights (129 levels) run int8 even without VNNI; their QDQ export agrees with onnxruntime", async () => {
+  const { net, input, shape, per } = await landmarks();
+  const q = await net.quantize({ calibration: calibration(per, 8), overflowFix: true });
+  const g = q.prepared(1);
+  const weightFqs = g.nodes.filter((n) => n.type === "FakeQuantize" && n.name.endsWith("/weights/fq"));
+  assert.ok(weightFqs.length > 0 && weightFqs.every((n) => n.attrs.levels === "129"));
+  const file = path.join(dir, "landmarks-7bit.onnx");
+  q.serialize(file);
+  const session = await ort.InferenceSession.create(file);
+  q.batchSize = 2;
+  const req = (await new IECore().loadNetwork(q, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
+  const out = Object.keys(q.outputs)[0];
+  const data = randomData(2 * per, 77);
+  const ours = await run(req, input, out, 2, data);
+  const theirs = (await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", data, [2, ...shape]) }))[
+    session.outputNames[0]
+  ].data as Float32Array;
+  const worst = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - theirs[i])), 0);
+  assert.ok(worst <= 0.02, `max difference to onnxruntime ${worst}`);
+  // Whatever the ISA (ONEDNN_MAX_CPU_ISA=AVX2 included), every convolution ran in int8.
+  const convs = Object.values(req.getPerformanceCounts()).filter((c) => c.layerType.endsWith("Convolution"));
+  assert.ok(convs.length > 0 && convs.every((c) => c.precision === "U8"), JSON.stringify(convs.map((c) => c.execType)));
 });

@@ -96,10 +96,12 @@ const fakeQuantize: OpDef = {
     const ins = ctx.consts as ConstTensor[];
     const maps = ins.map((t) => broadcastIndex(t.shape, o.shape));
     const out = new Float64Array(numel(o.shape));
-    const f32 = (v: number) => Math.fround(v);
+    const f32 = Math.fround;
+    const [x, il, ih, ol, oh] = ins.map((t) => t.data);
+    const [mx, mil, mih, mol, moh] = maps;
+    // No allocation per element: weights of a whole network fold here on every prepare.
     for (let k = 0; k < out.length; k++) {
-      const [x, il, ih, ol, oh] = ins.map((t, i) => f32(t.data[maps[i][k]]));
-      out[k] = fakeQuantizeValue(x, il, ih, ol, oh, levels);
+      out[k] = fakeQuantizeValue(f32(x[mx[k]]), f32(il[mil[k]]), f32(ih[mih[k]]), f32(ol[mol[k]]), f32(oh[moh[k]]), levels);
     }
     return [makeTensor(o.dtype, o.shape, out)];
   },

@@ -40,7 +40,10 @@ function limitsOf(c: WriteCtx): { axis: number; values: number[][] } {
 
 export const fakeQuantize: Converter = (c) => {
   const levels = attrNum(c.n.attrs, "levels");
-  if (levels !== 256 && levels !== 255) throw c.unsupported(`levels ${levels} is neither 256 (uint8) nor 255 (int8 symmetric)`);
+  // Odd levels up to 255 around zero are int8 symmetric: 255 (8 bits), 129 (7-bit weights, the overflow fix).
+  const symmetric = levels % 2 === 1 && levels >= 3 && levels <= 255;
+  if (levels !== 256 && !symmetric)
+    throw c.unsupported(`levels ${levels} is neither 256 (uint8) nor odd up to 255 (int8 symmetric)`);
   const { axis, values } = limitsOf(c);
   const [il, ih, ol, oh] = values;
   const scale: number[] = [];
@@ -55,7 +58,7 @@ export const fakeQuantize: Converter = (c) => {
       throw c.unsupported(
         levels === 256
           ? `limits [${il[j]}, ${ih[j]}] put the uint8 zero point at ${z}, not an integer in 0..255`
-          : `limits [${il[j]}, ${ih[j]}] are not symmetric, as int8 with 255 levels needs`,
+          : `limits [${il[j]}, ${ih[j]}] are not symmetric, as int8 with ${levels} levels needs`,
       );
     }
     scale.push(s);
@@ -70,7 +73,7 @@ export const fakeQuantize: Converter = (c) => {
   });
   const axisAttr = axis < 0 ? [] : [attr.int("axis", axis)];
   let x = c.in(0);
-  if (levels === 255) {
+  if (symmetric) {
     const lo = axis < 0 ? c.scalar("low", il[0]) : c.w.constant(`${c.n.name}/low`, lowHigh(il, c.shape(0), axis));
     const hi = axis < 0 ? c.scalar("high", ih[0]) : c.w.constant(`${c.n.name}/high`, lowHigh(ih, c.shape(0), axis));
     x = axis < 0 ? c.step("Clip", [x, lo, hi], "clip") : c.step("Min", [c.step("Max", [x, lo], "max"), hi], "clip");

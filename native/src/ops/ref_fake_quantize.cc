@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "fq_math.h"
 #include "op.h"
 #include "parallel.h"
 
@@ -50,10 +51,13 @@ class FakeQuantizeOp : public Op {
     const float* ol = ih + period_;
     const float* oh = ol + period_;
     const float steps = static_cast<float>(levels_ - 1);
+    // Runs of `inner` elements share one column: no division per element, and each run vectorizes.
+    const int64_t runs = count / inner_;
 #pragma omp parallel for if (count > kParallelMin)
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t j = (i / inner_) % period_;
-      y[i] = quantize(x[i], il[j], ih[j], ol[j], oh[j], steps);
+    for (int64_t r = 0; r < runs; ++r) {
+      const int64_t j = r % period_;
+      const float a = il[j], b = ih[j], c = ol[j], d = oh[j];
+      for (int64_t i = r * inner_; i < (r + 1) * inner_; ++i) y[i] = quantize(x[i], a, b, c, d, steps);
     }
   }
 
@@ -79,11 +83,11 @@ class FakeQuantizeOp : public Op {
   }
 
   // The spec's comparisons: at or below the low limit → output_low, above the high one →
-  // output_high; nearbyint rounds half to even like OpenVINO's reference.
+  // output_high; rounding half to even like OpenVINO's reference.
   static float quantize(float v, float il, float ih, float ol, float oh, float steps) {
-    if (v <= std::min(il, ih)) return ol;
-    if (v > std::max(il, ih)) return oh;
-    return std::nearbyint((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+    const float mid = roundHalfEven((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+    const float low = v <= std::min(il, ih) ? ol : mid;
+    return v > std::max(il, ih) ? oh : low;
   }
 
   std::string name_;

@@ -1,0 +1,351 @@
+// qconv: FakeQuantize(x) → convolution with int8 weights, run as one oneDNN int8 primitive.
+// The fusion pass (kernel/plugins/cpu/int8.ts) emits it where the activation grid is per tensor
+// with at most 256 levels and a whole zero point, and every output channel's weights lie on a
+// symmetric int8 grid. The op quantizes x itself (own loop, the FakeQuantize formula, so every
+// level equals the FP32 op's), then u8 src × s8 weights → s32, scaled per output channel
+// (srcStep · wScale[o]) to f32 with bias and post-ops fused. The src zero point goes to oneDNN,
+// which pads with it, so padding stays a real zero as in the FP32 convolution.
+// Chains: with `srcU8` the input already holds u8 levels (a qconv wrote them); with `dstGrid` the
+// op writes the next layer's u8 levels itself (oneDNN rounds (y − low) / step after the post-ops),
+// so consecutive int8 layers pass bytes, not floats. Chained tensors are nhwc on both sides and
+// live in buffers sized for floats.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "dnnl_common.h"
+#include "fq_math.h"
+
+namespace dynbatch {
+namespace {
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+
+// oneDNN descriptor of a u8 tensor stored in `layout`.
+dnnl::memory::desc u8Desc(const Shape& s, Layout layout) {
+  using tag = dnnl::memory::format_tag;
+  if (layout == Layout::Plain) return dnnl::memory::desc(toDims(s), dt::u8, plainTag(s.size()));
+  const tag t = layout == Layout::Nhwc ? tag::acdb : layout == Layout::NChw8c ? tag::aBcd8b : tag::aBcd16b;
+  return dnnl::memory::desc(toDims(s), dt::u8, t);
+}
+
+// Every stride compared: oneDNN's == skips axes of size 1, and a 1x1 map's plain and nhwc
+// descriptors are equal to it, while its 1x1 int8 kernels take only the nhwc strides.
+bool sameU8(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
+  if (!(a == b) || a.data.format_kind != dnnl_blocked) return a == b;
+  for (int d = 0; d < a.data.ndims; ++d)
+    if (a.data.format_desc.blocking.strides[d] != b.data.format_desc.blocking.strides[d]) return false;
+  return true;
+}
+
+bool matchU8(const dnnl::memory::desc& md, Layout& out) {
+  const auto d = md.dims();
+  const Shape s(d.begin(), d.end());
+  for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c}) {
+    if (l != Layout::Plain && s.size() != 4) continue;
+    if (sameU8(md, u8Desc(s, l))) {
+      out = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+class QConvOp : public Op {
+ public:
+  explicit QConvOp(const OpSpec& spec) : name_(spec.name) {
+    if (spec.inputs.size() < 2 || spec.outputs.size() != 1) throw OpError(name_, "qconv needs inputs x, w[, b] and 1 output");
+    const Shape& x = spec.inputs[0]->maxShape;
+    const Shape& w = spec.inputs[1]->maxShape;
+    const Shape& y = spec.outputs[0]->maxShape;
+    if (x.size() != 4 || w.size() != 4) throw OpError(name_, "qconv takes 2-D convolutions (rank-4 input and weights)");
+    if (!spec.inputs[1]->constant) throw OpError(name_, "qconv weights must be constant");
+    post_ = PostOps(spec, y[1], y.size());
+    const size_t regular = spec.inputs.size() - post_.operands();
+    if (regular < 2 || regular > 3) throw OpError(name_, "qconv needs inputs x, w[, b] before its post-op operands");
+    group_ = spec.attrs.integer("group", 1);
+    if (group_ < 1 || w[0] % group_ != 0 || x[1] != w[1] * group_)
+      throw OpError(name_, "qconv channels do not match weights and group " + std::to_string(group_));
+    strides_ = spatialAttr(spec, "strides", 2, 1);
+    dilations_ = spatialAttr(spec, "dilations", 2, 1);
+    for (auto& d : dilations_) d -= 1;
+    padL_ = spatialAttr(spec, "padsBegin", 2, 0);
+    padR_ = spatialAttr(spec, "padsEnd", 2, 0);
+    readGrid(spec);
+    srcU8_ = spec.attrs.integer("srcU8", 0) == 1;
+    if (spec.attrs.has("dstGrid")) {
+      const auto g = spec.attrs.floats("dstGrid");
+      if (g.size() != 5 || g[2] < 2 || g[2] > 256 || !(g[1] > g[0]) || post_.sumInput() >= 0)
+        throw OpError(name_, "qconv dstGrid needs [input_low, input_high, levels, step, zero] and no sum post-op");
+      dstLow_ = g[0];
+      dstSteps_ = g[2] - 1;
+      dstStep_ = (g[1] - g[0]) / dstSteps_;
+      dstU8_ = true;
+    }
+    quantizeWeights(spec, w);
+    if (regular == 3 && (!spec.inputs[2]->constant || numel(spec.inputs[2]->maxShape) != w[0]))
+      throw OpError(name_, "qconv bias must be a constant with " + std::to_string(w[0]) + " values");
+    // Without padding every window sees only real values, so the zero point's share of the sum,
+    // zero · Σw, is a constant per output channel that goes into the bias; oneDNN 2.6's 1x1
+    // kernels take no zero points. With padding oneDNN must pad with the zero point itself.
+    const bool padded = std::any_of(padL_.begin(), padL_.end(), [](int64_t p) { return p != 0; }) ||
+                        std::any_of(padR_.begin(), padR_.end(), [](int64_t p) { return p != 0; });
+    zeroInBias_ = zero_ != 0 && !padded;
+    if (regular == 3 || zeroInBias_) {
+      const int64_t per = numel(w) / w[0];
+      bias_.assign(w[0], 0.f);
+      for (int64_t o = 0; o < w[0]; ++o) {
+        // oneDNN 2.x adds an int8 convolution's bias to the accumulator before the output scale.
+        double b = regular == 3 ? spec.inputs[2]->data[o] / scales_[o] : 0.0;
+        if (zeroInBias_) {
+          int64_t sum = 0;
+          for (int64_t k = o * per; k < (o + 1) * per; ++k) sum += weights_[k];
+          b -= static_cast<double>(zero_) * static_cast<double>(sum);
+        }
+        bias_[o] = static_cast<float>(b);
+      }
+    }
+    flopsPerSample_ = 2.0 * static_cast<double>(numel(y) / y[0]) * static_cast<double>(numel(w) / w[0]);
+    const auto any = dnnl::memory::format_tag::any;
+    auto pd =
+        primitiveDesc(srcU8_ ? u8Desc(x, Layout::Nhwc) : dnnl::memory::desc(toDims(x), dt::u8, any),
+                      dstU8_ ? u8Desc(y, Layout::Nhwc) : dnnl::memory::desc(toDims(y), dt::f32, any), attrFor(std::nullopt));
+    direct_ = matchU8(pd.src_desc(), src_) && (dstU8_ ? matchU8(pd.dst_desc(), dst_) : matchLayout(pd.dst_desc(), dst_));
+    if (!direct_ && (srcU8_ || dstU8_))
+      throw OpError(name_, "int8 convolution unavailable: no nhwc kernel for a chained u8 tensor");
+    if (!direct_) src_ = dst_ = Layout::Plain;
+    impl_ = cache_.get(spec.maxBatch, [&] { return build(x, y); }).impl;
+  }
+
+  void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
+    for (auto& l : in) l = Layout::Plain;
+    in[0] = src_;
+    if (post_.sumInput() >= 0) in[post_.sumInput()] = dst_;
+    out[0] = dst_;
+  }
+
+  int inplaceInput() const override { return post_.sumInput(); }
+  std::string impl() const override { return impl_; }
+  std::string precision() const override { return "U8"; }
+  double flops(int64_t n) const override { return flopsPerSample_ * static_cast<double>(n); }
+
+  void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
+    if (out[0].size() == 0) return;
+    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
+    auto& eng = cpuEngine();
+    dnnl::memory q = srcU8_ ? dnnl::memory(e.src, eng, in[0].data) : threadMemory(3, e.src);
+    if (!srcU8_) quantize(in[0], static_cast<uint8_t*>(q.get_data_handle()));
+    dnnl::memory dst(e.dst, eng, out[0].data);
+    dnnl::memory innerSrc = q, innerDst = dst;
+    if (e.srcReorder) {
+      innerSrc = threadMemory(1, e.innerSrc);
+      runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, q}, {DNNL_ARG_TO, innerSrc}});
+    }
+    if (e.dstReorder) innerDst = threadMemory(2, e.innerDst);
+    const int sum = post_.sumInput();
+    if (sum >= 0) {
+      if (e.sumReorder) {
+        runPrimitive(ctx, *e.sumReorder, {{DNNL_ARG_FROM, dnnl::memory(e.dst, eng, in[sum].data)}, {DNNL_ARG_TO, innerDst}});
+      } else if (in[sum].data != out[0].data) {
+        copyBytes(out[0].data, in[sum].data, layoutBytes(out[0].shape, dst_));
+      }
+    }
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, innerSrc}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, innerDst}};
+    if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
+    if (zero_ != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
+    post_.addArgs(args, e.innerDst);
+    runPrimitive(ctx, e.prim, args);
+    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, innerDst}, {DNNL_ARG_TO, dst}});
+  }
+
+ private:
+  struct Entry {
+    dnnl::convolution_forward prim;
+    dnnl::memory::desc src, dst;
+    dnnl::memory::desc innerSrc, innerDst;
+    std::optional<dnnl::reorder> srcReorder, dstReorder, sumReorder;
+    dnnl::memory weights, bias;
+    std::string impl;
+  };
+
+  // srcGrid = [input_low, input_high, levels, step, zero]: x → q = FakeQuantize's level index,
+  // whose real value is step · (q − zero).
+  void readGrid(const OpSpec& spec) {
+    const auto g = spec.attrs.floats("srcGrid");
+    if (g.size() != 5) throw OpError(name_, "qconv srcGrid needs [input_low, input_high, levels, step, zero]");
+    low_ = g[0];
+    high_ = g[1];
+    levels_ = static_cast<int>(g[2]);
+    step_ = g[3];
+    zero_ = static_cast<int32_t>(g[4]);
+    if (levels_ < 2 || levels_ > 256 || !(high_ > low_) || !(step_ > 0) || zero_ < 0 || zero_ >= levels_)
+      throw OpError(name_, "qconv activation grid cannot be expressed as u8");
+    if (zero_ != 0) {
+      zeroMemory_ = dnnl::memory(dnnl::memory::desc({1}, dt::s32, dnnl::memory::format_tag::a), cpuEngine());
+      *static_cast<int32_t*>(zeroMemory_.get_data_handle()) = zero_;
+    }
+  }
+
+  // Integer weights w / wScale[o], which the fusion pass checked lie on the grid.
+  void quantizeWeights(const OpSpec& spec, const Shape& w) {
+    const auto ws = spec.attrs.floats("wScales");
+    if (static_cast<int64_t>(ws.size()) != w[0]) throw OpError(name_, "qconv needs one wScales value per output channel");
+    const auto& data = spec.inputs[1]->data;
+    const int64_t per = numel(w) / w[0];
+    weights_.resize(data.size());
+    scales_.resize(ws.size());
+    for (int64_t o = 0; o < w[0]; ++o) {
+      if (!(ws[o] > 0)) throw OpError(name_, "qconv weight scales must be positive");
+      scales_[o] = step_ * ws[o];
+      for (int64_t k = o * per; k < (o + 1) * per; ++k) {
+        const float v = std::nearbyint(data[k] / ws[o]);
+        if (v < -128 || v > 127) throw OpError(name_, "qconv weights do not fit int8 at their scale");
+        weights_[k] = static_cast<int8_t>(v);
+      }
+    }
+    Shape wd = w;
+    if (group_ > 1) {
+      wd[0] = w[0] / group_;
+      wd.insert(wd.begin(), group_);
+    }
+    wPlain_ =
+        dnnl::memory::desc(toDims(wd), dt::s8, group_ > 1 ? dnnl::memory::format_tag::goihw : dnnl::memory::format_tag::oihw);
+  }
+
+  // Output scales and the src zero point, with the post-ops once `dst` is known (the layouts are
+  // chosen without them, as the FP32 conv does).
+  dnnl::primitive_attr attrFor(const std::optional<dnnl::memory::desc>& dst) const {
+    dnnl::primitive_attr a = dst ? post_.attr(*dst) : scratchpadAttr();
+    if (dstU8_) {
+      // The next layer's level: (y − low) / step, kept within its levels; the u8 conversion rounds.
+      dnnl::post_ops po = a.get_post_ops();
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / dstStep_, -dstLow_ / dstStep_);
+      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, dstSteps_);
+      a.set_post_ops(po);
+    }
+    a.set_output_scales(2, scales_);
+    if (zero_ != 0 && !zeroInBias_) a.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+    return a;
+  }
+
+  dnnl::convolution_forward::primitive_desc primitiveDesc(const dnnl::memory::desc& src, const dnnl::memory::desc& dst,
+                                                          const dnnl::primitive_attr& attr) const {
+    dnnl::memory::desc anyW(wPlain_.dims(), dt::s8, dnnl::memory::format_tag::any);
+    const auto prop = dnnl::prop_kind::forward_inference;
+    const auto alg = dnnl::algorithm::convolution_direct;
+    std::unique_ptr<dnnl::convolution_forward::desc> d;
+    if (!bias_.empty()) {
+      dnnl::memory::desc bd({static_cast<int64_t>(bias_.size())}, dt::f32, dnnl::memory::format_tag::a);
+      d.reset(new dnnl::convolution_forward::desc(prop, alg, src, anyW, bd, dst, strides_, dilations_, padL_, padR_));
+    } else {
+      d.reset(new dnnl::convolution_forward::desc(prop, alg, src, anyW, dst, strides_, dilations_, padL_, padR_));
+    }
+    try {
+      return dnnl::convolution_forward::primitive_desc(*d, attr, cpuEngine());
+    } catch (const dnnl::error& e) {
+      throw OpError(name_, std::string("int8 convolution unavailable: ") + e.what());
+    }
+  }
+
+  Entry build(const Shape& xs, const Shape& ys) {
+    Entry e;
+    e.src = u8Desc(xs, src_);
+    e.dst = dstU8_ ? u8Desc(ys, dst_) : layoutDesc(ys, dst_);
+    const auto any = dnnl::memory::format_tag::any;
+    const dnnl::memory::desc anyDst(e.dst.dims(), dt::f32, any);
+    auto pd = direct_ ? primitiveDesc(e.src, e.dst, attrFor(e.dst))
+                      : primitiveDesc(dnnl::memory::desc(e.src.dims(), dt::u8, any), anyDst, attrFor(anyDst));
+    e.weights = weightsFor(pd.weights_desc());
+    if (!bias_.empty()) e.bias = dnnl::memory(pd.bias_desc(), cpuEngine(), bias_.data());
+    e.impl = pd.impl_info_str();
+    // The reference int8 kernel is far slower than the FP32 jit one: the FP32 path is kept.
+    if (e.impl.rfind("ref", 0) == 0)
+      throw OpError(name_, "int8 convolution unavailable: only oneDNN's reference kernel (" + e.impl + ")");
+    checkSaturation(e.impl);
+    e.prim = dnnl::convolution_forward(pd);
+    e.innerSrc = pd.src_desc();
+    e.innerDst = pd.dst_desc();
+    auto reorder = [](const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+      return dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to, scratchpadAttr()));
+    };
+    if (e.innerSrc != e.src) e.srcReorder = reorder(e.src, e.innerSrc);
+    if (e.innerDst != e.dst) {
+      e.dstReorder = reorder(e.innerDst, e.dst);
+      if (post_.sumInput() >= 0) e.sumReorder = reorder(e.dst, e.innerDst);
+    }
+    return e;
+  }
+
+  // Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN multiplies u8·s8 pairs into a
+  // saturating s16 (vpmaddubsw): a pair reaches (levels − 1) · 2 · max|w|, which must stay within
+  // 32767 or the result is wrong. Such layers stay FP32 (weights of 7 bits pass).
+  void checkSaturation(const std::string& impl) const {
+    for (const char* safe : {"vnni", "amx", "bf16"})
+      if (impl.find(safe) != std::string::npos) return;
+    int maxW = 0;
+    for (int8_t v : weights_) maxW = std::max(maxW, std::abs(static_cast<int>(v)));
+    if ((levels_ - 1) * 2 * maxW > 32767)
+      throw OpError(name_, "int8 convolution unavailable: " + impl + " has no VNNI and u8 x s8 pairs of " +
+                               std::to_string(levels_) + " levels and weights up to " + std::to_string(maxW) + " would saturate");
+  }
+
+  // s8 weights in the primitive's layout (with any compensation it wants), once per layout.
+  dnnl::memory weightsFor(const dnnl::memory::desc& wanted) {
+    std::lock_guard<std::mutex> lock(weightsMutex_);
+    for (auto& [desc, mem] : weightCopies_)
+      if (desc == wanted) return mem;
+    dnnl::memory dst(wanted, cpuEngine());
+    dnnl::memory src(wPlain_, cpuEngine(), weights_.data());
+    dnnl::stream s(cpuEngine());
+    // One thread: this runs on the JS thread while the program compiles (see WeightsCache).
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    dnnl::reorder(src, dst).execute(s, src, dst);
+    s.wait();
+    omp_set_num_threads(threads);
+    weightCopies_.emplace_back(wanted, dst);
+    return dst;
+  }
+
+  // FakeQuantize's level index of every element, in x's layout (elementwise, so any layout;
+  // blocked padding channels hold zeros, which the zero-padded weights ignore).
+  void quantize(const Tensor& x, uint8_t* q) const {
+    const int64_t count = static_cast<int64_t>(layoutBytes(x.shape, src_) / sizeof(float));
+    const float* v = x.data;
+    const float lo = low_, hi = high_, steps = static_cast<float>(levels_ - 1);
+#pragma omp parallel for if (count > kParallelMin)
+    for (int64_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(fakeQuantizeLevel(v[i], lo, hi, steps));
+  }
+
+  std::string name_;
+  int64_t group_ = 1;
+  dims strides_, dilations_, padL_, padR_;
+  float low_ = 0, high_ = 1, step_ = 1;
+  int levels_ = 256;
+  int32_t zero_ = 0;
+  bool zeroInBias_ = false;
+  dnnl::memory zeroMemory_;
+  std::vector<int8_t> weights_;
+  std::vector<float> scales_, bias_;
+  dnnl::memory::desc wPlain_;
+  PostOps post_;
+  bool direct_ = false;
+  bool srcU8_ = false, dstU8_ = false;
+  float dstLow_ = 0, dstStep_ = 1, dstSteps_ = 255;
+  Layout src_ = Layout::Plain, dst_ = Layout::Plain;
+  std::string impl_;
+  double flopsPerSample_ = 0;
+  std::mutex weightsMutex_;
+  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weightCopies_;
+  LazyCache<int64_t, Entry> cache_;
+};
+
+std::unique_ptr<Op> makeQConv(const OpSpec& spec) { return std::make_unique<QConvOp>(spec); }
+
+}  // namespace
+
+DYNBATCH_REGISTER_OP("qconv", makeQConv);
+
+}  // namespace dynbatch
