@@ -143,12 +143,6 @@ export const MODEL_TABLE: ModelEntry[] = [
     ops: "free N/samples; STFT as Conv1d, MatMul, Log, top-dB clamp (ReduceMax over all axes)",
     strict: false,
     shapeAware: false,
-    fails: {
-      at: "load",
-      code: "NATIVE",
-      message: /layer 'Sub_26': binary: operand rank exceeds output rank/,
-      why: "the CPU lowering stores a rank-0 constant as [1]; Sub(scalar max, 80) then has an operand of higher rank than its rank-0 output",
-    },
   },
   {
     id: "openWakeWord hey_jarvis",

@@ -91,7 +91,7 @@ export class Lowering {
     const id = this.tensors.length;
     this.tensors.push(
       c
-        ? { shape: c.shape.length ? c.shape : [1], batched: false, data: toF32(c) }
+        ? { shape: c.shape, batched: false, data: toF32(c) }
         : { shape: src.outputs[ref.port].shape, batched: this.isBatched(ref) },
     );
     this.ids.set(key, id);
