@@ -12,7 +12,7 @@ import { Graph, Node, nodeMap } from "../graph/graph";
 import { attrBool, attrNum } from "../graph/attrs";
 import { dimsEqual, prepare } from "../graph/prepare";
 import { DynbatchError } from "../errors";
-import { BatchFixChange, BatchFixKind, LayerVerdict } from "../schema";
+import { BatchFixChange, LayerVerdict } from "../schema";
 import { shapeAwareLayers } from "./shape_aware";
 import { ShapeOptions } from "./symbolic";
 import { constAt, replaceNode, Rewrite, setConstInput } from "./fix_edit";
