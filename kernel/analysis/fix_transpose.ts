@@ -7,7 +7,7 @@
  * axis 1 qualifies when every reader drops axis 0 that way; anything else is refused with why.
  */
 import { Graph, Node, PortRef } from "../graph/graph";
-import { attrNum } from "../graph/attrs";
+import { attrInts, attrNum } from "../graph/attrs";
 import { constAt, Rewrite, setConstInput } from "./fix_edit";
 
 /** Axes 0 and 1 trade places; the others stay. */
@@ -21,6 +21,7 @@ interface Edit {
   values: number[];
   suffix: string;
   scalar: boolean;
+  attrs?: Record<string, string>;
 }
 
 /** What a selection along axis 0 becomes, or why it cannot move to axis 1. */
@@ -61,6 +62,7 @@ function selection(c: Node, rank: number, prepared: Map<number, Node>): Selectio
       label: "Slice",
     };
   }
+  if (c.type === "StridedSlice") return stridedSlice(c, prepared);
   if (c.type === "Gather") {
     const axis = ints(prepared, c.inputs[2]);
     if (!axis || axis.length !== 1) return `${who}: its axis is not a constant`;
@@ -85,7 +87,39 @@ function selection(c: Node, rank: number, prepared: Map<number, Node>): Selectio
       label: c.type,
     };
   }
-  return `${who} reads it: only Slice, Gather and Split along axis 0 (then Squeeze of axis 0) are moved to axis 1`;
+  return `${who} reads it: only Slice, StridedSlice, Gather and Split along axis 0 (then Squeeze of axis 0) are moved to axis 1`;
+}
+
+const MASKS = ["begin_mask", "end_mask", "shrink_axis_mask"];
+
+/**
+ * A StridedSlice with one spec entry per axis whose entry for axis 1 (if any) takes it whole (both
+ * masks set, stride 1): its spec entries 0 and 1 trade places. A shrink of axis 0 drops the axis
+ * itself, as a scalar Gather does.
+ */
+function stridedSlice(c: Node, prepared: Map<number, Node>): Selection | string {
+  const who = `'${c.name}' (StridedSlice)`;
+  const spec = [1, 2, 3].map((i) => (c.inputs[i] ? ints(prepared, c.inputs[i]) : undefined));
+  const [begin, end] = spec;
+  if (!begin || !end) return `${who}: its begin and end are not constants`;
+  const stride = spec[2] ?? begin.map(() => 1);
+  const n = begin.length;
+  const mask = (key: string) => Array.from({ length: n }, (_, i) => attrInts(c.attrs, key, [])[i] ?? 0);
+  if ([...mask("new_axis_mask"), ...mask("ellipsis_mask")].some((b) => b !== 0))
+    return `${who} adds axes or has an ellipsis: only a per-axis spec is moved to axis 1`;
+  const shrink = mask("shrink_axis_mask");
+  if (shrink.slice(1).some((b) => b !== 0)) return `${who} drops an axis other than 0`;
+  if (n >= 2 && !(mask("begin_mask")[1] && mask("end_mask")[1] && stride[1] === 1))
+    return `${who} slices axis 1, where the batch is`;
+  // Entry 1 of a one-entry spec: axis 1 whole (masks set, which ignore begin and end).
+  const pad = (v: number[], whole: number) => (n >= 2 ? v : [...v, whole]);
+  const swapped = (v: number[]) => [v[1], v[0], ...v.slice(2)];
+  const values = [pad(begin, 0), pad(end, 0), pad(stride, 1)].map(swapped);
+  const attrs = Object.fromEntries(MASKS.map((k) => [k, swapped(pad(mask(k), k === "shrink_axis_mask" ? 0 : 1)).join(",")]));
+  const names = ["batch_begin", "batch_end", "batch_stride"];
+  const edits: Edit[] = values.map((v, i) => ({ node: c, port: i + 1, values: v, suffix: names[i], scalar: false }));
+  edits[0].attrs = attrs;
+  return { edits, kept: shrink[0] ? [] : [0], label: "StridedSlice" };
 }
 
 /** The Squeeze edits dropping axis 0 of `ref` (rank `rank`), or why a reader does something else. */
@@ -154,7 +188,7 @@ export function transposeRewrite(node: Node, g: Graph, prepared: Map<number, Nod
     touched: [...new Set([...swapped, ...edits.map((e) => e.node.id)])],
     apply: (graph) => {
       let out = setConstInput(graph, node, 1, next, "batch_perm");
-      for (const e of edits) out = setConstInput(out, e.node, e.port, e.values, e.suffix, {}, e.scalar);
+      for (const e of edits) out = setConstInput(out, e.node, e.port, e.values, e.suffix, e.attrs, e.scalar);
       return out;
     },
   };

@@ -17,7 +17,7 @@ const T = 4; // tokens
 const H = 2; // heads
 const D = 3; // per-head width
 
-type Pick = "slice+gather" | "split" | "slice-no-squeeze" | "batch-on-axis-2";
+type Pick = "slice+gather" | "split" | "strided" | "slice-no-squeeze" | "batch-on-axis-2" | "strided-batch";
 
 /** x [1,T,3·H·D] → Reshape [0,T,3,H,D] → Transpose → q, k, v picked per `pick` → softmax(q·kᵀ)·v [N,H,T,D]. */
 function attention(pick: Pick): GraphBuilder {
@@ -30,7 +30,19 @@ function attention(pick: Pick): GraphBuilder {
   const squeeze = (p: PortRef, name: string) => b.op("Squeeze", [p, axis0], {}, { name });
   const slice = (i: number) => b.op("Slice", [qkv, b.ints([i]), b.ints([i + 1]), b.ints([1]), axis0], {}, { version: "opset8" });
   let q: PortRef, k: PortRef, v: PortRef;
-  if (pick === "split") {
+  const strided = (begin: number[], end: number[], masks: Record<string, number[]>) =>
+    b.op("StridedSlice", [qkv, b.ints(begin), b.ints(end), b.ints(begin.map(() => 1))], {
+      begin_mask: begin.map(() => 0),
+      end_mask: begin.map(() => 0),
+      ...masks,
+    });
+  if (pick === "strided" || pick === "strided-batch") {
+    // One entry kept by a Squeeze, one shrunk, and three entries with axis 1 whole (or, refused, sliced).
+    q = squeeze(strided([0], [1], {}), "sq_q");
+    k = strided([1], [2], { shrink_axis_mask: [1] });
+    const whole = pick === "strided" ? 1 : 0;
+    v = squeeze(strided([2, 0, 0], [3, 1, 0], { begin_mask: [0, whole, 0], end_mask: [0, whole, 1] }), "sq_v");
+  } else if (pick === "split") {
     const parts = b.opN("Split", [qkv, b.constant([0], [], "i64")], { num_splits: 3 }, { outputs: 3 });
     [q, k, v] = parts.map((p, i) => squeeze(p, `sq${i}`));
   } else {
@@ -65,12 +77,16 @@ function reference(x: Float32Array): number[] {
   return out;
 }
 
-for (const pick of ["slice+gather", "split"] as const) {
+for (const pick of ["slice+gather", "split", "strided"] as const) {
   test(`fixForDynamicBatch: the q/k/v split (${pick}) keeps the batch first; batch 3 equals attention per sample`, async () => {
     const net = new CNNNetwork(attention(pick).build());
     assert.equal(net.analyze().supported, false);
     const { network, changes } = await net.fixForDynamicBatch();
-    const what = pick === "split" ? "Split×1, Squeeze×3" : "Slice×2, Squeeze×2, Gather×1";
+    const what = {
+      "slice+gather": "Slice×2, Squeeze×2, Gather×1",
+      split: "Split×1, Squeeze×3",
+      strided: "StridedSlice×3, Squeeze×2",
+    }[pick];
     assert.deepEqual(
       changes.map((c) => [c.layer, c.kind, c.applied, c.reason, c.before, c.after]),
       [
@@ -135,5 +151,12 @@ test("proposeBatchFixes: a Transpose read by a layer that is not a selection alo
     changes.map((c) => [c.layer, c.applied]),
     [["swap", false]],
   );
-  assert.match(changes[0].reason, /'sum' \(ReduceSum\) reads it: only Slice, Gather and Split along axis 0/);
+  assert.match(changes[0].reason, /'sum' \(ReduceSum\) reads it: only Slice, StridedSlice, Gather and Split along axis 0/);
+});
+
+test("proposeBatchFixes: a StridedSlice that also slices axis 1 (the batch) is refused", () => {
+  const { changes } = proposeBatchFixes(attention("strided-batch").build());
+  const c = changes.find((x) => x.layer === "qkv_perm")!;
+  assert.equal(c.applied, false);
+  assert.match(c.reason, /\(StridedSlice\) slices axis 1, where the batch is/);
 });
