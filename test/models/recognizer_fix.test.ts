@@ -2,7 +2,8 @@
  * fixForDynamicBatch() on the PP-OCRv4 recognizer: its two attention blocks split q, k and v with a
  * Transpose that moves the batch to axis 1 (test/models/attention_split.test.ts rewrites the file by
  * hand). The rewrite "transpose-keep-batch" must find both, prove the whole model, and the fixed
- * network with setBatch(n) must equal onnxruntime on the original file.
+ * network with setBatch(n), and its Triton export in onnxruntime, must equal onnxruntime on the
+ * original file.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -45,10 +46,15 @@ test("PP-OCRv4 recognizer: fixForDynamicBatch() keeps the batch first in both q/
   network.reshape({ x: [3, ...shape.slice(1)] });
   const req = (await ie.loadNetwork(network, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
   const session = await ort.InferenceSession.create(modelPath(REC));
-  // The fixed file as exportTriton would hand it to onnxruntime: the same outputs at batch n.
-  const fixedFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-rec-fix-")), "rec.onnx");
-  network.serialize(fixedFile);
-  const fixedSession = await ort.InferenceSession.create(fixedFile);
+  // Deployed: the original is refused by exportTriton, the fixed network exported; Triton's
+  // onnxruntime backend would run that model.onnx at batch n, and onnxruntime here does.
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-rec-fix-"));
+  await assert.rejects(net.exportTriton(path.join(repo, "before"), { name: "rec", maxBatch: 8 }), {
+    code: "DYN_BATCH_UNSUPPORTED_TOPOLOGY",
+  });
+  await network.exportTriton(repo, { name: "rec", maxBatch: 8 });
+  assert.match(fs.readFileSync(path.join(repo, "rec", "config.pbtxt"), "utf8"), /max_batch_size: 8/);
+  const fixedSession = await ort.InferenceSession.create(path.join(repo, "rec", "1", "model.onnx"));
   const out = Object.keys(network.outputs)[0];
   for (const n of [1, 2, 3]) {
     req.setBatch(n);
@@ -64,7 +70,7 @@ test("PP-OCRv4 recognizer: fixForDynamicBatch() keeps the batch first in both q/
     const range = want.reduce((a, v) => Math.max(a, v), -Infinity) - want.reduce((a, v) => Math.min(a, v), Infinity);
     for (const [what, values] of [
       ["setBatch", got],
-      ["onnxruntime on the fixed file", exported],
+      ["onnxruntime on the exported model.onnx", exported],
     ] as const) {
       let maxAbs = 0;
       for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i] - want[i]));
