@@ -1,7 +1,8 @@
 /**
  * Rewrite "transpose-keep-batch": the q/k/v split of attention blocks as PyTorch and Paddle export
- * them. `Reshape [N,T,3,H,D] → Transpose [2,0,3,1,4]` puts the batch on axis 1, and Slice or Gather
- * on axis 0 (then Squeeze of axis 0) pick q, k and v, which brings it back to axis 0. Swapping
+ * them. `Reshape [N,T,3,H,D] → Transpose [2,0,3,1,4]` puts the batch on axis 1, and Slice,
+ * StridedSlice, Gather or Split on axis 0 (then Squeeze of axis 0) pick q, k and v, which brings it
+ * back to axis 0. Swapping
  * perm[0] and perm[1] keeps the batch first, and the same selections on axis 1 then give exactly
  * the tensors they gave before, so nothing downstream changes. Any perm with the batch landing on
  * axis 1 qualifies when every reader drops axis 0 that way; anything else is refused with why.
@@ -130,7 +131,8 @@ function squeezes(g: Graph, ref: PortRef, rank: number, prepared: Map<number, No
   for (const s of rs) {
     const who = `'${s.name}' (${s.type})`;
     if (s.type !== "Squeeze") return `${who} reads a selection that still holds axis 0: only a Squeeze of axis 0 may`;
-    const axes = s.inputs[1] ? ints(prepared, s.inputs[1])?.map((a) => norm(a, rank)) : undefined;
+    if (!s.inputs[1]) return `${who} has no axes: it drops every axis of size 1, whichever they are`;
+    const axes = ints(prepared, s.inputs[1])?.map((a) => norm(a, rank));
     if (!axes) return `${who}: its axes are not a constant`;
     if (!axes.includes(0)) return `${who} does not drop axis 0`;
     if (axes.includes(1)) return `${who} drops axis 1, where the batch is`;
