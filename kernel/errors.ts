@@ -260,7 +260,7 @@ export class TritonExportError extends DynamicBatchError {
     this.message =
       `exportTriton: Triton's dynamic batcher stacks requests along axis 0, so every sample must be computed on its own. ` +
       `${this.message}\nTry \`const { network, changes } = await net.fixForDynamicBatch()\`: it rewrites Reshape/Flatten ` +
-      `targets that hard-code the batch and proves each change; export \`network\` once it is supported. Layers that mix ` +
+      `targets that hard-code the batch (and an attention q/k/v Transpose that moves it to axis 1) and proves each change; export \`network\` once it is supported. Layers that mix ` +
       `samples are split off into a per-sample tail instead, which one model file cannot hold: of a split network, ` +
       `export \`network.body()\` and run the tail where the results arrive.`;
   }

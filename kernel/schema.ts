@@ -132,7 +132,7 @@ export interface LatencyReport {
 }
 
 /** How fixForDynamicBatch() rewrote a layer ("none": no rewrite of this layer keeps the batch). */
-export type BatchFixKind = "reshape-keep-batch" | "flatten-keep-batch" | "split" | "none";
+export type BatchFixKind = "reshape-keep-batch" | "flatten-keep-batch" | "transpose-keep-batch" | "split" | "none";
 
 /** A split (kind "split"): the body runs at batch n, the tail once per sample at batch 1, its outputs joined. */
 export interface BatchFixSplit {

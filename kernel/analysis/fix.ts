@@ -1,27 +1,24 @@
 /**
  * Rewrites that make a network batchable, each with its symbolic proof. A Reshape or Flatten whose
  * target hard-codes the batch (`[1,-1]`, `[1,512]`, ONNX Flatten axis 0) is rewritten to keep axis
- * 0, and the rewrite is kept only when (1) the rewritten network prepares at the model's own batch
- * with every tensor shape unchanged, so at that batch it computes exactly what the original did, and
- * (2) the shape-aware analysis proves the rewritten layer maps each sample to itself. The numeric
+ * 0; a Transpose that moves the batch to axis 1 for Slice/Gather/Split on axis 0 keeps it first
+ * (kernel/analysis/fix_transpose.ts). A rewrite is kept only when (1) the rewritten network prepares
+ * at the model's own batch with every tensor shape unchanged (but for the axes a Transpose rewrite
+ * swaps), so at that batch it computes exactly what the original did, and (2) the shape-aware
+ * analysis proves the rewritten layers map each sample to itself. The numeric
  * check against batch-1 runs is the runtime's (kernel/runtime/fix.ts): it needs a device.
  */
-import { ConstTensor, Graph, Node, PortRef, nodeMap } from "../graph/graph";
+import { Graph, Node, nodeMap } from "../graph/graph";
 import { attrBool, attrNum } from "../graph/attrs";
 import { dimsEqual, prepare } from "../graph/prepare";
 import { DynbatchError } from "../errors";
-import { BatchFixChange, BatchFixKind, LayerVerdict } from "../schema";
+import { BatchFixChange, LayerVerdict } from "../schema";
 import { shapeAwareLayers } from "./shape_aware";
 import { ShapeOptions } from "./symbolic";
+import { constAt, replaceNode, Rewrite, setConstInput } from "./fix_edit";
+import { transposeRewrite } from "./fix_transpose";
 
-/** A rewrite of one layer, before it is proven. */
-interface Rewrite {
-  kind: BatchFixKind;
-  before: string;
-  after: string;
-  /** Applies the rewrite to a copy of `g` (the layer keeps its id and name). */
-  apply(g: Graph): Graph;
-}
+export { prune } from "./fix_edit";
 
 /** The layers' verdicts and the proposed changes; `graph` carries every change proven so far. */
 export interface ProposedFixes {
@@ -48,56 +45,9 @@ export function prepareAtModelBatch(g: Graph, opts: ShapeOptions): Graph {
   return prepare(g, { inputShapes: opts.inputShapes, batch: modelBatch(g) });
 }
 
-/** A copy of `g` with node `id` replaced by `f(node)`, and `extra` nodes inserted before it. */
-function replaceNode(g: Graph, id: number, f: (n: Node) => Node, extra: Node[] = []): Graph {
-  const nodes = g.nodes.flatMap((n) => (n.id === id ? [...extra, f(n)] : [n]));
-  return prune({ ...g, nodes });
-}
-
-/** Removes nodes nothing reads that are not inputs or outputs (a replaced shape constant, a layer only a split-off tail read). */
-export function prune(g: Graph): Graph {
-  const live = new Set<number>();
-  for (let i = g.nodes.length - 1; i >= 0; i--) {
-    const n = g.nodes[i];
-    if (n.type === "Result" || n.type === "Parameter" || live.has(n.id)) {
-      live.add(n.id);
-      for (const r of n.inputs) live.add(r.node);
-    }
-  }
-  return { ...g, nodes: g.nodes.filter((n) => live.has(n.id)) };
-}
-
-/** The constant value on `ref` in the prepared graph (a Const, or a folded shape computation). */
-function constAt(prepared: Map<number, Node>, ref: PortRef): ConstTensor | undefined {
-  const n = prepared.get(ref.node);
-  if (!n) return undefined;
-  return n.type === "Const" ? n.value : n.folded?.[ref.port];
-}
-
 /** A Reshape's new target as a Const of its own: the old target may be shared or computed. */
 function reshapeTo(g: Graph, node: Node, target: number[], specialZero: boolean): Graph {
-  const id = Math.max(...g.nodes.map((n) => n.id)) + 1;
-  const value: ConstTensor = { dtype: "i64", shape: [target.length], data: Float64Array.from(target) };
-  const c: Node = {
-    id,
-    name: `${node.name}/batch_target`,
-    type: "Const",
-    version: "opset1",
-    attrs: { element_type: "i64", shape: String(target.length) },
-    inputs: [],
-    outputs: [{ names: [], dtype: "i64", shape: [target.length] }],
-    value,
-  };
-  return replaceNode(
-    g,
-    node.id,
-    (n) => ({
-      ...n,
-      attrs: { ...n.attrs, special_zero: specialZero ? "true" : "false" },
-      inputs: [n.inputs[0], { node: id, port: 0 }, ...n.inputs.slice(2)],
-    }),
-    [c],
-  );
+  return setConstInput(g, node, 1, target, "batch_target", { special_zero: specialZero ? "true" : "false" });
 }
 
 /**
@@ -155,8 +105,11 @@ function rewriteFor(node: Node, prepared: Map<number, Node>, batch: number): Rew
   };
 }
 
-/** Why the rewritten graph differs from the original at the model's batch, or undefined when every shape is the same. */
-function changedAt(original: Graph, rewritten: Graph, opts: ShapeOptions): string | undefined {
+/**
+ * Why the rewritten graph differs from the original at the model's batch, or undefined when every
+ * shape is the same (axes 0 and 1 traded places for the `swapped` layers).
+ */
+function changedAt(original: Graph, rewritten: Graph, opts: ShapeOptions, swapped: number[] = []): string | undefined {
   let g: Graph;
   try {
     g = prepareAtModelBatch(rewritten, opts);
@@ -168,21 +121,25 @@ function changedAt(original: Graph, rewritten: Graph, opts: ShapeOptions): strin
   for (const n of original.nodes) {
     const m = after.get(n.id);
     if (!m) continue;
-    const p = n.outputs.findIndex((o, i) => !dimsEqual(o.shape, m.outputs[i]?.shape ?? []));
+    const want = (s: number[]) => (swapped.includes(n.id) ? [s[1], s[0], ...s.slice(2)] : s);
+    const p = n.outputs.findIndex((o, i) => !dimsEqual(want(o.shape), m.outputs[i]?.shape ?? []));
     if (p >= 0)
       return `at the model's own batch, '${n.name}' would change from [${n.outputs[p].shape}] to [${m.outputs[p].shape}]: the layer combines samples`;
   }
   return undefined;
 }
 
+/** The layer types a rewrite exists for. */
+const FIXED_TYPES = ["Reshape", "Flatten", "Transpose"];
+
 function verdictOf(layers: LayerVerdict[], id: number): LayerVerdict | undefined {
   return layers.find((l) => l.id === id);
 }
 
 /**
- * Proposes and symbolically proves the Reshape/Flatten rewrites of raw graph `g`, one layer at a
+ * Proposes and symbolically proves the Reshape/Flatten/Transpose rewrites of raw graph `g`, one layer at a
  * time in graph order (a layer cut off behind a failing Reshape is judged once that one is fixed).
- * Every unsupported Reshape or Flatten appears in `changes`: proven (applied: true for now) or
+ * Every unsupported Reshape, Flatten or Transpose appears in `changes`: proven (applied: true for now) or
  * refused with the reason.
  */
 export function proposeBatchFixes(g: Graph, opts: ShapeOptions = {}): ProposedFixes {
@@ -192,27 +149,36 @@ export function proposeBatchFixes(g: Graph, opts: ShapeOptions = {}): ProposedFi
   if (batch === undefined) return { graph: g, changes };
   const prepared = nodeMap(original);
   const tried = new Set<number>();
+  // Layers an applied Transpose rewrite swapped: their axes 0 and 1 trade places from then on.
+  const swapped: number[] = [];
   let graph = g;
   let layers = shapeAwareLayers(graph, opts);
   for (;;) {
-    const next = layers.find(
-      (l) => l.verdict === "unsupported" && (l.type === "Reshape" || l.type === "Flatten") && !tried.has(l.id),
-    );
+    const next = layers.find((l) => l.verdict === "unsupported" && FIXED_TYPES.includes(l.type) && !tried.has(l.id));
     if (!next) return { graph, changes };
     tried.add(next.id);
     const node = graph.nodes.find((n) => n.id === next.id)!;
     const base = { layer: node.name, type: node.type, blocked: next.reason };
-    const rw = rewriteFor(node, prepared, batch);
+    const rw =
+      node.type === "Transpose"
+        ? transposeRewrite(node, graph, nodeMap(prepareAtModelBatch(graph, opts)))
+        : rewriteFor(node, prepared, batch);
     if (typeof rw === "string") {
       changes.push({ ...base, kind: "none", before: "", after: "", applied: false, reason: rw, proof: null });
       continue;
     }
     const candidate = rw.apply(graph);
-    const changed = changedAt(original, candidate, opts);
+    const changed = changedAt(original, candidate, opts, [...swapped, ...(rw.swapped ?? [])]);
     const candLayers = changed ? [] : shapeAwareLayers(candidate, opts);
     const v = verdictOf(candLayers, node.id);
+    const left = (rw.touched ?? []).map((id) => verdictOf(candLayers, id)).find((l) => l?.verdict !== "supported");
     const refused =
-      changed ?? (v?.verdict === "supported" ? undefined : `the rewritten layer is still unsupported: ${v?.reason}`);
+      changed ??
+      (v?.verdict !== "supported"
+        ? `the rewritten layer is still unsupported: ${v?.reason}`
+        : left
+          ? `'${left.name}', rewritten with it, is still unsupported: ${left.reason}`
+          : undefined);
     const common = { ...base, kind: rw.kind, before: rw.before, after: rw.after };
     if (refused) {
       changes.push({ ...common, applied: false, reason: refused, proof: null });
@@ -226,5 +192,6 @@ export function proposeBatchFixes(g: Graph, opts: ShapeOptions = {}): ProposedFi
     });
     graph = candidate;
     layers = candLayers;
+    swapped.push(...(rw.swapped ?? []));
   }
 }

@@ -101,7 +101,7 @@ function resultNode(id: number, name: string, ref: PortRef): Node {
 const refKey = (r: PortRef) => `${r.node}:${r.port}`;
 
 /**
- * The split of raw graph `g` (its Reshape/Flatten rewrites already applied), or why there is
+ * The split of raw graph `g` (its Reshape/Flatten/Transpose rewrites already applied), or why there is
  * none. Never throws for a topology it cannot split: every refusal is a sentence.
  */
 export function planSplit(g: Graph, opts: ShapeOptions = {}): SplitPlan | string {

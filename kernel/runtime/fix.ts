@@ -157,7 +157,7 @@ async function numericCheck(
 }
 
 /**
- * The split of `rewritten` (`g` with its proven Reshape/Flatten rewrites) whose `blocking` layers
+ * The split of `rewritten` (`g` with its proven Reshape/Flatten/Transpose rewrites) whose `blocking` layers
  * still mix samples: applied with its proof, or refused (and the rewrites with it, since nothing
  * can then run at batch n to check them).
  */

@@ -304,9 +304,10 @@ export class CNNNetwork {
 
   /**
    * A copy of this network rewritten to take a dynamic batch where a proven rewrite exists (a
-   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead; layers that mix samples are
-   * split off into a tail run once per sample, a SplitNetwork), and every change: applied
-   * with its proof (symbolic, and batch 1..4 against batch-1 runs on the CPU), or refused with why.
+   * Reshape or Flatten that hard-codes the batch keeps axis 0 instead, and so does an attention q/k/v
+   * Transpose that moves it to axis 1; layers that mix samples are split off into a tail run once
+   * per sample, a SplitNetwork), and every change: applied with its proof (symbolic, and batch
+   * 1..4 against batch-1 runs on the CPU), or refused with why.
    */
   async fixForDynamicBatch(): Promise<{ network: CNNNetwork; changes: BatchFixChange[] }> {
     const { graph, changes, split } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
