@@ -3,13 +3,13 @@
  * strict rule a layer blocks by its type, and the shape-aware default of loadNetwork may accept it as
  * it is (head-pose's Reshapes: fixForDynamicBatch() has nothing to change there). Under the
  * shape-aware analysis every blocking layer is one fixForDynamicBatch() handles: a Reshape/Flatten
- * that hard-codes the batch is rewritten, and a layer that mixes samples (DetectionOutput, a Softmax
+ * that hard-codes the batch, or an attention q/k/v Transpose that moves it to axis 1, is rewritten, and a layer that mixes samples (DetectionOutput, a Softmax
  * or Reduce over axis 0, a Concat/Reshape folding the batch) starts a tail that is split off.
  */
 import { TopologyReport } from "../schema";
 import { displayName } from "./names";
 
-const REWRITABLE = new Set(["Reshape", "Flatten"]);
+const REWRITABLE = new Set(["Reshape", "Flatten", "Transpose"]);
 /** Blocking layers a hint names before "…": the tables above list them all. */
 const HINT_NAMES = 3;
 
@@ -34,7 +34,9 @@ function shapeAwareHint(r: TopologyReport): string {
   const mixing = layers.filter((l) => !REWRITABLE.has(l.type) && !l.inputs.some((i) => ids.has(i)));
   const parts = [
     ...(rewritable.length
-      ? [`rewrites a Reshape/Flatten target that hard-codes the batch to keep axis 0 (${named(rewritable)})`]
+      ? [
+          `rewrites a Reshape/Flatten target that hard-codes the batch, or an attention q/k/v Transpose that moves it to axis 1, to keep axis 0 (${named(rewritable)})`,
+        ]
       : []),
     `splits a tail that mixes samples off the network${mixing.length ? ` (from ${named(mixing)})` : ""}: the body runs at batch n, the tail once per sample, its outputs joined`,
   ];

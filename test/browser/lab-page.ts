@@ -46,7 +46,9 @@ export async function runAllCells(page: Page): Promise<void> {
   await page.waitForFunction(
     () => {
       const doc = (globalThis as unknown as { document: El }).document;
-      const prompts = [...doc.querySelectorAll(".jp-Notebook .jp-CodeCell .jp-InputPrompt")].map((e) => e.textContent ?? "");
+      // The input area's own prompt: a cell whose source is hidden (the notebooks' exercise answers)
+      // shows a placeholder whose prompt never gets an execution count.
+      const prompts = [...doc.querySelectorAll(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt")].map((e) => e.textContent ?? "");
       if (prompts.some((t) => t.includes("*"))) return false;
       const failed = doc.querySelector(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']");
       return failed !== null || (prompts.length > 0 && prompts.every((t) => /\[\d+\]/.test(t)));

@@ -95,3 +95,20 @@ test("fix hint: none for a supported network", () => {
   assert.equal(topologyFixHint(r), null);
   assert.ok(!/fix:/i.test(toMimeBundle(r)["text/plain"]));
 });
+
+test("fix hint: a Transpose that moves the batch to axis 1 before a pick along axis 0 points at fixForDynamicBatch(), which rewrites it", async () => {
+  // x [1,3,2,4] → Transpose [1,0,2,3] → Gather index 0 on axis 0 → [1,2,4]: attention's q/k/v pick.
+  const b = new GraphBuilder("qkv");
+  const t = b.op("Transpose", [b.param("x", [1, 3, 2, 4]), b.ints([1, 0, 2, 3])], {}, { name: "qkv_perm" });
+  const q = b.op("Gather", [t, b.constant([0], [], "i64"), b.constant([0], [], "i64")], { batch_dims: 0 }, { name: "q" });
+  b.result(q, "out");
+  const net = new CNNNetwork(b.build());
+  const hint = topologyFixHint(net.analyze());
+  assert.match(hint ?? "", /attention q\/k\/v Transpose that moves it to axis 1, to keep axis 0 \(Transpose qkv_perm\)/);
+  const { network, changes } = await net.fixForDynamicBatch();
+  assert.ok(
+    changes.some((c) => c.kind === "transpose-keep-batch" && c.layer === "qkv_perm"),
+    JSON.stringify(changes),
+  );
+  assert.equal(network.analyze().supported, true);
+});
