@@ -104,6 +104,8 @@ before(async () => {
     fs.copyFileSync(path.join(ROOT, "notebooks", f), path.join(root, f));
   }
   fs.symlinkSync(path.join(ROOT, "notebooks", "node_modules"), path.join(root, "node_modules"));
+  // Notebook 01's markdown shows an SVG diagram from notebooks/images.
+  fs.symlinkSync(path.join(ROOT, "notebooks", "images"), path.join(root, "images"));
   // tslab runs the first tslab it finds upwards from the kernel's folder: make it this checkout's,
   // whatever a parent of the temporary folder holds.
   for (const dir of ["models", "media", "node_modules"]) fs.symlinkSync(path.join(ROOT, dir), path.join(work, dir));
@@ -286,11 +288,11 @@ test("lab: 01 runs from the Run menu; the landmarks topology matches the kernel,
   });
 });
 
-test("lab: 02 shows head pose, eye state and face detection in both modes with the kernel's counts; clicking a blocking layer shows its reason", async () => {
+test("lab: 02 shows head pose and eye state in both modes with the kernel's counts (face detection as text: its graph would be most of the notebook); clicking a blocking layer shows its reason", async () => {
   await onPage(async (page) => {
     await runInLab(page, "02-which-topologies.ipynb");
     const seen = await checkTopologies(page);
-    for (const id of SHARED.slice(1)) {
+    for (const id of SHARED.slice(1, 3)) {
       for (const mode of ["strict", "shape-aware"]) assert.ok(seen.has(`${id}/${mode}`), `${id} ${mode} was shown`);
     }
     // Head pose in strict mode, its first Reshape selected by the click above.
