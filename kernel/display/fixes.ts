@@ -65,31 +65,42 @@ function details(c: BatchFixChange): string[] {
   return [...(c.split ? splitLines(c.split) : []), ...why(c)];
 }
 
-export function fixesHtml(changes: BatchFixChange[]): string {
+/** The changes as an HTML table (capped at MAX_TABLE_ROWS): layer, type, kind, before → after, applied, and the cut, proof or reason. */
+export function fixesTableHtml(changes: BatchFixChange[]): string {
   const rows = changes.map((c) => [
     escapeHtml(displayName(c.layer)),
     escapeHtml(c.type),
+    escapeHtml(c.kind),
     escapeHtml(change(c)),
     `<b style="color:${c.applied ? GREEN : RED}">${c.applied ? "applied" : "refused"}</b>`,
     details(c).map(escapeHtml).join("<br>"),
   ]);
-  return (
-    `<div style="font-family:sans-serif;font-size:13px;line-height:1.4"><div><b>${escapeHtml(summary(changes))}</b></div>` +
-    (rows.length ? htmlTable(["layer", "type", "before → after", "", "cut / proof / reason"], rows) : "") +
-    `</div>`
-  );
+  return htmlTable(["layer", "type", "kind", "before → after", "", "cut / proof / reason"], rows);
 }
 
-export function fixesText(changes: BatchFixChange[]): string {
-  if (!changes.length) return summary(changes);
-  const rows = changes.map((c) => [displayName(c.layer), c.type, change(c), c.applied ? "applied" : "refused"]);
+/** The changes as a text table (capped), then the details of each change shown. */
+export function fixesTableText(changes: BatchFixChange[]): string {
+  const rows = changes.map((c) => [displayName(c.layer), c.type, c.kind, change(c), c.applied ? "applied" : "refused"]);
   const perChange = changes.slice(0, MAX_TABLE_ROWS).map(
     (c) =>
       `${displayName(c.layer)}:\n${details(c)
         .map((l) => `    ${l}`)
         .join("\n")}`,
   );
-  return [summary(changes), textTable(["layer", "type", "before → after", ""], rows), ...perChange].join("\n");
+  return [textTable(["layer", "type", "kind", "before → after", ""], rows), ...perChange].join("\n");
+}
+
+export function fixesHtml(changes: BatchFixChange[]): string {
+  return (
+    `<div style="font-family:sans-serif;font-size:13px;line-height:1.4"><div><b>${escapeHtml(summary(changes))}</b></div>` +
+    (changes.length ? fixesTableHtml(changes) : "") +
+    `</div>`
+  );
+}
+
+export function fixesText(changes: BatchFixChange[]): string {
+  if (!changes.length) return summary(changes);
+  return `${summary(changes)}\n${fixesTableText(changes)}`;
 }
 
 /** The bundle for fixForDynamicBatch()'s changes; the JSON part is the list itself. */
