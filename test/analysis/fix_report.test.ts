@@ -7,27 +7,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CNNNetwork, TOPOLOGY_MIME, toMimeBundle } from "../../kernel";
 import { GraphBuilder } from "../helpers/graph_builder";
+import { pinnedReshape, reduceOverBatch } from "../helpers/fix_networks";
 import { validateTopologyReport } from "../display/validate";
 
-/** x [1,8] → Reshape [1,8] named "pin" (hard-codes the batch) → Add → out. */
-function pinned(): CNNNetwork {
-  const b = new GraphBuilder("pinned");
-  const r = b.op("Reshape", [b.param("x", [1, 8]), b.ints([1, 8])], { special_zero: false }, { name: "pin" });
-  b.result(b.op("Add", [r, b.constant([1], [1], "f32")], { auto_broadcast: "numpy" }), "out");
-  return new CNNNetwork(b.build());
-}
-
-/** ReduceSum of x over axis 0 ("sum_over_batch") + ReLU(y) → out: a tail that mixes samples, split off. */
-function reduced(): CNNNetwork {
-  const b = new GraphBuilder("reduce");
-  const s = b.op("ReduceSum", [b.param("x", [1, 8]), b.ints([0])], { keep_dims: true }, { name: "sum_over_batch" });
-  const relu = b.op("ReLU", [b.param("y", [1, 8])], {}, { name: "relu" });
-  b.result(b.op("Add", [s, relu], { auto_broadcast: "numpy" }, { name: "after" }), "out");
-  return new CNNNetwork(b.build());
-}
-
 test("fixed network: analyze().fixes lists the applied rewrite, naming a layer of the report; the original has none", async () => {
-  const net = pinned();
+  const net = pinnedReshape();
   const { network, changes } = await net.fixForDynamicBatch();
   const report = network.analyze();
   assert.equal(report.supported, true);
@@ -43,7 +27,7 @@ test("fixed network: analyze().fixes lists the applied rewrite, naming a layer o
 });
 
 test("fixed network: the topology HTML and text show the change, its kind, and the proof at n = 1..4", async () => {
-  const report = (await pinned().fixForDynamicBatch()).network.analyze();
+  const report = (await pinnedReshape().fixForDynamicBatch()).network.analyze();
   const bundle = toMimeBundle(report);
   assert.deepEqual(bundle[TOPOLOGY_MIME], JSON.parse(JSON.stringify(report)));
   for (const part of [bundle["text/plain"], bundle["text/html"]]) {
@@ -54,13 +38,13 @@ test("fixed network: the topology HTML and text show the change, its kind, and t
     assert.match(part, /analysis: axis 0 stays N/);
     assert.match(part, /n=1: [^,]+, n=2: [^,]+, n=3: [^,]+, n=4: /);
   }
-  const original = toMimeBundle(pinned().analyze());
+  const original = toMimeBundle(pinnedReshape().analyze());
   assert.ok(!original["text/plain"].includes("Changes by fixForDynamicBatch()"));
   assert.ok(!original["text/html"].includes("Changes by fixForDynamicBatch()"));
 });
 
 test("split network: analyze().fixes carries the split, whose layer is in the report's tail layers", async () => {
-  const { network, changes } = await reduced().fixForDynamicBatch();
+  const { network, changes } = await reduceOverBatch().fixForDynamicBatch();
   const report = network.analyze();
   assert.deepEqual(
     report.fixes!.map((c) => [c.layer, c.kind]),

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Browser } from "playwright-core";
-import { CNNNetwork } from "../../kernel";
-import { GraphBuilder } from "../helpers/graph_builder";
+import { pinnedReshape } from "../helpers/fix_networks";
 import { launch, screenshot } from "./chromium";
 import { Harness, openHarness } from "./harness";
 import { locate, MIME, renderReady, ROOT, stats } from "./topology-page";
@@ -23,14 +22,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** x [1,8] → Reshape [1,8] named "pin" (hard-codes the batch) → Add → out, as test/display/fix_hint.test.ts. */
-function pinned(): CNNNetwork {
-  const b = new GraphBuilder("pinned");
-  const r = b.op("Reshape", [b.param("x", [1, 8]), b.ints([1, 8])], { special_zero: false }, { name: "pin" });
-  b.result(b.op("Add", [r, b.constant([1], [1], "f32")], { auto_broadcast: "numpy" }, { name: "add" }), "out");
-  return new CNNNetwork(b.build());
-}
 
 /** Box width in layout units: NODE_W of extension/src/topology/layout.ts (which only the browser bundle can import). */
 const NODE_W = 168;
@@ -68,7 +59,7 @@ async function leftEdgePixels(name: string): Promise<number[][]> {
 }
 
 test("topology: a fixed network's changed layer is outlined, counted in the legend, and its details show the change", async () => {
-  const report = JSON.parse(JSON.stringify((await pinned().fixForDynamicBatch()).network.analyze()));
+  const report = JSON.parse(JSON.stringify((await pinnedReshape().fixForDynamicBatch()).network.analyze()));
   assert.equal(report.fixes.length, 1);
   await renderReady(h.page, () => h.render(MIME, report));
 
@@ -93,7 +84,7 @@ test("topology: a fixed network's changed layer is outlined, counted in the lege
   await screenshot(h.page, "topology-fixes", ROOT);
 
   // The original network's report: no marker, no legend entry, no change in the details.
-  await renderReady(h.page, () => h.render(MIME, JSON.parse(JSON.stringify(pinned().analyze()))));
+  await renderReady(h.page, () => h.render(MIME, JSON.parse(JSON.stringify(pinnedReshape().analyze()))));
   assert.ok(!(await h.page.locator(".dynbatch-legend-changed").isVisible()));
   assert.ok(!(await leftEdgePixels("pin")).some(isChangedColor));
   assert.deepEqual(h.problems, []);
