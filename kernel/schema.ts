@@ -61,6 +61,11 @@ export interface TopologyReport {
    * shapeAware])`); the JupyterLab view then offers a strict/shape-aware toggle. Never nested.
    */
   alternate?: TopologyReport;
+  /**
+   * The changes fixForDynamicBatch() applied, when this is the report of the network it returned
+   * (each change's `layer` names a layer of `layers`). Absent for a network read from a file.
+   */
+  fixes?: BatchFixChange[];
 }
 
 /** How a latency point was measured. */

@@ -53,7 +53,8 @@ function summary(changes: BatchFixChange[]): string {
   return `fixForDynamicBatch: ${applied} of ${changes.length} layer(s) rewritten and proven, ${changes.length - applied} left alone`;
 }
 
-function change(c: BatchFixChange): string {
+/** A change in one line: before → after (a split: its body and tail). */
+export function changeText(c: BatchFixChange): string {
   if (c.kind === "none") return "(no rewrite)";
   // The split's own before/after sentences are long; its details name the cut, tail and joins.
   if (c.kind === "split") return `split: body at batch n + per-sample tail of ${c.split?.tail.length ?? "?"} layer(s)`;
@@ -61,35 +62,46 @@ function change(c: BatchFixChange): string {
 }
 
 /** The detail lines of one change: for a split, where it cut; then the proof or the reason. */
-function details(c: BatchFixChange): string[] {
+export function changeDetails(c: BatchFixChange): string[] {
   return [...(c.split ? splitLines(c.split) : []), ...why(c)];
 }
 
-export function fixesHtml(changes: BatchFixChange[]): string {
+/** The changes as an HTML table (capped at MAX_TABLE_ROWS): layer, type, kind, before → after, applied, and the cut, proof or reason. */
+export function fixesTableHtml(changes: BatchFixChange[]): string {
   const rows = changes.map((c) => [
     escapeHtml(displayName(c.layer)),
     escapeHtml(c.type),
-    escapeHtml(change(c)),
+    escapeHtml(c.kind),
+    escapeHtml(changeText(c)),
     `<b style="color:${c.applied ? GREEN : RED}">${c.applied ? "applied" : "refused"}</b>`,
-    details(c).map(escapeHtml).join("<br>"),
+    changeDetails(c).map(escapeHtml).join("<br>"),
   ]);
+  return htmlTable(["layer", "type", "kind", "before → after", "", "cut / proof / reason"], rows);
+}
+
+/** The changes as a text table (capped), then the details of each change shown. */
+export function fixesTableText(changes: BatchFixChange[]): string {
+  const rows = changes.map((c) => [displayName(c.layer), c.type, c.kind, changeText(c), c.applied ? "applied" : "refused"]);
+  const perChange = changes.slice(0, MAX_TABLE_ROWS).map(
+    (c) =>
+      `${displayName(c.layer)}:\n${changeDetails(c)
+        .map((l) => `    ${l}`)
+        .join("\n")}`,
+  );
+  return [textTable(["layer", "type", "kind", "before → after", ""], rows), ...perChange].join("\n");
+}
+
+export function fixesHtml(changes: BatchFixChange[]): string {
   return (
     `<div style="font-family:sans-serif;font-size:13px;line-height:1.4"><div><b>${escapeHtml(summary(changes))}</b></div>` +
-    (rows.length ? htmlTable(["layer", "type", "before → after", "", "cut / proof / reason"], rows) : "") +
+    (changes.length ? fixesTableHtml(changes) : "") +
     `</div>`
   );
 }
 
 export function fixesText(changes: BatchFixChange[]): string {
   if (!changes.length) return summary(changes);
-  const rows = changes.map((c) => [displayName(c.layer), c.type, change(c), c.applied ? "applied" : "refused"]);
-  const perChange = changes.slice(0, MAX_TABLE_ROWS).map(
-    (c) =>
-      `${displayName(c.layer)}:\n${details(c)
-        .map((l) => `    ${l}`)
-        .join("\n")}`,
-  );
-  return [summary(changes), textTable(["layer", "type", "before → after", ""], rows), ...perChange].join("\n");
+  return `${summary(changes)}\n${fixesTableText(changes)}`;
 }
 
 /** The bundle for fixForDynamicBatch()'s changes; the JSON part is the list itself. */

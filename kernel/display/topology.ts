@@ -11,9 +11,13 @@ import { displayName, TOOLTIP_NAME_MAX } from "./names";
 import { BOX_H, BOX_W, layoutLayers } from "./layout";
 import { overviewSvg } from "./overview";
 import { topologyFixHint } from "./fix_hint";
+import { fixesTableHtml, fixesTableText } from "./fixes";
 
 export { BOX_H, BOX_W, layoutLayers } from "./layout";
 export type { GraphNode } from "./layout";
+
+/** Title of the section listing the changes a fixed network's report carries. */
+const FIXES_TITLE = "Changes by fixForDynamicBatch()";
 
 /** Above this many layers even the overview would be too large to be useful; the tables remain. */
 const MAX_GRAPH_LAYERS = 1500;
@@ -168,6 +172,7 @@ export function topologyHtml(r: TopologyReport, other?: TopologyReport): string 
     );
     if (fix) parts.push(`<div><b>Fix:</b> ${escapeHtml(fix)}</div>`);
   }
+  if (r.fixes?.length) parts.push(`<div style="margin-top:6px"><b>${FIXES_TITLE}</b></div>`, fixesTableHtml(r.fixes));
   if (nonConstant.length && nonConstant.length <= MAX_GRAPH_LAYERS) parts.push(graphHtml(drawnLayers(r), r));
   // Blocking layers first: a capped table then still shows every layer that matters.
   const ordered = [
@@ -188,10 +193,10 @@ export function topologyText(r: TopologyReport, other?: TopologyReport): string 
     `${r.summary.total} nodes: ${r.summary.supported} supported, ${r.summary.unsupported} unsupported, ` +
     `${r.summary.constant} constant`;
   const groups = blockingGroups(r.layers);
-  if (!groups.length) return head;
   const lines = groups.map((g) => `✗ ${g.type} (${g.names.length}): ${namesText(g.names)}\n    why: ${g.reason}`);
-  const fix = topologyFixHint(r, other);
-  return `${head}\n${lines.join("\n")}${fix ? `\nfix: ${fix}` : ""}`;
+  const fix = groups.length ? topologyFixHint(r, other) : undefined;
+  const fixes = r.fixes?.length ? [`${FIXES_TITLE}:\n${fixesTableText(r.fixes)}`] : [];
+  return [head, ...lines, ...(fix ? [`fix: ${fix}`] : []), ...fixes].join("\n");
 }
 
 /**

@@ -93,6 +93,8 @@ export class CNNNetwork {
   private readonly extensions = new Map<string, Extension>();
   /** Every layer has a shape rule (built in or from an extension): the network can be prepared. */
   readonly runnable: boolean;
+  /** The changes fixForDynamicBatch() applied to make this network; analyze() reports them. */
+  private fixes: BatchFixChange[] = [];
 
   /** `extensions`: those registered with ie.addExtension when the network was read. */
   constructor(
@@ -299,7 +301,12 @@ export class CNNNetwork {
 
   /** Can this network run with a dynamic batch? Never throws for an unsupported topology. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
-    return analyze(this.graph, { mode: opts.mode ?? "shape-aware", inputShapes: this.inputShapes, customOps: this.customOps });
+    const report = analyze(this.graph, {
+      mode: opts.mode ?? "shape-aware",
+      inputShapes: this.inputShapes,
+      customOps: this.customOps,
+    });
+    return this.fixes.length ? { ...report, fixes: this.fixes } : report;
   }
 
   /**
@@ -311,9 +318,9 @@ export class CNNNetwork {
    */
   async fixForDynamicBatch(): Promise<{ network: CNNNetwork; changes: BatchFixChange[] }> {
     const { graph, changes, split } = await fixGraph(this.graph, { inputShapes: this.inputShapes });
-    if (split) return { network: splitNetworkOf(split, this.inputShapes), changes };
-    const network = new CNNNetwork(graph);
-    if (Object.keys(this.inputShapes).length > 0) network.reshape(this.inputShapes);
+    const network = split ? splitNetworkOf(split, this.inputShapes) : new CNNNetwork(graph);
+    if (!split && Object.keys(this.inputShapes).length > 0) network.reshape(this.inputShapes);
+    network.fixes = changes.filter((c) => c.applied);
     return { network, changes };
   }
 

@@ -75,7 +75,14 @@ export class SplitNetwork extends CNNNetwork {
   /** The body's analysis, with the tail's layers shown as supported: each runs at batch 1 once per sample. */
   analyze(opts: { mode?: AnalysisMode } = {}): TopologyReport {
     const body = super.analyze(opts);
-    const layers = [...body.layers, ...this.plan.tailVerdicts];
+    // Constants only the tail reads were pruned from the body: its layers' inputs name the layers the report has.
+    const known = new Set(body.layers.map((l) => l.id));
+    const tail = this.plan.tailVerdicts.map((l) => {
+      const inputs = l.inputs.filter((id) => known.has(id));
+      known.add(l.id);
+      return { ...l, inputs };
+    });
+    const layers = [...body.layers, ...tail];
     return {
       ...body,
       layers,

@@ -9,29 +9,13 @@ import assert from "node:assert/strict";
 import { CNNNetwork, IECore, toMimeBundle } from "../../kernel";
 import { topologyFixHint } from "../../kernel/display/fix_hint";
 import { GraphBuilder } from "../helpers/graph_builder";
+import { pinnedReshape, reduceOverBatch } from "../helpers/fix_networks";
 import { irPath } from "../helpers/models";
 
 const ie = new IECore();
 
-/** x [1,8] → Reshape [1,8] named "pin" (hard-codes the batch) → Add → out. */
-function pinned(): CNNNetwork {
-  const b = new GraphBuilder("pinned");
-  const r = b.op("Reshape", [b.param("x", [1, 8]), b.ints([1, 8])], { special_zero: false }, { name: "pin" });
-  b.result(b.op("Add", [r, b.constant([1], [1], "f32")], { auto_broadcast: "numpy" }), "out");
-  return new CNNNetwork(b.build());
-}
-
-/** ReduceSum of x over axis 0 ("sum_over_batch") + ReLU(y) ("after") → out: a tail that mixes samples, and a layer after it that blocks because of it. */
-function reduced(): CNNNetwork {
-  const b = new GraphBuilder("reduce");
-  const s = b.op("ReduceSum", [b.param("x", [1, 8]), b.ints([0])], { keep_dims: true }, { name: "sum_over_batch" });
-  const relu = b.op("ReLU", [b.param("y", [1, 8])], {}, { name: "relu" });
-  b.result(b.op("Add", [s, relu], { auto_broadcast: "numpy" }, { name: "after" }), "out");
-  return new CNNNetwork(b.build());
-}
-
 test("fix hint: a Reshape that hard-codes the batch points at fixForDynamicBatch(), which rewrites it", async () => {
-  const net = pinned();
+  const net = pinnedReshape();
   const bundle = toMimeBundle(net.analyze());
   assert.match(
     bundle["text/plain"],
@@ -46,7 +30,7 @@ test("fix hint: a Reshape that hard-codes the batch points at fixForDynamicBatch
 });
 
 test("fix hint: a Reduce over axis 0 points at fixForDynamicBatch()'s split, naming where the tail starts", async () => {
-  const net = reduced();
+  const net = reduceOverBatch();
   const text = toMimeBundle(net.analyze())["text/plain"];
   assert.match(
     text,

@@ -38,6 +38,24 @@ export function validateTopologyReport(x: unknown): string[] {
   const blocking = layers.filter((l) => l.verdict === "unsupported").map((l) => l.name);
   if (JSON.stringify(s.blocking) !== JSON.stringify(blocking)) errs.push("summary.blocking != unsupported names in order");
   if (x.supported !== (blocking.length === 0)) errs.push("supported disagrees with the verdicts");
+  if (x.fixes !== undefined) errs.push(...validateFixes(x.fixes, new Set(layers.map((l) => l.name))));
+  return errs;
+}
+
+/** A report's `fixes`: applied BatchFixChanges, each naming a layer of the report. */
+function validateFixes(fixes: unknown, names: Set<unknown>): string[] {
+  if (!Array.isArray(fixes)) return ["fixes is not an array"];
+  const errs: string[] = [];
+  fixes.forEach((c: unknown, i) => {
+    if (!isObj(c)) return errs.push(`fixes[${i}] is not an object`);
+    for (const k of ["layer", "type", "kind", "blocked", "before", "after", "reason"])
+      if (typeof c[k] !== "string") errs.push(`fixes[${i}].${k} is not a string`);
+    if (c.applied !== true) errs.push(`fixes[${i}] is not applied`);
+    if (!names.has(c.layer)) errs.push(`fixes[${i}].layer names no layer of the report`);
+    const p = c.proof;
+    if (!isObj(p) || !isNum(p.sameAtBatch) || typeof p.analysis !== "string" || !Array.isArray(p.numeric))
+      errs.push(`fixes[${i}].proof is not {sameAtBatch, analysis, numeric}`);
+  });
   return errs;
 }
 

@@ -24,6 +24,8 @@ export interface Controls {
   searchCount: HTMLElement;
   constants: HTMLInputElement;
   legend: Map<Verdict, HTMLElement>;
+  /** Legend entry for the outline of layers fixForDynamicBatch() changed; hidden when none was. */
+  changed: HTMLElement;
   canvasHost: HTMLElement;
   status: HTMLElement;
   details: HTMLElement;
@@ -97,6 +99,13 @@ export function buildControls(root: HTMLElement, modes: AnalysisMode[], h: Contr
     legend.set(v, item);
     legendBar.appendChild(item);
   }
+  const changed = el("span", "dynbatch-legend-item dynbatch-legend-changed");
+  changed.append(
+    el("span", "dynbatch-swatch"),
+    el("span", "dynbatch-legend-label", "changed by fixForDynamicBatch()"),
+    el("span", "dynbatch-legend-count"),
+  );
+  legendBar.appendChild(changed);
 
   const body = el("div", "dynbatch-body");
   const canvasHost = el("div", "dynbatch-canvas-host");
@@ -108,7 +117,7 @@ export function buildControls(root: HTMLElement, modes: AnalysisMode[], h: Contr
   body.append(canvasHost, details);
 
   root.append(header, toolbar, legendBar, body);
-  return { header, modeButtons, search, searchCount, constants, legend, canvasHost, status, details };
+  return { header, modeButtons, search, searchCount, constants, legend, changed, canvasHost, status, details };
 }
 
 /** Shows the report's name, mode and overall verdict, the pressed mode and the legend counts. */
@@ -133,4 +142,8 @@ export function showReport(c: Controls, report: TopologyReport): void {
     const count = item.querySelector(".dynbatch-legend-count");
     if (count) count.textContent = String(counts[v]);
   }
+  const changes = report.fixes?.length ?? 0;
+  c.changed.hidden = changes === 0;
+  c.changed.dataset.count = String(changes);
+  c.changed.querySelector(".dynbatch-legend-count")!.textContent = String(changes);
 }

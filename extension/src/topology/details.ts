@@ -2,9 +2,10 @@
  * The details panel: everything known about the selected layer, or, with nothing selected, the
  * verdict and the blocking layers as links. Layer names are buttons that select that layer.
  */
-import type { AnalysisMode, LayerVerdict, TopologyReport } from "../../../kernel/schema";
+import type { AnalysisMode, BatchFixChange, LayerVerdict, TopologyReport } from "../../../kernel/schema";
 import { fixSuggestion, formatShape, symbolicShape } from "./describe";
 import { displayName } from "../../../kernel/display/names";
+import { changeDetails, changeText } from "../../../kernel/display/fixes";
 import { button, el } from "./dom";
 
 /** Longest list of names shown before "… and N more". */
@@ -19,6 +20,8 @@ export interface LayerDetails {
   folded: LayerVerdict[];
   inputs: LayerVerdict[];
   outputs: LayerVerdict[];
+  /** What fixForDynamicBatch() changed in this layer, when it did. */
+  change?: BatchFixChange;
 }
 
 /** Called with a layer name when a name in the panel is clicked. */
@@ -64,6 +67,10 @@ export function renderLayerDetails(panel: HTMLElement, d: LayerDetails, go: Navi
   row(dl, proof ? "Proof" : "Reason", layer.reason, "dynbatch-reason");
   const fix = fixSuggestion(layer, d.mode, d.other);
   if (fix) row(dl, "Fix", fix, "dynbatch-fix");
+  if (d.change) {
+    row(dl, "Changed by fixForDynamicBatch()", `${d.change.kind}: ${changeText(d.change)}`, "dynbatch-change");
+    row(dl, "Its proof", changeDetails(d.change).join("\n"), "dynbatch-change-proof");
+  }
   if (d.other) {
     const otherMode = d.mode === "strict" ? "shape-aware" : "strict";
     const other = el("span");
@@ -94,6 +101,12 @@ export function renderOverview(panel: HTMLElement, report: TopologyReport, go: N
   panel.replaceChildren();
   panel.appendChild(el("p", "dynbatch-hint", "Click a layer for its verdict, shape and reason. Drag to pan, wheel to zoom."));
   const blocking = report.layers.filter((l) => l.verdict === "unsupported");
+  const changedNames = new Set((report.fixes ?? []).map((c) => c.layer));
+  const changed = report.layers.filter((l) => changedNames.has(l.name));
+  if (changed.length) {
+    panel.appendChild(el("h4", undefined, `Changed by fixForDynamicBatch() (${changed.length})`));
+    panel.appendChild(nameList(changed, go));
+  }
   if (!blocking.length) {
     panel.appendChild(el("p", "dynbatch-ok", `No layer blocks a dynamic batch (${report.mode} analysis).`));
     return;

@@ -155,6 +155,13 @@ export function drawGraph(ctx: CanvasRenderingContext2D, d: DrawInput): void {
   outline(
     ctx,
     d,
+    visible.filter((i) => graph.nodes[i].change),
+    p.changed,
+    2,
+  );
+  outline(
+    ctx,
+    d,
     visible.filter((i) => d.matches[i]),
     p.match,
     3,

@@ -3,7 +3,7 @@
  * plugin folds at load) are hidden unless asked for, and each visible layer remembers the
  * constants that feed it, so the picture shows the network's real layers.
  */
-import type { LayerVerdict, TopologyReport, Verdict } from "../../../kernel/schema";
+import type { BatchFixChange, LayerVerdict, TopologyReport, Verdict } from "../../../kernel/schema";
 
 export const VERDICTS: readonly Verdict[] = ["supported", "unsupported", "constant"];
 
@@ -11,6 +11,8 @@ export interface ViewNode {
   layer: LayerVerdict;
   /** Hidden constants feeding this layer, directly or through other hidden constants. */
   folded: LayerVerdict[];
+  /** What fixForDynamicBatch() changed in this layer, when the report carries its changes. */
+  change?: BatchFixChange;
 }
 
 export interface ViewGraph {
@@ -54,12 +56,14 @@ export function buildViewGraph(report: TopologyReport, showConstants: boolean): 
     if (!indexByName.has(layer.name)) indexByName.set(layer.name, shown.length);
     shown.push(layer);
   }
+  const changes = new Map((report.fixes ?? []).map((c) => [c.layer, c]));
   const nodes: ViewNode[] = [];
   const pairs: number[] = [];
   const through: number[] = [];
   shown.forEach((layer, to) => {
     const { folded, direct, bridged } = upstream(layer, byId, hidden);
-    nodes.push({ layer, folded });
+    const change = changes.get(layer.name);
+    nodes.push(change ? { layer, folded, change } : { layer, folded });
     const sources = new Set<number>();
     for (const [ids, flag] of [
       [direct, 0],

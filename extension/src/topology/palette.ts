@@ -12,6 +12,8 @@ export interface Palette {
   edge: string;
   selected: string;
   match: string;
+  /** Outline of a layer fixForDynamicBatch() changed. */
+  changed: string;
   verdict: Record<Verdict, string>;
   uiFont: string;
   codeFont: string;
@@ -28,6 +30,7 @@ export function readPalette(el: Element): Palette {
     edge: v("--dynbatch-edge", "#999"),
     selected: v("--dynbatch-selected", "#1976d2"),
     match: v("--dynbatch-match", "#f57c00"),
+    changed: v("--dynbatch-changed", "#8e24aa"),
     verdict: {
       supported: v("--dynbatch-supported", "#388e3c"),
       unsupported: v("--dynbatch-unsupported", "#d32f2f"),

@@ -259,7 +259,7 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
   }
 
   private details(graph: ViewGraph, index: number): LayerDetails {
-    const { layer, folded } = graph.nodes[index];
+    const { layer, folded, change } = graph.nodes[index];
     const otherMode: AnalysisMode = this.shownMode === "strict" ? "shape-aware" : "strict";
     const { inputs, outputs } = neighbours(graph, index);
     return {
@@ -269,6 +269,7 @@ export class TopologyWidget extends Widget implements IRenderMime.IRenderer {
       folded,
       inputs: inputs.map((i) => graph.nodes[i].layer),
       outputs: outputs.map((i) => graph.nodes[i].layer),
+      ...(change ? { change } : {}),
     };
   }
 
