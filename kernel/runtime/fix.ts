@@ -13,7 +13,7 @@ import { DynbatchError } from "../errors";
 import { uniform } from "../random";
 import { BatchFixChange } from "../schema";
 import { planSplit, SplitPlan } from "../analysis/split";
-import { checkSplit } from "./split_check";
+import { checkSplit, concat } from "./split_check";
 
 /** Largest absolute difference a proven change may show (the bound). */
 export const FIX_TOLERANCE = 1e-5;
@@ -37,16 +37,6 @@ async function run(model: CompiledModel, n: number, inputs: Float32Array[]): Pro
   model.inputs.forEach((b, i) => req.buffer(b.tensor).set(inputs[i]));
   await req.run(n);
   return model.outputs.map((b) => req.buffer(b.tensor).slice(0, numel(b.batched ? [n, ...b.shape.slice(1)] : b.shape)));
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

@@ -98,7 +98,8 @@ export async function checkSplit(
   return result;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
+/** The samples' tensors back to back, as a batch of them. */
+export function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {
