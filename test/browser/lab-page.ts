@@ -61,8 +61,11 @@ export async function runAllCells(page: Page): Promise<void> {
 /** File ▸ Save Notebook, waiting until the tab is no longer marked as modified. */
 export async function saveNotebook(page: Page): Promise<void> {
   await menu(page, "File", "docmanager:save");
+  // A notebook of a few hundred KB on a busy 2-core machine has taken over 30 s (playwright's default) to save.
   await page.waitForFunction(
     () => !(globalThis as unknown as { document: El }).document.querySelector(".lm-TabBar-tab.lm-mod-current.jp-mod-dirty"),
+    null,
+    { timeout: 120_000 },
   );
 }
 
@@ -97,7 +100,7 @@ export async function readTopology(page: Page, index: number): Promise<TopologyV
     .evaluate((node) => {
       const root = node as unknown as El;
       const counts = { supported: -1, unsupported: -1, constant: -1 };
-      for (const item of root.querySelectorAll(".dynbatch-legend-item")) {
+      for (const item of root.querySelectorAll(".dynbatch-legend-item[data-verdict]")) {
         counts[item.dataset.verdict as keyof typeof counts] = Number(item.dataset.count);
       }
       return {
