@@ -10,15 +10,15 @@ dnnl::engine& cpuEngine() {
   return engine;
 }
 
-dnnl::memory::desc plainDesc(const Shape& s) {
-  if (s.empty()) return dnnl::memory::desc({1}, dnnl::memory::data_type::f32, dnnl::memory::dims{1});
+dnnl::memory::desc plainDesc(const Shape& s, dnnl::memory::data_type type) {
+  if (s.empty()) return dnnl::memory::desc({1}, type, dnnl::memory::dims{1});
   dnnl::memory::dims strides(s.size());
   int64_t acc = 1;
   for (size_t i = s.size(); i-- > 0;) {
     strides[i] = acc;
     acc *= std::max<int64_t>(s[i], 1);
   }
-  return dnnl::memory::desc(toDims(s), dnnl::memory::data_type::f32, strides);
+  return dnnl::memory::desc(toDims(s), type, strides);
 }
 
 std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out) {
@@ -60,12 +60,12 @@ void copyBytes(void* dst, const void* src, size_t bytes) {
   }
 }
 
-dnnl::memory::desc layoutDesc(const Shape& s, Layout layout) {
+dnnl::memory::desc layoutDesc(const Shape& s, Layout layout, dnnl::memory::data_type type) {
   using tag = dnnl::memory::format_tag;
-  if (layout == Layout::Plain) return plainDesc(s);
+  if (layout == Layout::Plain) return plainDesc(s, type);
   if (s.size() != 4) throw std::runtime_error(std::string("layout ") + layoutName(layout) + " needs a 4-D tensor");
   const tag t = layout == Layout::Nhwc ? tag::acdb : layout == Layout::NChw8c ? tag::aBcd8b : tag::aBcd16b;
-  return dnnl::memory::desc(toDims(s), dnnl::memory::data_type::f32, t);
+  return dnnl::memory::desc(toDims(s), type, t);
 }
 
 namespace {
@@ -84,13 +84,13 @@ bool sameStrides(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
 
 }  // namespace
 
-bool matchLayout(const dnnl::memory::desc& md, Layout& out) {
-  if (md.data_type() != dnnl::memory::data_type::f32) return false;
+bool matchLayout(const dnnl::memory::desc& md, Layout& out, dnnl::memory::data_type type) {
+  if (md.data_type() != type) return false;
   const auto d = md.dims();
   const Shape s(d.begin(), d.end());
   for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c}) {
     if (l != Layout::Plain && s.size() != 4) continue;
-    if (sameStrides(md, layoutDesc(s, l))) {
+    if (sameStrides(md, layoutDesc(s, l, type))) {
       out = l;
       return true;
     }

@@ -22,7 +22,7 @@ inline dnnl::stream& runStream(RunContext& ctx) { return *static_cast<dnnl::stre
 inline dnnl::memory::dims toDims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }
 
 // Row-major strides for a shape (oneDNN "abcd..." plain layout). A rank-0 shape becomes {1}.
-dnnl::memory::desc plainDesc(const Shape& s);
+dnnl::memory::desc plainDesc(const Shape& s, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
 // Wraps a user pointer as a plain oneDNN memory (no copy).
 inline dnnl::memory plainMemory(const Shape& s, float* data) { return dnnl::memory(plainDesc(s), cpuEngine(), data); }
@@ -56,11 +56,12 @@ std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);
 // Spatial format tags by tensor rank (3: ncw, 4: nchw, 5: ncdhw).
 dnnl::memory::format_tag plainTag(size_t rank);
 
-// oneDNN descriptor of a tensor stored in `layout` (non-plain layouts need rank 4).
-dnnl::memory::desc layoutDesc(const Shape& s, Layout layout);
+// oneDNN descriptor of a tensor of `type` (f32, or u8 for the int8 convolution's activations)
+// stored in `layout` (non-plain layouts need rank 4).
+dnnl::memory::desc layoutDesc(const Shape& s, Layout layout, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
-// The Layout a primitive's descriptor is, if it is one of ours.
-bool matchLayout(const dnnl::memory::desc& md, Layout& out);
+// The Layout a primitive's descriptor of `type` is, if it is one of ours.
+bool matchLayout(const dnnl::memory::desc& md, Layout& out, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
 Layout parseLayout(const std::string& name);
 

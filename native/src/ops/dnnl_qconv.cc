@@ -22,36 +22,6 @@ namespace {
 using dims = dnnl::memory::dims;
 using dt = dnnl::memory::data_type;
 
-// oneDNN descriptor of a u8 tensor stored in `layout`.
-dnnl::memory::desc u8Desc(const Shape& s, Layout layout) {
-  using tag = dnnl::memory::format_tag;
-  if (layout == Layout::Plain) return dnnl::memory::desc(toDims(s), dt::u8, plainTag(s.size()));
-  const tag t = layout == Layout::Nhwc ? tag::acdb : layout == Layout::NChw8c ? tag::aBcd8b : tag::aBcd16b;
-  return dnnl::memory::desc(toDims(s), dt::u8, t);
-}
-
-// Every stride compared: oneDNN's == skips axes of size 1, and a 1x1 map's plain and nhwc
-// descriptors are equal to it, while its 1x1 int8 kernels take only the nhwc strides.
-bool sameU8(const dnnl::memory::desc& a, const dnnl::memory::desc& b) {
-  if (!(a == b) || a.data.format_kind != dnnl_blocked) return a == b;
-  for (int d = 0; d < a.data.ndims; ++d)
-    if (a.data.format_desc.blocking.strides[d] != b.data.format_desc.blocking.strides[d]) return false;
-  return true;
-}
-
-bool matchU8(const dnnl::memory::desc& md, Layout& out) {
-  const auto d = md.dims();
-  const Shape s(d.begin(), d.end());
-  for (Layout l : {Layout::Plain, Layout::Nhwc, Layout::NChw8c, Layout::NChw16c}) {
-    if (l != Layout::Plain && s.size() != 4) continue;
-    if (sameU8(md, u8Desc(s, l))) {
-      out = l;
-      return true;
-    }
-  }
-  return false;
-}
-
 class QConvOp : public Op {
  public:
   explicit QConvOp(const OpSpec& spec) : name_(spec.name) {
@@ -108,10 +78,10 @@ class QConvOp : public Op {
     }
     flopsPerSample_ = 2.0 * static_cast<double>(numel(y) / y[0]) * static_cast<double>(numel(w) / w[0]);
     const auto any = dnnl::memory::format_tag::any;
-    auto pd =
-        primitiveDesc(srcU8_ ? u8Desc(x, Layout::Nhwc) : dnnl::memory::desc(toDims(x), dt::u8, any),
-                      dstU8_ ? u8Desc(y, Layout::Nhwc) : dnnl::memory::desc(toDims(y), dt::f32, any), attrFor(std::nullopt));
-    direct_ = matchU8(pd.src_desc(), src_) && (dstU8_ ? matchU8(pd.dst_desc(), dst_) : matchLayout(pd.dst_desc(), dst_));
+    auto pd = primitiveDesc(srcU8_ ? layoutDesc(x, Layout::Nhwc, dt::u8) : dnnl::memory::desc(toDims(x), dt::u8, any),
+                            dstU8_ ? layoutDesc(y, Layout::Nhwc, dt::u8) : dnnl::memory::desc(toDims(y), dt::f32, any),
+                            attrFor(std::nullopt));
+    direct_ = matchLayout(pd.src_desc(), src_, dt::u8) && matchLayout(pd.dst_desc(), dst_, dstU8_ ? dt::u8 : dt::f32);
     if (!direct_ && (srcU8_ || dstU8_))
       throw OpError(name_, "int8 convolution unavailable: no nhwc kernel for a chained u8 tensor");
     if (!direct_) src_ = dst_ = Layout::Plain;
@@ -251,8 +221,8 @@ class QConvOp : public Op {
 
   Entry build(const Shape& xs, const Shape& ys) {
     Entry e;
-    e.src = u8Desc(xs, src_);
-    e.dst = dstU8_ ? u8Desc(ys, dst_) : layoutDesc(ys, dst_);
+    e.src = layoutDesc(xs, src_, dt::u8);
+    e.dst = layoutDesc(ys, dst_, dstU8_ ? dt::u8 : dt::f32);
     const auto any = dnnl::memory::format_tag::any;
     const dnnl::memory::desc anyDst(e.dst.dims(), dt::f32, any);
     auto pd = direct_ ? primitiveDesc(e.src, e.dst, attrFor(e.dst))
