@@ -298,6 +298,15 @@ dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
 
 namespace dynbatch {
 
+void stageSumInput(RunContext& ctx, const dnnl::reorder* reorder, const dnnl::memory::desc& dst, Layout layout, const Tensor& sum,
+                   const Tensor& out, const dnnl::memory& innerDst) {
+  if (reorder) {
+    runPrimitive(ctx, *reorder, {{DNNL_ARG_FROM, dnnl::memory(dst, cpuEngine(), sum.data)}, {DNNL_ARG_TO, innerDst}});
+  } else if (sum.data != out.data) {
+    copyBytes(out.data, sum.data, layoutBytes(out.shape, layout));
+  }
+}
+
 void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args) {
   // Through the C API with a list reused by the thread: the C++ execute copies the map into a
   // new vector on every call, and tiny layers run in a few µs.

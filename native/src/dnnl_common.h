@@ -159,4 +159,10 @@ namespace dynbatch {
 // Executes a primitive built with scratchpadAttr() on the run's stream.
 void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args);
 
+// A convolution's sum post-op adds what its destination holds before it runs: puts the summed
+// input `sum` (stored as `dst`, in `layout`) there, reordered into `innerDst` when the primitive
+// computes in another layout, else copied into `out` unless it already is that buffer.
+void stageSumInput(RunContext& ctx, const dnnl::reorder* reorder, const dnnl::memory::desc& dst, Layout layout, const Tensor& sum,
+                   const Tensor& out, const dnnl::memory& innerDst);
+
 }  // namespace dynbatch

@@ -114,13 +114,7 @@ class QConvOp : public Op {
     }
     if (e.dstReorder) innerDst = threadMemory(2, e.innerDst);
     const int sum = post_.sumInput();
-    if (sum >= 0) {
-      if (e.sumReorder) {
-        runPrimitive(ctx, *e.sumReorder, {{DNNL_ARG_FROM, dnnl::memory(e.dst, eng, in[sum].data)}, {DNNL_ARG_TO, innerDst}});
-      } else if (in[sum].data != out[0].data) {
-        copyBytes(out[0].data, in[sum].data, layoutBytes(out[0].shape, dst_));
-      }
-    }
+    if (sum >= 0) stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0], innerDst);
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, innerSrc}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, innerDst}};
     if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
