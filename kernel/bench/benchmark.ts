@@ -91,11 +91,11 @@ interface Input {
   data: Float32Array;
 }
 
-type OrtModule = typeof import("onnxruntime-node");
+export type OrtModule = typeof import("onnxruntime-node");
 type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
 
 /** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
-function loadOrt(): OrtModule | undefined {
+export function loadOrt(): OrtModule | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("onnxruntime-node") as OrtModule;
@@ -123,8 +123,17 @@ function reason(e: unknown): string {
   return e instanceof ModelError && line.startsWith(`${e.file}: `) ? line.slice(e.file.length + 2) : line;
 }
 
-/** An ONNX session on the model: the file itself when its batch is symbolic, else the network exported by dynbatch. */
-async function ortSession(ort: OrtModule, net: CNNNetwork, file: string | undefined, threads: number) {
+/**
+ * An ONNX session on the model: the file itself when its batch is symbolic, else the network exported by dynbatch.
+ * `profilePrefix` turns on onnxruntime's own per-node profiling into files starting with it.
+ */
+export async function ortSession(
+  ort: OrtModule,
+  net: CNNNetwork,
+  file: string | undefined,
+  threads: number,
+  profilePrefix?: string,
+) {
   const symbolic = net.graph.nodes.filter((n) => n.type === "Parameter").every((p) => (p.outputs[0].shape[0] ?? 0) < 0);
   const options = {
     intraOpNumThreads: threads,
@@ -133,6 +142,7 @@ async function ortSession(ort: OrtModule, net: CNNNetwork, file: string | undefi
     graphOptimizationLevel: "all" as const,
     // ORT's pool threads spin after each run and would slow whatever runs next: stop them.
     extra: { session: { force_spinning_stop: "1" } },
+    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
   };
   return file && /\.onnx$/i.test(file) && symbolic
     ? ort.InferenceSession.create(file, options)

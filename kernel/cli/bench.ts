@@ -25,7 +25,8 @@ import { GENERATED_MODELS, generatedModelPath } from "../bench/models";
 import { ORT_TOLERANCE } from "../bench/oracle";
 import { measurePeakGflops, PEAK_RUN_MS } from "../bench/peak";
 import { formatTable, machineInfo, toMarkdown } from "../bench/report";
-import { checkTargets, formatTargets } from "../bench/targets";
+import { checkTargets, formatTargets, TargetResult } from "../bench/targets";
+import { Breakdown, dynbatchBreakdown, formatBreakdown, ortBreakdown, planBreakdowns } from "../bench/breakdown";
 import { loadAddon } from "../plugins/native";
 import { FRONTIER_MODELS, runFrontierBench } from "./bench_frontier";
 import { benchNetworks, INT8_ORT_TOLERANCE, parsePrecision, Precision } from "./int8";
@@ -72,6 +73,9 @@ Options:
   --precision P       fp32 (default) or int8: measure each model quantized (the cascade's on frames and
                       crops of media/faces.mp4, others on random inputs; ORT runs the QDQ export, checked
                       within ${INT8_ORT_TOLERANCE}), then FP32 against INT8 interleaved at every batch
+  --no-breakdown      skip the per-layer breakdowns printed for every missed target (dynbatch's
+                      performance counters and onnxruntime's own profiler, top 10 layers each;
+                      skipped by --quick)
   --help              this text
 `;
 
@@ -89,11 +93,13 @@ export interface BenchArgs {
   frontier: boolean;
   help: boolean;
   precision?: Precision;
+  /** Profile every missed target layer by layer after the run. */
+  breakdown: boolean;
 }
 
 /** Parses the command line (the arguments after the script). */
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { models: [], device: "CPU", quick: false, frontier: false, help: false };
+  const a: BenchArgs = { models: [], device: "CPU", quick: false, frontier: false, help: false, breakdown: true };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new InputError(`${flag} needs a value`);
@@ -144,6 +150,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--precision":
         a.precision = parsePrecision(value(i++, flag));
+        break;
+      case "--no-breakdown":
+        a.breakdown = false;
         break;
       case "--help":
       case "-h":
@@ -310,8 +319,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     `${machine.cpu}, ${machine.cores} hardware threads; oneDNN ${machine.onednn}, ISA ${isa}`,
     `FP32 peak (FMA microbenchmark, ${threads} threads): ${peak.toFixed(1)} GFLOP/s`,
   ];
-  const targets = formatTargets(checkTargets(reports, peak));
+  const results = checkTargets(reports, peak);
+  const targets = formatTargets(results);
   process.stdout.write(`${header.join("\n")}\n\n${formatTable(reports)}\n\n${targets.join("\n")}\n`);
+  const breakdowns =
+    args.breakdown && !args.quick && !int8
+      ? await missedBreakdowns(ie, results, models, { device: args.device, threads, maxBatch: Math.max(...batches) })
+      : [];
   if (int8) {
     process.stdout.write(`\nFP32 against INT8, interleaved (ratios: the machine's load slows both alike), ISA ${isa}:\n`);
     for (const [name, nets] of int8) {
@@ -321,8 +335,48 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
   if (args.markdown)
-    fs.writeFileSync(args.markdown, toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)));
+    fs.writeFileSync(
+      args.markdown,
+      toMarkdown(reports, machine, methodText(batches, timeMs, threads, machine.isa)) + breakdownMarkdown(breakdowns),
+    );
   return 0;
+}
+
+/** Profiles every model and batch of a missed target with the engines that explain it, printing each table as it comes. */
+async function missedBreakdowns(
+  ie: IECore,
+  results: readonly TargetResult[],
+  models: readonly [string, string][],
+  o: { device: string; threads: number; maxBatch: number },
+): Promise<Breakdown[]> {
+  const plans = planBreakdowns(results);
+  if (plans.length)
+    process.stdout.write(
+      `\nWhere the missed targets spend their time (per-layer medians of 30 runs; onnxruntime's from its own ` +
+        `profiler, which slows its request by a few percent):\n`,
+    );
+  const out: Breakdown[] = [];
+  for (const plan of plans) {
+    const file = models.find(([name]) => name === plan.model)?.[1];
+    if (!file) continue;
+    const opts = { model: plan.model, file, batch: plan.batch, threads: o.threads, device: o.device };
+    for (const engine of plan.engines) {
+      const b =
+        engine === "onnxruntime"
+          ? await ortBreakdown(ie, opts)
+          : await dynbatchBreakdown(ie, opts, engine === "dynbatch dynamic" ? o.maxBatch : undefined);
+      if (!b) continue;
+      out.push(b);
+      process.stdout.write(`\n${formatBreakdown(b).join("\n")}\n`);
+    }
+  }
+  return out;
+}
+
+function breakdownMarkdown(breakdowns: readonly Breakdown[]): string {
+  if (breakdowns.length === 0) return "";
+  const blocks = breakdowns.map((b) => ["```", ...formatBreakdown(b), "```"].join("\n"));
+  return `\n### Where the missed targets spend their time\n\n${blocks.join("\n\n")}\n`;
 }
 
 if (require.main === module) {
