@@ -217,9 +217,11 @@ export function topologyBundle(report: TopologyReport, alternate?: TopologyRepor
     );
   const { alternate: _a, ...primary } = report;
   const { alternate: _b, ...other } = alternate;
+  // Both modes judge the same network, so its changes are the same: shown once, with the first.
+  const { fixes: _f, ...otherShown } = other;
   return {
     [TOPOLOGY_MIME]: JSON.parse(JSON.stringify({ ...primary, alternate: other })),
-    "text/html": topologyHtml(primary, other) + topologyHtml(other, primary),
-    "text/plain": `${topologyText(primary, other)}\n\n${topologyText(other, primary)}`,
+    "text/html": topologyHtml(primary, other) + topologyHtml(otherShown, primary),
+    "text/plain": `${topologyText(primary, other)}\n\n${topologyText(otherShown, primary)}`,
   };
 }

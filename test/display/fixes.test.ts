@@ -89,3 +89,17 @@ test("display(changes): face-detection-adas-0001's split cuts before DetectionOu
     /output detection_out\/sink_port_0: from the tail, each sample's detection rows appended, image_id set to the sample/,
   );
 });
+
+test("display([shape-aware, strict]) of a fixed network lists its changes once, with the first report", async () => {
+  const { network: fixed } = await network("reshape").fixForDynamicBatch();
+  const reports = [fixed.analyze({ mode: "shape-aware" }), fixed.analyze({ mode: "strict" })];
+  assert.ok(reports.every((r) => r.fixes?.length === 1));
+  const bundle = toMimeBundle(reports);
+  const count = (s: string, what: string) => s.split(what).length - 1;
+  assert.equal(count(bundle["text/plain"], "Changes by fixForDynamicBatch()"), 1);
+  assert.equal(count(bundle["text/html"], "Changes by fixForDynamicBatch()"), 1);
+  // The JSON part keeps both reports whole.
+  const json = bundle["application/vnd.dynbatch.topology+json"] as { fixes?: unknown[]; alternate?: { fixes?: unknown[] } };
+  assert.equal(json.fixes?.length, 1);
+  assert.equal(json.alternate?.fixes?.length, 1);
+});
