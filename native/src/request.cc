@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,10 @@ constexpr double kBytesPerNs = 4, kFlopsPerNs = 16;
 
 // Handoffs whose median is charged to the strategies that go through the Runner.
 constexpr size_t kHandoffSamples = 15;
+
+// Chunks of a run split by samples (see runSamples).
+constexpr int64_t kChunksPerPart = 2;
+constexpr int64_t kMinChunk = 4;
 
 }  // namespace
 
@@ -189,18 +194,31 @@ void Request::runWhole(int64_t n, Strategy strategy, std::vector<double>& times)
 
 void Request::runSamples(int64_t n, std::vector<double>& times) {
   const int parts = static_cast<int>(std::min<int64_t>(n, static_cast<int64_t>(args_.size())));
+  // The threads claim chunks of samples in turn rather than a fixed share each: a helper that
+  // wakes late (tens of µs on a virtual machine, far longer while another process holds its core)
+  // leaves its chunks to the threads already running instead of making the run wait for it.
+  // About kChunksPerPart chunks per thread, but no smaller than kMinChunk samples (nor than a
+  // fixed share): each chunk is one batch through the whole program, and small batches cost more
+  // per sample.
+  const int64_t share = (n + parts - 1) / parts;
+  const int64_t chunk = std::max(std::min(kMinChunk, share), (n + parts * kChunksPerPart - 1) / (parts * kChunksPerPart));
+  std::atomic<int64_t> claimed{0};
   std::vector<std::exception_ptr> errors(parts);
-  // Each part times its own steps. The parts run at once and the request waits for the slowest,
-  // so a step's time is its slowest part's: the steps then add up to about the request's time,
-  // where a sum over the parts would add up to about parts × it (CPU time, not latency).
+  // Each thread times its own steps, summed over its chunks. The threads run at once and the
+  // request waits for the slowest, so a step's time is its slowest thread's: the steps then add up
+  // to about the request's time, where a sum over the threads would add up to about parts × it
+  // (CPU time, not latency).
   std::vector<std::vector<double>> partTimes(parts, std::vector<double>(times.size()));
   const std::function<void(int)> part = [&](int k) {
-    const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
     RunContext ctx;
     ctx.threads = 1;
     ctx.engineStream = streams_[k].get();
+    std::vector<double> chunkTimes(times.size());
     try {
-      runSteps(args_[k], ctx, lo, hi - lo, Strategy::Single, &partTimes[k]);
+      for (int64_t lo; (lo = claimed.fetch_add(chunk)) < n;) {
+        runSteps(args_[k], ctx, lo, std::min(chunk, n - lo), Strategy::Single, &chunkTimes);
+        for (size_t i = 0; i < chunkTimes.size(); ++i) partTimes[k][i] += chunkTimes[i];
+      }
       streams_[k]->wait();
     } catch (...) {
       errors[k] = std::current_exception();
