@@ -130,8 +130,10 @@ void Request::checkBatch(int64_t n) const {
 StrategyTuner& Request::tuner(int64_t n) {
   auto it = tuners_.find(n);
   if (it != tuners_.end()) return it->second;
-  std::vector<Strategy> candidates{Strategy::Layers};
   const ProgramSpec& s = program_->spec();
+  // On one thread, layer by layer is Single: it opens no OpenMP team, so a short run may stay on
+  // the JS thread instead of paying the handoff to the Runner and back (tens of µs).
+  std::vector<Strategy> candidates{s.threads > 1 ? Strategy::Layers : Strategy::Single};
   if (s.parallel == Parallel::Samples && canSplit(n)) {
     candidates = {Strategy::Samples};
   } else if (s.parallel == Parallel::Auto && s.threads > 1) {
