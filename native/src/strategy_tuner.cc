@@ -24,11 +24,12 @@ constexpr double kBudgetUs = 200000;
 constexpr double kMargin = 0.05;
 // Once chosen: measured again at once after kStaleRuns runs in a row each slower than kStale times
 // the chosen candidate's measured time (a choice made while another process held a core must not
-// cost a 10x slowdown), and whenever a probe runs faster than the chosen one's fastest run of the
-// last two probe intervals by the margin. One run against the fastest of dozens: only a clearly
-// faster candidate wins, so near-ties do not flap. A probe of candidate c comes once the chosen
-// one has run 1 / kProbeShare times c's known cost and kProbeMinRuns runs, so probes cost at most
-// about kProbeShare of the run time.
+// cost a 10x slowdown), and whenever a candidate's last two probes both ran faster than the chosen
+// one's fastest run of the last two probe intervals by the margin. Runs against the fastest of
+// dozens, twice in a row: only a clearly faster candidate wins, so near-ties and one lucky run on a
+// loaded machine do not start a measuring (whose rounds include the slow candidates). A probe of candidate c comes once the
+// chosen one has run 1 / kProbeShare times c's known cost and kProbeMinRuns runs, so probes cost at most about kProbeShare of the
+// run time.
 constexpr double kStale = 2.0;
 constexpr int kStaleRuns = 8;
 constexpr double kProbeShare = 0.02;
@@ -147,7 +148,7 @@ void StrategyTuner::afterChosen(double micros) {
 
 void StrategyTuner::afterProbe(size_t c, double micros, double handoffUs) {
   const double now = cost(c, micros, handoffUs);
-  const double probed = std::min(now, known_[c]);
+  const double probed = std::max(now, known_[c]);
   known_[c] = now;
   const double chosenUs = std::min(windowUs_[0], windowUs_[1]);
   if (probed < cost(static_cast<size_t>(chosen_), chosenUs, handoffUs) * (1 - kMargin)) restart();

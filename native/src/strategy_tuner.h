@@ -62,9 +62,9 @@ class StrategyTuner {
   size_t next_ = 0;     // the candidate the next measuring run uses
   double spentUs_ = 0;  // time of the timed runs so far
   int chosen_ = -1;
-  // Once chosen: the last known cost of each candidate (measured, then the lower of its last two
-  // probes), the fastest run of the chosen one in the current and the previous probe interval,
-  // and where the probes stand.
+  // Once chosen: the last known cost of each candidate (measured, then its last probe), the
+  // fastest run of the chosen one in the current and the previous probe interval, and where the
+  // probes stand.
   std::vector<double> known_;
   double windowUs_[2] = {0, 0};
   int probe_ = -1;        // the candidate the next run probes; -1 for none

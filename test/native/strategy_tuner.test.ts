@@ -71,6 +71,20 @@ test("near-ties do not flap: a probe must beat the kept candidate's fastest run 
   assert.ok((seen.single ?? 0) < 60, `single ran ${seen.single} times`);
 });
 
+test("one lucky probe does not start the measuring again: a candidate must win two probes in a row", () => {
+  const tuner = new addon.StrategyTuner(["samples", "layers", "single"]);
+  measure(tuner, calm);
+  let singleProbes = 0;
+  for (let run = 0; run < 5000; run++) {
+    const s = tuner.next();
+    if (s === "single") singleProbes++;
+    // Single's first probe lands on a moment that favours it (200 µs); its later ones take 440.
+    tuner.record(s === "single" && singleProbes === 1 ? 200 : calm[s]);
+    assert.equal(tuner.measuring(), false, `run ${run}`);
+  }
+  assert.ok(singleProbes > 1);
+});
+
 test("the kept strategy turning twice as slow for 8 runs in a row starts the measuring again", () => {
   const tuner = new addon.StrategyTuner(["samples", "single"]);
   measure(tuner, { samples: 270, single: 440 });
