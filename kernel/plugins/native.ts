@@ -59,6 +59,19 @@ export interface NativeRequest {
   strategy(n: number): string;
 }
 
+/**
+ * How a request picks its strategy at one batch (native/src/strategy_tuner.h), driven by the
+ * run times a caller gives it: tests replay a sequence of runs without a clock.
+ */
+export interface NativeStrategyTuner {
+  /** The strategy of the next run: the candidate being measured or probed, else the chosen one. */
+  next(): string;
+  /** Records the wall time (µs) of a run made with next(); handoffUs is charged to runs through the Runner. */
+  record(micros: number, handoffUs?: number): void;
+  /** True until a choice is made, and again while a choice is measured anew. */
+  measuring(): boolean;
+}
+
 /** One step a run executes: a spec op, or a layout reorder the executor inserted. */
 export interface NativeStep {
   name: string;
@@ -96,6 +109,8 @@ export interface NativeProgram {
 
 export interface NativeAddon {
   Program: new (spec: NativeProgramSpec) => NativeProgram;
+  /** candidates: "layers", "single" or "samples", the first kept on near-ties. */
+  StrategyTuner: new (candidates: string[]) => NativeStrategyTuner;
   /** Op types the addon implements. */
   opTypes(): string[];
   /** oneDNN version string, e.g. "2.6.3". */

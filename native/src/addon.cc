@@ -358,6 +358,44 @@ class ProgramWrap : public Napi::ObjectWrap<ProgramWrap> {
   std::shared_ptr<const Program> program_;
 };
 
+// A StrategyTuner driven by the times a test gives it: what a request would run next after a
+// given sequence of run times, with no clock involved.
+class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "StrategyTuner",
+                       {InstanceMethod("next", &TunerWrap::Next), InstanceMethod("record", &TunerWrap::Record),
+                        InstanceMethod("measuring", &TunerWrap::Measuring)});
+  }
+
+  explicit TunerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunerWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0)
+      fail(env, "StrategyTuner(candidates): candidates must be a non-empty array of strategy names");
+    Napi::Array names = info[0].As<Napi::Array>();
+    std::vector<Strategy> candidates;
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      const std::string name = names.Get(i).ToString();
+      bool found = false;
+      for (Strategy s : {Strategy::Layers, Strategy::Single, Strategy::Samples})
+        if (name == strategyName(s)) candidates.push_back(s), found = true;
+      if (!found)
+        fail(env, "StrategyTuner: candidates[" + std::to_string(i) + "] is '" + name + "', not layers, single or samples");
+    }
+    tuner_ = std::make_unique<StrategyTuner>(std::move(candidates));
+  }
+
+ private:
+  Napi::Value Next(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), strategyName(tuner_->next())); }
+  Napi::Value Record(const Napi::CallbackInfo& info) {
+    tuner_->record(number(info[0], "record(micros)"), info.Length() > 1 ? number(info[1], "record(handoffUs)") : 0);
+    return info.Env().Undefined();
+  }
+  Napi::Value Measuring(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), tuner_->measuring()); }
+
+  std::unique_ptr<StrategyTuner> tuner_;
+};
+
 Napi::Value OpTypes(const Napi::CallbackInfo& info) {
   auto types = OpRegistry::instance().types();
   Napi::Array out = Napi::Array::New(info.Env(), types.size());
@@ -382,6 +420,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->done.Unref(env);
   env.SetInstanceData(data);
   exports.Set("Program", ProgramWrap::Init(env));
+  exports.Set("StrategyTuner", TunerWrap::Init(env));
   exports.Set("opTypes", Napi::Function::New(env, OpTypes));
   exports.Set("dnnlVersion", Napi::Function::New(env, DnnlVersion));
   exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));

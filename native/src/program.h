@@ -18,6 +18,7 @@
 
 #include "op.h"
 #include "program_spec.h"
+#include "strategy_tuner.h"
 
 namespace dnnl {
 struct stream;
@@ -86,16 +87,6 @@ class Program {
   bool splitsSamples_ = false;
 };
 
-// How one run spreads over the program's threads:
-//   Layers  every step in turn, each on the program's threads (steps estimated to be small on one);
-//   Single  every step on one thread: no synchronisation at all, for networks whose layers are too
-//           small to split;
-//   Samples each thread takes whole samples through the whole program with no barrier between
-//           steps (OpenVINO's streams inside one request); needs independent samples and n >= 2.
-enum class Strategy : int8_t { Layers, Single, Samples };
-
-const char* strategyName(Strategy s);
-
 class Request {
  public:
   explicit Request(std::shared_ptr<const Program> program);
@@ -109,9 +100,8 @@ class Request {
   // Marks the request busy; false when a run is already pending.
   bool tryAcquire() { return !busy_.exchange(true); }
   void release() { busy_.store(false); }
-  // Runs every step for batch n from the calling thread with the strategy this request settled on
-  // for n: the first runs at each n try the candidate strategies in rounds and the one with the
-  // fastest run is kept (see advance). Returns each step's time in µs (the first thread's, for a
+  // Runs every step for batch n from the calling thread with the strategy its tuner gives for n
+  // (see strategy_tuner.h). Returns each step's time in µs (the first thread's, for a
   // run split by samples).
   std::vector<double> run(int64_t n);
   // Runs with the given strategy (Samples falls back to Layers where it cannot apply).
@@ -124,7 +114,6 @@ class Request {
   // Records what a run handed to the Runner cost beyond its own time (thread wake-ups both ways),
   // which the strategy choice charges to the strategies that go through the Runner.
   void noteHandoff(double micros);
-  static constexpr double kInlineMicros = 1000;
   // The strategy runs at n use now, or the one being tried while the request is still measuring.
   Strategy strategy(int64_t n) const;
 
@@ -139,36 +128,14 @@ class Request {
     std::vector<size_t> inShift, outShift;
     double bytesFixed = 0, bytesPerSample = 0;  // memory a run touches: fixed + per-sample · n
   };
-  struct Tuning {
-    std::vector<Strategy> candidates;
-    // While measuring, per candidate: runs so far, its fastest timed run, whether it is out.
-    std::vector<int> count;
-    std::vector<double> fastest;
-    std::vector<bool> dropped;
-    size_t next = 0;     // the candidate the next run measures
-    double spentUs = 0;  // time of the timed runs so far
-    int chosen = -1;
-    double sinceUs = 0;  // time run since the choice was made
-    int runs = 0;        // runs since the choice was made
-    int slowRuns = 0;    // consecutive runs since the choice far slower than the choice measured
-    double lastUs = -1;
-  };
-  size_t candidateNow(const Tuning& t) const;
   double handoffMicros() const;
-  // Where a measuring request goes after a run of candidate c: the next candidate, and at the end
-  // of each round the candidates clearly slower than the best drop out or the choice is made.
-  void advance(Tuning& t, size_t c) const;
-  static void restart(Tuning& t);
+  StrategyTuner& tuner(int64_t n);
 
   // Step arguments over per-tensor memory; `shared[id]`: the tensor lives in an external buffer.
   std::vector<StepArgs> makeArgs(const std::vector<float*>& data, const std::vector<bool>& shared) const;
-  Tuning& tuning(int64_t n);
   bool canSplit(int64_t n) const;
   // Throws SpecError unless 1 <= n <= maxBatch.
   void checkBatch(int64_t n) const;
-  // Whether a run of `strategy` last timed at `micros` (negative: never) goes through the Runner:
-  // layer-parallel runs open an OpenMP team, and runs not known to be short keep the event loop free.
-  static bool viaRunner(Strategy strategy, double micros);
   // All n samples from the calling thread, by layers or on one thread.
   void runWhole(int64_t n, Strategy strategy, std::vector<double>& times);
   void runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t offset, int64_t count, Strategy strategy,
@@ -180,7 +147,7 @@ class Request {
   std::vector<float*> data_;                            // per tensor id, as the first thread of a run sees them
   std::vector<std::vector<StepArgs>> args_;             // per thread of a run, per step; reused by every run
   std::vector<std::unique_ptr<dnnl::stream>> streams_;  // per thread of a run
-  std::map<int64_t, Tuning> tuning_;
+  std::map<int64_t, StrategyTuner> tuners_;
   std::vector<double> handoffs_;  // the latest few, in µs
   std::atomic<bool> busy_{false};
 };

@@ -3,8 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -22,6 +22,13 @@ namespace {
 // memory traffic or 16 flops per nanosecond and core.
 constexpr double kSmallStepNs = 20000;
 constexpr double kBytesPerNs = 4, kFlopsPerNs = 16;
+
+// Handoffs whose median is charged to the strategies that go through the Runner.
+constexpr size_t kHandoffSamples = 15;
+
+// Chunks of a run split by samples (see runSamples).
+constexpr int64_t kChunksPerPart = 2;
+constexpr int64_t kMinChunk = 4;
 
 }  // namespace
 
@@ -113,15 +120,6 @@ float* Request::buffer(int id) const {
   return data_[id];
 }
 
-const char* strategyName(Strategy s) {
-  switch (s) {
-    case Strategy::Layers: return "layers";
-    case Strategy::Single: return "single";
-    case Strategy::Samples: return "samples";
-  }
-  return "?";
-}
-
 bool Request::canSplit(int64_t n) const { return program_->splitsSamples() && n >= 2; }
 
 void Request::checkBatch(int64_t n) const {
@@ -129,112 +127,31 @@ void Request::checkBatch(int64_t n) const {
     throw SpecError("batch " + std::to_string(n) + " is out of range 1.." + std::to_string(program_->spec().maxBatch));
 }
 
-bool Request::viaRunner(Strategy strategy, double micros) {
-  return strategy == Strategy::Layers || micros < 0 || micros >= kInlineMicros;
-}
-
-namespace {
-
-// Rounds over the candidate strategies when a request measures them for a batch: one untimed
-// (the first run at a batch builds its primitives), then timed ones, interleaved so that a busy
-// moment on a shared machine falls on every candidate alike. A candidate is judged by its fastest
-// run, which such a moment cannot make look better than it is. From the second timed round on,
-// candidates slower than kDrop times the best are out (a network whose runs take 300 ms should not
-// run on one thread six more times to prove it; one round alone is not enough: the first runs
-// after a change of batch are often slow for no fault of the strategy), and the measuring stops
-// after kRounds timed rounds or kBudgetUs of timed runs. The choice is measured again once
-// kRetuneRuns runs and kRetuneUs of run time have passed, as the machine's load changes and as a
-// busy moment during the measuring may have hidden the best candidate (measuring costs about 1%).
-// It is measured again at once after kStaleRuns runs in a row each slower than kStale times the
-// chosen candidate's measured time: a choice made while another process held a core (the samples
-// team's second thread descheduled, say) must not cost a 10x slowdown until kRetuneRuns have passed.
-constexpr int kRounds = 6;
-constexpr double kDrop = 1.5;
-constexpr double kBudgetUs = 200000;
-constexpr int kRetuneRuns = 500;
-constexpr double kRetuneUs = 2e6;
-constexpr double kMargin = 0.05;
-constexpr double kStale = 2.0;
-constexpr int kStaleRuns = 8;
-constexpr size_t kHandoffSamples = 15;
-
-}  // namespace
-
-Request::Tuning& Request::tuning(int64_t n) {
-  auto it = tuning_.find(n);
-  if (it != tuning_.end()) return it->second;
-  Tuning t;
+StrategyTuner& Request::tuner(int64_t n) {
+  auto it = tuners_.find(n);
+  if (it != tuners_.end()) return it->second;
   const ProgramSpec& s = program_->spec();
+  // On one thread, layer by layer is Single: it opens no OpenMP team, so a short run may stay on
+  // the JS thread instead of paying the handoff to the Runner and back (tens of µs).
+  std::vector<Strategy> candidates{s.threads > 1 ? Strategy::Layers : Strategy::Single};
   if (s.parallel == Parallel::Samples && canSplit(n)) {
-    t.candidates = {Strategy::Samples};
+    candidates = {Strategy::Samples};
   } else if (s.parallel == Parallel::Auto && s.threads > 1) {
     // The first candidate is the one kept unless another is clearly faster.
-    if (canSplit(n)) t.candidates = {Strategy::Samples, Strategy::Layers, Strategy::Single};
-    else t.candidates = {Strategy::Layers, Strategy::Single};
-  } else {
-    t.candidates = {Strategy::Layers};
+    if (canSplit(n)) candidates = {Strategy::Samples, Strategy::Layers, Strategy::Single};
+    else candidates = {Strategy::Layers, Strategy::Single};
   }
-  restart(t);
-  if (t.candidates.size() == 1) t.chosen = 0;
-  return tuning_.emplace(n, std::move(t)).first->second;
+  return tuners_.emplace(n, StrategyTuner(std::move(candidates))).first->second;
 }
-
-void Request::restart(Tuning& t) {
-  t.count.assign(t.candidates.size(), 0);
-  t.fastest.assign(t.candidates.size(), 0);
-  t.dropped.assign(t.candidates.size(), false);
-  t.next = 0;
-  t.spentUs = 0;
-  t.chosen = -1;
-  t.sinceUs = 0;
-  t.runs = 0;
-  t.slowRuns = 0;
-}
-
-void Request::advance(Tuning& t, size_t c) const {
-  const size_t size = t.candidates.size();
-  if (t.count[c]++ > 0) {
-    t.fastest[c] = t.count[c] == 2 ? t.lastUs : std::min(t.fastest[c], t.lastUs);
-    t.spentUs += t.lastUs;
-  }
-  size_t k = c;
-  do k = (k + 1) % size;
-  while (t.dropped[k]);
-  t.next = k;
-  if (k > c) return;  // the round goes on
-  int timedRounds = INT_MAX;
-  for (size_t i = 0; i < size; ++i)
-    if (!t.dropped[i]) timedRounds = std::min(timedRounds, t.count[i] - 1);
-  if (timedRounds < 1) return;
-  // What a caller waits for: a strategy that cannot run inline also pays the handoff.
-  auto cost = [&](size_t i) { return t.fastest[i] + (viaRunner(t.candidates[i], t.fastest[i]) ? handoffMicros() : 0); };
-  // A margin keeps near-ties on the earliest candidate, so two requests of one network (dynamic
-  // and static, say) measured at different moments still choose alike.
-  size_t best = size;
-  for (size_t i = 0; i < size; ++i)
-    if (!t.dropped[i] && (best == size || cost(i) < cost(best) * (1 - kMargin))) best = i;
-  int active = 0;
-  for (size_t i = 0; i < size; ++i) {
-    if (timedRounds >= 2 && !t.dropped[i] && cost(i) > kDrop * cost(best)) t.dropped[i] = true;
-    active += t.dropped[i] ? 0 : 1;
-  }
-  if (active == 1 || timedRounds >= kRounds || t.spentUs >= kBudgetUs) {
-    t.chosen = static_cast<int>(best);
-    return;
-  }
-  while (t.dropped[t.next]) t.next = (t.next + 1) % size;
-}
-
-size_t Request::candidateNow(const Tuning& t) const { return t.chosen >= 0 ? static_cast<size_t>(t.chosen) : t.next; }
 
 Strategy Request::strategy(int64_t n) const {
-  auto it = tuning_.find(n);
-  return it == tuning_.end() ? Strategy::Layers : it->second.candidates[candidateNow(it->second)];
+  auto it = tuners_.find(n);
+  return it == tuners_.end() ? Strategy::Layers : it->second.next();
 }
 
 double Request::lastMicros(int64_t n) const {
-  auto it = tuning_.find(n);
-  return it == tuning_.end() ? -1 : it->second.lastUs;
+  auto it = tuners_.find(n);
+  return it == tuners_.end() ? -1 : it->second.lastMicros();
 }
 
 bool Request::runsInline(int64_t n) const { return !viaRunner(strategy(n), lastMicros(n)); }
@@ -253,19 +170,10 @@ double Request::handoffMicros() const {
 
 std::vector<double> Request::run(int64_t n) {
   checkBatch(n);
-  Tuning& t = tuning(n);
-  const size_t c = candidateNow(t);
+  StrategyTuner& t = tuner(n);
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<double> times = run(n, t.candidates[c]);
-  t.lastUs = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-  if (t.candidates.size() == 1) return times;
-  if (t.chosen < 0) {
-    advance(t, c);
-    return times;
-  }
-  t.slowRuns = t.lastUs > kStale * t.fastest[c] ? t.slowRuns + 1 : 0;
-  const bool due = (t.sinceUs += t.lastUs, ++t.runs) >= kRetuneRuns && t.sinceUs >= kRetuneUs;
-  if (due || t.slowRuns >= kStaleRuns) restart(t);
+  std::vector<double> times = run(n, t.next());
+  t.record(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count(), handoffMicros());
   return times;
 }
 
@@ -288,18 +196,31 @@ void Request::runWhole(int64_t n, Strategy strategy, std::vector<double>& times)
 
 void Request::runSamples(int64_t n, std::vector<double>& times) {
   const int parts = static_cast<int>(std::min<int64_t>(n, static_cast<int64_t>(args_.size())));
+  // The threads claim chunks of samples in turn rather than a fixed share each: a helper that
+  // wakes late (tens of µs on a virtual machine, far longer while another process holds its core)
+  // leaves its chunks to the threads already running instead of making the run wait for it.
+  // About kChunksPerPart chunks per thread, but no smaller than kMinChunk samples (nor than a
+  // fixed share): each chunk is one batch through the whole program, and small batches cost more
+  // per sample.
+  const int64_t share = (n + parts - 1) / parts;
+  const int64_t chunk = std::max(std::min(kMinChunk, share), (n + parts * kChunksPerPart - 1) / (parts * kChunksPerPart));
+  std::atomic<int64_t> claimed{0};
   std::vector<std::exception_ptr> errors(parts);
-  // Each part times its own steps. The parts run at once and the request waits for the slowest,
-  // so a step's time is its slowest part's: the steps then add up to about the request's time,
-  // where a sum over the parts would add up to about parts × it (CPU time, not latency).
+  // Each thread times its own steps, summed over its chunks. The threads run at once and the
+  // request waits for the slowest, so a step's time is its slowest thread's: the steps then add up
+  // to about the request's time, where a sum over the threads would add up to about parts × it
+  // (CPU time, not latency).
   std::vector<std::vector<double>> partTimes(parts, std::vector<double>(times.size()));
   const std::function<void(int)> part = [&](int k) {
-    const int64_t lo = n * k / parts, hi = n * (k + 1) / parts;
     RunContext ctx;
     ctx.threads = 1;
     ctx.engineStream = streams_[k].get();
+    std::vector<double> chunkTimes(times.size());
     try {
-      runSteps(args_[k], ctx, lo, hi - lo, Strategy::Single, &partTimes[k]);
+      for (int64_t lo; (lo = claimed.fetch_add(chunk)) < n;) {
+        runSteps(args_[k], ctx, lo, std::min(chunk, n - lo), Strategy::Single, &chunkTimes);
+        for (size_t i = 0; i < chunkTimes.size(); ++i) partTimes[k][i] += chunkTimes[i];
+      }
       streams_[k]->wait();
     } catch (...) {
       errors[k] = std::current_exception();

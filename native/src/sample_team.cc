@@ -3,6 +3,7 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace dynbatch {
@@ -37,12 +38,15 @@ bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
     grow(parts - 1);
     job_ = &fn;
     parts_.store(parts);
-    pending_.store(parts - 1);
+    done_.store(0);
+    open_.store(parts - 1);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   fn(0);
-  while (pending_.load(std::memory_order_acquire) > 0) _mm_pause();
+  // Places still open are closed: their helpers skip this run. The others ran or are running fn.
+  const int started = parts - 1 - std::max(0, open_.exchange(0));
+  while (done_.load(std::memory_order_acquire) < started) _mm_pause();
   return true;
 }
 
@@ -58,9 +62,10 @@ void SampleTeam::loop(int index) {
       wake_.wait(lock, [&] { return generation_.load() != seen; });
     }
     seen = generation_.load(std::memory_order_acquire);
-    if (index < parts_.load()) {
+    // A place taken keeps the run (and job_) from ending until done_ counts this helper.
+    if (index < parts_.load() && open_.fetch_sub(1) > 0) {
       (*job_)(index);
-      pending_.fetch_sub(1, std::memory_order_release);
+      done_.fetch_add(1, std::memory_order_release);
     }
   }
 }

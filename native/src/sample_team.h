@@ -17,8 +17,12 @@ namespace dynbatch {
 class SampleTeam {
  public:
   static SampleTeam& instance();
-  // Runs fn(0) .. fn(parts - 1) at once, fn(0) on the calling thread; returns when all are done.
-  // False (nothing run) when another run holds the team. fn must not throw.
+  // Runs fn(0) on the calling thread and fn(1) .. fn(parts - 1) on helpers at once; returns when
+  // all that started are done. A helper that has not started by the time fn(0) returns is not
+  // waited for and does not run fn: every fn must take its work from a share of the run the
+  // threads claim in turn, so that fn(0) alone does all that no helper came for. A helper asleep
+  // takes tens of µs to wake on a virtual machine, and far longer while another process holds its
+  // core. False (nothing run) when another run holds the team. fn must not throw.
   bool run(int parts, const std::function<void(int)>& fn);
 
  private:
@@ -33,7 +37,8 @@ class SampleTeam {
   const std::function<void(int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> parts_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> open_{0};  // helper places of the current run not yet taken; <= 0 once closed
+  std::atomic<int> done_{0};  // helpers of the current run that have finished fn
 };
 
 }  // namespace dynbatch

@@ -266,6 +266,24 @@ test("a request reports the strategy of its runs: samples only for independent s
   assert.equal(layers.strategy(3), "layers");
 });
 
+test("a one-thread program runs on one thread ('single'), and a short run settles on the calling thread", async () => {
+  const req = new addon.Program({ ...reluSpec(4, "auto", true), threads: 1 }).createRequest();
+  await req.run(2); // the first run at a batch goes to the Runner: its time is not known yet
+  assert.equal(req.strategy(2), "single");
+  // A run on the calling thread resolves before the event loop turns; one handed to the Runner
+  // settles only in a later turn. Several tries: a run the OS preempts past 1 ms goes to the Runner next.
+  let inline = false;
+  for (let run = 0; run < 20 && !inline; run++) {
+    let settled = false;
+    const done = req.run(2).then(() => (settled = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    inline = settled;
+    await done;
+  }
+  assert.ok(inline, "a short one-thread run stays on the calling thread");
+});
+
 test("AUTO tries each strategy in turn, then keeps one, with the same results throughout", async () => {
   const req = new addon.Program(reluSpec(4, "auto", true)).createRequest();
   const x = new Float32Array(req.buffer(0));
