@@ -1,5 +1,5 @@
 // FakeQuantize's level index, shared by the FP32 op (ref_fake_quantize.cc) and the int8
-// convolution (dnnl_qconv.cc), so both put every value on the same level.
+// convolution and matmul (quantizeToLevels in dnnl_common.cc), so all put every value on the same level.
 #pragma once
 #include <algorithm>
 
