@@ -349,10 +349,26 @@ Int8Grid readInt8Grid(const OpSpec& spec, const std::string& key) {
   return r;
 }
 
+namespace {
+
+// quantizeToLevels' loop, also compiled for AVX-512 and AVX2 (the addon's baseline is SSE2): with
+// AVX-512 it takes 0.19 instead of 0.97 ns per element, which decides whether int8 pays off on a
+// layer with few MACs per input value (a depthwise convolution).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void levelsOf(const float* v, int64_t count, float lo, float hi,
+                                                                           float steps, uint8_t* q) {
+  // Through int32: a float → u8 conversion does not vectorize.
+  for (int64_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(static_cast<int32_t>(fakeQuantizeLevel(v[i], lo, hi, steps)));
+}
+
+}  // namespace
+
 void quantizeToLevels(const float* v, int64_t count, const Int8Grid& g, uint8_t* q) {
-  const float lo = g.low, hi = g.high, steps = static_cast<float>(g.levels - 1);
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  const float steps = static_cast<float>(g.levels - 1);
 #pragma omp parallel for if (count > kParallelMin)
-  for (int64_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(fakeQuantizeLevel(v[i], lo, hi, steps));
+  for (int64_t c = 0; c < chunks; ++c)
+    levelsOf(v + c * kChunk, std::min(kChunk, count - c * kChunk), g.low, g.high, steps, q + c * kChunk);
 }
 
 std::vector<int8_t> int8Weights(const std::string& layer, const std::vector<float>& data, const std::vector<float>& scales,
