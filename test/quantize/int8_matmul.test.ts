@@ -190,13 +190,16 @@ test("int8 MLP: three layers pass u8 levels to each other; within a level of the
 const U8 = 2;
 const I8 = 3;
 
-/** x [24] → Q/DQ (u8, zero point 131) → MatMul (int8 weights −63..63 per column, axis 1) → Add → Relu → Q/DQ (u8) → MatMul (per tensor) → y. */
+/**
+ * x [24] → Q/DQ (u8, zero point 131) → MatMul (int8 weights −63..63 per column, axis 1) → Add → Relu
+ * → Q/DQ (s8, zero point −100, as onnxruntime's QInt8 activations) → MatMul (per tensor) → y.
+ */
 function qdqMlp(): { file: string; out: string } {
   const b = new OnnxBuilder(13);
   const x = b.input("x", [24]);
-  const qdq = (t: string, scale: number, zp: number) => {
+  const qdq = (t: string, scale: number, zp: number, type: 2 | 3 = U8) => {
     const s = b.weight([], 0, 0, [scale]);
-    const z = b.integers([zp], [], U8);
+    const z = b.integers([zp], [], type);
     return b.op1("DequantizeLinear", [b.op1("QuantizeLinear", [t, s, z]), s, z]);
   };
   const weights = (K: number, N: number, scales: number[], seed: number) => {
@@ -216,7 +219,7 @@ function qdqMlp(): { file: string; out: string } {
       21,
     ),
   ]);
-  const act = qdq(b.op1("Relu", [b.op1("Add", [h, b.weight([16], -0.5, 0.5)])]), 3 / 255, 0);
+  const act = qdq(b.op1("Relu", [b.op1("Add", [h, b.weight([16], -0.5, 0.5)])]), 3 / 255, -100, I8);
   const y = b.op1("MatMul", [act, weights(16, 5, [0.01], 22)]);
   b.output(y);
   return { file: b.save(), out: y };
