@@ -1,6 +1,7 @@
 // A chain of convolutions (3-channel first conv with padding, depthwise, 1x1 with channel counts
-// that fill 8- but not 16-channel blocks) against a float64 reference, with the conv op's
-// 8-channel-block preference forced on and off (DYNBATCH_CONV_BLOCKS), at batch 3 of 4.
+// that fill 8- but not 16-channel blocks, a 3x3 writing 16 channels, which keeps oneDNN's own
+// layout) against a float64 reference, with the conv op's 8-channel-block preference forced on
+// and off (DYNBATCH_CONV_BLOCKS), at batch 3 of 4.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAddon } from "../../kernel/plugins/native";
@@ -55,6 +56,7 @@ const LAYERS: Layer[] = [
   { w: [40, 24, 1, 1], group: 1, stride: 1, pad: 0 },
   { w: [40, 1, 3, 3], group: 40, stride: 2, pad: 1 },
   { w: [56, 40, 1, 1], group: 1, stride: 1, pad: 0 },
+  { w: [16, 56, 3, 3], group: 1, stride: 1, pad: 1 },
 ];
 
 for (const blocks of ["8", "16"])
