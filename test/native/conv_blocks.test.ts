@@ -1,7 +1,7 @@
-// A chain of convolutions (3-channel first conv with padding, depthwise, 1x1 with channel counts
-// that fill 8- but not 16-channel blocks, a 3x3 writing 16 channels, which keeps oneDNN's own
-// layout) against a float64 reference, with the conv op's 8-channel-block preference forced on
-// and off (DYNBATCH_CONV_BLOCKS), at batch 3 of 4.
+// A chain of convolutions (a 3-channel first conv with padding on a map over 100x100, depthwise,
+// 1x1 with channel counts that fill 8- but not 16-channel blocks, a 3x3 writing 16 channels,
+// which keeps oneDNN's own layout) against a float64 reference, with the conv op's 8-channel-block
+// preference forced on and off (DYNBATCH_CONV_BLOCKS), at batch 3 of 4.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAddon } from "../../kernel/plugins/native";
@@ -66,7 +66,7 @@ for (const blocks of ["8", "16"])
     t.after(() => (saved === undefined ? delete process.env.DYNBATCH_CONV_BLOCKS : (process.env.DYNBATCH_CONV_BLOCKS = saved)));
     const maxBatch = 4;
     const n = 3;
-    let shape = [maxBatch, 3, 21, 26];
+    let shape = [maxBatch, 3, 201, 203];
     const tensors: { shape: number[]; batched: boolean; data?: Float32Array }[] = [{ shape, batched: true }];
     const ops = [];
     const params: [Float32Array, Float32Array][] = [];
@@ -84,7 +84,7 @@ for (const blocks of ["8", "16"])
     const out = tensors.length - 1;
     const program = new addon.Program({ maxBatch, threads: 2, tensors, ops, inputs: [0], outputs: [out] });
     const req = program.createRequest();
-    const xs = [n, 3, 21, 26];
+    const xs = [n, 3, 201, 203];
     const x = data(numel(xs), 1, 1);
     new Float32Array(req.buffer(0)).set(x);
     await req.run(n);

@@ -124,14 +124,19 @@ class ConvOp : public Op {
   }
 
   // Where 256-bit FMAs reach the 512-bit peak, oneDNN's AVX2 kernels on 8-channel blocks beat
-  // its AVX-512 choices (brgconv on nhwc, 16-channel blocks) by 5-25% on these layers (channel
-  // counts like 24, 56 or 104 fill 8-channel blocks); a first convolution with few input channels
-  // then reads the plain input itself instead of after a reorder. Kept only when a jit kernel
-  // takes it. Not for a spatial kernel writing at most 16 channels: the AVX2 kernel blocks
-  // output channels by 8 and loses to brgconv there (184 -> 16 3x3 at 24x42: 297 vs 221 µs).
+  // its AVX-512 choices (brgconv / brdgmm on nhwc) on the large 1x1 and depthwise layers of
+  // depthwise-separable networks (face detection 0.83x, MobileNetV2-shaped 0.76-0.92x CPU time),
+  // and a large first conv with few input channels then reads the plain input itself instead of
+  // after a reorder. Other layers keep oneDNN's choice: on small maps (the secondary networks'
+  // 1x1 layers at 1x1 to 4x4, their first convs at 30x30 to 60x60) and for spatial kernels
+  // (SSD's 184 -> 16 3x3 heads: 297 vs 221 µs) the AVX2 kernels and the reorders they add lose
+  // 3-26%. Kept only when a jit kernel takes it.
   void preferEightChannelBlocks(const Shape& x, const Shape& w, const Shape& y) {
-    const bool spatial = w[2] > 1 || w[3] > 1;
-    if (x[1] > 4 && group_ == 1 && spatial && y[1] <= 16) return;
+    const bool depthwise = group_ > 1 && group_ == x[1] && group_ == y[1];
+    const bool pointwise = group_ == 1 && w[2] == 1 && w[3] == 1;
+    const bool first = group_ == 1 && x[1] <= 4;
+    const int64_t map = y[2] * y[3];
+    if (!(((depthwise || pointwise) && map >= kMinMap) || (first && map >= kMinFirstMap))) return;
     const Layout src = x[1] <= 4 ? Layout::Plain : Layout::NChw8c;
     try {
       auto pd = primitiveDesc(layoutDesc(x, src), layoutDesc(y, Layout::NChw8c), scratchpadAttr());
@@ -175,6 +180,9 @@ class ConvOp : public Op {
     auto wd = wPlain_.dims();
     return group_ > 1 ? wd[0] * wd[1] : wd[0];
   }
+
+  // Output maps from which 8-channel blocks pay (7x7, MobileNet's last; 100x100).
+  static constexpr int64_t kMinMap = 49, kMinFirstMap = 10000;
 
   std::string name_;
   int64_t group_ = 1;
