@@ -1,8 +1,12 @@
 #include "dnnl_common.h"
 
+#include <cpuid.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "fq_math.h"
 
@@ -109,6 +113,20 @@ Layout parseLayout(const std::string& name) {
 
 bool flatCompatible(const Shape& s, Layout layout) {
   return layout == Layout::Plain || layout == Layout::Nhwc || layoutBytes(s, layout) == layoutBytes(s, Layout::Plain);
+}
+
+bool halfWidthFmaPeak() {
+  if (const char* env = std::getenv("DYNBATCH_CONV_BLOCKS")) return std::string(env) == "8";
+  static const bool zen4 = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(0, &a, &b, &c, &d) || b != 0x68747541 /* "Auth"enticAMD */) return false;
+    __get_cpuid(1, &a, &b, &c, &d);
+    const unsigned family = ((a >> 8) & 0xf) + ((a >> 20) & 0xff);
+    // Family 19h: Zen 3 (no AVX-512) and Zen 4; Zen 5 (1Ah) has full-width AVX-512 units.
+    return family == 0x19;
+  }();
+  const int avx512 = dnnl_cpu_isa_avx512_core;  // ISA values are sets of feature bits
+  return zen4 && (static_cast<int>(dnnl::get_effective_cpu_isa()) & avx512) == avx512;
 }
 
 Eltwise eltwiseFor(const std::string& op, const std::vector<float>& p) {

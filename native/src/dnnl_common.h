@@ -69,6 +69,11 @@ Layout parseLayout(const std::string& name);
 // treat the buffer as a flat array of numel values in any order.
 bool flatCompatible(const Shape& s, Layout layout);
 
+// True where oneDNN dispatches to AVX-512 but the cores execute a 512-bit FMA as two 256-bit
+// halves (AMD Zen 4), so that AVX2 kernels reach the same FP32 peak. DYNBATCH_CONV_BLOCKS=16
+// turns it off, =8 on (to compare the two on one machine).
+bool halfWidthFmaPeak();
+
 // An eltwise algorithm with its parameters.
 struct Eltwise {
   dnnl::algorithm algorithm = dnnl::algorithm::undef;

@@ -363,3 +363,29 @@ test("loading a network twice gives the same results (fusion leaves the network'
   }
   assert.deepEqual(outs[0], outs[1]);
 });
+
+test("a Transpose [0, 2, 3, 1] after a conv becomes a reorder to nhwc and computes the transpose, at every batch", async () => {
+  const spec: NativeProgramSpec = {
+    maxBatch: 2,
+    threads: 2,
+    tensors: [a([8, 8, 8]), c([16, 8, 3, 3], 40), a([16, 8, 8]), a([8, 8, 16]), a([8, 16, 8])],
+    ops: [
+      { type: "conv", name: "conv", inputs: [0, 1], outputs: [2], attrs: CONV },
+      { type: "transpose", name: "nhwc", inputs: [2], outputs: [3], attrs: { perm: [0, 2, 3, 1] } },
+      { type: "transpose", name: "other", inputs: [2], outputs: [4], attrs: { perm: [0, 3, 1, 2] } },
+    ],
+    inputs: [0],
+    outputs: [3, 4],
+  };
+  const p: LoweredProgram = { spec, inputs: [], outputs: [], layers: spec.ops.map((o) => layer(o.name, "Transpose", o.type)) };
+  const f = fuseProgram(p).spec;
+  assert.deepEqual(
+    f.ops.map((o) => o.type),
+    ["conv", "reorder", "transpose"],
+  );
+  for (const n of [2, 1]) {
+    const x = randomData(n * 8 * 64, 50 + n, -1, 1);
+    const [want, got] = [await runSpec(p.spec, x, n), await runSpec(f, x, n)];
+    assert.ok(maxRelDiff(got, want) < 1e-6, `batch ${n}: ${maxRelDiff(got, want)}`);
+  }
+});

@@ -11,7 +11,9 @@
  *   op (x·scale + shift per channel);
  * - mean / max over the spatial axes of a 4-D tensor: a global pool;
  * - conv, pool, matmul (2-D) or binary → activation (PReLU with one slope as leaky ReLU): eltwise
- *   post-ops; a 2-D matmul also takes per-channel constant binary ops as post-ops.
+ *   post-ops; a 2-D matmul also takes per-channel constant binary ops as post-ops;
+ * - Transpose [0, 2, 3, 1] of a 4-D tensor: a reorder into nhwc from whatever layout its producer
+ *   writes (one pass instead of a reorder to plain and a transpose).
  * Every fused layer stays listed: it is reported as run inside the op that absorbed it.
  */
 import { numel } from "../../graph/ops/util";
@@ -169,6 +171,7 @@ class Fuser {
       else if (op.type === "pool") this.fusePost(i);
       else if (this.affineInput(op) !== undefined) this.collapseAffine(i, this.affineInput(op)!);
       else if (op.type === "binary" && this.binaryHost(op)) this.fusePost(i);
+      else if (op.type === "transpose" && (op.attrs.perm as number[]).join() === "0,2,3,1") toNhwc(op);
     }
     const keep = this.ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
     return {
@@ -400,6 +403,12 @@ class Fuser {
     const b = this.tensors[this.ownConst(i, 2)].data!;
     for (let o = 0; o < b.length; o++) b[o] += t[o];
   }
+}
+
+/** A Transpose [0, 2, 3, 1] becomes a reorder writing its input as nhwc (native/src/ops/dnnl_reorder.cc). */
+function toNhwc(op: NativeOpSpec): void {
+  op.type = "reorder";
+  op.attrs = { from: "any", to: "nhwc", permuted: 1 };
 }
 
 function same(a: number[], b: number[]): boolean {
