@@ -2,6 +2,7 @@
 // padded to the output rank with leading 1s (oneDNN broadcasts batch dims of size 1);
 // transposes are expressed as strides so no data moves. One primitive per batch n.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -59,11 +60,9 @@ class MatMulOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, in[1].shape, out[0].shape); });
-    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e.a, cpuEngine(), in[0].data)},
-                                                  {DNNL_ARG_WEIGHTS, dnnl::memory(e.b, cpuEngine(), in[1].data)},
-                                                  {DNNL_ARG_DST, dnnl::memory(e.y, cpuEngine(), out[0].data)}};
-    post_.addArgs(args, e.y);
-    runPrimitive(ctx, e.prim, args);
+    runPrimitive(ctx, e.prim,
+                 {{DNNL_ARG_SRC, e.a, in[0].data}, {DNNL_ARG_WEIGHTS, e.b, in[1].data}, {DNNL_ARG_DST, e.y, out[0].data}},
+                 [&](MemoryArgs& args) { post_.addArgs(args, e.y); });
   }
 
  private:
