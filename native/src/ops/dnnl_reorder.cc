@@ -1,6 +1,7 @@
 // reorder: copies a tensor from one layout to another (the executor inserts these where a
 // consumer reads a layout its producer did not write); oneDNN reorder, one primitive per batch n.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -25,9 +26,7 @@ class ReorderOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_FROM, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_TO, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_FROM, e.src, in[0].data}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:

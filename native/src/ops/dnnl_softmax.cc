@@ -1,5 +1,6 @@
 // softmax: oneDNN softmax / logsoftmax along one axis of a plain tensor; one primitive per batch n.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -19,9 +20,7 @@ class SoftmaxOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(e.md, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_DST, dnnl::memory(e.md, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.md, in[0].data}, {DNNL_ARG_DST, e.md, out[0].data}});
   }
 
  private:
