@@ -211,7 +211,7 @@ export interface ProfileLayer {
   type: string;
   /** The implementation that ran ("jit:avx512_core", "ref", ...); "undef" for a fused layer. */
   execType: string;
-  /** Precision the layer ran in ("FP32", "U8" for an int8 convolution); absent for a fused layer or where the device does not say. */
+  /** Precision the layer ran in ("FP32", "U8" for an int8 convolution or matmul); absent for a fused layer or where the device does not say. */
   precision?: string;
   /** The layer whose kernel computes this one (a post-op); such a layer has no time of its own. */
   fusedInto?: string;

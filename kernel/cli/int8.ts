@@ -97,7 +97,7 @@ export async function benchNetworks(
     const calibration = Array.from({ length: count }, (_, k) =>
       Float32Array.from({ length: per }, (_, i) => ((i + k) * 7919) % 255),
     );
-    out.set(name, { fp32, int8: await fp32.quantize({ calibration, keepFp32: ["MatMul"], overflowFix: !hasVnni() }) });
+    out.set(name, { fp32, int8: await fp32.quantize({ calibration, overflowFix: !hasVnni() }) });
     opts.log?.(`quantized ${name} on ${count} uniform random inputs`);
   }
   return out;

@@ -79,7 +79,7 @@ export interface NativeStep {
   type: string;
   /** Implementation at the maximum batch, e.g. oneDNN's "jit:avx2" or "ref" for own kernels. */
   impl: string;
-  /** Precision the step computes in: "FP32", or "U8" for an int8 convolution (u8 activations, s8 weights). */
+  /** Precision the step computes in: "FP32", or "U8" for an int8 convolution or matmul (u8 activations, s8 weights). */
   precision?: string;
   /** Index into the spec's ops; -1 for an inserted reorder. */
   op: number;

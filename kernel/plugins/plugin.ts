@@ -20,7 +20,7 @@ export interface CompileOptions {
   independentSamples: boolean;
   /** How a run spreads over the threads (CPU_PARALLEL). */
   parallel: ParallelMode;
-  /** Run quantized convolutions in int8 where the CPU can (CPU_INT8; default yes); false keeps FP32 with exact FakeQuantize. */
+  /** Run quantized convolutions and matmuls in int8 where the CPU can (CPU_INT8; default yes); false keeps FP32 with exact FakeQuantize. */
   int8?: boolean;
 }
 
@@ -45,7 +45,7 @@ export interface ExecutedLayer {
   name: string;
   type: string;
   execType: string;
-  /** Precision the layer ran in ("FP32", "U8" for int8 convolutions); absent where the device does not say. */
+  /** Precision the layer ran in ("FP32", "U8" for int8 convolutions and matmuls); absent where the device does not say. */
   precision?: string;
   /** The layer this one was fused into: it runs inside that layer's kernel and has no time of its own. */
   fusedInto?: string;

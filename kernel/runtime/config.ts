@@ -18,7 +18,7 @@ export interface DeviceConfig {
   parallel: ParallelMode;
   /** Largest activation tensor loadNetwork accepts, in bytes (at most the MAX_PROGRAM_BYTES hard budget). */
   maxTensorBytes: number;
-  /** CPU: quantized convolutions run as int8 kernels (FakeQuantize IR, QDQ ONNX); false keeps them FP32 with exact FakeQuantize. */
+  /** CPU: quantized convolutions and matmuls run as int8 kernels (FakeQuantize IR, QDQ ONNX); false keeps them FP32 with exact FakeQuantize. */
   int8: boolean;
 }
 

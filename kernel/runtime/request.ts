@@ -13,7 +13,7 @@ export interface PerfCount {
   execType: string;
   realTimeUs: number;
   cpuTimeUs: number;
-  /** Precision the layer ran in, as OpenVINO reports it: "FP32", or "U8" for an int8 convolution; absent for a fused layer or where the device does not say. */
+  /** Precision the layer ran in, as OpenVINO reports it: "FP32", or "U8" for an int8 convolution or matmul; absent for a fused layer or where the device does not say. */
   precision?: string;
   /** Set for a layer fused into another (NOT_RUN): the layer whose kernel computes it. */
   fusedInto?: string;

@@ -133,6 +133,8 @@ class WeightsCache {
  public:
   // `plain` describes `data` as given; the result lives as long as this cache.
   dnnl::memory get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted);
+  // Int8 weights (`plain` of type s8).
+  dnnl::memory get(const dnnl::memory::desc& plain, const int8_t* data, const dnnl::memory::desc& wanted);
 
  private:
   std::mutex mutex_;
@@ -168,5 +170,37 @@ void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unord
 // computes in another layout, else copied into `out` unless it already is that buffer.
 void stageSumInput(RunContext& ctx, const dnnl::reorder* reorder, const dnnl::memory::desc& dst, Layout layout, const Tensor& sum,
                    const Tensor& out, const dnnl::memory& innerDst);
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+// Int8 helpers shared by the int8 convolution and matmul (ops/dnnl_q*.cc).
+
+// A FakeQuantize's per-tensor grid as u8 levels: attribute [input_low, input_high, levels, step,
+// zero]; level q stands for step · (q − zero).
+struct Int8Grid {
+  float low = 0, high = 1, step = 1;
+  int levels = 256;
+  int32_t zero = 0;
+};
+
+// Reads and checks the grid in attribute `key` (the fusion pass wrote it).
+Int8Grid readInt8Grid(const OpSpec& spec, const std::string& key);
+
+// FakeQuantize's level index of `count` values (the formula of fq_math.h), on the run's threads.
+void quantizeToLevels(const float* v, int64_t count, const Int8Grid& g, uint8_t* q);
+
+// Constant float weights on a symmetric int8 grid as integers w / scales[c], where element i
+// belongs to channel c = (i / inner) % scales.size(). Throws when one does not fit -128..127.
+std::vector<int8_t> int8Weights(const std::string& layer, const std::vector<float>& data, const std::vector<float>& scales,
+                                int64_t inner);
+
+// Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN multiplies u8·s8 pairs into a saturating
+// s16 (vpmaddubsw): a pair reaches (levels − 1) · 2 · max|w|, which must stay within 32767 or the
+// result is wrong. Throws "<layer>: int8 <what> unavailable: ..." (the fusion pass then keeps the
+// layer FP32) when `impl` would saturate with these weights; 7-bit weights pass.
+void checkInt8Saturation(const std::string& layer, const std::string& what, const std::string& impl, int levels,
+                         const std::vector<int8_t>& weights);
 
 }  // namespace dynbatch

@@ -2,9 +2,11 @@
  * Int8 execution on the CPU: after fusion, a `fake_quantize` (one set of limits, ≤ 256 levels,
  * zero on the output grid) feeding a 2-D `conv` whose every output channel's weights lie on a
  * symmetric int8 grid becomes one `qconv` (native/src/ops/dnnl_qconv.cc): u8 activations × s8
- * weights → s32, scaled to f32 with the conv's bias and post-ops. The FakeQuantize's levels are
+ * weights → s32, scaled to f32 with the conv's bias and post-ops. Likewise a `matmul` with
+ * constant weights (a fully connected layer; the FakeQuantize may sit before a Reshape/Flatten)
+ * becomes one `qmatmul` (native/src/ops/dnnl_qmatmul.cc). The FakeQuantize's levels are
  * computed by the same formula, so the result equals the FP32 FakeQuantize network up to the
- * summation order. What does not match stays an FP32 conv after an exact FakeQuantize; the
+ * summation order. What does not match stays FP32 after an exact FakeQuantize; the
  * performance counters say which (precision "U8" or "FP32").
  */
 import { NativeOpSpec } from "../native";
@@ -81,6 +83,36 @@ function qconvAttrs(p: FusedProgram, op: NativeOpSpec, fq: NativeOpSpec): Native
   return { ...op.attrs, srcGrid: grid, wScales: Array.from(scales) };
 }
 
+/** The FakeQuantize feeding tensor `t`, directly or through reshapes (`copy` ops, which move no data), and those copies. */
+function quantizedSource(ops: readonly (NativeOpSpec | null)[], producer: Map<number, number>, t: number) {
+  const copies: number[] = [];
+  for (let j = producer.get(t); j !== undefined; j = producer.get(ops[j]!.inputs[0])) {
+    if (ops[j]!.type === "fake_quantize") return { fq: j, copies };
+    if (ops[j]!.type !== "copy") return undefined;
+    copies.push(j);
+  }
+  return undefined;
+}
+
+/** The qmatmul attributes for a matmul with constant weights read after FakeQuantize `fq`, or undefined when it cannot run in int8. */
+function qmatmulAttrs(p: FusedProgram, op: NativeOpSpec, fq: NativeOpSpec): NativeOpSpec["attrs"] | undefined {
+  const t = p.spec.tensors;
+  const w = t[op.inputs[1]];
+  const lim = t[fq.inputs[1]].data;
+  if (op.attrs.transposeA || !w.data || !lim || t[fq.inputs[1]].shape[1] !== 1) return undefined;
+  const r = w.shape.length;
+  if (r < 2 || w.shape.slice(0, r - 2).some((d) => d !== 1)) return undefined;
+  const grid = activationGrid(lim, fq.attrs.levels as number);
+  // weightScales takes channel-major rows: B [K, N] is transposed to [N, K] for it.
+  const [K, N] = op.attrs.transposeB ? [w.shape[r - 1], w.shape[r - 2]] : [w.shape[r - 2], w.shape[r - 1]];
+  const rows = op.attrs.transposeB
+    ? w.data
+    : Float32Array.from({ length: K * N }, (_, i) => w.data![(i % K) * N + Math.floor(i / K)]);
+  const scales = grid && weightScales(rows, N);
+  if (!grid || !scales) return undefined;
+  return { ...op.attrs, srcGrid: grid, wScales: Array.from(scales) };
+}
+
 /**
  * Rewrites FakeQuantize → conv pairs of a fused program into qconv ops (see the file comment);
  * layers named in `exclude` stay FP32 (the native side refused their int8 form). A FakeQuantize
@@ -92,6 +124,15 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
   const producer = new Map<number, number>();
   ops.forEach((o, i) => o!.outputs.forEach((t) => producer.set(t, i)));
   const absorbedBy = new Map<number, number>();
+  const absorb = (j: number, i: number) => absorbedBy.has(j) || absorbedBy.set(j, i);
+  ops.forEach((op, i) => {
+    if (op!.type !== "matmul" || exclude.has(op!.name)) return;
+    const src = quantizedSource(ops, producer, op!.inputs[0]);
+    const attrs = src && qmatmulAttrs(p, op!, ops[src.fq]!);
+    if (!attrs) return;
+    ops[i] = { ...op!, type: "qmatmul", inputs: [ops[src!.fq]!.inputs[0], ...op!.inputs.slice(1)], attrs };
+    [src!.fq, ...src!.copies].forEach((j) => absorb(j, i));
+  });
   ops.forEach((op, i) => {
     if (op!.type !== "conv" || exclude.has(op!.name)) return;
     const j = producer.get(op!.inputs[0]);
@@ -100,10 +141,11 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
     const attrs = qconvAttrs(p, op!, fq);
     if (!attrs) return;
     ops[i] = { ...op!, type: "qconv", inputs: [fq.inputs[0], ...op!.inputs.slice(1)], attrs };
-    if (!absorbedBy.has(j!)) absorbedBy.set(j!, i);
+    absorb(j!, i);
   });
   const outputs = new Set(p.spec.outputs);
-  for (const [j, i] of absorbedBy) {
+  // Latest first: a reshape between a FakeQuantize and a qmatmul goes before the FakeQuantize it reads.
+  for (const [j, i] of [...absorbedBy].sort((a, b) => b[0] - a[0])) {
     const t = ops[j]!.outputs[0];
     if (outputs.has(t) || ops.some((o) => o !== null && o.inputs.includes(t))) continue;
     const into = p.layers[i].name;
@@ -123,24 +165,30 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
 /**
  * A qconv whose output only qconvs read (their FakeQuantize absorbed, so all on one grid) writes
  * their u8 levels itself (`dstGrid`), and they read bytes (`srcU8`): no float tensor between
- * consecutive int8 layers. A sum post-op (a float residual in the output) keeps floats.
+ * consecutive int8 layers. The same for qmatmuls read only by qmatmuls (row-major on both sides;
+ * a qconv's u8 tensor is nhwc). A sum post-op (a float residual in the output) keeps floats.
  */
 function chain(ops: (NativeOpSpec | null)[], outputs: ReadonlySet<number>): void {
   ops.forEach((op, i) => {
-    if (!op || op.type !== "qconv" || (op.attrs.post as string | undefined)?.split(";").includes("sum")) return;
+    if (
+      !op ||
+      (op.type !== "qconv" && op.type !== "qmatmul") ||
+      (op.attrs.post as string | undefined)?.split(";").includes("sum")
+    )
+      return;
     const t = op.outputs[0];
     if (outputs.has(t)) return;
     const readers = ops.filter((o): o is NativeOpSpec => o !== null && o.inputs.includes(t));
     const grid = readers[0]?.attrs.srcGrid as number[] | undefined;
     const same = (g: unknown) => Array.isArray(g) && grid !== undefined && g.every((v, k) => v === grid[k]);
-    if (!grid || !readers.every((r) => r.type === "qconv" && r.inputs.lastIndexOf(t) === 0 && same(r.attrs.srcGrid))) return;
+    if (!grid || !readers.every((r) => r.type === op.type && r.inputs.lastIndexOf(t) === 0 && same(r.attrs.srcGrid))) return;
     ops[i] = { ...op, attrs: { ...op.attrs, dstGrid: grid } };
     for (const r of readers) r.attrs = { ...r.attrs, srcU8: 1 };
   });
 }
 
-/** The layer a native "int8 convolution unavailable" error names, for int8Program's `exclude`. */
+/** The layer a native "int8 convolution/matmul unavailable" error names, for int8Program's `exclude`. */
 export function refusedInt8Layer(e: unknown): string | undefined {
-  const m = /layer '(.*)': int8 convolution unavailable/.exec(e instanceof Error ? e.message : String(e));
+  const m = /layer '(.*)': int8 (?:convolution|matmul) unavailable/.exec(e instanceof Error ? e.message : String(e));
   return m ? m[1] : undefined;
 }

@@ -10,11 +10,9 @@
 // so consecutive int8 layers pass bytes, not floats. Chained tensors are nhwc on both sides and
 // live in buffers sized for floats.
 #include <algorithm>
-#include <cmath>
 #include <optional>
 
 #include "dnnl_common.h"
-#include "fq_math.h"
 #include "step_memory.h"
 
 namespace dynbatch {
@@ -43,15 +41,18 @@ class QConvOp : public Op {
     for (auto& d : dilations_) d -= 1;
     padL_ = spatialAttr(spec, "padsBegin", 2, 0);
     padR_ = spatialAttr(spec, "padsEnd", 2, 0);
-    readGrid(spec);
+    grid_ = readInt8Grid(spec, "srcGrid");
+    if (grid_.zero != 0) {
+      zeroMemory_ = dnnl::memory(dnnl::memory::desc({1}, dt::s32, dnnl::memory::format_tag::a), cpuEngine());
+      *static_cast<int32_t*>(zeroMemory_.get_data_handle()) = grid_.zero;
+    }
     srcU8_ = spec.attrs.integer("srcU8", 0) == 1;
     if (spec.attrs.has("dstGrid")) {
-      const auto g = spec.attrs.floats("dstGrid");
-      if (g.size() != 5 || g[2] < 2 || g[2] > 256 || !(g[1] > g[0]) || post_.sumInput() >= 0)
-        throw OpError(name_, "qconv dstGrid needs [input_low, input_high, levels, step, zero] and no sum post-op");
-      dstLow_ = g[0];
-      dstSteps_ = g[2] - 1;
-      dstStep_ = (g[1] - g[0]) / dstSteps_;
+      if (post_.sumInput() >= 0) throw OpError(name_, "qconv dstGrid needs no sum post-op");
+      const Int8Grid g = readInt8Grid(spec, "dstGrid");
+      dstLow_ = g.low;
+      dstSteps_ = static_cast<float>(g.levels - 1);
+      dstStep_ = (g.high - g.low) / dstSteps_;
       dstU8_ = true;
     }
     quantizeWeights(spec, w);
@@ -62,7 +63,7 @@ class QConvOp : public Op {
     // kernels take no zero points. With padding oneDNN must pad with the zero point itself.
     const bool padded = std::any_of(padL_.begin(), padL_.end(), [](int64_t p) { return p != 0; }) ||
                         std::any_of(padR_.begin(), padR_.end(), [](int64_t p) { return p != 0; });
-    zeroInBias_ = zero_ != 0 && !padded;
+    zeroInBias_ = grid_.zero != 0 && !padded;
     if (regular == 3 || zeroInBias_) {
       const int64_t per = numel(w) / w[0];
       bias_.assign(w[0], 0.f);
@@ -72,7 +73,7 @@ class QConvOp : public Op {
         if (zeroInBias_) {
           int64_t sum = 0;
           for (int64_t k = o * per; k < (o + 1) * per; ++k) sum += weights_[k];
-          b -= static_cast<double>(zero_) * static_cast<double>(sum);
+          b -= static_cast<double>(grid_.zero) * static_cast<double>(sum);
         }
         bias_[o] = static_cast<float>(b);
       }
@@ -118,7 +119,7 @@ class QConvOp : public Op {
     runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, srcMd, src}, {DNNL_ARG_DST, dstMd, dst}}, [&](MemoryArgs& args) {
       args[DNNL_ARG_WEIGHTS] = e.weights;
       if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
-      if (zero_ != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
+      if (grid_.zero != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
       post_.addArgs(args, e.innerDst);
     });
     if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, dstMd, dst}, {DNNL_ARG_TO, e.dst, out[0].data}});
@@ -134,41 +135,13 @@ class QConvOp : public Op {
     std::string impl;
   };
 
-  // srcGrid = [input_low, input_high, levels, step, zero]: x → q = FakeQuantize's level index,
-  // whose real value is step · (q − zero).
-  void readGrid(const OpSpec& spec) {
-    const auto g = spec.attrs.floats("srcGrid");
-    if (g.size() != 5) throw OpError(name_, "qconv srcGrid needs [input_low, input_high, levels, step, zero]");
-    low_ = g[0];
-    high_ = g[1];
-    levels_ = static_cast<int>(g[2]);
-    step_ = g[3];
-    zero_ = static_cast<int32_t>(g[4]);
-    if (levels_ < 2 || levels_ > 256 || !(high_ > low_) || !(step_ > 0) || zero_ < 0 || zero_ >= levels_)
-      throw OpError(name_, "qconv activation grid cannot be expressed as u8");
-    if (zero_ != 0) {
-      zeroMemory_ = dnnl::memory(dnnl::memory::desc({1}, dt::s32, dnnl::memory::format_tag::a), cpuEngine());
-      *static_cast<int32_t*>(zeroMemory_.get_data_handle()) = zero_;
-    }
-  }
-
   // Integer weights w / wScale[o], which the fusion pass checked lie on the grid.
   void quantizeWeights(const OpSpec& spec, const Shape& w) {
     const auto ws = spec.attrs.floats("wScales");
     if (static_cast<int64_t>(ws.size()) != w[0]) throw OpError(name_, "qconv needs one wScales value per output channel");
-    const auto& data = spec.inputs[1]->data;
-    const int64_t per = numel(w) / w[0];
-    weights_.resize(data.size());
+    weights_ = int8Weights(name_, spec.inputs[1]->data, ws, numel(w) / w[0]);
     scales_.resize(ws.size());
-    for (int64_t o = 0; o < w[0]; ++o) {
-      if (!(ws[o] > 0)) throw OpError(name_, "qconv weight scales must be positive");
-      scales_[o] = step_ * ws[o];
-      for (int64_t k = o * per; k < (o + 1) * per; ++k) {
-        const float v = std::nearbyint(data[k] / ws[o]);
-        if (v < -128 || v > 127) throw OpError(name_, "qconv weights do not fit int8 at their scale");
-        weights_[k] = static_cast<int8_t>(v);
-      }
-    }
+    for (size_t o = 0; o < ws.size(); ++o) scales_[o] = grid_.step * ws[o];
     Shape wd = w;
     if (group_ > 1) {
       wd[0] = w[0] / group_;
@@ -190,7 +163,7 @@ class QConvOp : public Op {
       a.set_post_ops(po);
     }
     a.set_output_scales(2, scales_);
-    if (zero_ != 0 && !zeroInBias_) a.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+    if (grid_.zero != 0 && !zeroInBias_) a.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
     return a;
   }
 
@@ -221,13 +194,13 @@ class QConvOp : public Op {
     const dnnl::memory::desc anyDst(e.dst.dims(), dt::f32, any);
     auto pd = direct_ ? primitiveDesc(e.src, e.dst, attrFor(e.dst))
                       : primitiveDesc(dnnl::memory::desc(e.src.dims(), dt::u8, any), anyDst, attrFor(anyDst));
-    e.weights = weightsFor(pd.weights_desc());
+    e.weights = weightCopies_.get(wPlain_, weights_.data(), pd.weights_desc());
     if (!bias_.empty()) e.bias = dnnl::memory(pd.bias_desc(), cpuEngine(), bias_.data());
     e.impl = pd.impl_info_str();
     // The reference int8 kernel is far slower than the FP32 jit one: the FP32 path is kept.
     if (e.impl.rfind("ref", 0) == 0)
       throw OpError(name_, "int8 convolution unavailable: only oneDNN's reference kernel (" + e.impl + ")");
-    checkSaturation(e.impl);
+    checkInt8Saturation(name_, "convolution", e.impl, grid_.levels, weights_);
     e.prim = dnnl::convolution_forward(pd);
     e.innerSrc = pd.src_desc();
     e.innerDst = pd.dst_desc();
@@ -242,53 +215,16 @@ class QConvOp : public Op {
     return e;
   }
 
-  // Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN multiplies u8·s8 pairs into a
-  // saturating s16 (vpmaddubsw): a pair reaches (levels − 1) · 2 · max|w|, which must stay within
-  // 32767 or the result is wrong. Such layers stay FP32 (weights of 7 bits pass).
-  void checkSaturation(const std::string& impl) const {
-    for (const char* safe : {"vnni", "amx", "bf16"})
-      if (impl.find(safe) != std::string::npos) return;
-    int maxW = 0;
-    for (int8_t v : weights_) maxW = std::max(maxW, std::abs(static_cast<int>(v)));
-    if ((levels_ - 1) * 2 * maxW > 32767)
-      throw OpError(name_, "int8 convolution unavailable: " + impl + " has no VNNI and u8 x s8 pairs of " +
-                               std::to_string(levels_) + " levels and weights up to " + std::to_string(maxW) + " would saturate");
-  }
-
-  // s8 weights in the primitive's layout (with any compensation it wants), once per layout.
-  dnnl::memory weightsFor(const dnnl::memory::desc& wanted) {
-    std::lock_guard<std::mutex> lock(weightsMutex_);
-    for (auto& [desc, mem] : weightCopies_)
-      if (desc == wanted) return mem;
-    dnnl::memory dst(wanted, cpuEngine());
-    dnnl::memory src(wPlain_, cpuEngine(), weights_.data());
-    dnnl::stream s(cpuEngine());
-    // One thread: this runs on the JS thread while the program compiles (see WeightsCache).
-    const int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    dnnl::reorder(src, dst).execute(s, src, dst);
-    s.wait();
-    omp_set_num_threads(threads);
-    weightCopies_.emplace_back(wanted, dst);
-    return dst;
-  }
-
   // FakeQuantize's level index of every element, in x's layout (elementwise, so any layout;
   // blocked padding channels hold zeros, which the zero-padded weights ignore).
   void quantize(const Tensor& x, uint8_t* q) const {
-    const int64_t count = static_cast<int64_t>(layoutBytes(x.shape, src_) / sizeof(float));
-    const float* v = x.data;
-    const float lo = low_, hi = high_, steps = static_cast<float>(levels_ - 1);
-#pragma omp parallel for if (count > kParallelMin)
-    for (int64_t i = 0; i < count; ++i) q[i] = static_cast<uint8_t>(fakeQuantizeLevel(v[i], lo, hi, steps));
+    quantizeToLevels(x.data, static_cast<int64_t>(layoutBytes(x.shape, src_) / sizeof(float)), grid_, q);
   }
 
   std::string name_;
   int64_t group_ = 1;
   dims strides_, dilations_, padL_, padR_;
-  float low_ = 0, high_ = 1, step_ = 1;
-  int levels_ = 256;
-  int32_t zero_ = 0;
+  Int8Grid grid_;
   bool zeroInBias_ = false;
   dnnl::memory zeroMemory_;
   std::vector<int8_t> weights_;
@@ -301,8 +237,7 @@ class QConvOp : public Op {
   Layout src_ = Layout::Plain, dst_ = Layout::Plain;
   std::string impl_;
   double flopsPerSample_ = 0;
-  std::mutex weightsMutex_;
-  std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weightCopies_;
+  WeightsCache weightCopies_;
   LazyCache<int64_t, Entry> cache_;
 };
 

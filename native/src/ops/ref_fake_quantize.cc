@@ -12,6 +12,14 @@
 namespace dynbatch {
 namespace {
 
+// n values onto the grid: the level (at or below the low limit 0, above the high one the last,
+// rounding half to even like OpenVINO's reference) as output_low + level / steps · (output_high −
+// output_low). Also compiled for AVX-512 and AVX2 (the addon's baseline is SSE2).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void fakeQuantizeRange(const float* x, float* y, int64_t n, float il,
+                                                                                    float ih, float ol, float oh, float steps) {
+  for (int64_t i = 0; i < n; ++i) y[i] = fakeQuantizeLevel(x[i], il, ih, steps) / steps * (oh - ol) + ol;
+}
+
 class FakeQuantizeOp : public Op {
  public:
   explicit FakeQuantizeOp(const OpSpec& spec) : name_(spec.name) {
@@ -43,6 +51,7 @@ class FakeQuantizeOp : public Op {
   void run(RunContext&, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     const int64_t count = in[0].size();
     if (out[0].size() != count) throw OpError(name_, "fake_quantize: output size does not match at run time");
+    if (count == 0) return;
     if (layout_ == Layout::NChw8c || layout_ == Layout::NChw16c) return runBlocked(in[0], out[0]);
     const float* x = in[0].data;
     float* y = out[0].data;
@@ -51,13 +60,14 @@ class FakeQuantizeOp : public Op {
     const float* ol = ih + period_;
     const float* oh = ol + period_;
     const float steps = static_cast<float>(levels_ - 1);
-    // Runs of `inner` elements share one column: no division per element, and each run vectorizes.
-    const int64_t runs = count / inner_;
+    // Runs of `inner` elements share one column, and each run vectorizes; limits per tensor make
+    // one run of everything, cut into chunks for the threads.
+    const int64_t inner = period_ == 1 ? std::min<int64_t>(count, kChunk) : inner_;
+    const int64_t runs = (count + inner - 1) / inner;
 #pragma omp parallel for if (count > kParallelMin)
     for (int64_t r = 0; r < runs; ++r) {
       const int64_t j = r % period_;
-      const float a = il[j], b = ih[j], c = ol[j], d = oh[j];
-      for (int64_t i = r * inner_; i < (r + 1) * inner_; ++i) y[i] = quantize(x[i], a, b, c, d, steps);
+      fakeQuantizeRange(x + r * inner, y + r * inner, std::min(inner, count - r * inner), il[j], ih[j], ol[j], oh[j], steps);
     }
   }
 
@@ -78,17 +88,12 @@ class FakeQuantizeOp : public Op {
       const int64_t real = std::min(block, C - (nb % blocks) * block);
       const float* px = x.data + nb * inner * block;
       float* py = y.data + nb * inner * block;
-      for (int64_t i = 0; i < inner * block; ++i) py[i] = i % block < real ? quantize(px[i], il, ih, ol, oh, steps) : 0.f;
+      for (int64_t i = 0; i < inner * block; ++i)
+        py[i] = i % block < real ? fakeQuantizeLevel(px[i], il, ih, steps) / steps * (oh - ol) + ol : 0.f;
     }
   }
 
-  // The spec's comparisons: at or below the low limit → output_low, above the high one →
-  // output_high; rounding half to even like OpenVINO's reference.
-  static float quantize(float v, float il, float ih, float ol, float oh, float steps) {
-    const float mid = roundHalfEven((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
-    const float low = v <= std::min(il, ih) ? ol : mid;
-    return v > std::max(il, ih) ? oh : low;
-  }
+  static constexpr int64_t kChunk = 4096;
 
   std::string name_;
   int64_t period_ = 1, levels_ = 2, inner_ = 1;
