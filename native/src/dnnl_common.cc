@@ -301,7 +301,7 @@ dnnl::primitive_attr scratchpadAttr() {
   return attr;
 }
 
-dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
+void* threadBuffer(int slot, size_t bytes) {
   struct Buffer {
     void* data = nullptr;
     size_t size = 0;
@@ -310,14 +310,18 @@ dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
   thread_local Buffer bufs[4];
   if (slot < 0 || slot >= 4) throw std::runtime_error("bad thread buffer slot");
   Buffer& buf = bufs[slot];
-  const size_t need = (desc.get_size() + 63) / 64 * 64;
+  const size_t need = (bytes + 63) / 64 * 64;
   if (need > buf.size) {
     std::free(buf.data);
     buf.data = std::aligned_alloc(64, need);
     buf.size = buf.data ? need : 0;
     if (!buf.data) throw std::bad_alloc();
   }
-  return dnnl::memory(desc, cpuEngine(), buf.data);
+  return buf.data;
+}
+
+dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
+  return dnnl::memory(desc, cpuEngine(), threadBuffer(slot, desc.get_size()));
 }
 
 }  // namespace dynbatch

@@ -159,6 +159,10 @@ dnnl::primitive_attr scratchpadAttr();
 // ops use slots 1.. for temporaries that live during one op's run.
 dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc);
 
+// The bytes behind threadMemory(slot, ...), at least `bytes` of them; valid until the calling
+// thread asks for more from the same slot.
+void* threadBuffer(int slot, size_t bytes);
+
 }  // namespace dynbatch
 
 namespace dynbatch {

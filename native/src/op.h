@@ -95,11 +95,16 @@ struct OpSpec {
   int64_t maxBatch = 1;
 };
 
+class StepMemory;
+
 // Per-run state shared by all ops of one run (one infer request, one thread).
 struct RunContext {
   int64_t batch = 1;             // this run's n
   int threads = 1;               // OpenMP threads for this run
   void* engineStream = nullptr;  // dnnl::stream* owned by the executor (oneDNN ops cast it)
+  // What the running step keeps between runs of this request on this thread slice (see
+  // step_memory.h); null where nothing is kept.
+  StepMemory* step = nullptr;
 };
 
 class Op {

@@ -127,6 +127,7 @@ class Request {
     // samples start at the base (its own arena) or the tensor has no batch axis.
     std::vector<size_t> inShift, outShift;
     double bytesFixed = 0, bytesPerSample = 0;  // memory a run touches: fixed + per-sample · n
+    std::unique_ptr<StepMemory> memory;         // what the step's primitives keep from run to run
   };
   double handoffMicros() const;
   StrategyTuner& tuner(int64_t n);

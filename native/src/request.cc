@@ -12,6 +12,7 @@
 #include "dnnl_common.h"
 #include "program.h"
 #include "sample_team.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 
@@ -103,6 +104,7 @@ std::vector<Request::StepArgs> Request::makeArgs(const std::vector<float*>& data
     };
     for (int id : st.inputs) add(id, a.in, a.inBase, a.inShift, a.inBatched);
     for (int id : st.outputs) add(id, a.out, a.outBase, a.outShift, a.outBatched);
+    a.memory = std::make_unique<StepMemory>();
   }
   return args;
 }
@@ -260,6 +262,7 @@ void Request::runSteps(std::vector<StepArgs>& args, RunContext& ctx, int64_t off
       const int want = ns < kSmallStepNs ? 1 : threads;
       if (want != current) omp_set_num_threads(current = want);
     }
+    ctx.step = a.memory.get();
     const auto t0 = std::chrono::steady_clock::now();
     try {
       steps[i].op->run(ctx, a.in, a.out);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -122,11 +123,9 @@ class BinaryOp : public Op {
     const Tensor& a = p.swap ? in[1] : in[0];
     const Tensor& b = p.swap ? in[0] : in[1];
     if (p.useDnnl) {
-      std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC_0, dnnl::memory(p.src0, cpuEngine(), a.data)},
-                                                    {DNNL_ARG_SRC_1, dnnl::memory(p.src1, cpuEngine(), b.data)},
-                                                    {DNNL_ARG_DST, dnnl::memory(p.dst, cpuEngine(), out[0].data)}};
-      post_.addArgs(args, p.dst);
-      runPrimitive(ctx, p.prim, args);
+      runPrimitive(ctx, p.prim,
+                   {{DNNL_ARG_SRC_0, p.src0, a.data}, {DNNL_ARG_SRC_1, p.src1, b.data}, {DNNL_ARG_DST, p.dst, out[0].data}},
+                   [&](MemoryArgs& args) { post_.addArgs(args, p.dst); });
       return;
     }
     auto sa = broadcastStrides(a.shape, ys);

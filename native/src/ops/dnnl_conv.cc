@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -78,23 +79,22 @@ class ConvOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    auto& eng = cpuEngine();
-    dnnl::memory src(e.src, eng, in[0].data);
-    dnnl::memory dst(e.dst, eng, out[0].data);
-    dnnl::memory innerSrc = src, innerDst = dst;
-    if (e.srcReorder) {
-      innerSrc = threadMemory(1, e.innerSrc);
-      runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, innerSrc}});
-    }
-    if (e.dstReorder) innerDst = threadMemory(2, e.innerDst);
+    // The primitive's own layouts live in the thread's buffers, converted on the way in and out.
+    const dnnl::memory::desc& srcMd = e.srcReorder ? e.innerSrc : e.src;
+    const dnnl::memory::desc& dstMd = e.dstReorder ? e.innerDst : e.dst;
+    void* src = e.srcReorder ? threadBuffer(1, srcMd.get_size()) : in[0].data;
+    void* dst = e.dstReorder ? threadBuffer(2, dstMd.get_size()) : out[0].data;
+    if (e.srcReorder) runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, e.src, in[0].data}, {DNNL_ARG_TO, srcMd, src}});
     const int sum = post_.sumInput();
-    if (sum >= 0) stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0], innerDst);
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, innerSrc}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, innerDst}};
-    if (bias_) args[DNNL_ARG_BIAS] = e.bias;
-    post_.addArgs(args, e.innerDst);
-    runPrimitive(ctx, e.prim, args);
-    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, innerDst}, {DNNL_ARG_TO, dst}});
+    if (sum >= 0)
+      stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0],
+                    e.sumReorder ? dnnl::memory(dstMd, cpuEngine(), dst) : dnnl::memory());
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, srcMd, src}, {DNNL_ARG_DST, dstMd, dst}}, [&](MemoryArgs& args) {
+      args[DNNL_ARG_WEIGHTS] = e.weights;
+      if (bias_) args[DNNL_ARG_BIAS] = e.bias;
+      post_.addArgs(args, e.innerDst);
+    });
+    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, dstMd, dst}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:

@@ -3,6 +3,7 @@
 // reordered once per chosen layout. padding_r is derived from the output shape, so output
 // padding needs no separate attribute. One primitive per batch n.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -65,11 +66,10 @@ class DeconvOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                                                  {DNNL_ARG_WEIGHTS, e.weights},
-                                                  {DNNL_ARG_DST, dnnl::memory(e.dst, cpuEngine(), out[0].data)}};
-    if (bias_) args[DNNL_ARG_BIAS] = e.bias;
-    runPrimitive(ctx, e.prim, args);
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.src, in[0].data}, {DNNL_ARG_DST, e.dst, out[0].data}}, [&](MemoryArgs& args) {
+      args[DNNL_ARG_WEIGHTS] = e.weights;
+      if (bias_) args[DNNL_ARG_BIAS] = e.bias;
+    });
   }
 
  private:

@@ -1,6 +1,7 @@
 // lrn: oneDNN LRN (across channels or within a channel) over plain tensors. oneDNN divides
 // alpha by the window size (size, or size² within a channel), matching IR/ONNX semantics.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -26,9 +27,7 @@ class LrnOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(e.md, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_DST, dnnl::memory(e.md, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.md, in[0].data}, {DNNL_ARG_DST, e.md, out[0].data}});
   }
 
  private:

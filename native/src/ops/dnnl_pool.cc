@@ -2,6 +2,7 @@
 // NC[D]HW activations in the layout its producer wrote (blocked layouts run the jit kernels,
 // plain NCHW a reference one), with fused post-ops; one primitive per batch n.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -51,10 +52,8 @@ class PoolOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                                                  {DNNL_ARG_DST, dnnl::memory(e.dst, cpuEngine(), out[0].data)}};
-    post_.addArgs(args, e.dst);
-    runPrimitive(ctx, e.prim, args);
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.src, in[0].data}, {DNNL_ARG_DST, e.dst, out[0].data}},
+                 [&](MemoryArgs& args) { post_.addArgs(args, e.dst); });
   }
 
  private:

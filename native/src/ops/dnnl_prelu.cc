@@ -4,6 +4,7 @@
 // layout the primitive prefers, a single value repeated per channel (oneDNN 2.6 runs a scalar
 // slope only in its reference kernel).
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -59,10 +60,12 @@ class PreluOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(e.x, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_WEIGHTS, slopeData_.empty() ? dnnl::memory(e.w, cpuEngine(), in[1].data) : e.weights},
-                  {DNNL_ARG_DST, dnnl::memory(e.x, cpuEngine(), out[0].data)}});
+    if (slopeData_.empty())
+      runPrimitive(ctx, e.prim,
+                   {{DNNL_ARG_SRC, e.x, in[0].data}, {DNNL_ARG_WEIGHTS, e.w, in[1].data}, {DNNL_ARG_DST, e.x, out[0].data}});
+    else
+      runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.x, in[0].data}, {DNNL_ARG_DST, e.x, out[0].data}},
+                   [&](MemoryArgs& args) { args[DNNL_ARG_WEIGHTS] = e.weights; });
   }
 
  private:

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -104,25 +105,24 @@ class QConvOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    auto& eng = cpuEngine();
-    dnnl::memory q = srcU8_ ? dnnl::memory(e.src, eng, in[0].data) : threadMemory(3, e.src);
-    if (!srcU8_) quantize(in[0], static_cast<uint8_t*>(q.get_data_handle()));
-    dnnl::memory dst(e.dst, eng, out[0].data);
-    dnnl::memory innerSrc = q, innerDst = dst;
-    if (e.srcReorder) {
-      innerSrc = threadMemory(1, e.innerSrc);
-      runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, q}, {DNNL_ARG_TO, innerSrc}});
-    }
-    if (e.dstReorder) innerDst = threadMemory(2, e.innerDst);
+    void* q = srcU8_ ? in[0].data : threadBuffer(3, e.src.get_size());
+    if (!srcU8_) quantize(in[0], static_cast<uint8_t*>(q));
+    const dnnl::memory::desc& srcMd = e.srcReorder ? e.innerSrc : e.src;
+    const dnnl::memory::desc& dstMd = e.dstReorder ? e.innerDst : e.dst;
+    void* src = e.srcReorder ? threadBuffer(1, srcMd.get_size()) : q;
+    void* dst = e.dstReorder ? threadBuffer(2, dstMd.get_size()) : out[0].data;
+    if (e.srcReorder) runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, e.src, q}, {DNNL_ARG_TO, srcMd, src}});
     const int sum = post_.sumInput();
-    if (sum >= 0) stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0], innerDst);
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, innerSrc}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, innerDst}};
-    if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
-    if (grid_.zero != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
-    post_.addArgs(args, e.innerDst);
-    runPrimitive(ctx, e.prim, args);
-    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, innerDst}, {DNNL_ARG_TO, dst}});
+    if (sum >= 0)
+      stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0],
+                    e.sumReorder ? dnnl::memory(dstMd, cpuEngine(), dst) : dnnl::memory());
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, srcMd, src}, {DNNL_ARG_DST, dstMd, dst}}, [&](MemoryArgs& args) {
+      args[DNNL_ARG_WEIGHTS] = e.weights;
+      if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
+      if (grid_.zero != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
+      post_.addArgs(args, e.innerDst);
+    });
+    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, dstMd, dst}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:

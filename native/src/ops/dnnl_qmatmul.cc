@@ -9,6 +9,7 @@
 // Chains: with `srcU8` x already holds u8 levels (a qmatmul wrote them); with `dstGrid` the op
 // writes the next layer's u8 levels (rounded by oneDNN after the post-ops).
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -72,14 +73,13 @@ class QMatMulOp : public Op {
     if (out[0].size() == 0) return;
     const int64_t m = numel(in[0].shape) / k_;
     Entry& e = cache_.get(ctx.batch, [&] { return build(m); });
-    auto& eng = cpuEngine();
-    dnnl::memory q = srcU8_ ? dnnl::memory(e.src, eng, in[0].data) : threadMemory(3, e.src);
-    if (!srcU8_) quantizeToLevels(in[0].data, m * k_, grid_, static_cast<uint8_t*>(q.get_data_handle()));
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, q}, {DNNL_ARG_WEIGHTS, e.weights}, {DNNL_ARG_DST, dnnl::memory(e.dst, eng, out[0].data)}};
-    if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
-    post_.addArgs(args, e.postDst);
-    runPrimitive(ctx, e.prim, args);
+    void* q = srcU8_ ? in[0].data : threadBuffer(3, e.src.get_size());
+    if (!srcU8_) quantizeToLevels(in[0].data, m * k_, grid_, static_cast<uint8_t*>(q));
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.src, q}, {DNNL_ARG_DST, e.dst, out[0].data}}, [&](MemoryArgs& args) {
+      args[DNNL_ARG_WEIGHTS] = e.weights;
+      if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
+      post_.addArgs(args, e.postDst);
+    });
   }
 
  private:

@@ -4,6 +4,7 @@
 // before their flatten): the [N, H, W, C] output is the input stored nhwc, written straight from
 // whatever layout the producer wrote (a copy when that is nhwc) instead of through plain.
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -43,9 +44,7 @@ class ReorderOp : public Op {
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_FROM, dnnl::memory(e.src, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_TO, dnnl::memory(e.dst, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_FROM, e.src, in[0].data}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:

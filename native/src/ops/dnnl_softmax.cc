@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -34,9 +35,7 @@ class SoftmaxOp : public Op {
     if (in[0].size() == 0) return;
     Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape); });
     if (rowLen_ > 0) return runRows(ctx, e, in[0], out[0]);
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(e.md, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_DST, dnnl::memory(e.md, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.md, in[0].data}, {DNNL_ARG_DST, e.md, out[0].data}});
   }
 
  private:
@@ -75,7 +74,7 @@ class SoftmaxOp : public Op {
   // Rows of rowLen_ values: y = x - max(row) into out, exp of it (in place for softmax, into a
   // temporary for logsoftmax), then each row divided by its sum (log: x - max - log(sum)).
   void runRows(RunContext& ctx, Entry& e, const Tensor& in, const Tensor& out) const {
-    float* ex = log_ ? static_cast<float*>(threadMemory(1, e.md).get_data_handle()) : out.data;
+    float* ex = log_ ? static_cast<float*>(threadBuffer(1, e.md.get_size())) : out.data;
     const int64_t rows = in.size() / rowLen_;
     switch (rowLen_) {  // a constant row length lets the compiler vectorize across rows
       case 1: return rowPasses<1>(ctx, e, in.data, out.data, ex, rows);
@@ -98,8 +97,7 @@ class SoftmaxOp : public Op {
       for (int k = 1; k < K; ++k) m = std::max(m, x[r * K + k]);
       for (int k = 0; k < K; ++k) y[r * K + k] = x[r * K + k] - m;
     }
-    runPrimitive(ctx, e.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(e.md, cpuEngine(), y)}, {DNNL_ARG_DST, dnnl::memory(e.md, cpuEngine(), ex)}});
+    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, e.md, y}, {DNNL_ARG_DST, e.md, ex}});
     if (log_) {
 #pragma omp parallel for if (parallel)
       for (int64_t r = 0; r < rows; ++r) {

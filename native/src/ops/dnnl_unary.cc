@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dnnl_common.h"
+#include "step_memory.h"
 
 namespace dynbatch {
 namespace {
@@ -63,9 +64,7 @@ class UnaryOp : public Op {
       e.prim = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, scratchpadAttr(), cpuEngine()));
       return e;
     });
-    runPrimitive(ctx, entry.prim,
-                 {{DNNL_ARG_SRC, dnnl::memory(entry.md, cpuEngine(), in[0].data)},
-                  {DNNL_ARG_DST, dnnl::memory(entry.md, cpuEngine(), out[0].data)}});
+    runPrimitive(ctx, entry.prim, {{DNNL_ARG_SRC, entry.md, in[0].data}, {DNNL_ARG_DST, entry.md, out[0].data}});
   }
 
  private:
