@@ -4,11 +4,14 @@
  * network. The policy's rules are the Batcher's: a batch leaves when it is full or when its
  * oldest sample has waited maxDelayUs, on the first free request; a sample that waited timeoutUs
  * is dropped; a full queue refuses at once. A batch of n costs the report's median latency at n
- * (linear between measured batches); padded to a static batch it costs the static batch's.
+ * (linear between measured batches); padded to a static batch it costs the static batch's, plus
+ * the policy's overheadMs, the batcher's own time per batch (frontier() measures it).
  *
  * The requests are independent servers here. On one CPU, requests running at once share its
  * cores and each slows down, which the curve (measured one request at a time) does not show:
- * the default is one request, the case the curve describes.
+ * the default is one request, the case the curve describes and the Batcher's default (one batch
+ * computing; its spare request, which sends a full batch ahead, only removes the gap between
+ * two batches, which overheadMs measured on full batches already leaves out).
  */
 import { ConfigError } from "../errors";
 import { LatencyReport } from "../schema";
@@ -27,6 +30,8 @@ export interface BatchingPolicy {
   maxQueue?: number;
   /** Every batch runs padded to maxBatch, at the cost of the report's "static" point there. Default false. */
   pad?: boolean;
+  /** Time per batch outside the network (ms): JavaScript, handing the batch to the device and back. Default 0. */
+  overheadMs?: number;
 }
 
 export interface SimulationOptions {
@@ -85,6 +90,7 @@ function checkPolicy(policy: BatchingPolicy, limit: number): Required<Omit<Batch
     timeoutUs: num("timeoutUs", policy.timeoutUs, Infinity, 0, false),
     maxQueue: num("maxQueue", policy.maxQueue, Infinity, 1, true),
     pad: policy.pad === true,
+    overheadMs: num("overheadMs", policy.overheadMs, 0, 0, false),
   };
 }
 
@@ -127,7 +133,7 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
       if (server < 0 || queue.length === 0) return;
       if (queue.length < policy.maxBatch && t < queue[0].arrival + delay) return;
       const batch = queue.splice(0, policy.maxBatch);
-      const done = t + cost(policy.pad ? policy.maxBatch : batch.length);
+      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + policy.overheadMs;
       freeAt[server] = done;
       histogram[batch.length] = (histogram[batch.length] ?? 0) + 1;
       if (policy.pad) padded += policy.maxBatch - batch.length;
