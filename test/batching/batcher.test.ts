@@ -176,6 +176,32 @@ test("maxDelayUs 0 sends at once; while every request is busy samples gather int
   await batcher.close();
 });
 
+test("while a batch computes, a partial batch waits past maxDelay; a full one goes at once to the spare request", async () => {
+  const s = await setup(LANDMARKS, { dynamic: true, batch: LIMIT });
+  const clock = new ManualClock();
+  const batcher = s.exec.createBatcher({ maxDelayUs: 100, clock });
+  const samples = samplesOf(s, 3 + LIMIT, 1300);
+  const infer = (x: Float32Array) => batcher.infer({ [s.input]: x });
+  // No await until the end: the first batch's completion cannot run before the checks.
+  const results = [infer(samples[0])];
+  clock.advance(100);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1 }, "sent once its delay ended, on an idle network");
+  results.push(infer(samples[1]), infer(samples[2]));
+  clock.advance(10_000);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1 }, "a partial batch waits for the computing one");
+  results.push(...samples.slice(3).map(infer));
+  assert.deepEqual(batcher.stats().histogram, { 1: 1, [LIMIT]: 1 }, "a full batch leaves at once");
+  assert.equal(batcher.stats().inFlight, 1 + LIMIT);
+  // The full batch took the oldest LIMIT; the last two, just queued, wait for their own delay.
+  assert.equal(batcher.stats().queued, 2);
+  await Promise.all(results.slice(0, 1 + LIMIT));
+  clock.advance(100);
+  const got = await Promise.all(results);
+  for (const [i, out] of got.entries()) check(out, await s.oracle(samples[i]), `sample ${i}`);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1, 2: 1, [LIMIT]: 1 });
+  await batcher.close();
+});
+
 test("a sample that waits timeoutUs is rejected with RequestTimeoutError and never computed", async () => {
   const s = await setup(LANDMARKS, { dynamic: true, batch: LIMIT });
   const clock = new ManualClock();
