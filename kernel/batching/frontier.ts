@@ -146,7 +146,13 @@ async function batchOverhead(exec: ExecutableNetwork, batchLatencyMs: number, du
       });
       periods.push((exec.batchLimit * 1000) / r.throughput);
     }
-    return Math.max(0, percentile(periods.sort((a, b) => a - b), 50) - batchLatencyMs);
+    return Math.max(
+      0,
+      percentile(
+        periods.sort((a, b) => a - b),
+        50,
+      ) - batchLatencyMs,
+    );
   } finally {
     await batcher.close();
   }

@@ -194,6 +194,7 @@ export function frontierHtml(r: FrontierReport): string {
       HEADERS,
       frontierRows(r).map((row) => row.map(escapeHtml)),
       [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      Infinity,
     ),
     ...(sustainedRows(r).length
       ? [
@@ -213,7 +214,8 @@ export function frontierText(r: FrontierReport): string {
   const sustained = sustainedRows(r);
   return [
     `${displayName(r.model)} · ${context(r)}`,
-    textTable(HEADERS, frontierRows(r)),
+    // Every row: they are the measurement (7 policies × 9 loads by default), not a preview.
+    textTable(HEADERS, frontierRows(r), Infinity),
     ...(sustained.length ? ["", SUSTAINED_NOTE, textTable(SUSTAINED_HEADERS, sustained)] : []),
   ].join("\n");
 }

@@ -181,6 +181,7 @@ test("frontierTargets: sustained ≥ 2× saturation, p50 at light load, worked b
   assert.deepEqual(met.map(verdict), ["met", "met"]);
   assert.match(met[0].detail, /sustains 2000\/s = 2\.00× saturation 1000\/s \(p99 bound 7\.00 ms/);
   assert.match(met[0].detail, /at 2500\/s \(2\.50×\): throughput 2100\/s, p99 50\.00 ms/);
+  assert.match(met[0].detail, /the best policy, maxDelay 1 ms, sustains 2\.00×$/);
   // 1899/s < 95% of 2000/s; p50 2.01 > 1 + 1.
   const missed = frontierTargets(report([pt(100, 100, 2.01, 3), pt(2000, 1899, 4, 7), beyond], plain));
   assert.deepEqual(missed.map(verdict), ["missed", "missed"]);
