@@ -345,11 +345,13 @@ export interface FrontierReport {
   /** Median latency (ms) of one batch at the limit, from the cost curve, when the report had one. */
   batchLatencyMs?: number;
   /**
-   * The batcher's fixed cost per batch outside the network (ms), measured in the same run: a
-   * closed loop of full batches, their period minus batchLatencyMs. The simulator adds it to
-   * every batch.
+   * The batcher's cost per full batch outside the network (ms), measured in the same run: a
+   * closed loop of full batches, their period minus batchLatencyMs. The simulator adds it to a
+   * full batch, loneOverheadMs to a batch of 1, the linear mix between.
    */
   batchOverheadMs?: number;
+  /** The same for a lone sample (ms): one caller in a closed loop, its p50 minus the curve's latency at 1. */
+  loneOverheadMs?: number;
   series: FrontierSeries[];
   /** When the run started (ISO 8601). */
   date?: string;

@@ -124,35 +124,42 @@ async function warmUp(exec: ExecutableNetwork): Promise<void> {
   }
 }
 
-/** Closed-loop runs the per-batch overhead is the median of: a busy moment of a shared machine spoils one, not the estimate. */
+/** Closed-loop runs the per-batch overheads are medians of: a busy moment of a shared machine spoils one, not the estimate. */
 const OVERHEAD_RUNS = 5;
 
 /**
- * The batcher's time per batch outside the network (ms): a closed loop of callers that keeps
- * every batch full, its period (limit / throughput) minus the curve's latency at the limit, the
- * median over OVERHEAD_RUNS short runs. It holds what the curve, measured one request at a time,
+ * The batcher's time per batch outside the network (ms), the median over OVERHEAD_RUNS short
+ * closed loops: `full`, callers that keep every batch full, their period (limit / throughput)
+ * minus the curve's latency at the limit; `lone`, one caller, whose sample is a batch of 1, its
+ * p50 minus the curve's latency at 1. They hold what the curve, measured one request at a time,
  * lacks: JavaScript on the cores the batch computes on, and the handoffs to the device's thread
  * and back.
  */
-async function batchOverhead(exec: ExecutableNetwork, batchLatencyMs: number, durationMs: number): Promise<number> {
+async function batchOverhead(
+  exec: ExecutableNetwork,
+  cost: (n: number) => number,
+  durationMs: number,
+): Promise<{ full: number; lone: number }> {
   const batcher = exec.createBatcher();
-  try {
-    const periods: number[] = [];
-    for (let i = 0; i < OVERHEAD_RUNS; i++) {
-      const r = await loadTest(batcher, {
-        arrivals: "closed",
-        concurrency: 4 * exec.batchLimit,
-        durationMs: Math.max(50, durationMs / OVERHEAD_RUNS),
-      });
-      periods.push((exec.batchLimit * 1000) / r.throughput);
-    }
-    return Math.max(
+  const median = (xs: number[]) =>
+    Math.max(
       0,
       percentile(
-        periods.sort((a, b) => a - b),
+        [...xs].sort((a, b) => a - b),
         50,
-      ) - batchLatencyMs,
+      ),
     );
+  try {
+    const full: number[] = [];
+    const lone: number[] = [];
+    const ms = Math.max(50, durationMs / OVERHEAD_RUNS);
+    for (let i = 0; i < OVERHEAD_RUNS; i++) {
+      const r = await loadTest(batcher, { arrivals: "closed", concurrency: 4 * exec.batchLimit, durationMs: ms });
+      full.push((exec.batchLimit * 1000) / r.throughput - cost(exec.batchLimit));
+      const one = await loadTest(batcher, { arrivals: "closed", concurrency: 1, durationMs: ms });
+      lone.push(one.latencyMs.p50 - cost(exec.dynamicBatch ? 1 : exec.batchLimit));
+    }
+    return { full: median(full), lone: median(lone) };
   } finally {
     await batcher.close();
   }
@@ -186,8 +193,9 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
   const rates = loads ? loads.map((x) => x * saturation!) : [...opts.rates!].sort((a, b) => a - b);
   const cost = opts.cost;
   const mode = exec.dynamicBatch ? "dynamic" : "static";
-  const batchLatencyMs = cost ? costCurve(cost, mode, exec.batchLimit)(exec.batchLimit) : undefined;
-  const overheadMs = batchLatencyMs !== undefined ? await batchOverhead(exec, batchLatencyMs, opts.durationMs) : undefined;
+  const curve = cost ? costCurve(cost, mode, exec.batchLimit) : undefined;
+  const batchLatencyMs = curve?.(exec.batchLimit);
+  const overhead = curve ? await batchOverhead(exec, curve, opts.durationMs) : undefined;
   // Each batcher with its default in-flight count: one batch computing (see BatcherOptions.requests).
   const batchers = policies.map((p) => (p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs }) : undefined));
   const series: FrontierSeries[] = policies.map((p) => ({
@@ -221,7 +229,13 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
           // One request: the curve was measured one request at a time (see simulate.ts).
           const policy =
             p.kind === "batcher"
-              ? { maxDelayUs: p.maxDelayUs, maxBatch: exec.batchLimit, pad: !exec.dynamicBatch, overheadMs }
+              ? {
+                  maxDelayUs: p.maxDelayUs,
+                  maxBatch: exec.batchLimit,
+                  pad: !exec.dynamicBatch,
+                  overheadMs: overhead?.full,
+                  loneOverheadMs: overhead?.lone,
+                }
               : { maxBatch: 1 };
           const s = simulateBatching({ cost, arrivals, policy });
           series[at].points[i].simulated = { throughput: s.throughput, latencyMs: s.latencyMs };
@@ -239,7 +253,9 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
     durationMs: opts.durationMs,
     seed,
     ...(saturation ? { saturation } : {}),
-    ...(batchLatencyMs !== undefined ? { batchLatencyMs, batchOverheadMs: overheadMs } : {}),
+    ...(batchLatencyMs !== undefined && overhead
+      ? { batchLatencyMs, batchOverheadMs: overhead.full, loneOverheadMs: overhead.lone }
+      : {}),
     series,
     date,
   };

@@ -32,6 +32,12 @@ export interface BatchingPolicy {
   pad?: boolean;
   /** Time per batch outside the network (ms): JavaScript, handing the batch to the device and back. Default 0. */
   overheadMs?: number;
+  /**
+   * The same for a batch of 1 (ms), when it differs: overheadMs is then a full batch's, and a
+   * batch of n pays the linear mix (JavaScript beside a batch slows it more the longer it runs).
+   * Default: overheadMs.
+   */
+  loneOverheadMs?: number;
 }
 
 export interface SimulationOptions {
@@ -72,7 +78,10 @@ export function costCurve(report: LatencyReport, mode: "dynamic" | "static", max
   };
 }
 
-function checkPolicy(policy: BatchingPolicy, limit: number): Required<Omit<BatchingPolicy, "pad">> & { pad: boolean } {
+function checkPolicy(
+  policy: BatchingPolicy,
+  limit: number,
+): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs">> & { pad: boolean; loneOverheadMs: number } {
   if (policy === null || typeof policy !== "object") throw new ConfigError("simulateBatching: policy must be an object");
   const num = (key: string, v: unknown, fallback: number, min: number, integer: boolean) => {
     if (v === undefined) return fallback;
@@ -91,6 +100,7 @@ function checkPolicy(policy: BatchingPolicy, limit: number): Required<Omit<Batch
     maxQueue: num("maxQueue", policy.maxQueue, Infinity, 1, true),
     pad: policy.pad === true,
     overheadMs: num("overheadMs", policy.overheadMs, 0, 0, false),
+    loneOverheadMs: num("loneOverheadMs", policy.loneOverheadMs, num("overheadMs", policy.overheadMs, 0, 0, false), 0, false),
   };
 }
 
@@ -108,6 +118,10 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
     throw new ConfigError("simulateBatching: arrivals must be finite times in ms, ascending");
   const cost = costCurve(opts.cost, policy.pad ? "static" : "dynamic", policy.maxBatch);
   const delay = policy.maxDelayUs / 1000;
+  const overhead = (n: number) =>
+    policy.maxBatch > 1
+      ? policy.loneOverheadMs + ((policy.overheadMs - policy.loneOverheadMs) * (n - 1)) / (policy.maxBatch - 1)
+      : policy.loneOverheadMs;
   const timeout = policy.timeoutUs / 1000;
 
   const queue: Waiting[] = [];
@@ -133,7 +147,7 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
       if (server < 0 || queue.length === 0) return;
       if (queue.length < policy.maxBatch && t < queue[0].arrival + delay) return;
       const batch = queue.splice(0, policy.maxBatch);
-      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + policy.overheadMs;
+      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + overhead(policy.pad ? policy.maxBatch : batch.length);
       freeAt[server] = done;
       histogram[batch.length] = (histogram[batch.length] ?? 0) + 1;
       if (policy.pad) padded += policy.maxBatch - batch.length;

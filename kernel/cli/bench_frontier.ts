@@ -104,7 +104,8 @@ export async function runFrontierBench(args: FrontierBenchArgs): Promise<number>
     const lines = [
       frontierText(r),
       "",
-      `Simulator (simulateBatching on the curve above plus the batcher's ${num(r.batchOverheadMs ?? 0)} ms per batch, same arrivals) ` +
+      `Simulator (simulateBatching on the curve above plus the batcher's own ${num(r.loneOverheadMs ?? 0)} ms for a batch of 1 ` +
+        `to ${num(r.batchOverheadMs ?? 0)} ms for a full one, same arrivals) ` +
         "against the measurement; issue 18 asks within 15% at and below saturation (printed, not asserted):",
       simulatorTable(r),
       "",

@@ -160,7 +160,11 @@ function context(r: FrontierReport): string {
   ];
   if (r.saturation !== undefined) parts.push(`one request per sample saturates at ${num(r.saturation)} samples/s`);
   if (r.batchLatencyMs !== undefined) parts.push(`a batch of ${r.limit} takes ${num(r.batchLatencyMs)} ms`);
-  if (r.batchOverheadMs !== undefined) parts.push(`the batcher adds ${num(r.batchOverheadMs)} ms per batch`);
+  if (r.batchOverheadMs !== undefined)
+    parts.push(
+      `the batcher adds ${num(r.batchOverheadMs)} ms per full batch` +
+        (r.loneOverheadMs !== undefined ? `, ${num(r.loneOverheadMs)} ms to a lone sample` : ""),
+    );
   return parts.join(" · ");
 }
 

@@ -61,7 +61,8 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
   );
   assert.equal(r.batchLatencyMs, 2);
   assert.equal(r.saturation, undefined);
-  assert.ok(r.batchOverheadMs! >= 0, "the batcher's overhead per batch, measured in a closed loop");
+  assert.ok(r.batchOverheadMs! >= 0, "the batcher's overhead per full batch, measured in a closed loop");
+  assert.ok(r.loneOverheadMs! >= 0, "and for a lone sample");
   for (const s of r.series) assert.deepEqual(s.sustained, sustainedOf(r, s));
   for (const [i, rate] of [50, 200].entries()) {
     const arrivals = poissonArrivals(rate, 60, 3);
@@ -71,7 +72,10 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
       const ran = Object.entries(p.histogram).reduce((a, [n, c]) => a + Number(n) * c, 0);
       assert.equal(ran, p.completed, "each answered sample ran in one batch");
       // The prediction is the simulator's on the same arrivals: recompute it independently.
-      const policy = s.kind === "batcher" ? { maxDelayUs: 500, maxBatch: 4, overheadMs: r.batchOverheadMs } : { maxBatch: 1 };
+      const policy =
+        s.kind === "batcher"
+          ? { maxDelayUs: 500, maxBatch: 4, overheadMs: r.batchOverheadMs, loneOverheadMs: r.loneOverheadMs }
+          : { maxBatch: 1 };
       assert.deepEqual(p.simulated?.latencyMs, simulateBatching({ cost: COST, arrivals, policy }).latencyMs);
     }
     assert.deepEqual(Object.keys(r.series[1].points[i].histogram), ["1"], "no batching runs batches of 1");

@@ -82,6 +82,11 @@ test("a fixed overhead per batch: the steady stream's batches take 5 + 1 ms; a l
   // One sample at 5 ms: maxDelay 0.5 ms, a batch of 1 costs 2 ms, the overhead 0.3 ms.
   const lone = simulateBatching({ cost: COST, arrivals: [5], policy: { maxDelayUs: 500, overheadMs: 0.3 } });
   latencies(lone, 2.8, 2.8, 2.8);
+  // A lone sample's own overhead (0.1 ms) for a batch of 1; a batch of 3 of 8 pays 0.1 + (2/7)·(0.8 − 0.1) = 0.3 ms.
+  const mixed = { maxDelayUs: 500, overheadMs: 0.8, loneOverheadMs: 0.1 };
+  latencies(simulateBatching({ cost: COST, arrivals: [5], policy: mixed }), 2.6, 2.6, 2.6);
+  // Three at 0, 0.1 and 0.2: sent at 0.5 ms, a batch of 3 costs 4 ms, done at 4.8 ms.
+  latencies(simulateBatching({ cost: COST, arrivals: [0, 0.1, 0.2], policy: mixed }), 4.7, 4.78, 4.798);
 });
 
 test("two requests: the second takes the next batch once its delay ends", () => {
@@ -132,6 +137,7 @@ test("bad input is a ConfigError naming what is wrong", () => {
     [{ cost: COST, arrivals: TENTHS, policy: { maxBatch: 0 } }, /policy.maxBatch/],
     [{ cost: COST, arrivals: TENTHS, policy: { requests: 1.5 } }, /policy.requests must be an integer/],
     [{ cost: COST, arrivals: TENTHS, policy: { overheadMs: -0.1 } }, /policy.overheadMs must be a finite number ≥ 0/],
+    [{ cost: COST, arrivals: TENTHS, policy: { loneOverheadMs: NaN } }, /policy.loneOverheadMs must be a finite number/],
     [
       { cost: COST, arrivals: TENTHS, policy: { maxBatch: 16 } },
       /"dynamic" points from batch 1 to 16; synthetic has \[1,2,4,8\]/,

@@ -88,12 +88,13 @@ test("sustained throughput and the batcher's overhead: a table and a line in tex
   const r = report();
   assert.doesNotMatch(toMimeBundle(r)["text/plain"] as string, /Sustained/);
   r.batchOverheadMs = 0.12;
+  r.loneOverheadMs = 0.05;
   r.series[0].sustained = { rate: 2000, throughput: 1900, boundMs: 6, everyRate: true };
   r.series[1].sustained = { rate: 100, throughput: 100, boundMs: 5, everyRate: false };
   const b = toMimeBundle(r);
   assert.deepEqual(validateFrontierReport(b[FRONTIER_MIME]), []);
   const text = b["text/plain"] as string;
-  assert.match(text, /the batcher adds 0\.120 ms per batch/);
+  assert.match(text, /the batcher adds 0\.120 ms per full batch, 0\.050 ms to a lone sample/);
   assert.match(text, /maxDelay 1 ms\s+2,000\s+2\.00×\s+6\.00\s+yes \(at least this\)/);
   assert.match(text, /no batching \(2 requests\)\s+100\s+0\.100×\s+5\.00\s+no/);
   assert.ok(readHtml(b["text/html"] as string).text.includes("Sustained: the highest offered Poisson rate"));
