@@ -34,6 +34,7 @@ export { profile } from "./bench";
 export type { ProfileOptions } from "./bench";
 export type { ProfileReport, ProfileLayer, ProfileStats, ProfileFit, ProfileTotal, ProfileNode } from "./schema";
 export type { FrontierReport, FrontierSeries, FrontierPoint, FrontierLatency, FrontierSimulation } from "./schema";
+export type { FrontierSustained } from "./schema";
 export { PROFILE_MIME } from "./display";
 export { table, Table } from "./display";
 export type { TableCell, TableColumn, TableOptions } from "./display";

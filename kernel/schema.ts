@@ -307,6 +307,24 @@ export interface FrontierSeries {
   /** Infer requests in flight at once. */
   requests: number;
   points: FrontierPoint[];
+  /** The highest rate this policy kept up with, when the report has the batch latency (frontier_check.ts). */
+  sustained?: FrontierSustained;
+}
+
+/**
+ * A policy's sustained throughput: the highest offered rate, below the first one it failed, at
+ * which it answered every sample, at ≥ 95% of the offered rate, with p99 ≤ its maxDelay + 2× the
+ * latency of a batch at the limit.
+ */
+export interface FrontierSustained {
+  /** Samples offered per second there (0: it failed even the lowest rate). */
+  rate: number;
+  /** What it answered there (samples/s). */
+  throughput: number;
+  /** The p99 bound it was held to (ms). */
+  boundMs: number;
+  /** Whether it kept up at every measured rate: the sustained rate is then at least `rate`. */
+  everyRate: boolean;
 }
 
 /** Throughput against tail latency for several batching policies under the same offered loads (`frontier()`). */
@@ -326,6 +344,14 @@ export interface FrontierReport {
   saturation?: number;
   /** Median latency (ms) of one batch at the limit, from the cost curve, when the report had one. */
   batchLatencyMs?: number;
+  /**
+   * The batcher's cost per full batch outside the network (ms), measured in the same run: a
+   * closed loop of full batches, their period minus batchLatencyMs. The simulator adds it to a
+   * full batch, loneOverheadMs to a batch of 1, the linear mix between.
+   */
+  batchOverheadMs?: number;
+  /** The same for a lone sample (ms): one caller in a closed loop, its p50 minus the curve's latency at 1. */
+  loneOverheadMs?: number;
   series: FrontierSeries[];
   /** When the run started (ISO 8601). */
   date?: string;

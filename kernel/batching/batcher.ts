@@ -2,7 +2,9 @@
  * Batcher: server-side dynamic batching (Triton's dynamic batcher, OpenVINO's AUTO_BATCH) over
  * an ExecutableNetwork. Independent callers each submit one sample; the batcher gathers what
  * waits into one batch and sends it when the batch is full or when the oldest waiting sample has
- * waited maxDelayUs. Each batch runs on one of several infer requests, so batches overlap; each
+ * waited maxDelayUs. `requests` batches compute at once (default 1, see BatcherOptions), and one
+ * more infer request holds the next batch: once full it goes to the device at once, queued behind
+ * the running one, so that between full batches the device never waits for JavaScript. Each
  * caller receives its own sample's outputs, shaped [1, …].
  *
  * A network loaded with DYN_BATCH_ENABLED runs each batch at its size (setBatch(n)). A network
@@ -27,7 +29,13 @@ export interface BatcherOptions {
   maxQueue?: number;
   /** A sample that waits this long (µs) without being sent is rejected with RequestTimeoutError, never computed. Default: none. */
   timeoutUs?: number;
-  /** Infer requests, hence batches in flight at once. Default 2: one computes while the next fills. */
+  /**
+   * Batches computing at once, each on its own infer request; the maxDelay rule sends a partial
+   * batch only while fewer run. Default 1: the CPU plugin runs a batch on every core
+   * (CPU_THREADS_NUM = cores) and runs one at a time, so a second partial batch would only wait
+   * behind the first instead of gathering more samples. One more request holds the next batch,
+   * sent as soon as it is full (it cannot grow), even while `requests` batches run.
+   */
   requests?: number;
   /** Largest batch formed (at most the network's batch limit, the default). */
   maxBatch?: number;
@@ -79,6 +87,7 @@ const WAIT_WINDOW = 100_000;
 const OPTION_KEYS = ["maxDelayUs", "maxQueue", "timeoutUs", "requests", "maxBatch", "clock"];
 
 interface Pending {
+  /** The sample's values, one buffer per input, from the batcher's pool of sample buffers. */
   inputs: Float32Array[];
   enqueuedUs: number;
   resolve: (outputs: Record<string, Blob>) => void;
@@ -90,6 +99,16 @@ interface Port {
   name: string;
   sample: number[];
   size: number;
+  /** [1, …sample], the shape of each caller's output Blob. */
+  shape: number[];
+  layout: string;
+}
+
+/** An infer request with views of its inputs and outputs at the batch limit, taken once (getBlob per batch costs µs). */
+interface Lane {
+  req: InferRequest;
+  inputs: Float32Array[];
+  outputs: Float32Array[];
 }
 
 function numberOption(key: string, v: number | undefined, fallback: number, integer: boolean, min: number): number {
@@ -109,10 +128,20 @@ export class Batcher {
   private readonly clock: Clock;
   private readonly inputs: Port[];
   private readonly outputs: Port[];
-  private readonly free: InferRequest[];
+  /** Batches computing at once (see BatcherOptions.requests). */
+  private readonly slots: number;
+  /** Idle requests. */
+  private readonly free: Lane[];
+  /** Batches sent and not yet answered. */
+  private running = 0;
+  /** Sample buffers of answered batches, reused by the next samples: no allocation per sample. */
+  private readonly spare: Float32Array[][] = [];
+  private readonly spareLimit: number;
   /** Waiting samples, oldest first: high priority, then normal. */
   private readonly queues: Record<Priority, Pending[]> = { high: [], normal: [] };
   private timer: unknown;
+  /** When the armed timer fires (µs): arm() leaves it alone while that stays the next deadline. */
+  private timerDue = NaN;
   private closing = false;
   private drained: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -145,38 +174,52 @@ export class Batcher {
     this.maxDelayUs = numberOption("maxDelayUs", options.maxDelayUs, 0, false, 0);
     this.maxQueue = numberOption("maxQueue", options.maxQueue, Infinity, true, 1);
     this.timeoutUs = numberOption("timeoutUs", options.timeoutUs, Infinity, false, 0);
-    const requests = numberOption("requests", options.requests, 2, true, 1);
+    this.slots = numberOption("requests", options.requests, 1, true, 1);
     this.maxBatch = numberOption("maxBatch", options.maxBatch, exec.batchLimit, true, 1);
     if (this.maxBatch > exec.batchLimit)
       throw new ConfigError(`createBatcher: maxBatch ${this.maxBatch} exceeds the network's batch limit ${exec.batchLimit}`);
     this.clock = options.clock ?? realClock;
-    this.free = Array.from({ length: requests }, () => exec.createInferRequest());
-    this.inputs = this.ports(Object.keys(exec.inputs), "input");
-    this.outputs = this.ports(Object.keys(exec.outputs), "output");
+    const requests = Array.from({ length: this.slots + 1 }, () => exec.createInferRequest());
+    this.inputs = this.ports(requests[0], Object.keys(exec.inputs), "input");
+    this.outputs = this.ports(requests[0], Object.keys(exec.outputs), "output");
+    this.free = requests.map((req) => this.lane(req));
+    // Enough for every request's batch and as many waiting: beyond that, buffers of a past overload go to the GC.
+    this.spareLimit = 2 * (this.slots + 1) * this.maxBatch;
+  }
+
+  private lane(req: InferRequest): Lane {
+    if (this.exec.dynamicBatch) req.setBatch(this.exec.batchLimit);
+    return {
+      req,
+      inputs: this.inputs.map((p) => req.getBlob(p.name).data),
+      outputs: this.outputs.map((p) => req.getBlob(p.name).data),
+    };
   }
 
   /**
    * Every input and output must carry the batch on axis 0: a dynamic request at batch 1 shows
    * it as 1; a static network's ports all start with its batch.
    */
-  private ports(names: string[], kind: string): Port[] {
-    const probe = this.free[0];
+  private ports(probe: InferRequest, names: string[], kind: string): Port[] {
     const rows = this.exec.dynamicBatch ? 1 : this.exec.batchLimit;
     if (this.exec.dynamicBatch) probe.setBatch(1);
     return names.map((name) => {
       const shape = probe.getBlob(name).shape;
-      if (shape.length === 0 || shape[0] !== rows || (this.exec.dynamicBatch && this.exec.batchLimit > 1 && !this.follows(name)))
+      if (
+        shape.length === 0 ||
+        shape[0] !== rows ||
+        (this.exec.dynamicBatch && this.exec.batchLimit > 1 && !this.follows(probe, name))
+      )
         throw new ConfigError(
           `createBatcher: ${kind} '${name}' [${shape}] has no batch axis 0; the batcher stacks samples along axis 0`,
         );
       const sample = shape.slice(1);
-      return { name, sample, size: sample.reduce((a, b) => a * b, 1) };
+      return { name, sample, size: sample.reduce((a, b) => a * b, 1), shape: [1, ...sample], layout: layoutFor(shape.length) };
     });
   }
 
   /** Whether the port's axis 0 follows setBatch (the probe is at batch 1; a port fixed at 1 would not change). */
-  private follows(name: string): boolean {
-    const probe = this.free[0];
+  private follows(probe: InferRequest, name: string): boolean {
     probe.setBatch(this.exec.batchLimit);
     const followed = probe.getBlob(name).shape[0] === this.exec.batchLimit;
     probe.setBatch(1);
@@ -187,11 +230,11 @@ export class Batcher {
   infer(sample: SampleInputs, opts: BatcherInferOptions = {}): Promise<Record<string, Blob>> {
     if (this.closing) return Promise.reject(new BatcherClosedError());
     const priority = opts?.priority ?? "normal";
-    let inputs: Float32Array[];
+    let values: ArrayLike<number>[];
     try {
       if (priority !== "high" && priority !== "normal")
         throw new InputError(`batcher.infer: priority must be "high" or "normal", got ${JSON.stringify(priority)}`);
-      inputs = this.copyInputs(sample);
+      values = this.checkInputs(sample);
     } catch (e) {
       this.counts.invalid++;
       return Promise.reject(e);
@@ -201,14 +244,17 @@ export class Batcher {
       return Promise.reject(new QueueFullError(this.maxQueue));
     }
     this.counts.submitted++;
+    // Copied now: a caller may reuse its buffer (a video frame) as soon as infer() returns.
+    const inputs = this.spare.pop() ?? this.inputs.map((p) => new Float32Array(p.size));
+    for (let k = 0; k < inputs.length; k++) inputs[k].set(values[k]);
     return new Promise((resolve, reject) => {
       this.queues[priority].push({ inputs, enqueuedUs: this.clock.now(), resolve, reject });
       this.pump();
     });
   }
 
-  /** The sample's values, copied: a caller may reuse its buffer (a video frame) as soon as infer() returns. */
-  private copyInputs(sample: SampleInputs): Float32Array[] {
+  /** The sample's values per input, in the batcher's order, once they match the network's inputs. */
+  private checkInputs(sample: SampleInputs): ArrayLike<number>[] {
     if (sample === null || typeof sample !== "object") throw new InputError(`batcher.infer: expected { inputName: values }`);
     const names = this.inputs.map((p) => p.name);
     for (const key of Object.keys(sample))
@@ -226,7 +272,7 @@ export class Batcher {
           throw new InputError(
             `batcher.infer: input '${port.name}' is a Blob of shape [${v.shape}], expected [1,${port.sample}]`,
           );
-        return Float32Array.from(v.data);
+        return v.data;
       }
       if (
         !v ||
@@ -238,7 +284,7 @@ export class Batcher {
         throw new InputError(`batcher.infer: input '${port.name}' must be a Float32Array, an array of numbers or a Blob`);
       if (v.length !== port.size)
         throw new InputError(`batcher.infer: input '${port.name}' has ${v.length} values, expected ${expected}`);
-      return Float32Array.from(v);
+      return v;
     });
   }
 
@@ -250,7 +296,11 @@ export class Batcher {
     return Math.min(this.queues.high[0]?.enqueuedUs ?? Infinity, this.queues.normal[0]?.enqueuedUs ?? Infinity);
   }
 
-  /** Sends every batch that is due, rejects expired samples, then arms the timer for the next event. */
+  /**
+   * Sends every batch that is due, rejects expired samples, then arms the timer for the next
+   * event. While fewer than `requests` batches run, a batch is due when full or when its oldest
+   * sample has waited maxDelayUs; while they all run, only a full one goes (on the spare request).
+   */
   private pump(): void {
     const now = this.clock.now();
     this.expire(now);
@@ -260,7 +310,8 @@ export class Batcher {
   }
 
   private due(now: number): boolean {
-    return this.closing || this.queued() >= this.maxBatch || now >= this.oldestUs() + this.maxDelayUs;
+    if (this.closing || this.queued() >= this.maxBatch) return true;
+    return this.running < this.slots && now >= this.oldestUs() + this.maxDelayUs;
   }
 
   /**
@@ -269,40 +320,53 @@ export class Batcher {
    * rounding never leaves a timer firing at a deadline that does not count as reached.
    */
   private expire(now: number): void {
+    if (this.timeoutUs === Infinity) return;
     for (const queue of Object.values(this.queues)) {
       let k = 0;
       while (k < queue.length && now >= queue[k].enqueuedUs + this.timeoutUs) k++;
       for (const p of queue.splice(0, k)) {
         this.counts.timedOut++;
+        this.recycle(p.inputs);
         p.reject(new RequestTimeoutError(now - p.enqueuedUs, this.timeoutUs));
       }
     }
   }
 
+  /** One timer for the next deadline, set again only when that deadline changes: not once per sample. */
   private arm(now: number): void {
+    let next = Infinity;
+    if (this.queued() > 0) {
+      const oldest = this.oldestUs();
+      // The delay only matters when a batch may start; while every request computes, a completion sends.
+      const send = this.free.length > 0 && this.running < this.slots ? oldest + this.maxDelayUs : Infinity;
+      next = Math.min(send, oldest + this.timeoutUs);
+    }
+    if (next === this.timerDue) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.queued() === 0) return;
-    const oldest = this.oldestUs();
-    // The delay only matters when a request is free to take the batch; a busy pool sends on completion.
-    const send = this.free.length > 0 ? oldest + this.maxDelayUs : Infinity;
-    const next = Math.min(send, oldest + this.timeoutUs);
+    this.timerDue = next;
     if (next === Infinity) return;
     this.timer = this.clock.setTimer(
       () => {
         this.timer = undefined;
+        this.timerDue = NaN;
         this.pump();
       },
       Math.max(0, next - now),
     );
   }
 
-  private take(n: number): Pending[] {
-    const high = this.queues.high.splice(0, n);
-    return [...high, ...this.queues.normal.splice(0, n - high.length)];
+  /** A sample's buffers, back to the pool once its values are in a request (or it will never run). */
+  private recycle(inputs: Float32Array[]): void {
+    if (this.spare.length < this.spareLimit) this.spare.push(inputs);
   }
 
-  private send(req: InferRequest, now: number): void {
+  private take(n: number): Pending[] {
+    const high = this.queues.high.splice(0, n);
+    return high.length === 0 ? this.queues.normal.splice(0, n) : [...high, ...this.queues.normal.splice(0, n - high.length)];
+  }
+
+  private send(lane: Lane, now: number): void {
     const batch = this.take(this.maxBatch);
     const n = batch.length;
     const rows = this.exec.dynamicBatch ? n : this.exec.batchLimit;
@@ -312,44 +376,55 @@ export class Batcher {
     this.counts.paddedSamples += rows - n;
     this.counts.computedSamples += n;
     this.counts.inFlight += n;
+    this.running++;
     let run: Promise<void>;
     try {
-      if (this.exec.dynamicBatch) req.setBatch(n);
-      this.inputs.forEach((port, k) => {
-        const data = req.getBlob(port.name).data;
-        batch.forEach((p, i) => data.set(p.inputs[k], i * port.size));
+      if (this.exec.dynamicBatch) lane.req.setBatch(n);
+      for (let k = 0; k < this.inputs.length; k++) {
+        const data = lane.inputs[k];
+        const size = this.inputs[k].size;
+        for (let i = 0; i < n; i++) data.set(batch[i].inputs[k], i * size);
         // Zeros rather than an earlier batch's rows: padding stays the same whatever ran before.
-        data.fill(0, n * port.size);
-      });
-      run = req.infer();
+        if (rows > n) data.fill(0, n * size, rows * size);
+      }
+      for (const p of batch) this.recycle(p.inputs);
+      run = lane.req.infer();
     } catch (e) {
       run = Promise.reject(e);
     }
     run.then(
-      () => this.finish(req, batch, { ok: true }),
-      (error: unknown) => this.finish(req, batch, { ok: false, error }),
+      () => this.finish(lane, batch, undefined),
+      (error: unknown) => this.finish(lane, batch, { error }),
     );
   }
 
-  /** Answers every caller of a finished batch: its own rows of the outputs, or the batch's error. */
-  private finish(req: InferRequest, batch: Pending[], outcome: { ok: true } | { ok: false; error: unknown }): void {
+  /**
+   * Answers every caller of a finished batch: its own rows of the outputs, or the batch's error.
+   * Settling a promise only queues its caller's continuation, so the request takes the next
+   * batch before any caller's code runs.
+   */
+  private finish(lane: Lane, batch: Pending[], failure: { error: unknown } | undefined): void {
     this.counts.inFlight -= batch.length;
-    if (!outcome.ok) {
+    this.running--;
+    if (failure) {
       this.counts.failed += batch.length;
-      for (const p of batch) p.reject(outcome.error);
+      for (const p of batch) p.reject(failure.error);
     } else {
-      const views = this.outputs.map((port) => req.getBlob(port.name).data);
-      batch.forEach((p, i) => {
-        const outputs = this.outputs.map((port, k) => {
-          const data = views[k].slice(i * port.size, (i + 1) * port.size);
-          return [port.name, new Blob([1, ...port.sample], data, layoutFor(port.sample.length + 1))] as const;
-        });
-        this.counts.completed++;
-        p.resolve(record(outputs));
-      });
+      this.counts.completed += batch.length;
+      for (let i = 0; i < batch.length; i++) batch[i].resolve(this.rows(lane, i));
     }
-    this.free.push(req);
+    this.free.push(lane);
     this.pump();
+  }
+
+  /** Row i of every output, copied into a Blob shaped [1, …]. */
+  private rows(lane: Lane, i: number): Record<string, Blob> {
+    return record(
+      this.outputs.map((port, k) => {
+        const data = lane.outputs[k].slice(i * port.size, (i + 1) * port.size);
+        return [port.name, new Blob(port.shape.slice(), data, port.layout)] as const;
+      }),
+    );
   }
 
   /** What the batcher has done so far. */

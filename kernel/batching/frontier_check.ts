@@ -3,7 +3,7 @@
  * were from the measurements. Pure functions of the report: a notebook or the bench calls them
  * on numbers it just measured; tests call them on hand-made reports.
  */
-import { FrontierPoint, FrontierReport, FrontierSeries } from "../schema";
+import { FrontierPoint, FrontierReport, FrontierSeries, FrontierSustained } from "../schema";
 
 export interface FrontierTarget {
   /** What is required, in words. */
@@ -14,7 +14,6 @@ export interface FrontierTarget {
   detail: string;
 }
 
-const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
 function batcherSeries(r: FrontierReport, maxDelayUs: number): FrontierSeries | undefined {
@@ -33,20 +32,53 @@ function pair(
   return [a.points.find((p) => p.rate === rate)!, b.points.find((p) => p.rate === rate)!];
 }
 
+/** A policy answers at least this share of the offered rate to count as keeping up. */
+const KEEP_UP = 0.95;
+
+/** The p99 a policy is held to: its maxDelay (0 without batching) + 2× the latency of a batch at the limit (ms). */
+export function latencyBound(s: FrontierSeries, batchLatencyMs: number): number {
+  return (s.kind === "batcher" ? s.maxDelayUs! / 1000 : 0) + 2 * batchLatencyMs;
+}
+
+/**
+ * Whether a point kept up with its load: every sample answered, throughput ≥ 95% of the rate
+ * actually offered (the Poisson count over the test), p99 within `boundMs`. Past the rate a
+ * policy can serve its queue grows for the whole test, and its p99 with it.
+ */
+export function keptUp(p: FrontierPoint, durationMs: number, boundMs: number): boolean {
+  const offered = (p.offered * 1000) / durationMs;
+  return p.completed === p.offered && p.throughput >= KEEP_UP * offered && p.latencyMs.p99 <= boundMs;
+}
+
+/**
+ * A policy's sustained throughput (schema FrontierSustained): its highest rate below the first
+ * one it did not keep up with; undefined without the batch latency.
+ */
+export function sustainedOf(r: FrontierReport, s: FrontierSeries): FrontierSustained | undefined {
+  if (r.batchLatencyMs === undefined) return undefined;
+  const boundMs = latencyBound(s, r.batchLatencyMs);
+  const points = [...s.points].sort((a, b) => a.rate - b.rate);
+  const first = points.findIndex((p) => !keptUp(p, r.durationMs, boundMs));
+  const last = first < 0 ? points[points.length - 1] : points[first - 1];
+  return { rate: last?.rate ?? 0, throughput: last?.throughput ?? 0, boundMs, everyRate: first < 0 };
+}
+
 /**
  * Issue 18's two targets for the batcher of `maxDelayUs` against one request per sample:
- * 1. past saturation (the highest offered rate, at least 2× where one request per sample
- *    saturates): the batcher's throughput ≥ 2× that of one request per sample at the same rate,
- *    with p99 ≤ maxDelay + 2× the latency of a full batch;
- * 2. at light load (the lowest rate, at most 10% of saturation): the batcher's p50 ≤ one request
- *    per sample's p50 + maxDelay.
+ * 1. its sustained throughput (sustainedOf: the highest Poisson rate it keeps up with, p99 ≤
+ *    maxDelay + 2× the latency of a full batch) is ≥ 2× the rate where one request per sample
+ *    saturates;
+ * 2. at light load (the lowest rate, at most 10% of saturation): its p50 ≤ one request per
+ *    sample's p50 + maxDelay.
  */
 export function frontierTargets(r: FrontierReport, maxDelayUs = 1000): FrontierTarget[] {
   const batcher = batcherSeries(r, maxDelayUs);
   const plain = r.series.find((s) => s.kind === "requests");
   const delayMs = maxDelayUs / 1000;
   const sat = r.saturation;
-  const t1 = `past saturation, maxDelay ${delayMs} ms: throughput ≥ 2× one request per sample, p99 ≤ maxDelay + 2× batch latency`;
+  const t1 =
+    `maxDelay ${delayMs} ms sustains ≥ 2× the saturation of one request per sample ` +
+    `(sustains: the highest Poisson rate answered at ≥ 95% of the offered rate with p99 ≤ maxDelay + 2× batch latency)`;
   const t2 = `at 10% of saturation, maxDelay ${delayMs} ms: p50 ≤ one request per sample's p50 + maxDelay`;
   if (!batcher || !plain || !sat)
     return [t1, t2].map((target) => ({
@@ -54,28 +86,37 @@ export function frontierTargets(r: FrontierReport, maxDelayUs = 1000): FrontierT
       met: undefined,
       detail: "needs the batcher policy, the no-batching policy and a measured saturation rate",
     }));
-  const high = pair(batcher, plain, (rates) =>
-    rates.length && Math.max(...rates) >= 2 * sat * 0.999 ? Math.max(...rates) : undefined,
-  );
+  const out: FrontierTarget[] = [];
+  const sus = batcher.sustained ?? sustainedOf(r, batcher);
+  const rates = batcher.points.map((p) => p.rate);
+  if (!sus || Math.max(...rates) < 2 * sat * 0.999)
+    out.push({ target: t1, met: undefined, detail: "needs a rate ≥ 2× saturation and the cost curve (batch latency)" });
+  else {
+    const next = batcher.points.filter((p) => p.rate > sus.rate).sort((a, b) => a.rate - b.rate)[0];
+    const at = batcher.points.find((p) => p.rate === sus.rate);
+    const where = at
+      ? `at ${Math.round(at.rate)}/s: throughput ${Math.round(at.throughput)}/s, p99 ${f2(at.latencyMs.p99)} ms`
+      : "kept up at no measured rate";
+    const beyond = next
+      ? `; at ${Math.round(next.rate)}/s (${f2(next.rate / sat)}×): throughput ${Math.round(next.throughput)}/s, p99 ${f2(next.latencyMs.p99)} ms`
+      : "; kept up at every measured rate";
+    // The policy that sustained the most, for comparison: the issue names 1 ms, a user picks.
+    const best = r.series
+      .filter((s) => s.kind === "batcher")
+      .map((s) => ({ s, v: s.sustained ?? sustainedOf(r, s) }))
+      .reduce((a, b) => ((b.v?.rate ?? 0) > (a.v?.rate ?? 0) ? b : a));
+    const bestText = best.v ? `; the best policy, ${best.s.policy}, sustains ${f2(best.v.rate / sat)}×` : "";
+    out.push({
+      target: t1,
+      met: sus.rate >= 2 * sat * 0.999,
+      detail:
+        `sustains ${Math.round(sus.rate)}/s = ${f2(sus.rate / sat)}× saturation ${Math.round(sat)}/s ` +
+        `(p99 bound ${f2(sus.boundMs)} ms, batch of ${r.limit}: ${f2(r.batchLatencyMs!)} ms); ${where}${beyond}${bestText}`,
+    });
+  }
   const low = pair(batcher, plain, (rates) =>
     rates.length && Math.min(...rates) <= 0.1 * sat * 1.001 ? Math.min(...rates) : undefined,
   );
-  const out: FrontierTarget[] = [];
-  if (!high || r.batchLatencyMs === undefined)
-    out.push({ target: t1, met: undefined, detail: "needs a rate ≥ 2× saturation and the cost curve (batch latency)" });
-  else {
-    const [b, p] = high;
-    const ratio = b.throughput / p.throughput;
-    const bound = delayMs + 2 * r.batchLatencyMs;
-    out.push({
-      target: t1,
-      met: ratio >= 2 && b.latencyMs.p99 <= bound,
-      detail:
-        `at ${Math.round(b.rate)} samples/s (${f1(b.rate / sat)}× saturation ${Math.round(sat)}/s): ` +
-        `${Math.round(b.throughput)} vs ${Math.round(p.throughput)} samples/s = ${f2(ratio)}×; ` +
-        `p99 ${f2(b.latencyMs.p99)} ms vs bound ${f2(bound)} ms (batch of ${r.limit}: ${f2(r.batchLatencyMs)} ms)`,
-    });
-  }
   if (!low) out.push({ target: t2, met: undefined, detail: "needs a rate ≤ 10% of saturation" });
   else {
     const [b, p] = low;

@@ -12,7 +12,7 @@ export { simulateBatching } from "./simulate";
 export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";
 export { frontier, saturationRate, policyLabel, DEFAULT_POLICIES, DEFAULT_LOADS } from "./frontier";
 export type { FrontierOptions, FrontierPolicy } from "./frontier";
-export { frontierTargets, simulationErrors, meanBatch, verdict } from "./frontier_check";
+export { frontierTargets, simulationErrors, meanBatch, verdict, sustainedOf, keptUp, latencyBound } from "./frontier_check";
 export type { FrontierTarget, SimulationError } from "./frontier_check";
 export { requestPool } from "./pool";
 export type { SampleRunner } from "./pool";

@@ -15,7 +15,7 @@ import { percentile } from "../bench/stats";
 import { uniform } from "../random";
 import { Batcher } from "./batcher";
 import { poissonArrivals } from "./arrivals";
-import { realClock } from "./clock";
+import { sleepUntil } from "./clock";
 
 export interface LoadTestOptions {
   arrivals: "poisson" | "closed";
@@ -157,9 +157,6 @@ function makeSamples(exec: ExecutableNetwork, seed: number): Sample[] {
     ),
   );
 }
-
-const sleepUntil = (ms: number) =>
-  new Promise<void>((resolve) => realClock.setTimer(resolve, Math.max(0, (ms - performance.now()) * 1000)));
 
 /** Runs the load test; resolves once every offered sample is answered (or refused). */
 export async function loadTest(target: Batcher | ExecutableNetwork, opts: LoadTestOptions): Promise<LoadReport> {

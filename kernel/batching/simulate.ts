@@ -4,11 +4,14 @@
  * network. The policy's rules are the Batcher's: a batch leaves when it is full or when its
  * oldest sample has waited maxDelayUs, on the first free request; a sample that waited timeoutUs
  * is dropped; a full queue refuses at once. A batch of n costs the report's median latency at n
- * (linear between measured batches); padded to a static batch it costs the static batch's.
+ * (linear between measured batches); padded to a static batch it costs the static batch's, plus
+ * the policy's overheadMs, the batcher's own time per batch (frontier() measures it).
  *
  * The requests are independent servers here. On one CPU, requests running at once share its
  * cores and each slows down, which the curve (measured one request at a time) does not show:
- * the default is one request, the case the curve describes.
+ * the default is one request, the case the curve describes and the Batcher's default (one batch
+ * computing; its spare request, which sends a full batch ahead, only removes the gap between
+ * two batches, which overheadMs measured on full batches already leaves out).
  */
 import { ConfigError } from "../errors";
 import { LatencyReport } from "../schema";
@@ -27,6 +30,14 @@ export interface BatchingPolicy {
   maxQueue?: number;
   /** Every batch runs padded to maxBatch, at the cost of the report's "static" point there. Default false. */
   pad?: boolean;
+  /** Time per batch outside the network (ms): JavaScript, handing the batch to the device and back. Default 0. */
+  overheadMs?: number;
+  /**
+   * The same for a batch of 1 (ms), when it differs: overheadMs is then a full batch's, and a
+   * batch of n pays the linear mix (JavaScript beside a batch slows it more the longer it runs).
+   * Default: overheadMs.
+   */
+  loneOverheadMs?: number;
 }
 
 export interface SimulationOptions {
@@ -67,7 +78,10 @@ export function costCurve(report: LatencyReport, mode: "dynamic" | "static", max
   };
 }
 
-function checkPolicy(policy: BatchingPolicy, limit: number): Required<Omit<BatchingPolicy, "pad">> & { pad: boolean } {
+function checkPolicy(
+  policy: BatchingPolicy,
+  limit: number,
+): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs">> & { pad: boolean; loneOverheadMs: number } {
   if (policy === null || typeof policy !== "object") throw new ConfigError("simulateBatching: policy must be an object");
   const num = (key: string, v: unknown, fallback: number, min: number, integer: boolean) => {
     if (v === undefined) return fallback;
@@ -85,6 +99,8 @@ function checkPolicy(policy: BatchingPolicy, limit: number): Required<Omit<Batch
     timeoutUs: num("timeoutUs", policy.timeoutUs, Infinity, 0, false),
     maxQueue: num("maxQueue", policy.maxQueue, Infinity, 1, true),
     pad: policy.pad === true,
+    overheadMs: num("overheadMs", policy.overheadMs, 0, 0, false),
+    loneOverheadMs: num("loneOverheadMs", policy.loneOverheadMs, num("overheadMs", policy.overheadMs, 0, 0, false), 0, false),
   };
 }
 
@@ -102,6 +118,10 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
     throw new ConfigError("simulateBatching: arrivals must be finite times in ms, ascending");
   const cost = costCurve(opts.cost, policy.pad ? "static" : "dynamic", policy.maxBatch);
   const delay = policy.maxDelayUs / 1000;
+  const overhead = (n: number) =>
+    policy.maxBatch > 1
+      ? policy.loneOverheadMs + ((policy.overheadMs - policy.loneOverheadMs) * (n - 1)) / (policy.maxBatch - 1)
+      : policy.loneOverheadMs;
   const timeout = policy.timeoutUs / 1000;
 
   const queue: Waiting[] = [];
@@ -127,7 +147,7 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
       if (server < 0 || queue.length === 0) return;
       if (queue.length < policy.maxBatch && t < queue[0].arrival + delay) return;
       const batch = queue.splice(0, policy.maxBatch);
-      const done = t + cost(policy.pad ? policy.maxBatch : batch.length);
+      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + overhead(policy.pad ? policy.maxBatch : batch.length);
       freeAt[server] = done;
       histogram[batch.length] = (histogram[batch.length] ?? 0) + 1;
       if (policy.pad) padded += policy.maxBatch - batch.length;

@@ -18,8 +18,8 @@ export const FRONTIER_MODELS = ["landmarks-regression-retail-0009", "head-pose-e
 
 /** Full and --quick sizes: batch limit, load-test length, multiples of saturation, time per cost point. */
 const SIZES = {
-  full: { limit: 16, durationMs: 1000, loads: [0.1, 0.5, 1, 2, 3], pointMs: 1500 },
-  quick: { limit: 8, durationMs: 150, loads: [0.1, 1, 3], pointMs: 200 },
+  full: { limit: 16, durationMs: 1000, loads: [0.1, 0.5, 1, 1.5, 1.75, 2, 2.25, 2.5, 3], pointMs: 1500 },
+  quick: { limit: 8, durationMs: 150, loads: [0.1, 1, 2, 3], pointMs: 200 },
 };
 
 export interface FrontierBenchArgs {
@@ -31,17 +31,24 @@ export interface FrontierBenchArgs {
   json?: string;
 }
 
-/** The simulator's error per policy: the mean |error| over its points, and the worst point. */
+/**
+ * The simulator's error per policy: the mean |error| over its points at and below saturation
+ * (where issue 18 asks within 15%), over all its points, and each point.
+ */
 export function simulatorTable(r: FrontierReport): string {
   const rows = simulationErrors(r);
   const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(0)}%`;
+  const mean = (list: typeof rows, f: (e: (typeof rows)[number]) => number) =>
+    list.length ? `${((100 * list.reduce((a, e) => a + Math.abs(f(e)), 0)) / list.length).toFixed(0)}%` : "";
   const byPolicy = [...new Set(rows.map((e) => e.policy))].map((policy) => {
     const mine = rows.filter((e) => e.policy === policy);
-    const mean = (f: (e: (typeof rows)[number]) => number) => mine.reduce((a, e) => a + Math.abs(f(e)), 0) / mine.length;
+    const below = mine.filter((e) => r.saturation !== undefined && e.rate <= r.saturation * 1.001);
     return [
       policy,
-      `${(100 * mean((e) => e.throughput.error)).toFixed(0)}%`,
-      `${(100 * mean((e) => e.p50.error)).toFixed(0)}%`,
+      mean(below, (e) => e.throughput.error),
+      mean(below, (e) => e.p50.error),
+      mean(mine, (e) => e.throughput.error),
+      mean(mine, (e) => e.p50.error),
       mine
         .map(
           (e) =>
@@ -50,7 +57,10 @@ export function simulatorTable(r: FrontierReport): string {
         .join("; "),
     ];
   });
-  return textTable(["policy", "mean |throughput err|", "mean |p50 err|", "per rate: simulated vs measured"], byPolicy);
+  return textTable(
+    ["policy", "≤ sat.: |thr. err|", "≤ sat.: |p50 err|", "all: |thr. err|", "all: |p50 err|", "per rate: simulated vs measured"],
+    byPolicy,
+  );
 }
 
 /** Runs the frontier bench; returns the exit code. */
@@ -94,10 +104,14 @@ export async function runFrontierBench(args: FrontierBenchArgs): Promise<number>
     const lines = [
       frontierText(r),
       "",
-      "Simulator (simulateBatching on the curve above, same arrivals) against the measurement; issue 18 asks within 15%:",
+      `Simulator (simulateBatching on the curve above plus the batcher's own ${num(r.loneOverheadMs ?? 0)} ms for a batch of 1 ` +
+        `to ${num(r.batchOverheadMs ?? 0)} ms for a full one, same arrivals) ` +
+        "against the measurement; issue 18 asks within 15% at and below saturation (printed, not asserted):",
       simulatorTable(r),
       "",
-      `Targets (issue 18): ${targets.filter((t) => t.met).length} of ${targets.length} met`,
+      `Targets (issue 18): ${targets.filter((t) => t.met).length} of ${targets.length} met. Target 1 is judged on the sustained ` +
+        "throughput (the table above) of maxDelay 1 ms against the closed-loop saturation of one request per sample; " +
+        "target 2 at the lowest rate (10% of saturation) on p50.",
       ...targets.map((t) => `${verdict(t).padEnd(6)}  ${name}: ${t.target}: ${t.detail}`),
       "",
     ];

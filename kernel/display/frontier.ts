@@ -160,8 +160,34 @@ function context(r: FrontierReport): string {
   ];
   if (r.saturation !== undefined) parts.push(`one request per sample saturates at ${num(r.saturation)} samples/s`);
   if (r.batchLatencyMs !== undefined) parts.push(`a batch of ${r.limit} takes ${num(r.batchLatencyMs)} ms`);
+  if (r.batchOverheadMs !== undefined)
+    parts.push(
+      `the batcher adds ${num(r.batchOverheadMs)} ms per full batch` +
+        (r.loneOverheadMs !== undefined ? `, ${num(r.loneOverheadMs)} ms to a lone sample` : ""),
+    );
   return parts.join(" · ");
 }
+
+const SUSTAINED_HEADERS = ["policy", "sustained samples/s", "× saturation", "p99 bound ms", "kept up at every rate"];
+
+/**
+ * Sustained throughput per policy: the highest offered rate, below the first it failed, answered
+ * at ≥ 95% of the offered rate with p99 within maxDelay + 2× the batch latency.
+ */
+export function sustainedRows(r: FrontierReport): string[][] {
+  return r.series
+    .filter((s) => s.sustained)
+    .map((s) => [
+      s.policy,
+      num(s.sustained!.rate),
+      r.saturation ? `${num(s.sustained!.rate / r.saturation)}×` : "",
+      num(s.sustained!.boundMs),
+      s.sustained!.everyRate ? "yes (at least this)" : "no",
+    ]);
+}
+
+const SUSTAINED_NOTE =
+  "Sustained: the highest offered Poisson rate, below the first one it failed, that a policy answers at ≥ 95% of the offered rate with p99 ≤ its maxDelay + 2× the batch latency.";
 
 export function frontierHtml(r: FrontierReport): string {
   return [
@@ -172,13 +198,30 @@ export function frontierHtml(r: FrontierReport): string {
       HEADERS,
       frontierRows(r).map((row) => row.map(escapeHtml)),
       [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      Infinity,
     ),
+    ...(sustainedRows(r).length
+      ? [
+          `<p>${escapeHtml(SUSTAINED_NOTE)}</p>`,
+          htmlTable(
+            SUSTAINED_HEADERS,
+            sustainedRows(r).map((row) => row.map(escapeHtml)),
+            [1, 2, 3],
+          ),
+        ]
+      : []),
     `</div>`,
   ].join("");
 }
 
 export function frontierText(r: FrontierReport): string {
-  return [`${displayName(r.model)} · ${context(r)}`, textTable(HEADERS, frontierRows(r))].join("\n");
+  const sustained = sustainedRows(r);
+  return [
+    `${displayName(r.model)} · ${context(r)}`,
+    // Every row: they are the measurement (7 policies × 9 loads by default), not a preview.
+    textTable(HEADERS, frontierRows(r), Infinity),
+    ...(sustained.length ? ["", SUSTAINED_NOTE, textTable(SUSTAINED_HEADERS, sustained)] : []),
+  ].join("\n");
 }
 
 /** The bundle for a frontier; the JSON part is the report itself. */

@@ -176,6 +176,32 @@ test("maxDelayUs 0 sends at once; while every request is busy samples gather int
   await batcher.close();
 });
 
+test("while a batch computes, a partial batch waits past maxDelay; a full one goes at once to the spare request", async () => {
+  const s = await setup(LANDMARKS, { dynamic: true, batch: LIMIT });
+  const clock = new ManualClock();
+  const batcher = s.exec.createBatcher({ maxDelayUs: 100, clock });
+  const samples = samplesOf(s, 3 + LIMIT, 1300);
+  const infer = (x: Float32Array) => batcher.infer({ [s.input]: x });
+  // No await until the end: the first batch's completion cannot run before the checks.
+  const results = [infer(samples[0])];
+  clock.advance(100);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1 }, "sent once its delay ended, on an idle network");
+  results.push(infer(samples[1]), infer(samples[2]));
+  clock.advance(10_000);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1 }, "a partial batch waits for the computing one");
+  results.push(...samples.slice(3).map(infer));
+  assert.deepEqual(batcher.stats().histogram, { 1: 1, [LIMIT]: 1 }, "a full batch leaves at once");
+  assert.equal(batcher.stats().inFlight, 1 + LIMIT);
+  // The full batch took the oldest LIMIT; the last two, just queued, wait for their own delay.
+  assert.equal(batcher.stats().queued, 2);
+  await Promise.all(results.slice(0, 1 + LIMIT));
+  clock.advance(100);
+  const got = await Promise.all(results);
+  for (const [i, out] of got.entries()) check(out, await s.oracle(samples[i]), `sample ${i}`);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1, 2: 1, [LIMIT]: 1 });
+  await batcher.close();
+});
+
 test("a sample that waits timeoutUs is rejected with RequestTimeoutError and never computed", async () => {
   const s = await setup(LANDMARKS, { dynamic: true, batch: LIMIT });
   const clock = new ManualClock();
@@ -252,19 +278,27 @@ test("high-priority samples are sent before normal ones that waited longer", asy
   const s = await setup(LANDMARKS, { dynamic: true, batch: LIMIT });
   const clock = new ManualClock();
   const batcher = s.exec.createBatcher({ maxDelayUs: 0, requests: 1, maxBatch: 2, clock });
-  const samples = samplesOf(s, 4, 900);
+  const samples = samplesOf(s, 6, 900);
   const order: string[] = [];
   const submit = (name: string, i: number, priority: "high" | "normal") =>
     batcher.infer({ [s.input]: samples[i] }, { priority }).then((out) => {
       order.push(name);
       return out;
     });
-  // a takes the request; n1, n2 and h wait; the next batch (of 2) is h and n1, then n2.
-  const all = [submit("a", 0, "normal"), submit("n1", 1, "normal"), submit("n2", 2, "normal"), submit("h", 3, "high")];
+  // a runs; n1 and n2, a full batch, go at once to the spare request; n3, n4 and h wait for both
+  // requests: the next batch (of 2) is h and n3, then n4.
+  const all = [
+    submit("a", 0, "normal"),
+    submit("n1", 1, "normal"),
+    submit("n2", 2, "normal"),
+    submit("n3", 3, "normal"),
+    submit("n4", 4, "normal"),
+    submit("h", 5, "high"),
+  ];
   const got = await Promise.all(all);
-  assert.deepEqual(order.slice(1), ["h", "n1", "n2"]);
+  assert.deepEqual(order.slice(1), ["n1", "n2", "h", "n3", "n4"]);
   for (const [i, out] of got.entries()) check(out, await s.oracle(samples[i]), `sample ${i}`);
-  assert.deepEqual(batcher.stats().histogram, { 1: 2, 2: 1 });
+  assert.deepEqual(batcher.stats().histogram, { 1: 2, 2: 2 });
   await batcher.close();
 });
 

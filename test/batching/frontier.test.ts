@@ -19,6 +19,8 @@ import {
   poissonArrivals,
   simulateBatching,
   simulationErrors,
+  keptUp,
+  sustainedOf,
   verdict,
 } from "../../kernel";
 import { validateFrontierReport } from "../display/validate";
@@ -59,6 +61,9 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
   );
   assert.equal(r.batchLatencyMs, 2);
   assert.equal(r.saturation, undefined);
+  assert.ok(r.batchOverheadMs! >= 0, "the batcher's overhead per full batch, measured in a closed loop");
+  assert.ok(r.loneOverheadMs! >= 0, "and for a lone sample");
+  for (const s of r.series) assert.deepEqual(s.sustained, sustainedOf(r, s));
   for (const [i, rate] of [50, 200].entries()) {
     const arrivals = poissonArrivals(rate, 60, 3);
     for (const s of r.series) {
@@ -67,7 +72,10 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
       const ran = Object.entries(p.histogram).reduce((a, [n, c]) => a + Number(n) * c, 0);
       assert.equal(ran, p.completed, "each answered sample ran in one batch");
       // The prediction is the simulator's on the same arrivals: recompute it independently.
-      const policy = s.kind === "batcher" ? { maxDelayUs: 500, maxBatch: 4 } : { maxBatch: 1 };
+      const policy =
+        s.kind === "batcher"
+          ? { maxDelayUs: 500, maxBatch: 4, overheadMs: r.batchOverheadMs, loneOverheadMs: r.loneOverheadMs }
+          : { maxBatch: 1 };
       assert.deepEqual(p.simulated?.latencyMs, simulateBatching({ cost: COST, arrivals, policy }).latencyMs);
     }
     assert.deepEqual(Object.keys(r.series[1].points[i].histogram), ["1"], "no batching runs batches of 1");
@@ -117,10 +125,12 @@ function pt(
   p99: number,
   histogram: Record<string, number> = { 1: 1 },
 ): FrontierPoint {
+  // The reports below run 100 ms per test: `rate` offers rate / 10 samples.
+  const offered = Math.max(1, Math.round(rate / 10));
   return {
     rate,
-    offered: 1,
-    completed: 1,
+    offered,
+    completed: offered,
     errors: {},
     throughput,
     latencyMs: { p50, p90: p99, p99 },
@@ -147,14 +157,40 @@ function report(batcher: FrontierPoint[], plain: FrontierPoint[]): FrontierRepor
   };
 }
 
-test("frontierTargets: throughput ratio and p99 bound past saturation, p50 at light load, worked by hand", () => {
+test("sustainedOf: the highest rate below the first one a policy fails (throughput, p99 bound, every sample answered)", () => {
+  const plain = [pt(100, 100, 1, 2), pt(1000, 990, 3, 6), pt(2000, 950, 400, 900)];
+  const batcher = [pt(100, 100, 1.9, 3), pt(1500, 1500, 2, 5), pt(2000, 1900, 4, 7), pt(2500, 2100, 30, 50)];
+  const r = report(batcher, plain);
+  // maxDelay 1 ms: bound 1 + 2·3 = 7 ms; 2000/s answered at 1900/s = 95%, p99 7 ms: kept up.
+  assert.deepEqual(sustainedOf(r, r.series[0]), { rate: 2000, throughput: 1900, boundMs: 7, everyRate: false });
+  // No batching: bound 2·3 = 6 ms, kept up at 1000/s (p99 6), not at 2000/s.
+  assert.deepEqual(sustainedOf(r, r.series[1]), { rate: 1000, throughput: 990, boundMs: 6, everyRate: false });
+  const all = report(batcher.slice(0, 3), plain);
+  assert.deepEqual(sustainedOf(all, all.series[0]), { rate: 2000, throughput: 1900, boundMs: 7, everyRate: true });
+  // Failing the lowest rate (p99 over the bound) sustains nothing, even if a higher rate passed.
+  const none = report([pt(100, 100, 1, 7.5), pt(1500, 1500, 2, 5)], plain);
+  assert.deepEqual(sustainedOf(none, none.series[0]), { rate: 0, throughput: 0, boundMs: 7, everyRate: false });
+  // A refused sample is not keeping up.
+  const refused = pt(100, 100, 1, 2);
+  refused.completed -= 1;
+  refused.errors = { QUEUE_FULL: 1 };
+  assert.equal(keptUp(refused, 100, 7), false);
+  assert.equal(sustainedOf({ ...r, batchLatencyMs: undefined }, r.series[0]), undefined);
+});
+
+test("frontierTargets: sustained ≥ 2× saturation, p50 at light load, worked by hand", () => {
   const plain = [pt(100, 100, 1, 2), pt(2000, 950, 400, 900)];
-  const met = frontierTargets(report([pt(100, 100, 1.9, 3), pt(2000, 1900, 4, 7)], plain));
+  const beyond = pt(2500, 2100, 30, 50);
+  const met = frontierTargets(report([pt(100, 100, 1.9, 3), pt(2000, 1900, 4, 7), beyond], plain));
   assert.deepEqual(met.map(verdict), ["met", "met"]);
-  assert.match(met[0].detail, /1900 vs 950 samples\/s = 2\.00×; p99 7\.00 ms vs bound 7\.00 ms/);
-  // 1899/950 < 2; p99 7.01 > 7; p50 2.01 > 1 + 1.
-  const missed = frontierTargets(report([pt(100, 100, 2.01, 3), pt(2000, 1899, 4, 7)], plain));
+  assert.match(met[0].detail, /sustains 2000\/s = 2\.00× saturation 1000\/s \(p99 bound 7\.00 ms/);
+  assert.match(met[0].detail, /at 2500\/s \(2\.50×\): throughput 2100\/s, p99 50\.00 ms/);
+  assert.match(met[0].detail, /the best policy, maxDelay 1 ms, sustains 2\.00×$/);
+  // 1899/s < 95% of 2000/s; p50 2.01 > 1 + 1.
+  const missed = frontierTargets(report([pt(100, 100, 2.01, 3), pt(2000, 1899, 4, 7), beyond], plain));
   assert.deepEqual(missed.map(verdict), ["missed", "missed"]);
+  assert.match(missed[0].detail, /sustains 100\/s = 0\.10× saturation/);
+  // p99 7.01 ms > 7 ms at 2× saturation.
   assert.equal(verdict(frontierTargets(report([pt(100, 100, 1, 3), pt(2000, 1900, 4, 7.01)], plain))[0]), "missed");
   // Rates that do not reach 2× saturation, or start above 10% of it, cannot judge.
   const narrow = frontierTargets(report([pt(500, 500, 1, 2), pt(1500, 1500, 2, 3)], [pt(500, 500, 1, 2), pt(1500, 950, 9, 99)]));

@@ -70,6 +70,25 @@ test("a steady stream in closed form: one arrival per ms, batches of 4 leave ful
   near(r.throughput, 40_000 / 53, "throughput");
 });
 
+test("a fixed overhead per batch: the steady stream's batches take 5 + 1 ms; a lone sample waits delay + cost + overhead", () => {
+  // As above with every batch 1 ms longer: batch k leaves at 6k + 3 and is done at 6k + 9.
+  const arrivals = Array.from({ length: 40 }, (_, i) => i);
+  const r = simulateBatching({ cost: COST, arrivals, policy: { maxDelayUs: 10_000, maxBatch: 4, overheadMs: 1 } });
+  const expected = arrivals.map((t) => 6 * Math.floor(t / 4) + 9 - t).sort((a, b) => a - b);
+  assert.deepEqual(r.histogram, { 4: 10 });
+  near(r.latencyMs.p50, (expected[19] + expected[20]) / 2, "p50");
+  near(r.elapsedMs, 6 * 9 + 9, "elapsed");
+  near(r.throughput, 40_000 / 63, "throughput");
+  // One sample at 5 ms: maxDelay 0.5 ms, a batch of 1 costs 2 ms, the overhead 0.3 ms.
+  const lone = simulateBatching({ cost: COST, arrivals: [5], policy: { maxDelayUs: 500, overheadMs: 0.3 } });
+  latencies(lone, 2.8, 2.8, 2.8);
+  // A lone sample's own overhead (0.1 ms) for a batch of 1; a batch of 3 of 8 pays 0.1 + (2/7)·(0.8 − 0.1) = 0.3 ms.
+  const mixed = { maxDelayUs: 500, overheadMs: 0.8, loneOverheadMs: 0.1 };
+  latencies(simulateBatching({ cost: COST, arrivals: [5], policy: mixed }), 2.6, 2.6, 2.6);
+  // Three at 0, 0.1 and 0.2: sent at 0.5 ms, a batch of 3 costs 4 ms, done at 4.8 ms.
+  latencies(simulateBatching({ cost: COST, arrivals: [0, 0.1, 0.2], policy: mixed }), 4.7, 4.78, 4.798);
+});
+
 test("two requests: the second takes the next batch once its delay ends", () => {
   const r = simulateBatching({ cost: COST, arrivals: TENTHS, policy: { maxDelayUs: 250, maxBatch: 4, requests: 2 } });
   // 0.25: 0-2 on request 0 (done 4.25); 0.55: 3-5 on request 1 (done 4.55); 4.25: 6-9 (done 9.25).
@@ -117,6 +136,8 @@ test("bad input is a ConfigError naming what is wrong", () => {
     [{ cost: COST, arrivals: TENTHS, policy: { maxDelayUs: -1 } }, /policy.maxDelayUs must be a finite number ≥ 0/],
     [{ cost: COST, arrivals: TENTHS, policy: { maxBatch: 0 } }, /policy.maxBatch/],
     [{ cost: COST, arrivals: TENTHS, policy: { requests: 1.5 } }, /policy.requests must be an integer/],
+    [{ cost: COST, arrivals: TENTHS, policy: { overheadMs: -0.1 } }, /policy.overheadMs must be a finite number ≥ 0/],
+    [{ cost: COST, arrivals: TENTHS, policy: { loneOverheadMs: NaN } }, /policy.loneOverheadMs must be a finite number/],
     [
       { cost: COST, arrivals: TENTHS, policy: { maxBatch: 16 } },
       /"dynamic" points from batch 1 to 16; synthetic has \[1,2,4,8\]/,

@@ -84,6 +84,25 @@ test("frontier bundle: valid JSON, one line and legend entry per policy, a toolt
   assert.match(b["text/plain"], /one request per sample saturates at 1,000 samples\/s · a batch of 8 takes 2\.50 ms/);
 });
 
+test("sustained throughput and the batcher's overhead: a table and a line in text and HTML when the report has them", () => {
+  const r = report();
+  assert.doesNotMatch(toMimeBundle(r)["text/plain"] as string, /Sustained/);
+  r.batchOverheadMs = 0.12;
+  r.loneOverheadMs = 0.05;
+  r.series[0].sustained = { rate: 2000, throughput: 1900, boundMs: 6, everyRate: true };
+  r.series[1].sustained = { rate: 100, throughput: 100, boundMs: 5, everyRate: false };
+  const b = toMimeBundle(r);
+  assert.deepEqual(validateFrontierReport(b[FRONTIER_MIME]), []);
+  const text = b["text/plain"] as string;
+  assert.match(text, /the batcher adds 0\.120 ms per full batch, 0\.050 ms to a lone sample/);
+  assert.match(text, /maxDelay 1 ms\s+2,000\s+2\.00×\s+6\.00\s+yes \(at least this\)/);
+  assert.match(text, /no batching \(2 requests\)\s+100\s+0\.100×\s+5\.00\s+no/);
+  assert.ok(readHtml(b["text/html"] as string).text.includes("Sustained: the highest offered Poisson rate"));
+  // A sustained rate that is none of the series' rates is caught.
+  r.series[1].sustained.rate = 150;
+  assert.ok(validateFrontierReport(r).some((e) => e.includes("sustained.rate is none")));
+});
+
 test("series colours: one per batcher policy, grey for no batching", () => {
   const r = report();
   r.series.splice(1, 0, { ...r.series[0], policy: "maxDelay 2 ms", maxDelayUs: 2000 });

@@ -161,6 +161,8 @@ export function validateFrontierReport(x: unknown): string[] {
   if (!Number.isInteger(x.seed)) errs.push("seed is not an integer");
   for (const k of ["saturation", "batchLatencyMs"])
     if (x[k] !== undefined && !(isNum(x[k]) && (x[k] as number) > 0)) errs.push(`${k} is not a positive number`);
+  for (const k of ["batchOverheadMs", "loneOverheadMs"])
+    if (x[k] !== undefined && !(isNum(x[k]) && (x[k] as number) >= 0)) errs.push(`${k} is not a number >= 0`);
   if (!Array.isArray(x.series) || x.series.length === 0) return [...errs, "series is not a non-empty array"];
   x.series.forEach((s: unknown, i) => {
     const at = `series[${i}]`;
@@ -170,6 +172,18 @@ export function validateFrontierReport(x: unknown): string[] {
     if (s.kind === "batcher" && !(isNum(s.maxDelayUs) && (s.maxDelayUs as number) >= 0))
       errs.push(`${at}.maxDelayUs is not >= 0`);
     if (!Number.isInteger(s.requests) || (s.requests as number) < 1) errs.push(`${at}.requests is not a positive integer`);
+    if (s.sustained !== undefined) {
+      const v = s.sustained;
+      if (
+        !isObj(v) ||
+        !["rate", "throughput"].every((k) => isNum(v[k]) && (v[k] as number) >= 0) ||
+        !(isNum(v.boundMs) && (v.boundMs as number) > 0) ||
+        typeof v.everyRate !== "boolean"
+      )
+        errs.push(`${at}.sustained is not {rate, throughput >= 0, boundMs > 0, everyRate}`);
+      else if (Array.isArray(s.points) && v.rate !== 0 && !s.points.some((p) => isObj(p) && p.rate === v.rate))
+        errs.push(`${at}.sustained.rate is none of the series' rates`);
+    }
     const points = s.points;
     if (!Array.isArray(points)) return errs.push(`${at}.points is not an array`);
     points.forEach((p: unknown, j) => {

@@ -1,7 +1,8 @@
 /**
  * Notebook 06 runs top to bottom in quick mode: each batcher caller gets its own sample's outputs,
  * the cascade's recorded face counts are the video's, a valid frontier per network with one
- * series per policy and a prediction on every point, the computed conclusions and targets, the
+ * series per policy, a prediction on every point and a sustained throughput per policy, the
+ * simulator's errors, the computed conclusions and targets, the
  * collapsed answer and the link onward. No timing is asserted.
  */
 import { before, test } from "node:test";
@@ -53,9 +54,11 @@ test("06: own outputs per caller, recorded face counts, a valid frontier per net
     assert.deepEqual(validateFrontierReport(r), []);
     assert.deepEqual(r.series.map((s) => s.policy), POLICIES, "one series per policy");
     for (const s of r.series) {
-      assert.deepEqual(s.points.map((p) => p.load), [0.1, 1, 3]);
+      assert.deepEqual(s.points.map((p) => p.load), [0.1, 1, 2, 3]);
       assert.ok(s.points.every((p) => p.simulated), "a prediction beside every measurement");
+      assert.ok(s.sustained, "a sustained throughput per policy");
     }
+    assert.ok(r.batchOverheadMs! >= 0 && r.loneOverheadMs! >= 0, "the batcher's overheads, measured in the run");
   }
   for (const name of ["landmarks", "head pose"]) {
     assert.match(out, new RegExp(`\\n${name}:\\n {2}policy +rate/s +throughput sim / real +p50 ms sim / real\\n`));
@@ -63,5 +66,16 @@ test("06: own outputs per caller, recorded face counts, a valid frontier per net
   }
   assert.equal(out.match(/Padding every call to 8 costs [\d.]+ ms whatever n; at n = 4 \(the video's 4\.0 faces per frame\)/g)?.length, 2);
   assert.equal(out.match(/Issue 18 target, (met|missed|n\/a): /g)?.length, 4);
+  assert.equal(out.match(/Sustained throughput, against saturation \d+\/s: maxDelay 0 ms \d+\/s \([\d.]+×\), /g)?.length, 2);
+  assert.equal(
+    out.match(/A batcher with no overhead of its own \(the simulator, overheadMs 0, maxDelay 1 ms\) at 2× saturation: p99 [\d.]+ ms against the bound [\d.]+ ms — (within it|past it: (twice the saturation rate is|at) \d+% of what batches of 8 serve)/g)
+      ?.length,
+    2,
+  );
+  for (const name of ["landmarks", "head pose"])
+    assert.match(
+      out,
+      new RegExp(`${name}: the batcher adds [\\d.]+ ms to a lone sample, [\\d.]+ ms per full batch; at and below saturation the simulator's throughput is off by \\d+% on average`),
+    );
   assert.match(out, /maxDelay [\d.]+ ms: p99 [\d.]+ ms at \d+ samples\/s, mean batch [\d.]+ of 8\n|no batching \(2 requests\): p99/);
 });

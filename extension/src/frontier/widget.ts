@@ -24,6 +24,9 @@ function context(r: FrontierReport): string {
   ];
   if (r.saturation !== undefined) parts.push(`one request per sample saturates at ${num(r.saturation)} samples/s`);
   if (r.batchLatencyMs !== undefined) parts.push(`a batch of ${r.limit} takes ${num(r.batchLatencyMs)} ms`);
+  if (r.batchOverheadMs !== undefined) parts.push(`the batcher adds ${num(r.batchOverheadMs)} ms per full batch`);
+  const sustained = r.series.filter((s) => s.sustained).map((s) => `${s.policy} ${num(s.sustained!.rate)}/s`);
+  if (sustained.length) parts.push(`sustained: ${sustained.join(", ")}`);
   return parts.join(" · ");
 }
 
