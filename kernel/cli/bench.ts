@@ -66,9 +66,11 @@ Options:
   --markdown FILE     write the tables as markdown with machine, ISA, date, method and targets
   --quick             CI-size run: batches ${QUICK.batches.join(",")}, short time boxes
   --frontier          issue 18's frontier instead (default models ${FRONTIER_MODELS.join(", ")}): every
-                      batching policy (maxDelay 0-5 ms, no batching) under Poisson loads up to 3× the
-                      rate where one request per sample saturates; throughput vs p99, the simulator's
-                      prediction beside each measurement, and issue 18's targets (--json writes the
+                      batching policy (maxDelay 0-5 ms, no batching) under Poisson loads from 0.1× to
+                      3× the rate where one request per sample saturates, finer between 1.5× and 2.5×;
+                      throughput vs p99, each policy's sustained throughput (the highest load it keeps
+                      up with at p99 ≤ maxDelay + 2× the batch's latency), the simulator's prediction
+                      beside each measurement, and issue 18's targets (--json writes the
                       FrontierReports; --quick for a short run)
   --precision P       fp32 (default) or int8: measure each model quantized (the cascade's on frames and
                       crops of media/faces.mp4, others on random inputs; ORT runs the QDQ export, checked
