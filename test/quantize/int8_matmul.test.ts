@@ -11,12 +11,10 @@ import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { CNNNetwork, IECore, InferRequest } from "../../kernel";
 import { PortRef } from "../../kernel/graph/graph";
-import { int8Program } from "../../kernel/plugins/cpu/int8";
-import { fuseProgram } from "../../kernel/plugins/cpu/fuse";
-import { lowerGraph } from "../../kernel/plugins/lower";
 import { loadAddon } from "../../kernel/plugins/native";
 import { GraphBuilder } from "../helpers/graph_builder";
 import { randomData } from "../helpers/models";
+import { int8Chain } from "../helpers/int8_chain";
 import { OnnxBuilder } from "../helpers/onnx_builder";
 
 const LIMIT = 4;
@@ -169,22 +167,11 @@ test("int8 MLP: three layers pass u8 levels to each other; within a level of the
   assert.ok(worst <= 0.05, `relative difference to FP32 FakeQuantize ${worst}`);
   const counts = req.getPerformanceCounts();
   for (const fc of ["fc0", "fc1", "fc2"]) assert.equal(counts[fc].precision, "U8", fc);
-  const lowered = lowerGraph(net.prepared(1), {
-    maxBatch: 1,
-    batched: null,
-    threads: 1,
-    independentSamples: false,
-    parallel: "layers",
-  });
-  const ops = int8Program(fuseProgram(lowered)).spec.ops.filter((o) => o.type === "qmatmul");
-  assert.deepEqual(
-    ops.map((o) => [o.name, o.attrs.dstGrid !== undefined, o.attrs.srcU8 === 1]),
-    [
-      ["fc0", true, false],
-      ["fc1", true, true],
-      ["fc2", false, true],
-    ],
-  );
+  assert.deepEqual(int8Chain(net, "qmatmul"), [
+    ["fc0", true, false],
+    ["fc1", true, true],
+    ["fc2", false, true],
+  ]);
 });
 
 const U8 = 2;
