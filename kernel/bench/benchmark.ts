@@ -16,7 +16,7 @@ import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
 import { InferRequest } from "../runtime/request";
 import { LatencyMode, LatencyPoint, LatencyReport } from "../schema";
-import { networkToONNX } from "../serialize";
+import { loadOrt, ortSession, OrtSession } from "./ort_session";
 import { loadAddon } from "../plugins/native";
 import { countFlops } from "./flops";
 import { isaInEffect } from "./isa";
@@ -91,19 +91,6 @@ interface Input {
   data: Float32Array;
 }
 
-export type OrtModule = typeof import("onnxruntime-node");
-type OrtSession = Awaited<ReturnType<OrtModule["InferenceSession"]["create"]>>;
-
-/** onnxruntime-node is optional: a missing package means no "ort" points, not a failure. */
-export function loadOrt(): OrtModule | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("onnxruntime-node") as OrtModule;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Deterministic values in [0, 1): every mode and engine sees the same input. */
 function inputData(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -121,32 +108,6 @@ function reason(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const line = e.message.split("\n")[0];
   return e instanceof ModelError && line.startsWith(`${e.file}: `) ? line.slice(e.file.length + 2) : line;
-}
-
-/**
- * An ONNX session on the model: the file itself when its batch is symbolic, else the network exported by dynbatch.
- * `profilePrefix` turns on onnxruntime's own per-node profiling into files starting with it.
- */
-export async function ortSession(
-  ort: OrtModule,
-  net: CNNNetwork,
-  file: string | undefined,
-  threads: number,
-  profilePrefix?: string,
-) {
-  const symbolic = net.graph.nodes.filter((n) => n.type === "Parameter").every((p) => (p.outputs[0].shape[0] ?? 0) < 0);
-  const options = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential" as const,
-    graphOptimizationLevel: "all" as const,
-    // ORT's pool threads spin after each run and would slow whatever runs next: stop them.
-    extra: { session: { force_spinning_stop: "1" } },
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
-  };
-  return file && /\.onnx$/i.test(file) && symbolic
-    ? ort.InferenceSession.create(file, options)
-    : ort.InferenceSession.create(networkToONNX(net), options);
 }
 
 /** The batch an ONNX session is fixed to, or undefined when its batch axis is symbolic. */

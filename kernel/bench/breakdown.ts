@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { IECore } from "../runtime/core";
 import { uniform } from "../random";
-import { loadOrt, ortSession } from "./benchmark";
+import { loadOrt, ortSession } from "./ort_session";
 import { profile } from "./profile";
 import { percentile } from "./stats";
 import { TargetResult } from "./targets";
