@@ -142,6 +142,8 @@ export class Batcher {
   private timer: unknown;
   /** When the armed timer fires (µs): arm() leaves it alone while that stays the next deadline. */
   private timerDue = NaN;
+  /** Whether the armed timer polls (see arm()). */
+  private timerPolls = true;
   private closing = false;
   private drained: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -332,7 +334,13 @@ export class Batcher {
     }
   }
 
-  /** One timer for the next deadline, set again only when that deadline changes: not once per sample. */
+  /**
+   * One timer for the next deadline, set again only when that deadline changes (not once per
+   * sample) or when a batch starts or ends computing: the timer polls to meet a deadline only
+   * while no batch computes. While one does, a partial batch would wait behind it on the cores
+   * anyway (the CPU plugin runs batches one at a time), and polling would take a core from it;
+   * its completion arms a polling timer for a deadline still ahead, or sends a passed one.
+   */
   private arm(now: number): void {
     let next = Infinity;
     if (this.queued() > 0) {
@@ -341,10 +349,12 @@ export class Batcher {
       const send = this.free.length > 0 && this.running < this.slots ? oldest + this.maxDelayUs : Infinity;
       next = Math.min(send, oldest + this.timeoutUs);
     }
-    if (next === this.timerDue) return;
+    const poll = this.running === 0;
+    if (next === this.timerDue && poll === this.timerPolls) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerDue = next;
+    this.timerPolls = poll;
     if (next === Infinity) return;
     this.timer = this.clock.setTimer(
       () => {
@@ -353,6 +363,7 @@ export class Batcher {
         this.pump();
       },
       Math.max(0, next - now),
+      { poll },
     );
   }
 
