@@ -2,11 +2,12 @@
  * When a batch leaves, on a ManualClock: never after its deadline (the oldest sample's enqueue +
  * maxDelayUs) and never before it, and the timer the batcher arms for it polls exactly while no
  * batch computes (polling beside a computing batch takes a core from it). Outputs are checked
- * against a batch-1 run of each sample on a plain request of the same network.
+ * against a batch-1 run of each sample on a plain request of the same network. Also warmUp(),
+ * which the frontier runs so that its lightest load does not measure the plugin's tuning runs.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Blob, ExecutableNetwork, IECore, RequestTimeoutError } from "../../kernel";
+import { Blob, ExecutableNetwork, IECore, InferRequest, RequestTimeoutError } from "../../kernel";
 import { irPath, maxRelDiff, numel, randomData } from "../helpers/models";
 import { ManualClock } from "../helpers/manual_clock";
 
@@ -103,5 +104,32 @@ test("on the real clock a lone sample is sent once its maxDelay has passed, not 
   const st = batcher.stats();
   assert.deepEqual(st.histogram, { 1: 3 });
   assert.ok(st.queueWaitUs.p50 >= 1500, `waited ${st.queueWaitUs.p50} µs`);
+  await batcher.close();
+});
+
+test("warmUp runs every batch size on each request, holds samples meanwhile, then serves them", async () => {
+  const { exec, input, size } = await landmarks();
+  const batcher = exec.createBatcher({ maxDelayUs: 0 });
+  const sizes: number[] = [];
+  const infer = InferRequest.prototype.infer;
+  InferRequest.prototype.infer = function (this: InferRequest) {
+    sizes.push(this.batchSize);
+    return infer.call(this);
+  };
+  const sample = randomData(size, 20);
+  let out: Promise<Record<string, Blob>>;
+  try {
+    const warming = batcher.warmUp(2);
+    out = batcher.infer({ [input]: sample });
+    assert.equal(batcher.stats().batches, 0, "the sample waits for the warm-up");
+    await warming;
+    await out;
+  } finally {
+    InferRequest.prototype.infer = infer;
+  }
+  const each = [1, 1, 2, 2, 3, 3, 4, 4];
+  assert.deepEqual(sizes, [...each, ...each, 1], "n = 1..4 twice on each of the two requests, then the sample alone");
+  await checkAgainstBatch1(exec, input, sample, await out);
+  assert.deepEqual(batcher.stats().histogram, { 1: 1 });
   await batcher.close();
 });
