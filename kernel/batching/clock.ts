@@ -43,12 +43,20 @@ export function nextTimerDue(): number {
 }
 
 /**
+ * How late Node's setTimeout fires (µs): jumps up to each lateness seen and decays by a tenth of
+ * the gap per fire below it, so a busy spell makes the timers poll longer for a while.
+ */
+let setTimeoutLateUs = 300;
+
+/**
  * performance.now() with timers that fire on time below a millisecond: a delay of 250 µs must not
  * become 1 ms, or every batcher policy under 1 ms would behave as maxDelay = 1 ms, and a batch
  * must leave by its deadline (maxDelay is an upper bound, as Triton's max_queue_delay). Node
- * fires a setTimeout 0.05-0.3 ms late, more on a busy machine, so the setTimeout part ends one
- * resolution step before the deadline and setImmediate polling covers the rest (one to two
- * milliseconds of event-loop turns, only while a sample waits). With `poll: false` whole
+ * fires a setTimeout late (0.05-0.3 ms idle, more on a busy machine), so the setTimeout part ends
+ * the running estimate of that lateness before the deadline and setImmediate polling covers the
+ * rest. Polling is kept that short because a busy-looping process on a loaded machine is
+ * descheduled: polling a whole extra millisecond made maxDelay 2 ms batches later, not earlier
+ * (p90 lateness 1.6-2.0 ms against 0.02-0.7 ms, 2 cores at load 3-4). With `poll: false` whole
  * setTimeout turns run until the deadline has passed: never early, possibly late.
  */
 export const realClock: Clock = {
@@ -59,12 +67,23 @@ export const realClock: Clock = {
     const timer: RealTimer = { cancelled: false, due };
     // A timer that may be late anyway is not worth a sleeper's polling either.
     if (polls) pending.add(timer);
+    let wake = NaN;
     // Always asynchronous, even when already due: the batcher arms timers in the middle of its own bookkeeping.
     const schedule = () => {
-      const steps = (due - performance.now() * 1000) / TIMEOUT_RESOLUTION_US;
-      if (!polls) timer.timeout = setTimeout(poll, Math.max(1, Math.ceil(steps)));
-      else if (steps >= 2) timer.timeout = setTimeout(poll, Math.floor(steps) - 1);
-      else timer.immediate = setImmediate(poll);
+      const now = performance.now() * 1000;
+      const margin = polls ? Math.min(setTimeoutLateUs, TIMEOUT_RESOLUTION_US) : 0;
+      const ms = polls
+        ? Math.floor((due - now - margin) / TIMEOUT_RESOLUTION_US)
+        : Math.max(1, Math.ceil((due - now) / TIMEOUT_RESOLUTION_US));
+      if (ms >= 1) {
+        wake = now + ms * TIMEOUT_RESOLUTION_US;
+        timer.timeout = setTimeout(fire, ms);
+      } else timer.immediate = setImmediate(poll);
+    };
+    const fire = () => {
+      const late = performance.now() * 1000 - wake;
+      setTimeoutLateUs = late > setTimeoutLateUs ? late : setTimeoutLateUs + 0.1 * (late - setTimeoutLateUs);
+      poll();
     };
     const poll = () => {
       if (timer.cancelled) return;

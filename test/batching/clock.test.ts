@@ -18,11 +18,9 @@ test("nextTimerDue: the earliest pending realClock timer, until it is cleared or
   assert.ok(nextTimerDue() >= before + 5e6 && nextTimerDue() <= after + 5e6, "then the 5 s one");
   realClock.clearTimer(late);
   assert.equal(nextTimerDue(), Infinity);
-  let fired = false;
-  realClock.setTimer(() => (fired = true), 200);
+  const fired = new Promise<void>((resolve) => realClock.setTimer(resolve, 200));
   assert.ok(nextTimerDue() < Infinity);
-  await new Promise<void>((resolve) => realClock.setTimer(resolve, 2000));
-  assert.ok(fired);
+  await fired;
   assert.equal(nextTimerDue(), Infinity, "fired timers leave the set");
 });
 
