@@ -142,6 +142,8 @@ export class Batcher {
   private timer: unknown;
   /** When the armed timer fires (µs): arm() leaves it alone while that stays the next deadline. */
   private timerDue = NaN;
+  /** Whether the armed timer polls (see arm()). */
+  private timerPolls = true;
   private closing = false;
   private drained: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -316,8 +318,7 @@ export class Batcher {
 
   /**
    * Queues are in arrival order and share one timeout, so the expired samples are a prefix of each.
-   * Deadlines are compared as `now >= enqueued + x`, the sums arm() sets timers for, so that
-   * rounding never leaves a timer firing at a deadline that does not count as reached.
+   * Deadlines are compared as `now >= enqueued + x`, the sums arm() sets timers for (no rounding gap).
    */
   private expire(now: number): void {
     if (this.timeoutUs === Infinity) return;
@@ -332,7 +333,11 @@ export class Batcher {
     }
   }
 
-  /** One timer for the next deadline, set again only when that deadline changes: not once per sample. */
+  /**
+   * One timer for the next deadline, set again only when it changes or a batch starts or ends: it
+   * polls only while no batch computes, as polling would take a core from a batch that the next
+   * one waits behind anyway (the CPU plugin runs one at a time); its end sends what is then due.
+   */
   private arm(now: number): void {
     let next = Infinity;
     if (this.queued() > 0) {
@@ -341,10 +346,12 @@ export class Batcher {
       const send = this.free.length > 0 && this.running < this.slots ? oldest + this.maxDelayUs : Infinity;
       next = Math.min(send, oldest + this.timeoutUs);
     }
-    if (next === this.timerDue) return;
+    const poll = this.running === 0;
+    if (next === this.timerDue && poll === this.timerPolls) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerDue = next;
+    this.timerPolls = poll;
     if (next === Infinity) return;
     this.timer = this.clock.setTimer(
       () => {
@@ -353,6 +360,7 @@ export class Batcher {
         this.pump();
       },
       Math.max(0, next - now),
+      { poll },
     );
   }
 
@@ -427,6 +435,27 @@ export class Batcher {
     );
   }
 
+  /**
+   * Runs every batch size up to maxBatch `runs` times on each idle request, on zeros (Triton's
+   * model_warmup): the CPU plugin picks its threading per request and per n over its first runs
+   * at that n, 2-5x slower than later ones on landmarks. Samples submitted meanwhile wait.
+   */
+  async warmUp(runs = 18): Promise<void> {
+    const lanes = this.free.splice(0);
+    try {
+      for (const lane of lanes) {
+        for (const data of lane.inputs) data.fill(0);
+        for (let n = this.exec.dynamicBatch ? 1 : this.maxBatch; n <= this.maxBatch; n++) {
+          if (this.exec.dynamicBatch) lane.req.setBatch(n);
+          for (let i = 0; i < runs; i++) await lane.req.infer();
+        }
+      }
+    } finally {
+      this.free.push(...lanes);
+      this.pump();
+    }
+  }
+
   /** What the batcher has done so far. */
   stats(): BatcherStats {
     const sorted = Array.from(this.waits.subarray(0, Math.min(this.sent, WAIT_WINDOW))).sort((a, b) => a - b);
@@ -459,9 +488,8 @@ declare module "../runtime/executable" {
   }
 }
 
-// The batcher sits above the runtime and brings this method to ExecutableNetwork itself, so that
-// the runtime never imports it (as the bench does for IECore.benchmark); kernel/index.ts loads
-// this module. Non-enumerable and writable like a class method.
+// The batcher brings this method to ExecutableNetwork itself, so that the runtime never imports it
+// (as the bench does for IECore.benchmark). Non-enumerable and writable like a class method.
 Object.defineProperty(ExecutableNetwork.prototype, "createBatcher", {
   value: function (this: ExecutableNetwork, options: BatcherOptions = {}) {
     return new Batcher(this, options);

@@ -198,6 +198,8 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
   const overhead = curve ? await batchOverhead(exec, curve, opts.durationMs) : undefined;
   // Each batcher with its default in-flight count: one batch computing (see BatcherOptions.requests).
   const batchers = policies.map((p) => (p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs }) : undefined));
+  // Each batcher's requests tune every n first, or the first (lightest) load measures those runs.
+  for (const b of batchers) await b?.warmUp();
   const series: FrontierSeries[] = policies.map((p) => ({
     policy: policyLabel(p, k),
     kind: p.kind,

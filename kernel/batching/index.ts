@@ -2,7 +2,7 @@
 export { Batcher } from "./batcher";
 export type { BatcherOptions, BatcherInferOptions, BatcherStats, Priority, SampleInputs } from "./batcher";
 export { realClock } from "./clock";
-export type { Clock } from "./clock";
+export type { Clock, TimerOptions } from "./clock";
 export { batcherOf } from "./auto_batch";
 export { loadTest } from "./loadtest";
 export type { LoadTestOptions, LoadReport } from "./loadtest";

@@ -33,3 +33,39 @@ test("sleepUntil resolves at or after the time asked, whole milliseconds and fra
   }
   await sleepUntil(performance.now() - 5);
 });
+
+// No order is asserted: a turn of the event loop that starts late runs the overdue setTimeout ones before the setImmediate ones.
+test("realClock timers, polling or not, fire once each and never before they fall due", async () => {
+  const fired: { delay: number; poll: boolean; early: number }[] = [];
+  const all: Promise<void>[] = [];
+  for (const poll of [true, false])
+    for (const delay of [2600, 300, 1200, 0, 2000]) {
+      const due = realClock.now() + delay;
+      all.push(
+        new Promise<void>((resolve) =>
+          realClock.setTimer(
+            () => {
+              fired.push({ delay, poll, early: due - realClock.now() });
+              resolve();
+            },
+            delay,
+            { poll },
+          ),
+        ),
+      );
+    }
+  let cancelled = false;
+  realClock.clearTimer(realClock.setTimer(() => (cancelled = true), 500, { poll: false }));
+  realClock.clearTimer(realClock.setTimer(() => (cancelled = true), 1500));
+  await Promise.all(all);
+  await new Promise<void>((resolve) => realClock.setTimer(resolve, 3000, { poll: false }));
+  assert.equal(fired.length, 10, "each fired once");
+  assert.equal(cancelled, false, "cleared timers never fire");
+  for (const f of fired) assert.ok(f.early <= 0, `${f.delay} µs (poll ${f.poll}) fired ${f.early} µs before it was due`);
+});
+
+test("nextTimerDue leaves out timers that do not poll: a sleeper need not wake for a timer allowed to be late", () => {
+  const t = realClock.setTimer(() => undefined, 1e6, { poll: false });
+  assert.equal(nextTimerDue(), Infinity);
+  realClock.clearTimer(t);
+});

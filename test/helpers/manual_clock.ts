@@ -1,9 +1,11 @@
 /** A Clock that moves only when a test says so: batch formation by delay and timeouts without wall-clock timing. */
-import { Clock } from "../../kernel";
+import { Clock, TimerOptions } from "../../kernel";
 
 interface Timer {
   due: number;
   callback: () => void;
+  /** The timer's `poll` option (default true). */
+  poll: boolean;
 }
 
 export class ManualClock implements Clock {
@@ -14,8 +16,8 @@ export class ManualClock implements Clock {
     return this.t;
   }
 
-  setTimer(callback: () => void, delayUs: number): unknown {
-    const timer = { due: this.t + delayUs, callback };
+  setTimer(callback: () => void, delayUs: number, options?: TimerOptions): unknown {
+    const timer = { due: this.t + delayUs, callback, poll: options?.poll ?? true };
     this.timers.add(timer);
     return timer;
   }
@@ -40,5 +42,10 @@ export class ManualClock implements Clock {
   /** Timers waiting to fire. */
   get pending(): number {
     return this.timers.size;
+  }
+
+  /** The timers waiting to fire, earliest first: when each falls due and whether it may poll. */
+  armed(): { due: number; poll: boolean }[] {
+    return [...this.timers].sort((a, b) => a.due - b.due).map(({ due, poll }) => ({ due, poll }));
   }
 }
