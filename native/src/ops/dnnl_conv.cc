@@ -6,6 +6,7 @@
 // around the primitive itself. Weights are reordered once into the layout the primitive
 // prefers; batch is not a runtime dimension in oneDNN 2.6, so one primitive is built per
 // batch n and cached.
+#include <algorithm>
 #include <optional>
 
 #include "dnnl_common.h"
@@ -132,9 +133,13 @@ class ConvOp : public Op {
   // (SSD's 184 -> 16 3x3 heads: 297 vs 221 µs) the AVX2 kernels and the reorders they add lose
   // 3-26%. Kept only when a jit kernel takes it.
   void preferEightChannelBlocks(const Shape& x, const Shape& w, const Shape& y) {
+    // The layers of depthwise-separable stacks (MobileNet, SSD): a strided 1x1 or a first conv with a
+    // large kernel is ResNet's downsample or stem, whose neighbours stay on 16-channel blocks, and
+    // the reorders between the two cost more than the 8-channel kernel gains (ResNet-18 1.07x).
+    const bool unitStride = std::all_of(strides_.begin(), strides_.end(), [](int64_t s) { return s == 1; });
     const bool depthwise = group_ > 1 && group_ == x[1] && group_ == y[1];
-    const bool pointwise = group_ == 1 && w[2] == 1 && w[3] == 1;
-    const bool first = group_ == 1 && x[1] <= 4;
+    const bool pointwise = group_ == 1 && w[2] == 1 && w[3] == 1 && unitStride;
+    const bool first = group_ == 1 && x[1] <= 4 && w[2] <= 3 && w[3] <= 3;
     const int64_t map = y[2] * y[3];
     if (!(((depthwise || pointwise) && map >= kMinMap) || (first && map >= kMinFirstMap))) return;
     const Layout src = x[1] <= 4 ? Layout::Plain : Layout::NChw8c;
