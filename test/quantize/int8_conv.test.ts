@@ -7,12 +7,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CNNNetwork, IECore, InferRequest } from "../../kernel";
+import { CNNNetwork, IECore } from "../../kernel";
 import { PortRef } from "../../kernel/graph/graph";
 import { activationGrid, weightScales } from "../../kernel/plugins/cpu/int8";
 import { loadAddon } from "../../kernel/plugins/native";
 import { GraphBuilder } from "../helpers/graph_builder";
-import { int8Chain } from "../helpers/int8_chain";
+import { compareWithFakeQuantize, int8Chain, worstRelative } from "../helpers/int8_chain";
 import { randomData } from "../helpers/models";
 
 const LIMIT = 4;
@@ -123,43 +123,15 @@ const CASES: Case[] = [
   { name: "weights off any int8 grid stay FP32", lo: 0, hi: 1, weights: "float", expect: "FP32" },
 ];
 
-async function runAt(req: InferRequest, n: number, data: Float32Array): Promise<Float32Array> {
-  req.setBatch(n);
-  req.setInput("x", data);
-  req.getBlob("y").data.fill(NaN);
-  await req.infer();
-  return Float32Array.from(req.getBlob("y").data);
-}
-
 /** oneDNN's int8 kernels without VNNI sum u8·s8 pairs in a saturating s16: 8-bit weights stay FP32 there. */
 const VNNI = /vnni|bf16|amx/.test(loadAddon().cpuIsa());
 
 for (const c of CASES) {
   const expect = c.expect === "U8" && !VNNI && (c.wLevels ?? 255) > 129 ? "FP32" : c.expect;
   test(`int8 conv: ${c.name} (${expect} on ${loadAddon().cpuIsa()}); equals the FP32 FakeQuantize network, batch n = n × batch 1`, async () => {
-    const net = graph(c);
-    net.batchSize = LIMIT;
-    const ie = new IECore();
-    const int8 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
-    const fp32 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_INT8: "NO" })).createInferRequest();
-    const per = net.inputs.x.shape.slice(1).reduce((a, v) => a * v, 1);
-    let worst = 0;
-    for (const n of [1, 2, 3, 4]) {
-      const data = randomData(n * per, 40 + n, -1.5, 2.5);
-      const a = await runAt(int8, n, data);
-      const b = await runAt(fp32, n, data);
-      const outPer = a.length / n;
-      for (let i = 0; i < a.length; i++) {
-        assert.ok(Number.isFinite(a[i]), `element ${i} at n=${n} not written`);
-        worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
-      }
-      for (let s = 0; s < n; s++) {
-        const one = await runAt(int8, 1, data.subarray(s * per, (s + 1) * per));
-        one.forEach((v, i) =>
-          assert.ok(Math.abs(v - a[s * outPer + i]) <= 1e-6 * (1 + Math.abs(v)), `sample ${s} of ${n}, element ${i}`),
-        );
-      }
-    }
+    const cmp = await compareWithFakeQuantize(graph(c), 40, LIMIT);
+    const { int8, fp32 } = cmp;
+    const worst = worstRelative(cmp);
     // The same activation levels on both sides: only float rounding of the sums differs.
     assert.ok(worst <= 2e-5, `relative difference to FP32 FakeQuantize ${worst}`);
     const counts = int8.getPerformanceCounts();
@@ -215,31 +187,17 @@ function chainGraph(): CNNNetwork {
 
 test("int8 conv chain: consecutive int8 layers pass u8 levels; within a level of the FP32 FakeQuantize network", async () => {
   const net = chainGraph();
-  net.batchSize = LIMIT;
-  const ie = new IECore();
-  const int8 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
-  const fp32 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_INT8: "NO" })).createInferRequest();
-  const per = 8 * 12 * 12;
+  const { int8, runs } = await compareWithFakeQuantize(net, 80, LIMIT);
   let apart = 0;
   let worst = 0;
   let total = 0;
-  for (const n of [1, 2, 3, 4]) {
-    const data = randomData(n * per, 80 + n, -1.5, 2.5);
-    const a = await runAt(int8, n, data);
-    const b = await runAt(fp32, n, data);
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i] - b[i]);
+  for (const r of runs) {
+    for (let i = 0; i < r.int8.length; i++) {
+      const d = Math.abs(r.int8[i] - r.fp32[i]);
       worst = Math.max(worst, d);
-      if (d > 1e-4 * (1 + Math.abs(b[i]))) apart++;
+      if (d > 1e-4 * (1 + Math.abs(r.fp32[i]))) apart++;
     }
-    total += a.length;
-    const outPer = a.length / n;
-    for (let s = 0; s < n; s++) {
-      const one = await runAt(int8, 1, data.subarray(s * per, (s + 1) * per));
-      one.forEach((v, i) =>
-        assert.ok(Math.abs(v - a[s * outPer + i]) <= 1e-6 * (1 + Math.abs(v)), `sample ${s} of ${n}, element ${i}`),
-      );
-    }
+    total += r.int8.length;
   }
   // oneDNN rounds (y − low) / step where FakeQuantize rounds (y − low) / (high − low) · 255: an
   // activation on a rounding boundary may land one level apart. The last layer's weights (|w| ≤ 0.4,

@@ -14,7 +14,7 @@ import { PortRef } from "../../kernel/graph/graph";
 import { loadAddon } from "../../kernel/plugins/native";
 import { GraphBuilder } from "../helpers/graph_builder";
 import { randomData } from "../helpers/models";
-import { int8Chain } from "../helpers/int8_chain";
+import { compareWithFakeQuantize, int8Chain, worstRelative } from "../helpers/int8_chain";
 import { OnnxBuilder } from "../helpers/onnx_builder";
 
 const LIMIT = 4;
@@ -82,39 +82,11 @@ function mlp(name: string, layers: Layer[], fqBeforeReshape = false): CNNNetwork
   return new CNNNetwork(b.build());
 }
 
-async function runAt(req: InferRequest, n: number, data: Float32Array): Promise<Float32Array> {
-  req.setBatch(n);
-  req.setInput("x", data);
-  req.getBlob("y").data.fill(NaN);
-  await req.infer();
-  return Float32Array.from(req.getBlob("y").data);
-}
-
 /** Runs `net` in int8 and as the FP32 FakeQuantize network at n = 1..LIMIT; the worst relative difference and the int8 request. */
 async function compare(net: CNNNetwork, seed: number): Promise<{ worst: number; req: InferRequest }> {
-  net.batchSize = LIMIT;
-  const ie = new IECore();
-  const int8 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" })).createInferRequest();
-  const fp32 = (await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_INT8: "NO" })).createInferRequest();
-  let worst = 0;
-  for (const n of [1, 2, 3, 4]) {
-    const data = randomData(n * 24, seed + n, -1.5, 2.5);
-    const a = await runAt(int8, n, data);
-    const b = await runAt(fp32, n, data);
-    const per = a.length / n;
-    for (let i = 0; i < a.length; i++) {
-      assert.ok(Number.isFinite(a[i]), `element ${i} at n=${n} not written`);
-      worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
-    }
-    for (let s = 0; s < n; s++) {
-      const one = await runAt(int8, 1, data.subarray(s * 24, (s + 1) * 24));
-      one.forEach((v, i) =>
-        assert.ok(Math.abs(v - a[s * per + i]) <= 1e-6 * (1 + Math.abs(v)), `sample ${s} of ${n}, element ${i}`),
-      );
-    }
-  }
-  assert.equal(fp32.getPerformanceCounts().fc0.precision, "FP32");
-  return { worst, req: int8 };
+  const c = await compareWithFakeQuantize(net, seed, LIMIT);
+  assert.equal(c.fp32.getPerformanceCounts().fc0.precision, "FP32");
+  return { worst: worstRelative(c), req: c.int8 };
 }
 
 interface Case {
