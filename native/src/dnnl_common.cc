@@ -320,39 +320,6 @@ void* threadBuffer(int slot, size_t bytes) {
   return buf.data;
 }
 
-dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc) {
-  return dnnl::memory(desc, cpuEngine(), threadBuffer(slot, desc.get_size()));
-}
-
-}  // namespace dynbatch
-
-namespace dynbatch {
-
-void stageSumInput(RunContext& ctx, const dnnl::reorder* reorder, const dnnl::memory::desc& dst, Layout layout, const Tensor& sum,
-                   const Tensor& out, const dnnl::memory& innerDst) {
-  if (reorder) {
-    runPrimitive(ctx, *reorder, {{DNNL_ARG_FROM, dnnl::memory(dst, cpuEngine(), sum.data)}, {DNNL_ARG_TO, innerDst}});
-  } else if (sum.data != out.data) {
-    copyBytes(out.data, sum.data, layoutBytes(out.shape, layout));
-  }
-}
-
-void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args) {
-  // Through the C API with a list reused by the thread: the C++ execute copies the map into a
-  // new vector on every call, and tiny layers run in a few µs.
-  thread_local std::vector<dnnl_exec_arg_t> list;
-  list.clear();
-  for (const auto& [arg, memory] : args) list.push_back({arg, memory.get()});
-  dnnl::memory scratchpad;
-  const dnnl_memory_desc_t* md = dnnl_primitive_desc_query_md(prim.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
-  if (md && md->ndims > 0) {
-    scratchpad = threadMemory(0, dnnl::memory::desc(*md));
-    list.push_back({DNNL_ARG_SCRATCHPAD, scratchpad.get()});
-  }
-  dnnl::error::wrap_c_api(dnnl_primitive_execute(prim.get(), runStream(ctx).get(), static_cast<int>(list.size()), list.data()),
-                          "could not execute a primitive");
-}
-
 }  // namespace dynbatch
 
 namespace dynbatch {

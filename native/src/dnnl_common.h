@@ -154,27 +154,11 @@ namespace dynbatch {
 // the creating thread, while ours are created on the JS thread and run on worker threads.
 dnnl::primitive_attr scratchpadAttr();
 
-// Memory for `desc` from buffer `slot` owned by the calling thread (one run executes its ops
-// one after another on one thread, so a buffer is never shared). Slot 0 is the scratchpad;
-// ops use slots 1.. for temporaries that live during one op's run.
-dnnl::memory threadMemory(int slot, const dnnl::memory::desc& desc);
-
-// The bytes behind threadMemory(slot, ...), at least `bytes` of them; valid until the calling
-// thread asks for more from the same slot.
+// At least `bytes` bytes of buffer `slot`, owned by the calling thread (one run executes its ops
+// one after another on one thread, so a buffer is never shared); valid until the thread asks for
+// more from the same slot. Slot 0 is the scratchpad; ops use slots 1.. for temporaries that live
+// during one op's run.
 void* threadBuffer(int slot, size_t bytes);
-
-}  // namespace dynbatch
-
-namespace dynbatch {
-
-// Executes a primitive built with scratchpadAttr() on the run's stream.
-void runPrimitive(RunContext& ctx, const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory>& args);
-
-// A convolution's sum post-op adds what its destination holds before it runs: puts the summed
-// input `sum` (stored as `dst`, in `layout`) there, reordered into `innerDst` when the primitive
-// computes in another layout, else copied into `out` unless it already is that buffer.
-void stageSumInput(RunContext& ctx, const dnnl::reorder* reorder, const dnnl::memory::desc& dst, Layout layout, const Tensor& sum,
-                   const Tensor& out, const dnnl::memory& innerDst);
 
 }  // namespace dynbatch
 

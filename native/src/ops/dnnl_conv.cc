@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "dnnl_common.h"
-#include "step_memory.h"
+#include "staged_conv.h"
 
 namespace dynbatch {
 namespace {
@@ -79,35 +79,16 @@ class ConvOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
-    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
-    // The primitive's own layouts live in the thread's buffers, converted on the way in and out.
-    const dnnl::memory::desc& srcMd = e.srcReorder ? e.innerSrc : e.src;
-    const dnnl::memory::desc& dstMd = e.dstReorder ? e.innerDst : e.dst;
-    void* src = e.srcReorder ? threadBuffer(1, srcMd.get_size()) : in[0].data;
-    void* dst = e.dstReorder ? threadBuffer(2, dstMd.get_size()) : out[0].data;
-    if (e.srcReorder) runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, e.src, in[0].data}, {DNNL_ARG_TO, srcMd, src}});
+    const StagedConv& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
     const int sum = post_.sumInput();
-    if (sum >= 0)
-      stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0],
-                    e.sumReorder ? dnnl::memory(dstMd, cpuEngine(), dst) : dnnl::memory());
-    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, srcMd, src}, {DNNL_ARG_DST, dstMd, dst}}, [&](MemoryArgs& args) {
+    e.run(ctx, in[0].data, sum >= 0 ? &in[sum] : nullptr, dst_, out[0], [&](MemoryArgs& args) {
       args[DNNL_ARG_WEIGHTS] = e.weights;
       if (bias_) args[DNNL_ARG_BIAS] = e.bias;
       post_.addArgs(args, e.innerDst);
     });
-    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, dstMd, dst}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:
-  struct Entry {
-    dnnl::convolution_forward prim;
-    dnnl::memory::desc src, dst;            // as the executor stores them
-    dnnl::memory::desc innerSrc, innerDst;  // the primitive's layouts
-    std::optional<dnnl::reorder> srcReorder, dstReorder, sumReorder;
-    dnnl::memory weights, bias;
-    std::string impl;
-  };
-
   dnnl::convolution_forward::primitive_desc primitiveDesc(const dnnl::memory::desc& src, const dnnl::memory::desc& dst,
                                                           const dnnl::primitive_attr& attr) const {
     const auto f32 = dnnl::memory::data_type::f32;
@@ -155,8 +136,8 @@ class ConvOp : public Op {
     direct_ = true;
   }
 
-  Entry build(const Shape& xs, const Shape& ys) {
-    Entry e;
+  StagedConv build(const Shape& xs, const Shape& ys) {
+    StagedConv e;
     e.src = layoutDesc(xs, src_);
     e.dst = layoutDesc(ys, dst_);
     const auto f32 = dnnl::memory::data_type::f32;
@@ -166,18 +147,7 @@ class ConvOp : public Op {
                       : primitiveDesc(dnnl::memory::desc(e.src.dims(), f32, any), anyDst, post_.attr(anyDst));
     e.weights = weightsCache_.get(wPlain_, weights_, pd.weights_desc());
     if (bias_) e.bias = dnnl::memory(pd.bias_desc(), cpuEngine(), const_cast<float*>(bias_));
-    e.prim = dnnl::convolution_forward(pd);
-    e.impl = pd.impl_info_str();
-    e.innerSrc = pd.src_desc();
-    e.innerDst = pd.dst_desc();
-    auto reorder = [](const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to, scratchpadAttr()));
-    };
-    if (e.innerSrc != e.src) e.srcReorder = reorder(e.src, e.innerSrc);
-    if (e.innerDst != e.dst) {
-      e.dstReorder = reorder(e.innerDst, e.dst);
-      if (post_.sumInput() >= 0) e.sumReorder = reorder(e.dst, e.innerDst);
-    }
+    e.adopt(pd, post_.sumInput() >= 0);
     return e;
   }
 
@@ -201,7 +171,7 @@ class ConvOp : public Op {
   std::string impl_;
   double flopsPerSample_ = 0;
   WeightsCache weightsCache_;
-  LazyCache<int64_t, Entry> cache_;
+  LazyCache<int64_t, StagedConv> cache_;
 };
 
 std::unique_ptr<Op> makeConv(const OpSpec& spec) { return std::make_unique<ConvOp>(spec); }

@@ -13,7 +13,7 @@
 #include <optional>
 
 #include "dnnl_common.h"
-#include "step_memory.h"
+#include "staged_conv.h"
 
 namespace dynbatch {
 namespace {
@@ -104,37 +104,19 @@ class QConvOp : public Op {
 
   void run(RunContext& ctx, const std::vector<Tensor>& in, const std::vector<Tensor>& out) override {
     if (out[0].size() == 0) return;
-    Entry& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
+    const StagedConv& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
     void* q = srcU8_ ? in[0].data : threadBuffer(3, e.src.get_size());
     if (!srcU8_) quantize(in[0], static_cast<uint8_t*>(q));
-    const dnnl::memory::desc& srcMd = e.srcReorder ? e.innerSrc : e.src;
-    const dnnl::memory::desc& dstMd = e.dstReorder ? e.innerDst : e.dst;
-    void* src = e.srcReorder ? threadBuffer(1, srcMd.get_size()) : q;
-    void* dst = e.dstReorder ? threadBuffer(2, dstMd.get_size()) : out[0].data;
-    if (e.srcReorder) runPrimitive(ctx, *e.srcReorder, {{DNNL_ARG_FROM, e.src, q}, {DNNL_ARG_TO, srcMd, src}});
     const int sum = post_.sumInput();
-    if (sum >= 0)
-      stageSumInput(ctx, e.sumReorder ? &*e.sumReorder : nullptr, e.dst, dst_, in[sum], out[0],
-                    e.sumReorder ? dnnl::memory(dstMd, cpuEngine(), dst) : dnnl::memory());
-    runPrimitive(ctx, e.prim, {{DNNL_ARG_SRC, srcMd, src}, {DNNL_ARG_DST, dstMd, dst}}, [&](MemoryArgs& args) {
+    e.run(ctx, q, sum >= 0 ? &in[sum] : nullptr, dst_, out[0], [&](MemoryArgs& args) {
       args[DNNL_ARG_WEIGHTS] = e.weights;
       if (!bias_.empty()) args[DNNL_ARG_BIAS] = e.bias;
       if (grid_.zero != 0 && !zeroInBias_) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zeroMemory_;
       post_.addArgs(args, e.innerDst);
     });
-    if (e.dstReorder) runPrimitive(ctx, *e.dstReorder, {{DNNL_ARG_FROM, dstMd, dst}, {DNNL_ARG_TO, e.dst, out[0].data}});
   }
 
  private:
-  struct Entry {
-    dnnl::convolution_forward prim;
-    dnnl::memory::desc src, dst;
-    dnnl::memory::desc innerSrc, innerDst;
-    std::optional<dnnl::reorder> srcReorder, dstReorder, sumReorder;
-    dnnl::memory weights, bias;
-    std::string impl;
-  };
-
   // Integer weights w / wScale[o], which the fusion pass checked lie on the grid.
   void quantizeWeights(const OpSpec& spec, const Shape& w) {
     const auto ws = spec.attrs.floats("wScales");
@@ -186,8 +168,8 @@ class QConvOp : public Op {
     }
   }
 
-  Entry build(const Shape& xs, const Shape& ys) {
-    Entry e;
+  StagedConv build(const Shape& xs, const Shape& ys) {
+    StagedConv e;
     e.src = layoutDesc(xs, src_, dt::u8);
     e.dst = layoutDesc(ys, dst_, dstU8_ ? dt::u8 : dt::f32);
     const auto any = dnnl::memory::format_tag::any;
@@ -196,22 +178,12 @@ class QConvOp : public Op {
                       : primitiveDesc(dnnl::memory::desc(e.src.dims(), dt::u8, any), anyDst, attrFor(anyDst));
     e.weights = weightCopies_.get(wPlain_, weights_.data(), pd.weights_desc());
     if (!bias_.empty()) e.bias = dnnl::memory(pd.bias_desc(), cpuEngine(), bias_.data());
-    e.impl = pd.impl_info_str();
+    const std::string impl = pd.impl_info_str();
     // The reference int8 kernel is far slower than the FP32 jit one: the FP32 path is kept.
-    if (e.impl.rfind("ref", 0) == 0)
-      throw OpError(name_, "int8 convolution unavailable: only oneDNN's reference kernel (" + e.impl + ")");
-    checkInt8Saturation(name_, "convolution", e.impl, grid_.levels, weights_);
-    e.prim = dnnl::convolution_forward(pd);
-    e.innerSrc = pd.src_desc();
-    e.innerDst = pd.dst_desc();
-    auto reorder = [](const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to, scratchpadAttr()));
-    };
-    if (e.innerSrc != e.src) e.srcReorder = reorder(e.src, e.innerSrc);
-    if (e.innerDst != e.dst) {
-      e.dstReorder = reorder(e.innerDst, e.dst);
-      if (post_.sumInput() >= 0) e.sumReorder = reorder(e.dst, e.innerDst);
-    }
+    if (impl.rfind("ref", 0) == 0)
+      throw OpError(name_, "int8 convolution unavailable: only oneDNN's reference kernel (" + impl + ")");
+    checkInt8Saturation(name_, "convolution", impl, grid_.levels, weights_);
+    e.adopt(pd, post_.sumInput() >= 0);
     return e;
   }
 
@@ -238,7 +210,7 @@ class QConvOp : public Op {
   std::string impl_;
   double flopsPerSample_ = 0;
   WeightsCache weightCopies_;
-  LazyCache<int64_t, Entry> cache_;
+  LazyCache<int64_t, StagedConv> cache_;
 };
 
 std::unique_ptr<Op> makeQConv(const OpSpec& spec) { return std::make_unique<QConvOp>(spec); }
