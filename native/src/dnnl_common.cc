@@ -351,6 +351,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void levelsOf(const
 
 }  // namespace
 
+void appendRequantize(dnnl::primitive_attr& a, const Int8Grid& next) {
+  const float steps = static_cast<float>(next.levels - 1);
+  const float step = (next.high - next.low) / steps;
+  dnnl::post_ops po = a.get_post_ops();
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / step, -next.low / step);
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, steps);
+  a.set_post_ops(po);
+}
+
 void quantizeToLevels(const float* v, int64_t count, const Int8Grid& g, uint8_t* q) {
   constexpr int64_t kChunk = 4096;
   const int64_t chunks = (count + kChunk - 1) / kChunk;

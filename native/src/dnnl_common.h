@@ -177,6 +177,10 @@ struct Int8Grid {
 // Reads and checks the grid in attribute `key` (the fusion pass wrote it).
 Int8Grid readInt8Grid(const OpSpec& spec, const std::string& key);
 
+// Appends to `a`'s post-ops what makes an int8 layer write the next layer's u8 levels of grid
+// `next`: (y − low) / step, kept within its levels (the u8 conversion rounds).
+void appendRequantize(dnnl::primitive_attr& a, const Int8Grid& next);
+
 // FakeQuantize's level index of `count` values (the formula of fq_math.h), on the run's threads.
 void quantizeToLevels(const float* v, int64_t count, const Int8Grid& g, uint8_t* q);
 

@@ -49,10 +49,7 @@ class QConvOp : public Op {
     srcU8_ = spec.attrs.integer("srcU8", 0) == 1;
     if (spec.attrs.has("dstGrid")) {
       if (post_.sumInput() >= 0) throw OpError(name_, "qconv dstGrid needs no sum post-op");
-      const Int8Grid g = readInt8Grid(spec, "dstGrid");
-      dstLow_ = g.low;
-      dstSteps_ = static_cast<float>(g.levels - 1);
-      dstStep_ = (g.high - g.low) / dstSteps_;
+      dstGrid_ = readInt8Grid(spec, "dstGrid");
       dstU8_ = true;
     }
     quantizeWeights(spec, w);
@@ -137,13 +134,7 @@ class QConvOp : public Op {
   // chosen without them, as the FP32 conv does).
   dnnl::primitive_attr attrFor(const std::optional<dnnl::memory::desc>& dst) const {
     dnnl::primitive_attr a = dst ? post_.attr(*dst) : scratchpadAttr();
-    if (dstU8_) {
-      // The next layer's level: (y − low) / step, kept within its levels; the u8 conversion rounds.
-      dnnl::post_ops po = a.get_post_ops();
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / dstStep_, -dstLow_ / dstStep_);
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, dstSteps_);
-      a.set_post_ops(po);
-    }
+    if (dstU8_) appendRequantize(a, dstGrid_);
     a.set_output_scales(2, scales_);
     if (grid_.zero != 0 && !zeroInBias_) a.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
     return a;
@@ -205,7 +196,7 @@ class QConvOp : public Op {
   PostOps post_;
   bool direct_ = false;
   bool srcU8_ = false, dstU8_ = false;
-  float dstLow_ = 0, dstStep_ = 1, dstSteps_ = 255;
+  Int8Grid dstGrid_;  // the next layer's, where dstU8_
   Layout src_ = Layout::Plain, dst_ = Layout::Plain;
   std::string impl_;
   double flopsPerSample_ = 0;

@@ -37,10 +37,7 @@ class QMatMulOp : public Op {
     grid_ = readInt8Grid(spec, "srcGrid");
     srcU8_ = spec.attrs.integer("srcU8", 0) == 1;
     if (spec.attrs.has("dstGrid")) {
-      const Int8Grid g = readInt8Grid(spec, "dstGrid");
-      dstLow_ = g.low;
-      dstSteps_ = static_cast<float>(g.levels - 1);
-      dstStep_ = (g.high - g.low) / dstSteps_;
+      dstGrid_ = readInt8Grid(spec, "dstGrid");
       dstU8_ = true;
     }
     const auto ws = spec.attrs.floats("wScales");
@@ -99,13 +96,7 @@ class QMatMulOp : public Op {
     e.dst = dnnl::memory::desc({m, n_}, dstU8_ ? dt::u8 : dt::f32, dnnl::memory::format_tag::ab);
     e.postDst = dnnl::memory::desc({m, n_}, dt::f32, dnnl::memory::format_tag::ab);
     dnnl::primitive_attr a = post_.attr(e.postDst);
-    if (dstU8_) {
-      // The next layer's level: (y − low) / step, kept within its levels; the u8 conversion rounds.
-      dnnl::post_ops po = a.get_post_ops();
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / dstStep_, -dstLow_ / dstStep_);
-      po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, dstSteps_);
-      a.set_post_ops(po);
-    }
+    if (dstU8_) appendRequantize(a, dstGrid_);
     a.set_output_scales(1 << 1, scales_);
     const dnnl::memory::desc anyW({k_, n_}, dt::s8, dnnl::memory::format_tag::any);
     const dnnl::memory::desc bd({1, n_}, dt::f32, dnnl::memory::format_tag::ab);
@@ -135,7 +126,7 @@ class QMatMulOp : public Op {
   dnnl::memory::desc wPlain_;
   PostOps post_;
   bool srcU8_ = false, dstU8_ = false;
-  float dstLow_ = 0, dstStep_ = 1, dstSteps_ = 255;
+  Int8Grid dstGrid_;  // the next layer's, where dstU8_
   std::string impl_;
   double flopsAtMax_ = 0;
   int64_t maxBatch_ = 1;
