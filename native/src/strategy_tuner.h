@@ -1,9 +1,9 @@
 // How a request picks the strategy of its runs at one batch: the candidates are measured in
-// interleaved rounds and the fastest is kept; while it is kept, each other candidate is run now
-// and then (a probe), and one clearly faster than the kept one starts the measuring again. The
-// load of a shared machine changes, and a busy moment during the measuring (a garbage collection,
-// another process on the second core) can cover all of its few milliseconds on a small network:
-// without probes such a choice would stay until the next periodic measuring.
+// interleaved rounds and the one with the fastest median run is kept; while it is kept, each other
+// candidate is run now and then (a probe), and one clearly faster than the kept one starts the
+// measuring again. The load of a shared machine changes, and a busy moment during the measuring (a
+// garbage collection, another process on the second core) can cover all of its few milliseconds on
+// a small network: without probes such a choice would stay until the next periodic measuring.
 // Pure bookkeeping over the times it is given, so tests can drive it with times of their own.
 #pragma once
 #include <cstddef>
@@ -44,6 +44,8 @@ class StrategyTuner {
   double lastMicros() const { return lastUs_; }
 
  private:
+  // Candidate c's median timed run while measuring (the faster middle one of an even count).
+  double typical(size_t c) const;
   double cost(size_t c, double micros, double handoffUs) const;
   // After a run of candidate c while measuring: the next candidate, and at the end of each round
   // the candidates clearly slower than the best drop out or the choice is made.
@@ -55,9 +57,9 @@ class StrategyTuner {
   void afterProbe(size_t c, double micros, double handoffUs);
 
   std::vector<Strategy> candidates_;
-  // While measuring, per candidate: runs so far, its fastest timed run, whether it is out.
+  // While measuring, per candidate: runs so far, its timed runs, whether it is out.
   std::vector<int> count_;
-  std::vector<double> fastest_;
+  std::vector<std::vector<double>> timed_;
   std::vector<bool> dropped_;
   size_t next_ = 0;     // the candidate the next measuring run uses
   double spentUs_ = 0;  // time of the timed runs so far
@@ -66,6 +68,7 @@ class StrategyTuner {
   // fastest run of the chosen one in the current and the previous probe interval, and where the
   // probes stand.
   std::vector<double> known_;
+  double chosenUs_ = 0;  // the chosen candidate's median run when it was chosen
   double windowUs_[2] = {0, 0};
   int probe_ = -1;        // the candidate the next run probes; -1 for none
   size_t nextProbe_ = 0;  // the candidate probed next, in turn
