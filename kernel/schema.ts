@@ -304,6 +304,8 @@ export interface FrontierSeries {
   kind: "batcher" | "requests";
   /** The batcher's maxDelayUs (kind "batcher" only). */
   maxDelayUs?: number;
+  /** The batcher's dispatch policy (kind "batcher" only; absent in reports from before it existed: "deadline"). */
+  dispatch?: "deadline" | "work-conserving";
   /** Infer requests in flight at once. */
   requests: number;
   points: FrontierPoint[];

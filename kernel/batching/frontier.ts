@@ -16,14 +16,16 @@ import { poissonArrivals } from "./arrivals";
 import { loadTest, LoadReport } from "./loadtest";
 import { costCurve, simulateBatching } from "./simulate";
 import { sustainedOf } from "./frontier_check";
+import { DISPATCH_POLICIES, DispatchPolicy } from "./dispatch";
 import { percentile } from "../bench/stats";
 
-/** A batcher with this maxDelay, or one plain request per sample (no batching). */
-export type FrontierPolicy = { kind: "batcher"; maxDelayUs: number } | { kind: "requests" };
+/** A batcher with this maxDelay and dispatch (default "deadline"), or one plain request per sample (no batching). */
+export type FrontierPolicy = { kind: "batcher"; maxDelayUs: number; dispatch?: DispatchPolicy } | { kind: "requests" };
 
-/** The issue's sweep: maxDelay 0, 0.25, 0.5, 1, 2 and 5 ms, and no batching. */
+/** The issue's sweep: maxDelay 0, 0.25, 0.5, 1, 2 and 5 ms, the work-conserving dispatch at 1 ms, and no batching. */
 export const DEFAULT_POLICIES: readonly FrontierPolicy[] = [
   ...[0, 250, 500, 1000, 2000, 5000].map((maxDelayUs): FrontierPolicy => ({ kind: "batcher", maxDelayUs })),
+  { kind: "batcher", maxDelayUs: 1000, dispatch: "work-conserving" },
   { kind: "requests" },
 ];
 
@@ -55,11 +57,11 @@ export interface FrontierOptions {
 
 const OPTION_KEYS = ["name", "policies", "rates", "loads", "durationMs", "seed", "requests", "cost", "onProgress"];
 
-/** "maxDelay 0.25 ms" or "no batching (2 requests)". */
+/** "maxDelay 0.25 ms", "maxDelay 1 ms, work-conserving" or "no batching (2 requests)". */
 export function policyLabel(policy: FrontierPolicy, requests: number): string {
-  return policy.kind === "batcher"
-    ? `maxDelay ${policy.maxDelayUs / 1000} ms`
-    : `no batching (${requests} request${requests === 1 ? "" : "s"})`;
+  if (policy.kind === "requests") return `no batching (${requests} request${requests === 1 ? "" : "s"})`;
+  const dispatch = policy.dispatch && policy.dispatch !== "deadline" ? `, ${policy.dispatch}` : "";
+  return `maxDelay ${policy.maxDelayUs / 1000} ms${dispatch}`;
 }
 
 /**
@@ -99,10 +101,14 @@ function checkOptions(exec: ExecutableNetwork, opts: FrontierOptions): void {
       p !== null &&
       typeof p === "object" &&
       (p.kind === "requests" ||
-        (p.kind === "batcher" && typeof p.maxDelayUs === "number" && Number.isFinite(p.maxDelayUs) && p.maxDelayUs >= 0));
+        (p.kind === "batcher" &&
+          typeof p.maxDelayUs === "number" &&
+          Number.isFinite(p.maxDelayUs) &&
+          p.maxDelayUs >= 0 &&
+          (p.dispatch === undefined || DISPATCH_POLICIES.includes(p.dispatch))));
     if (!Array.isArray(opts.policies) || opts.policies.length === 0 || !opts.policies.every(ok))
       throw new ConfigError(
-        'frontier: policies must be a non-empty list of { kind: "batcher", maxDelayUs ≥ 0 } or { kind: "requests" }',
+        'frontier: policies must be a non-empty list of { kind: "batcher", maxDelayUs ≥ 0, dispatch?: "deadline" | "work-conserving" } or { kind: "requests" }',
       );
   }
   // durationMs, seed and requests are checked by loadTest and createBatcher with their own names.
@@ -197,13 +203,15 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
   const batchLatencyMs = curve?.(exec.batchLimit);
   const overhead = curve ? await batchOverhead(exec, curve, opts.durationMs) : undefined;
   // Each batcher with its default in-flight count: one batch computing (see BatcherOptions.requests).
-  const batchers = policies.map((p) => (p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs }) : undefined));
+  const batchers = policies.map((p) =>
+    p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs, dispatch: p.dispatch }) : undefined,
+  );
   // Each batcher's requests tune every n first, or the first (lightest) load measures those runs.
   for (const b of batchers) await b?.warmUp();
   const series: FrontierSeries[] = policies.map((p) => ({
     policy: policyLabel(p, k),
     kind: p.kind,
-    ...(p.kind === "batcher" ? { maxDelayUs: p.maxDelayUs } : {}),
+    ...(p.kind === "batcher" ? { maxDelayUs: p.maxDelayUs, dispatch: p.dispatch ?? "deadline" } : {}),
     requests: p.kind === "batcher" ? 1 : k,
     points: [],
   }));
@@ -233,6 +241,7 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
             p.kind === "batcher"
               ? {
                   maxDelayUs: p.maxDelayUs,
+                  dispatch: p.dispatch,
                   maxBatch: exec.batchLimit,
                   pad: !exec.dynamicBatch,
                   overheadMs: overhead?.full,

@@ -8,7 +8,8 @@
 import * as fs from "fs";
 import { benchmark } from "../bench/benchmark";
 import { frontier, FrontierOptions } from "../batching/frontier";
-import { frontierTargets, simulationErrors, verdict } from "../batching/frontier_check";
+import { bestDispatch, frontierTargets, simulationErrors, verdict } from "../batching/frontier_check";
+import { DISPATCH_POLICIES, DispatchPolicy } from "../batching/dispatch";
 import { frontierText } from "../display/frontier";
 import { num, textTable } from "../display/format";
 import { IECore } from "../runtime/core";
@@ -100,23 +101,47 @@ export async function runFrontierBench(args: FrontierBenchArgs): Promise<number>
     const r = await frontier(exec, opts);
     process.stderr.write("\n");
     reports.push(r);
-    const targets = frontierTargets(r, 1000);
-    const lines = [
-      frontierText(r),
-      "",
-      `Simulator (simulateBatching on the curve above plus the batcher's own ${num(r.loneOverheadMs ?? 0)} ms for a batch of 1 ` +
-        `to ${num(r.batchOverheadMs ?? 0)} ms for a full one, same arrivals) ` +
-        "against the measurement; issue 18 asks within 15% at and below saturation (printed, not asserted):",
-      simulatorTable(r),
-      "",
-      `Targets (issue 18): ${targets.filter((t) => t.met).length} of ${targets.length} met. Target 1 is judged on the sustained ` +
-        "throughput (the table above) of maxDelay 1 ms against the closed-loop saturation of one request per sample; " +
-        "target 2 at the lowest rate (10% of saturation) on p50.",
-      ...targets.map((t) => `${verdict(t).padEnd(6)}  ${name}: ${t.target}: ${t.detail}`),
-      "",
-    ];
+    const lines = [frontierText(r), "", ...simulatorLines(r), "", ...targetLines(r, name), ""];
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + "\n");
   return 0;
+}
+
+function simulatorLines(r: FrontierReport): string[] {
+  return [
+    `Simulator (simulateBatching on the curve above plus the batcher's own ${num(r.loneOverheadMs ?? 0)} ms for a batch of 1 ` +
+      `to ${num(r.batchOverheadMs ?? 0)} ms for a full one, same arrivals) ` +
+      "against the measurement; issue 18 asks within 15% at and below saturation (printed, not asserted):",
+    simulatorTable(r),
+  ];
+}
+
+/**
+ * Issue 18's targets at maxDelay 1 ms for every dispatch policy the report has; each target is
+ * judged on the policy that does best at it (target 1: sustains the most, target 2: the lower
+ * light-load p50, bestDispatch), which the lines name.
+ */
+function targetLines(r: FrontierReport, name: string): string[] {
+  const series = (d: DispatchPolicy) =>
+    r.series.find((s) => s.kind === "batcher" && s.maxDelayUs === 1000 && (s.dispatch ?? "deadline") === d);
+  const byDispatch = DISPATCH_POLICIES.filter((d) => series(d)).map((d) => ({ d, targets: frontierTargets(r, 1000, d) }));
+  if (byDispatch.length === 0) byDispatch.push({ d: "deadline", targets: frontierTargets(r, 1000) });
+  const sustains = (d: DispatchPolicy) => series(d)?.sustained?.rate ?? -1;
+  const judged1 = byDispatch.reduce((a, b) => (sustains(b.d) > sustains(a.d) ? b : a)).d;
+  const judged2 = byDispatch.some((x) => x.d === bestDispatch(r, 1000)) ? bestDispatch(r, 1000) : byDispatch[0].d;
+  const judged = [judged1, judged2];
+  const met = judged.filter((d, i) => byDispatch.find((x) => x.d === d)!.targets[i].met).length;
+  return [
+    `Targets (issue 18): ${met} of 2 met. Target 1 is judged on the sustained throughput (the table above) of maxDelay 1 ms ` +
+      "against the closed-loop saturation of one request per sample; target 2 at the lowest rate (10% of saturation) on p50. " +
+      `Each is shown for every dispatch policy at 1 ms and judged on the better one: target 1 on ${judged1}, target 2 on ${judged2}.`,
+    ...[0, 1].flatMap((i) =>
+      byDispatch.map(({ d, targets }) => {
+        const t = targets[i];
+        const tag = d === judged[i] ? verdict(t) : `(${verdict(t)})`;
+        return `${tag.padEnd(8)}  ${name}: ${t.target}: ${t.detail}`;
+      }),
+    ),
+  ];
 }
