@@ -12,6 +12,7 @@ import {
   FrontierPoint,
   FrontierReport,
   frontierTargets,
+  bestDispatch,
   IECore,
   LatencyPoint,
   LatencyReport,
@@ -196,6 +197,26 @@ test("frontierTargets: sustained ≥ 2× saturation, p50 at light load, worked b
   const narrow = frontierTargets(report([pt(500, 500, 1, 2), pt(1500, 1500, 2, 3)], [pt(500, 500, 1, 2), pt(1500, 950, 9, 99)]));
   assert.deepEqual(narrow.map(verdict), ["n/a", "n/a"]);
   assert.deepEqual(frontierTargets(report([pt(100, 100, 1, 2)], plain), 2000).map(verdict), ["n/a", "n/a"]);
+});
+
+test("frontierTargets per dispatch and bestDispatch: the work-conserving series judged by its own points, the better light-load p50 chosen", () => {
+  const plain = [pt(100, 100, 1, 2), pt(2000, 950, 400, 900)];
+  const r = report([pt(100, 100, 2.5, 3), pt(2000, 1900, 4, 7)], plain);
+  assert.equal(bestDispatch(r), "deadline", "a report with only the deadline policy");
+  r.series.splice(1, 0, {
+    policy: "maxDelay 1 ms, work-conserving",
+    kind: "batcher",
+    maxDelayUs: 1000,
+    dispatch: "work-conserving",
+    requests: 1,
+    points: [pt(100, 100, 1.2, 3), pt(2000, 1900, 4, 7)],
+  });
+  const wc = frontierTargets(r, 1000, "work-conserving");
+  assert.deepEqual(wc.map(verdict), ["met", "met"]);
+  assert.match(wc[1].target, /maxDelay 1 ms, work-conserving: p50/);
+  assert.match(wc[1].detail, /p50 1\.20 ms vs 1\.00 \+ 1 ms/);
+  assert.deepEqual(frontierTargets(r, 1000, "deadline").map(verdict), ["met", "missed"], "p50 2.5 > 1 + 1");
+  assert.equal(bestDispatch(r), "work-conserving");
 });
 
 test("simulationErrors: (simulated − measured) / measured per point; meanBatch from the histogram", () => {

@@ -171,6 +171,8 @@ export function validateFrontierReport(x: unknown): string[] {
     if (s.kind !== "batcher" && s.kind !== "requests") errs.push(`${at}.kind is ${String(s.kind)}`);
     if (s.kind === "batcher" && !(isNum(s.maxDelayUs) && (s.maxDelayUs as number) >= 0))
       errs.push(`${at}.maxDelayUs is not >= 0`);
+    if (s.dispatch !== undefined && s.dispatch !== "deadline" && s.dispatch !== "work-conserving")
+      errs.push(`${at}.dispatch is ${String(s.dispatch)}`);
     if (!Number.isInteger(s.requests) || (s.requests as number) < 1) errs.push(`${at}.requests is not a positive integer`);
     if (s.sustained !== undefined) {
       const v = s.sustained;
