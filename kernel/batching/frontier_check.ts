@@ -60,7 +60,7 @@ export function sustainedOf(r: FrontierReport, s: FrontierSeries): FrontierSusta
   if (r.batchLatencyMs === undefined) return undefined;
   const boundMs = latencyBound(s, r.batchLatencyMs);
   const points = [...s.points].sort((a, b) => a.rate - b.rate);
-  const first = points.findIndex((p) => !keptUp(p, r.durationMs, boundMs));
+  const first = points.findIndex((p) => !keptUp(p, p.durationMs ?? r.durationMs, boundMs));
   const last = first < 0 ? points[points.length - 1] : points[first - 1];
   return { rate: last?.rate ?? 0, throughput: last?.throughput ?? 0, boundMs, everyRate: first < 0 };
 }

@@ -10,6 +10,8 @@ export type { LoadTestOptions, LoadReport } from "./loadtest";
 export { poissonArrivals, streamArrivals } from "./arrivals";
 export type { StreamOptions } from "./arrivals";
 export { simulateBatching } from "./simulate";
+export { queueingBound } from "./bound";
+export type { QueueingBound, QueueingBoundOptions } from "./bound";
 export type { BatchingPolicy, SimulationOptions, SimulationReport } from "./simulate";
 export { frontier, saturationRate, policyLabel, DEFAULT_POLICIES, DEFAULT_LOADS } from "./frontier";
 export type { FrontierOptions, FrontierPolicy } from "./frontier";

@@ -6,7 +6,8 @@
  * dispatch.ts), on the first free request; a sample that waited timeoutUs
  * is dropped; a full queue refuses at once. A batch of n costs the report's median latency at n
  * (linear between measured batches); padded to a static batch it costs the static batch's, plus
- * the policy's overheadMs, the batcher's own time per batch (frontier() measures it).
+ * the policy's overheadMs, the batcher's own time per batch, plus wakeMs when the batch finds its
+ * request idle (frontier() measures both, overheads.ts).
  *
  * The requests are independent servers here. On one CPU, requests running at once share its
  * cores and each slows down, which the curve (measured one request at a time) does not show:
@@ -42,6 +43,12 @@ export interface BatchingPolicy {
    * Default: overheadMs.
    */
   loneOverheadMs?: number;
+  /**
+   * Extra time of a batch that finds its request idle (ms): after a silence the compute threads
+   * wake and the handoff starts cold, where a batch queued behind the previous one starts warm.
+   * Default 0.
+   */
+  wakeMs?: number;
 }
 
 export interface SimulationOptions {
@@ -85,7 +92,8 @@ export function costCurve(report: LatencyReport, mode: "dynamic" | "static", max
 function checkPolicy(
   policy: BatchingPolicy,
   limit: number,
-): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs" | "dispatch">> & {
+): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs" | "dispatch" | "wakeMs">> & {
+  wakeMs: number;
   pad: boolean;
   loneOverheadMs: number;
   dispatch: DispatchPolicy;
@@ -113,6 +121,7 @@ function checkPolicy(
     timeoutUs: num("timeoutUs", policy.timeoutUs, Infinity, 0, false),
     maxQueue: num("maxQueue", policy.maxQueue, Infinity, 1, true),
     pad: policy.pad === true,
+    wakeMs: num("wakeMs", policy.wakeMs, 0, 0, false),
     overheadMs: num("overheadMs", policy.overheadMs, 0, 0, false),
     loneOverheadMs: num("loneOverheadMs", policy.loneOverheadMs, num("overheadMs", policy.overheadMs, 0, 0, false), 0, false),
   };
@@ -170,7 +179,9 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
       if (server < 0 || queue.length === 0) return;
       if (queue.length < policy.maxBatch && t < due(t)) return;
       const batch = queue.splice(0, policy.maxBatch);
-      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + overhead(policy.pad ? policy.maxBatch : batch.length);
+      const rows = policy.pad ? policy.maxBatch : batch.length;
+      // A request freed before t sat idle; one freed at t hands over to this batch warm.
+      const done = t + cost(rows) + overhead(rows) + (freeAt[server] < t ? policy.wakeMs : 0);
       freeAt[server] = done;
       histogram[batch.length] = (histogram[batch.length] ?? 0) + 1;
       if (policy.pad) padded += policy.maxBatch - batch.length;

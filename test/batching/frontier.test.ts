@@ -64,6 +64,8 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
   assert.equal(r.saturation, undefined);
   assert.ok(r.batchOverheadMs! >= 0, "the batcher's overhead per full batch, measured in a closed loop");
   assert.ok(r.loneOverheadMs! >= 0, "and for a lone sample");
+  assert.ok(r.wakeMs! >= 0 && r.plainWakeMs! >= 0, "and what a lone sample adds after a silence, batcher and plain");
+  assert.equal(r.plainOverheadMs, undefined, "given rates: no saturation to take the plain period from");
   for (const s of r.series) assert.deepEqual(s.sustained, sustainedOf(r, s));
   for (const [i, rate] of [50, 200].entries()) {
     const arrivals = poissonArrivals(rate, 60, 3);
@@ -75,8 +77,14 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
       // The prediction is the simulator's on the same arrivals: recompute it independently.
       const policy =
         s.kind === "batcher"
-          ? { maxDelayUs: 500, maxBatch: 4, overheadMs: r.batchOverheadMs, loneOverheadMs: r.loneOverheadMs }
-          : { maxBatch: 1 };
+          ? {
+              maxDelayUs: 500,
+              maxBatch: 4,
+              overheadMs: r.batchOverheadMs,
+              loneOverheadMs: r.loneOverheadMs,
+              wakeMs: r.wakeMs,
+            }
+          : { maxBatch: 1, wakeMs: r.plainWakeMs };
       assert.deepEqual(p.simulated?.latencyMs, simulateBatching({ cost: COST, arrivals, policy }).latencyMs);
     }
     assert.deepEqual(Object.keys(r.series[1].points[i].histogram), ["1"], "no batching runs batches of 1");
