@@ -2,7 +2,7 @@
  * Batcher: server-side dynamic batching (Triton's dynamic batcher, OpenVINO's AUTO_BATCH) over
  * an ExecutableNetwork. Independent callers each submit one sample; the batcher gathers what
  * waits into one batch and sends it when the batch is full or when the oldest waiting sample has
- * waited maxDelayUs. `requests` batches compute at once (default 1, see BatcherOptions), and one
+ * waited maxDelayUs (or earlier, under the work-conserving dispatch, dispatch.ts). `requests` batches compute at once (default 1, see BatcherOptions), and one
  * more infer request holds the next batch: once full it goes to the device at once, queued behind
  * the running one, so that between full batches the device never waits for JavaScript. Each
  * caller receives its own sample's outputs, shaped [1, …].
@@ -460,7 +460,8 @@ declare module "../runtime/executable" {
   interface ExecutableNetwork {
     /**
      * A batcher that coalesces single-sample calls into batches on this network (kernel/batching):
-     * sent at the largest batch or once the oldest sample waited maxDelayUs.
+     * sent at the largest batch or once the oldest sample waited maxDelayUs (earlier under the
+     * work-conserving dispatch when no batch computes and few more samples are expected).
      */
     createBatcher(options?: BatcherOptions): Batcher;
   }
