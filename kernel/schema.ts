@@ -281,6 +281,8 @@ export interface FrontierPoint {
   rate: number;
   /** `rate` as a multiple of the report's `saturation`, when it has one. */
   load?: number;
+  /** How long this test offered samples (ms), when longer than the report's durationMs (frontier's minSamples). */
+  durationMs?: number;
   /** Samples sent; answered; refused or failed, by error code. */
   offered: number;
   completed: number;
@@ -304,6 +306,8 @@ export interface FrontierSeries {
   kind: "batcher" | "requests";
   /** The batcher's maxDelayUs (kind "batcher" only). */
   maxDelayUs?: number;
+  /** The batcher's dispatch policy (kind "batcher" only; absent in reports from before it existed: "deadline"). */
+  dispatch?: "deadline" | "work-conserving";
   /** Infer requests in flight at once. */
   requests: number;
   points: FrontierPoint[];
@@ -352,6 +356,15 @@ export interface FrontierReport {
   batchOverheadMs?: number;
   /** The same for a lone sample (ms): one caller in a closed loop, its p50 minus the curve's latency at 1. */
   loneOverheadMs?: number;
+  /**
+   * What a lone sample costs on top of loneOverheadMs after a silence (sparse arrivals, ms): the
+   * simulator adds it to a batch that finds its request idle (kernel/batching/overheads.ts).
+   */
+  wakeMs?: number;
+  /** One plain request per sample: its closed-loop period per sample at saturation minus the curve's latency at 1 (ms). */
+  plainOverheadMs?: number;
+  /** One plain request per sample after a silence: its p50 minus the curve at 1 and plainOverheadMs (ms). */
+  plainWakeMs?: number;
   series: FrontierSeries[];
   /** When the run started (ISO 8601). */
   date?: string;

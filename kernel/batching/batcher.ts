@@ -2,7 +2,7 @@
  * Batcher: server-side dynamic batching (Triton's dynamic batcher, OpenVINO's AUTO_BATCH) over
  * an ExecutableNetwork. Independent callers each submit one sample; the batcher gathers what
  * waits into one batch and sends it when the batch is full or when the oldest waiting sample has
- * waited maxDelayUs. `requests` batches compute at once (default 1, see BatcherOptions), and one
+ * waited maxDelayUs (or earlier, under the work-conserving dispatch, dispatch.ts). `requests` batches compute at once (default 1, see BatcherOptions), and one
  * more infer request holds the next batch: once full it goes to the device at once, queued behind
  * the running one, so that between full batches the device never waits for JavaScript. Each
  * caller receives its own sample's outputs, shaped [1, …].
@@ -18,6 +18,8 @@ import { InferRequest } from "../runtime/request";
 import { percentile } from "../bench/stats";
 import { record } from "../dict";
 import { Clock, realClock } from "./clock";
+import { ArrivalRate, DISPATCH_POLICIES, DispatchPolicy, dueAt } from "./dispatch";
+import { Port, SampleInputs, sampleValues } from "./sample_check";
 
 export interface BatcherOptions {
   /**
@@ -25,6 +27,13 @@ export interface BatcherOptions {
    * Default 0, as Triton's max_queue_delay_microseconds: send whatever waits once a request is free.
    */
   maxDelayUs?: number;
+  /**
+   * When a batch short of full leaves (dispatch.ts). "deadline" (default): once its oldest sample
+   * has waited maxDelayUs. "work-conserving": the same while a batch computes; while none does, as
+   * soon as the measured arrival rate expects at most one more sample before that deadline, so a
+   * lone sample at light load leaves at once. maxDelayUs bounds the wait under both.
+   */
+  dispatch?: DispatchPolicy;
   /** Samples waiting to be sent, at most; one more is refused at once with QueueFullError. Default: no bound. */
   maxQueue?: number;
   /** A sample that waits this long (µs) without being sent is rejected with RequestTimeoutError, never computed. Default: none. */
@@ -50,8 +59,7 @@ export interface BatcherInferOptions {
   priority?: Priority;
 }
 
-/** One sample per input name: its values (the input's shape without the batch axis) or a Blob shaped [1, …]. */
-export type SampleInputs = Record<string, ArrayLike<number> | Blob>;
+export type { SampleInputs } from "./sample_check";
 
 export interface BatcherStats {
   /** Samples accepted into the queue. */
@@ -84,7 +92,7 @@ export interface BatcherStats {
 /** Samples whose queue wait stats() remembers. */
 const WAIT_WINDOW = 100_000;
 
-const OPTION_KEYS = ["maxDelayUs", "maxQueue", "timeoutUs", "requests", "maxBatch", "clock"];
+const OPTION_KEYS = ["maxDelayUs", "dispatch", "maxQueue", "timeoutUs", "requests", "maxBatch", "clock"];
 
 interface Pending {
   /** The sample's values, one buffer per input, from the batcher's pool of sample buffers. */
@@ -92,16 +100,6 @@ interface Pending {
   enqueuedUs: number;
   resolve: (outputs: Record<string, Blob>) => void;
   reject: (e: unknown) => void;
-}
-
-/** An input or output as the batcher moves it: its name and the shape of one sample (without the batch axis). */
-interface Port {
-  name: string;
-  sample: number[];
-  size: number;
-  /** [1, …sample], the shape of each caller's output Blob. */
-  shape: number[];
-  layout: string;
 }
 
 /** An infer request with views of its inputs and outputs at the batch limit, taken once (getBlob per batch costs µs). */
@@ -122,6 +120,9 @@ function numberOption(key: string, v: number | undefined, fallback: number, inte
 
 export class Batcher {
   private readonly maxDelayUs: number;
+  private readonly dispatch: DispatchPolicy;
+  /** Recent arrivals, for the work-conserving policy. */
+  private readonly arrivals = new ArrivalRate();
   private readonly maxQueue: number;
   private readonly timeoutUs: number;
   private readonly maxBatch: number;
@@ -174,6 +175,11 @@ export class Batcher {
       if (!OPTION_KEYS.includes(key))
         throw new ConfigError(`createBatcher: unknown option '${key}'; known options: ${OPTION_KEYS.join(", ")}`);
     this.maxDelayUs = numberOption("maxDelayUs", options.maxDelayUs, 0, false, 0);
+    this.dispatch = options.dispatch ?? "deadline";
+    if (!DISPATCH_POLICIES.includes(this.dispatch))
+      throw new ConfigError(
+        `createBatcher: dispatch must be ${DISPATCH_POLICIES.map((d) => `"${d}"`).join(" or ")}, got ${JSON.stringify(options.dispatch)}`,
+      );
     this.maxQueue = numberOption("maxQueue", options.maxQueue, Infinity, true, 1);
     this.timeoutUs = numberOption("timeoutUs", options.timeoutUs, Infinity, false, 0);
     this.slots = numberOption("requests", options.requests, 1, true, 1);
@@ -236,7 +242,7 @@ export class Batcher {
     try {
       if (priority !== "high" && priority !== "normal")
         throw new InputError(`batcher.infer: priority must be "high" or "normal", got ${JSON.stringify(priority)}`);
-      values = this.checkInputs(sample);
+      values = sampleValues(this.inputs, sample);
     } catch (e) {
       this.counts.invalid++;
       return Promise.reject(e);
@@ -250,43 +256,10 @@ export class Batcher {
     const inputs = this.spare.pop() ?? this.inputs.map((p) => new Float32Array(p.size));
     for (let k = 0; k < inputs.length; k++) inputs[k].set(values[k]);
     return new Promise((resolve, reject) => {
-      this.queues[priority].push({ inputs, enqueuedUs: this.clock.now(), resolve, reject });
+      const enqueuedUs = this.clock.now();
+      this.arrivals.note(enqueuedUs);
+      this.queues[priority].push({ inputs, enqueuedUs, resolve, reject });
       this.pump();
-    });
-  }
-
-  /** The sample's values per input, in the batcher's order, once they match the network's inputs. */
-  private checkInputs(sample: SampleInputs): ArrayLike<number>[] {
-    if (sample === null || typeof sample !== "object") throw new InputError(`batcher.infer: expected { inputName: values }`);
-    const names = this.inputs.map((p) => p.name);
-    for (const key of Object.keys(sample))
-      if (!names.includes(key)) throw new InputError(`batcher.infer: no input named '${key}'; inputs: ${names.join(", ")}`);
-    return this.inputs.map((port) => {
-      const v = sample[port.name];
-      if (v === undefined) throw new InputError(`batcher.infer: input '${port.name}' is missing; inputs: ${names.join(", ")}`);
-      const expected = `${port.size} values (shape [1,${port.sample}])`;
-      if (v instanceof Blob) {
-        if (
-          v.shape.length !== port.sample.length + 1 ||
-          v.shape[0] !== 1 ||
-          v.shape.some((d, i) => i > 0 && d !== port.sample[i - 1])
-        )
-          throw new InputError(
-            `batcher.infer: input '${port.name}' is a Blob of shape [${v.shape}], expected [1,${port.sample}]`,
-          );
-        return v.data;
-      }
-      if (
-        !v ||
-        typeof v !== "object" ||
-        typeof v.length !== "number" ||
-        v instanceof BigInt64Array ||
-        v instanceof BigUint64Array
-      )
-        throw new InputError(`batcher.infer: input '${port.name}' must be a Float32Array, an array of numbers or a Blob`);
-      if (v.length !== port.size)
-        throw new InputError(`batcher.infer: input '${port.name}' has ${v.length} values, expected ${expected}`);
-      return v;
     });
   }
 
@@ -313,7 +286,12 @@ export class Batcher {
 
   private due(now: number): boolean {
     if (this.closing || this.queued() >= this.maxBatch) return true;
-    return this.running < this.slots && now >= this.oldestUs() + this.maxDelayUs;
+    return this.running < this.slots && now >= this.dueAt();
+  }
+
+  /** When the oldest waiting sample's batch is due short of full (dispatch.ts); the sum timers are set for. */
+  private dueAt(): number {
+    return dueAt(this.dispatch, this.oldestUs() + this.maxDelayUs, this.running > 0, this.arrivals);
   }
 
   /**
@@ -343,7 +321,7 @@ export class Batcher {
     if (this.queued() > 0) {
       const oldest = this.oldestUs();
       // The delay only matters when a batch may start; while every request computes, a completion sends.
-      const send = this.free.length > 0 && this.running < this.slots ? oldest + this.maxDelayUs : Infinity;
+      const send = this.free.length > 0 && this.running < this.slots ? this.dueAt() : Infinity;
       next = Math.min(send, oldest + this.timeoutUs);
     }
     const poll = this.running === 0;
@@ -482,7 +460,8 @@ declare module "../runtime/executable" {
   interface ExecutableNetwork {
     /**
      * A batcher that coalesces single-sample calls into batches on this network (kernel/batching):
-     * sent at the largest batch or once the oldest sample waited maxDelayUs.
+     * sent at the largest batch or once the oldest sample waited maxDelayUs (earlier under the
+     * work-conserving dispatch when no batch computes and few more samples are expected).
      */
     createBatcher(options?: BatcherOptions): Batcher;
   }

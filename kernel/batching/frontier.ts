@@ -16,14 +16,16 @@ import { poissonArrivals } from "./arrivals";
 import { loadTest, LoadReport } from "./loadtest";
 import { costCurve, simulateBatching } from "./simulate";
 import { sustainedOf } from "./frontier_check";
-import { percentile } from "../bench/stats";
+import { DISPATCH_POLICIES, DispatchPolicy } from "./dispatch";
+import { measureOverheads } from "./overheads";
 
-/** A batcher with this maxDelay, or one plain request per sample (no batching). */
-export type FrontierPolicy = { kind: "batcher"; maxDelayUs: number } | { kind: "requests" };
+/** A batcher with this maxDelay and dispatch (default "deadline"), or one plain request per sample (no batching). */
+export type FrontierPolicy = { kind: "batcher"; maxDelayUs: number; dispatch?: DispatchPolicy } | { kind: "requests" };
 
-/** The issue's sweep: maxDelay 0, 0.25, 0.5, 1, 2 and 5 ms, and no batching. */
+/** The issue's sweep: maxDelay 0, 0.25, 0.5, 1, 2 and 5 ms, the work-conserving dispatch at 1 ms, and no batching. */
 export const DEFAULT_POLICIES: readonly FrontierPolicy[] = [
   ...[0, 250, 500, 1000, 2000, 5000].map((maxDelayUs): FrontierPolicy => ({ kind: "batcher", maxDelayUs })),
+  { kind: "batcher", maxDelayUs: 1000, dispatch: "work-conserving" },
   { kind: "requests" },
 ];
 
@@ -43,6 +45,11 @@ export interface FrontierOptions {
   loads?: readonly number[];
   /** How long each load test offers samples (ms). */
   durationMs: number;
+  /**
+   * Each load test offers at least this many samples, running longer than durationMs at low
+   * rates, so that a light load's p99 is not decided by a handful of samples. Default 0.
+   */
+  minSamples?: number;
   /** Seed of the arrivals (the same for every policy). Default 1. */
   seed?: number;
   /** Plain requests in parallel without batching (K). Default 2. Batchers run with their default (createBatcher). */
@@ -53,13 +60,13 @@ export interface FrontierOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const OPTION_KEYS = ["name", "policies", "rates", "loads", "durationMs", "seed", "requests", "cost", "onProgress"];
+const OPTION_KEYS = ["name", "policies", "rates", "loads", "durationMs", "minSamples", "seed", "requests", "cost", "onProgress"];
 
-/** "maxDelay 0.25 ms" or "no batching (2 requests)". */
+/** "maxDelay 0.25 ms", "maxDelay 1 ms, work-conserving" or "no batching (2 requests)". */
 export function policyLabel(policy: FrontierPolicy, requests: number): string {
-  return policy.kind === "batcher"
-    ? `maxDelay ${policy.maxDelayUs / 1000} ms`
-    : `no batching (${requests} request${requests === 1 ? "" : "s"})`;
+  if (policy.kind === "requests") return `no batching (${requests} request${requests === 1 ? "" : "s"})`;
+  const dispatch = policy.dispatch && policy.dispatch !== "deadline" ? `, ${policy.dispatch}` : "";
+  return `maxDelay ${policy.maxDelayUs / 1000} ms${dispatch}`;
 }
 
 /**
@@ -93,16 +100,22 @@ function checkOptions(exec: ExecutableNetwork, opts: FrontierOptions): void {
       throw new ConfigError(`frontier: ${key} must be a non-empty list of positive numbers, got ${JSON.stringify(v)}`);
   };
   positiveList("rates", opts.rates);
+  if (opts.minSamples !== undefined && !(Number.isInteger(opts.minSamples) && opts.minSamples >= 0))
+    throw new ConfigError(`frontier: minSamples must be an integer ≥ 0, got ${String(opts.minSamples)}`);
   positiveList("loads", opts.loads);
   if (opts.policies !== undefined) {
     const ok = (p: FrontierPolicy) =>
       p !== null &&
       typeof p === "object" &&
       (p.kind === "requests" ||
-        (p.kind === "batcher" && typeof p.maxDelayUs === "number" && Number.isFinite(p.maxDelayUs) && p.maxDelayUs >= 0));
+        (p.kind === "batcher" &&
+          typeof p.maxDelayUs === "number" &&
+          Number.isFinite(p.maxDelayUs) &&
+          p.maxDelayUs >= 0 &&
+          (p.dispatch === undefined || DISPATCH_POLICIES.includes(p.dispatch))));
     if (!Array.isArray(opts.policies) || opts.policies.length === 0 || !opts.policies.every(ok))
       throw new ConfigError(
-        'frontier: policies must be a non-empty list of { kind: "batcher", maxDelayUs ≥ 0 } or { kind: "requests" }',
+        'frontier: policies must be a non-empty list of { kind: "batcher", maxDelayUs ≥ 0, dispatch?: "deadline" | "work-conserving" } or { kind: "requests" }',
       );
   }
   // durationMs, seed and requests are checked by loadTest and createBatcher with their own names.
@@ -124,51 +137,11 @@ async function warmUp(exec: ExecutableNetwork): Promise<void> {
   }
 }
 
-/** Closed-loop runs the per-batch overheads are medians of: a busy moment of a shared machine spoils one, not the estimate. */
-const OVERHEAD_RUNS = 5;
-
-/**
- * The batcher's time per batch outside the network (ms), the median over OVERHEAD_RUNS short
- * closed loops: `full`, callers that keep every batch full, their period (limit / throughput)
- * minus the curve's latency at the limit; `lone`, one caller, whose sample is a batch of 1, its
- * p50 minus the curve's latency at 1. They hold what the curve, measured one request at a time,
- * lacks: JavaScript on the cores the batch computes on, and the handoffs to the device's thread
- * and back.
- */
-async function batchOverhead(
-  exec: ExecutableNetwork,
-  cost: (n: number) => number,
-  durationMs: number,
-): Promise<{ full: number; lone: number }> {
-  const batcher = exec.createBatcher();
-  const median = (xs: number[]) =>
-    Math.max(
-      0,
-      percentile(
-        [...xs].sort((a, b) => a - b),
-        50,
-      ),
-    );
-  try {
-    const full: number[] = [];
-    const lone: number[] = [];
-    const ms = Math.max(50, durationMs / OVERHEAD_RUNS);
-    for (let i = 0; i < OVERHEAD_RUNS; i++) {
-      const r = await loadTest(batcher, { arrivals: "closed", concurrency: 4 * exec.batchLimit, durationMs: ms });
-      full.push((exec.batchLimit * 1000) / r.throughput - cost(exec.batchLimit));
-      const one = await loadTest(batcher, { arrivals: "closed", concurrency: 1, durationMs: ms });
-      lone.push(one.latencyMs.p50 - cost(exec.dynamicBatch ? 1 : exec.batchLimit));
-    }
-    return { full: median(full), lone: median(lone) };
-  } finally {
-    await batcher.close();
-  }
-}
-
-function toPoint(r: LoadReport, rate: number, load: number | undefined): FrontierPoint {
+function toPoint(r: LoadReport, rate: number, load: number | undefined, defaultMs: number): FrontierPoint {
   return {
     rate,
     ...(load !== undefined ? { load } : {}),
+    ...(r.durationMs !== defaultMs ? { durationMs: r.durationMs } : {}),
     offered: r.offered,
     completed: r.completed,
     errors: r.errors,
@@ -195,36 +168,41 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
   const mode = exec.dynamicBatch ? "dynamic" : "static";
   const curve = cost ? costCurve(cost, mode, exec.batchLimit) : undefined;
   const batchLatencyMs = curve?.(exec.batchLimit);
-  const overhead = curve ? await batchOverhead(exec, curve, opts.durationMs) : undefined;
+  const overhead = curve
+    ? await measureOverheads(exec, curve, { durationMs: opts.durationMs, saturation, requests: k })
+    : undefined;
   // Each batcher with its default in-flight count: one batch computing (see BatcherOptions.requests).
-  const batchers = policies.map((p) => (p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs }) : undefined));
+  const batchers = policies.map((p) =>
+    p.kind === "batcher" ? exec.createBatcher({ maxDelayUs: p.maxDelayUs, dispatch: p.dispatch }) : undefined,
+  );
   // Each batcher's requests tune every n first, or the first (lightest) load measures those runs.
   for (const b of batchers) await b?.warmUp();
   const series: FrontierSeries[] = policies.map((p) => ({
     policy: policyLabel(p, k),
     kind: p.kind,
-    ...(p.kind === "batcher" ? { maxDelayUs: p.maxDelayUs } : {}),
+    ...(p.kind === "batcher" ? { maxDelayUs: p.maxDelayUs, dispatch: p.dispatch ?? "deadline" } : {}),
     requests: p.kind === "batcher" ? 1 : k,
     points: [],
   }));
   try {
     let done = 0;
     for (const [i, rate] of rates.entries()) {
+      const durationMs = Math.max(opts.durationMs, (1000 * (opts.minSamples ?? 0)) / rate);
       for (let j = 0; j < policies.length; j++) {
         const at = (i + j) % policies.length;
         const target = batchers[at] ?? exec;
         const r = await loadTest(target, {
           arrivals: "poisson",
           rate,
-          durationMs: opts.durationMs,
+          durationMs,
           seed,
           ...(batchers[at] ? {} : { requests: k }),
         });
-        series[at].points[i] = toPoint(r, rate, loads?.[i]);
+        series[at].points[i] = toPoint(r, rate, loads?.[i], opts.durationMs);
         opts.onProgress?.(++done, rates.length * policies.length);
       }
       if (cost) {
-        const arrivals = poissonArrivals(rate, opts.durationMs, seed);
+        const arrivals = poissonArrivals(rate, durationMs, seed);
         policies.forEach((p, at) => {
           // A padded plain request costs the static batch per sample, which no policy of the simulator describes.
           if (p.kind === "requests" && !exec.dynamicBatch) return;
@@ -233,12 +211,14 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
             p.kind === "batcher"
               ? {
                   maxDelayUs: p.maxDelayUs,
+                  dispatch: p.dispatch,
                   maxBatch: exec.batchLimit,
                   pad: !exec.dynamicBatch,
                   overheadMs: overhead?.full,
                   loneOverheadMs: overhead?.lone,
+                  wakeMs: overhead?.wake,
                 }
-              : { maxBatch: 1 };
+              : { maxBatch: 1, overheadMs: overhead?.plain, wakeMs: overhead?.plainWake };
           const s = simulateBatching({ cost, arrivals, policy });
           series[at].points[i].simulated = { throughput: s.throughput, latencyMs: s.latencyMs };
         });
@@ -256,7 +236,14 @@ export async function frontier(exec: ExecutableNetwork, opts: FrontierOptions): 
     seed,
     ...(saturation ? { saturation } : {}),
     ...(batchLatencyMs !== undefined && overhead
-      ? { batchLatencyMs, batchOverheadMs: overhead.full, loneOverheadMs: overhead.lone }
+      ? {
+          batchLatencyMs,
+          batchOverheadMs: overhead.full,
+          loneOverheadMs: overhead.lone,
+          wakeMs: overhead.wake,
+          ...(overhead.plain !== undefined ? { plainOverheadMs: overhead.plain } : {}),
+          plainWakeMs: overhead.plainWake,
+        }
       : {}),
     series,
     date,

@@ -4,6 +4,7 @@
  * on numbers it just measured; tests call them on hand-made reports.
  */
 import { FrontierPoint, FrontierReport, FrontierSeries, FrontierSustained } from "../schema";
+import { DISPATCH_POLICIES, DispatchPolicy } from "./dispatch";
 
 export interface FrontierTarget {
   /** What is required, in words. */
@@ -16,8 +17,9 @@ export interface FrontierTarget {
 
 const f2 = (x: number) => x.toFixed(2);
 
-function batcherSeries(r: FrontierReport, maxDelayUs: number): FrontierSeries | undefined {
-  return r.series.find((s) => s.kind === "batcher" && s.maxDelayUs === maxDelayUs);
+/** The batcher series of this maxDelay and dispatch (a report from before dispatch existed has only "deadline"). */
+function batcherSeries(r: FrontierReport, maxDelayUs: number, dispatch: DispatchPolicy): FrontierSeries | undefined {
+  return r.series.find((s) => s.kind === "batcher" && s.maxDelayUs === maxDelayUs && (s.dispatch ?? "deadline") === dispatch);
 }
 
 /** The points of `a` and `b` at the same rate, at the rate picked among the rates both have. */
@@ -58,7 +60,7 @@ export function sustainedOf(r: FrontierReport, s: FrontierSeries): FrontierSusta
   if (r.batchLatencyMs === undefined) return undefined;
   const boundMs = latencyBound(s, r.batchLatencyMs);
   const points = [...s.points].sort((a, b) => a.rate - b.rate);
-  const first = points.findIndex((p) => !keptUp(p, r.durationMs, boundMs));
+  const first = points.findIndex((p) => !keptUp(p, p.durationMs ?? r.durationMs, boundMs));
   const last = first < 0 ? points[points.length - 1] : points[first - 1];
   return { rate: last?.rate ?? 0, throughput: last?.throughput ?? 0, boundMs, everyRate: first < 0 };
 }
@@ -71,15 +73,16 @@ export function sustainedOf(r: FrontierReport, s: FrontierSeries): FrontierSusta
  * 2. at light load (the lowest rate, at most 10% of saturation): its p50 ≤ one request per
  *    sample's p50 + maxDelay.
  */
-export function frontierTargets(r: FrontierReport, maxDelayUs = 1000): FrontierTarget[] {
-  const batcher = batcherSeries(r, maxDelayUs);
+export function frontierTargets(r: FrontierReport, maxDelayUs = 1000, dispatch: DispatchPolicy = "deadline"): FrontierTarget[] {
+  const batcher = batcherSeries(r, maxDelayUs, dispatch);
   const plain = r.series.find((s) => s.kind === "requests");
   const delayMs = maxDelayUs / 1000;
   const sat = r.saturation;
+  const name = `maxDelay ${delayMs} ms${dispatch === "deadline" ? "" : `, ${dispatch}`}`;
   const t1 =
-    `maxDelay ${delayMs} ms sustains ≥ 2× the saturation of one request per sample ` +
+    `${name} sustains ≥ 2× the saturation of one request per sample ` +
     `(sustains: the highest Poisson rate answered at ≥ 95% of the offered rate with p99 ≤ maxDelay + 2× batch latency)`;
-  const t2 = `at 10% of saturation, maxDelay ${delayMs} ms: p50 ≤ one request per sample's p50 + maxDelay`;
+  const t2 = `at 10% of saturation, ${name}: p50 ≤ one request per sample's p50 + maxDelay`;
   if (!batcher || !plain || !sat)
     return [t1, t2].map((target) => ({
       target,
@@ -127,6 +130,20 @@ export function frontierTargets(r: FrontierReport, maxDelayUs = 1000): FrontierT
     });
   }
   return out;
+}
+
+/**
+ * Of the dispatch policies the report has at `maxDelayUs`, the one with the lowest p50 at its
+ * lowest rate (where target 2 is judged; at light load the policies differ only in when a lone
+ * sample leaves): "deadline" when the report has no other.
+ */
+export function bestDispatch(r: FrontierReport, maxDelayUs = 1000): DispatchPolicy {
+  const lightP50 = (d: DispatchPolicy) => {
+    const s = batcherSeries(r, maxDelayUs, d);
+    if (!s || s.points.length === 0) return Infinity;
+    return [...s.points].sort((a, b) => a.rate - b.rate)[0].latencyMs.p50;
+  };
+  return DISPATCH_POLICIES.reduce((a, b) => (lightP50(b) < lightP50(a) ? b : a));
 }
 
 /** "met", "missed" or "n/a", for target lines (as the bench prints its other targets). */

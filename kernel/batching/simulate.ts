@@ -2,10 +2,12 @@
  * simulateBatching(): replays arrival times through a batching policy with the latency-vs-batch
  * curve of a benchmark report, predicting what loadTest would measure without running the
  * network. The policy's rules are the Batcher's: a batch leaves when it is full or when its
- * oldest sample has waited maxDelayUs, on the first free request; a sample that waited timeoutUs
+ * oldest sample has waited maxDelayUs (or earlier under the "work-conserving" dispatch, see
+ * dispatch.ts), on the first free request; a sample that waited timeoutUs
  * is dropped; a full queue refuses at once. A batch of n costs the report's median latency at n
  * (linear between measured batches); padded to a static batch it costs the static batch's, plus
- * the policy's overheadMs, the batcher's own time per batch (frontier() measures it).
+ * the policy's overheadMs, the batcher's own time per batch, plus wakeMs when the batch finds its
+ * request idle (frontier() measures both, overheads.ts).
  *
  * The requests are independent servers here. On one CPU, requests running at once share its
  * cores and each slows down, which the curve (measured one request at a time) does not show:
@@ -16,10 +18,13 @@
 import { ConfigError } from "../errors";
 import { LatencyReport } from "../schema";
 import { percentile } from "../bench/stats";
+import { ArrivalRate, DISPATCH_POLICIES, DispatchPolicy, dueAt } from "./dispatch";
 
 export interface BatchingPolicy {
   /** As the Batcher's: µs the oldest sample may wait for others. Default 0. */
   maxDelayUs?: number;
+  /** As the Batcher's dispatch option. Default "deadline". */
+  dispatch?: DispatchPolicy;
   /** Largest batch (1: no batching). Default: the report's limit. */
   maxBatch?: number;
   /** Batches in flight at once. Default 1 (see above). */
@@ -38,6 +43,12 @@ export interface BatchingPolicy {
    * Default: overheadMs.
    */
   loneOverheadMs?: number;
+  /**
+   * Extra time of a batch that finds its request idle (ms): after a silence the compute threads
+   * wake and the handoff starts cold, where a batch queued behind the previous one starts warm.
+   * Default 0.
+   */
+  wakeMs?: number;
 }
 
 export interface SimulationOptions {
@@ -81,7 +92,12 @@ export function costCurve(report: LatencyReport, mode: "dynamic" | "static", max
 function checkPolicy(
   policy: BatchingPolicy,
   limit: number,
-): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs">> & { pad: boolean; loneOverheadMs: number } {
+): Required<Omit<BatchingPolicy, "pad" | "loneOverheadMs" | "dispatch" | "wakeMs">> & {
+  wakeMs: number;
+  pad: boolean;
+  loneOverheadMs: number;
+  dispatch: DispatchPolicy;
+} {
   if (policy === null || typeof policy !== "object") throw new ConfigError("simulateBatching: policy must be an object");
   const num = (key: string, v: unknown, fallback: number, min: number, integer: boolean) => {
     if (v === undefined) return fallback;
@@ -92,13 +108,20 @@ function checkPolicy(
     return v;
   };
   const maxBatch = num("maxBatch", policy.maxBatch, limit, 1, true);
+  const dispatch = policy.dispatch ?? "deadline";
+  if (!DISPATCH_POLICIES.includes(dispatch))
+    throw new ConfigError(
+      `simulateBatching: policy.dispatch must be "deadline" or "work-conserving", got ${JSON.stringify(dispatch)}`,
+    );
   return {
     maxDelayUs: num("maxDelayUs", policy.maxDelayUs, 0, 0, false),
+    dispatch,
     maxBatch,
     requests: num("requests", policy.requests, 1, 1, true),
     timeoutUs: num("timeoutUs", policy.timeoutUs, Infinity, 0, false),
     maxQueue: num("maxQueue", policy.maxQueue, Infinity, 1, true),
     pad: policy.pad === true,
+    wakeMs: num("wakeMs", policy.wakeMs, 0, 0, false),
     overheadMs: num("overheadMs", policy.overheadMs, 0, 0, false),
     loneOverheadMs: num("loneOverheadMs", policy.loneOverheadMs, num("overheadMs", policy.overheadMs, 0, 0, false), 0, false),
   };
@@ -133,6 +156,15 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
   let padded = 0;
   let last = arrivals.length ? arrivals[0] : 0;
   const drop = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
+  const rate = new ArrivalRate();
+  /** When the oldest waiting sample's batch is due short of full, as the Batcher decides it (in ms). */
+  const due = (t: number) =>
+    dueAt(
+      policy.dispatch,
+      queue[0].arrival + delay,
+      freeAt.some((f) => f > t),
+      rate,
+    );
 
   // Deadlines are compared as `t >= arrival + x`, the very sums nextEvent() jumps to, so that
   // rounding can never leave a deadline reached but not honoured (and the loop stuck at it).
@@ -145,9 +177,11 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
     for (;;) {
       const server = freeAt.findIndex((f) => f <= t);
       if (server < 0 || queue.length === 0) return;
-      if (queue.length < policy.maxBatch && t < queue[0].arrival + delay) return;
+      if (queue.length < policy.maxBatch && t < due(t)) return;
       const batch = queue.splice(0, policy.maxBatch);
-      const done = t + cost(policy.pad ? policy.maxBatch : batch.length) + overhead(policy.pad ? policy.maxBatch : batch.length);
+      const rows = policy.pad ? policy.maxBatch : batch.length;
+      // A request freed before t sat idle; one freed at t hands over to this batch warm.
+      const done = t + cost(rows) + overhead(rows) + (freeAt[server] < t ? policy.wakeMs : 0);
       freeAt[server] = done;
       histogram[batch.length] = (histogram[batch.length] ?? 0) + 1;
       if (policy.pad) padded += policy.maxBatch - batch.length;
@@ -161,7 +195,7 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
     const frees = freeAt.filter((f) => f > t);
     let next = frees.length ? Math.min(...frees) : Infinity;
     if (queue.length) {
-      if (freeAt.some((f) => f <= t)) next = Math.min(next, queue[0].arrival + delay);
+      if (freeAt.some((f) => f <= t)) next = Math.min(next, Math.max(t, due(t)));
       next = Math.min(next, queue[0].arrival + timeout);
     }
     return next;
@@ -175,7 +209,10 @@ export function simulateBatching(opts: SimulationOptions): SimulationReport {
       t = arrivals[k++];
       pump(t);
       if (queue.length >= policy.maxQueue) drop("QUEUE_FULL");
-      else queue.push({ arrival: t });
+      else {
+        rate.note(t);
+        queue.push({ arrival: t });
+      }
     } else t = event;
     pump(t);
   }

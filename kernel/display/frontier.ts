@@ -156,14 +156,15 @@ function context(r: FrontierReport): string {
   const parts = [
     r.device,
     `batch limit ${r.limit} (${r.dynamic ? "setBatch" : "padded static batch"})`,
-    `Poisson arrivals, ${num(r.durationMs)} ms per test, seed ${r.seed}`,
+    `Poisson arrivals, ${num(r.durationMs)} ms per test${r.series.some((x) => x.points.some((p) => p.durationMs !== undefined)) ? " (longer at light loads)" : ""}, seed ${r.seed}`,
   ];
   if (r.saturation !== undefined) parts.push(`one request per sample saturates at ${num(r.saturation)} samples/s`);
   if (r.batchLatencyMs !== undefined) parts.push(`a batch of ${r.limit} takes ${num(r.batchLatencyMs)} ms`);
   if (r.batchOverheadMs !== undefined)
     parts.push(
       `the batcher adds ${num(r.batchOverheadMs)} ms per full batch` +
-        (r.loneOverheadMs !== undefined ? `, ${num(r.loneOverheadMs)} ms to a lone sample` : ""),
+        (r.loneOverheadMs !== undefined ? `, ${num(r.loneOverheadMs)} ms to a lone sample` : "") +
+        (r.wakeMs !== undefined ? `, ${num(r.wakeMs)} ms more to one after a silence` : ""),
     );
   return parts.join(" · ");
 }

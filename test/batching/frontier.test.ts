@@ -12,6 +12,7 @@ import {
   FrontierPoint,
   FrontierReport,
   frontierTargets,
+  bestDispatch,
   IECore,
   LatencyPoint,
   LatencyReport,
@@ -63,6 +64,8 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
   assert.equal(r.saturation, undefined);
   assert.ok(r.batchOverheadMs! >= 0, "the batcher's overhead per full batch, measured in a closed loop");
   assert.ok(r.loneOverheadMs! >= 0, "and for a lone sample");
+  assert.ok(r.wakeMs! >= 0 && r.plainWakeMs! >= 0, "and what a lone sample adds after a silence, batcher and plain");
+  assert.equal(r.plainOverheadMs, undefined, "given rates: no saturation to take the plain period from");
   for (const s of r.series) assert.deepEqual(s.sustained, sustainedOf(r, s));
   for (const [i, rate] of [50, 200].entries()) {
     const arrivals = poissonArrivals(rate, 60, 3);
@@ -74,8 +77,14 @@ test("frontier on landmarks: one series per policy, the same arrivals for each, 
       // The prediction is the simulator's on the same arrivals: recompute it independently.
       const policy =
         s.kind === "batcher"
-          ? { maxDelayUs: 500, maxBatch: 4, overheadMs: r.batchOverheadMs, loneOverheadMs: r.loneOverheadMs }
-          : { maxBatch: 1 };
+          ? {
+              maxDelayUs: 500,
+              maxBatch: 4,
+              overheadMs: r.batchOverheadMs,
+              loneOverheadMs: r.loneOverheadMs,
+              wakeMs: r.wakeMs,
+            }
+          : { maxBatch: 1, wakeMs: r.plainWakeMs };
       assert.deepEqual(p.simulated?.latencyMs, simulateBatching({ cost: COST, arrivals, policy }).latencyMs);
     }
     assert.deepEqual(Object.keys(r.series[1].points[i].histogram), ["1"], "no batching runs batches of 1");
@@ -196,6 +205,26 @@ test("frontierTargets: sustained ≥ 2× saturation, p50 at light load, worked b
   const narrow = frontierTargets(report([pt(500, 500, 1, 2), pt(1500, 1500, 2, 3)], [pt(500, 500, 1, 2), pt(1500, 950, 9, 99)]));
   assert.deepEqual(narrow.map(verdict), ["n/a", "n/a"]);
   assert.deepEqual(frontierTargets(report([pt(100, 100, 1, 2)], plain), 2000).map(verdict), ["n/a", "n/a"]);
+});
+
+test("frontierTargets per dispatch and bestDispatch: the work-conserving series judged by its own points, the better light-load p50 chosen", () => {
+  const plain = [pt(100, 100, 1, 2), pt(2000, 950, 400, 900)];
+  const r = report([pt(100, 100, 2.5, 3), pt(2000, 1900, 4, 7)], plain);
+  assert.equal(bestDispatch(r), "deadline", "a report with only the deadline policy");
+  r.series.splice(1, 0, {
+    policy: "maxDelay 1 ms, work-conserving",
+    kind: "batcher",
+    maxDelayUs: 1000,
+    dispatch: "work-conserving",
+    requests: 1,
+    points: [pt(100, 100, 1.2, 3), pt(2000, 1900, 4, 7)],
+  });
+  const wc = frontierTargets(r, 1000, "work-conserving");
+  assert.deepEqual(wc.map(verdict), ["met", "met"]);
+  assert.match(wc[1].target, /maxDelay 1 ms, work-conserving: p50/);
+  assert.match(wc[1].detail, /p50 1\.20 ms vs 1\.00 \+ 1 ms/);
+  assert.deepEqual(frontierTargets(r, 1000, "deadline").map(verdict), ["met", "missed"], "p50 2.5 > 1 + 1");
+  assert.equal(bestDispatch(r), "work-conserving");
 });
 
 test("simulationErrors: (simulated − measured) / measured per point; meanBatch from the histogram", () => {

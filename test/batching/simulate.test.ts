@@ -154,3 +154,18 @@ test("bad input is a ConfigError naming what is wrong", () => {
       String(message),
     );
 });
+
+test("wakeMs: a batch that finds its request idle pays it, one queued behind the previous batch does not", () => {
+  const policy = { maxDelayUs: 0, maxBatch: 1, wakeMs: 0.5 };
+  // Apart: each finds the request idle, 2 ms + 0.5 ms.
+  const apart = simulateBatching({ cost: COST, arrivals: [0, 10], policy });
+  latencies(apart, 2.5, 2.5, 2.5);
+  // 0.1 ms apart: the first wakes (done 2.5), the second starts as it ends (done 4.5): 2.5 and 4.4.
+  const close = simulateBatching({ cost: COST, arrivals: [0, 0.1], policy });
+  near(close.latencyMs.p50, 3.45, "p50");
+  near(close.elapsedMs, 4.5, "elapsed");
+  assert.throws(
+    () => simulateBatching({ cost: COST, arrivals: [0], policy: { wakeMs: -1 } }),
+    /policy.wakeMs must be a finite number ≥ 0/,
+  );
+});

@@ -95,6 +95,12 @@ test("sustained throughput and the batcher's overhead: a table and a line in tex
   assert.deepEqual(validateFrontierReport(b[FRONTIER_MIME]), []);
   const text = b["text/plain"] as string;
   assert.match(text, /the batcher adds 0\.120 ms per full batch, 0\.050 ms to a lone sample/);
+  assert.doesNotMatch(text, /after a silence|longer at light loads/);
+  r.wakeMs = 0.3;
+  r.series[0].points[0].durationMs = 2 * r.durationMs;
+  const later = toMimeBundle(r)["text/plain"] as string;
+  assert.match(later, /0\.050 ms to a lone sample, 0\.300 ms more to one after a silence/);
+  assert.match(later, /ms per test \(longer at light loads\)/);
   assert.match(text, /maxDelay 1 ms\s+2,000\s+2\.00×\s+6\.00\s+yes \(at least this\)/);
   assert.match(text, /no batching \(2 requests\)\s+100\s+0\.100×\s+5\.00\s+no/);
   assert.ok(readHtml(b["text/html"] as string).text.includes("Sustained: the highest offered Poisson rate"));

@@ -161,7 +161,7 @@ export function validateFrontierReport(x: unknown): string[] {
   if (!Number.isInteger(x.seed)) errs.push("seed is not an integer");
   for (const k of ["saturation", "batchLatencyMs"])
     if (x[k] !== undefined && !(isNum(x[k]) && (x[k] as number) > 0)) errs.push(`${k} is not a positive number`);
-  for (const k of ["batchOverheadMs", "loneOverheadMs"])
+  for (const k of ["batchOverheadMs", "loneOverheadMs", "wakeMs", "plainOverheadMs", "plainWakeMs"])
     if (x[k] !== undefined && !(isNum(x[k]) && (x[k] as number) >= 0)) errs.push(`${k} is not a number >= 0`);
   if (!Array.isArray(x.series) || x.series.length === 0) return [...errs, "series is not a non-empty array"];
   x.series.forEach((s: unknown, i) => {
@@ -171,6 +171,8 @@ export function validateFrontierReport(x: unknown): string[] {
     if (s.kind !== "batcher" && s.kind !== "requests") errs.push(`${at}.kind is ${String(s.kind)}`);
     if (s.kind === "batcher" && !(isNum(s.maxDelayUs) && (s.maxDelayUs as number) >= 0))
       errs.push(`${at}.maxDelayUs is not >= 0`);
+    if (s.dispatch !== undefined && s.dispatch !== "deadline" && s.dispatch !== "work-conserving")
+      errs.push(`${at}.dispatch is ${String(s.dispatch)}`);
     if (!Number.isInteger(s.requests) || (s.requests as number) < 1) errs.push(`${at}.requests is not a positive integer`);
     if (s.sustained !== undefined) {
       const v = s.sustained;

@@ -15,7 +15,7 @@ import { validateFrontierReport } from "../display/validate";
 import { checkSetup, Notebook, NOTEBOOKS, payloads, problems, runNotebook, stdout } from "./nbrun";
 
 const NB6 = "06-automatic-batching.ipynb";
-const POLICIES = ["maxDelay 0 ms", "maxDelay 0.25 ms", "maxDelay 0.5 ms", "maxDelay 1 ms", "maxDelay 2 ms", "maxDelay 5 ms", "no batching (2 requests)"];
+const POLICIES = ["maxDelay 0 ms", "maxDelay 0.25 ms", "maxDelay 0.5 ms", "maxDelay 1 ms", "maxDelay 2 ms", "maxDelay 5 ms", "maxDelay 1 ms, work-conserving", "no batching (2 requests)"];
 
 before(() => checkSetup());
 
