@@ -113,7 +113,7 @@ test("fuseProgram folds bias and batchnorm into conv, fuses activations and the 
     ["conv:conv", "pool:pool", "shift:affine", "conv2:conv"],
   );
   const [conv, pool, affine, conv2] = f.spec.ops;
-  assert.equal(conv.attrs.post, "relu", "no binary post-ops on a conv");
+  assert.equal(conv.attrs.post, "relu", "the affine after the pool stays an op of its own");
   assert.equal(conv.inputs.length, 3, "x, weights and the folded bias");
   assert.equal(pool.attrs.post, undefined);
   assert.deepEqual(affine.inputs[0], pool.outputs[0]);

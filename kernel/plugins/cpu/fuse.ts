@@ -7,6 +7,8 @@
  *   exact with padding, which stays zero); per-channel Add → conv without padding: folded into
  *   its bias;
  * - conv → Add of a same-shaped tensor computed earlier (a residual): the `sum` post-op;
+ * - conv → activation → per-channel Multiply/Add (a batch norm after the ReLU): binary post-ops,
+ *   a positive scale after (leaky) ReLU folded into the weights and bias instead;
  * - other per-channel constant Multiply/Add/Subtract/Divide chains and batch norms: one `affine`
  *   op (x·scale + shift per channel);
  * - mean / max over the spatial axes of a 4-D tensor: a global pool;
@@ -218,11 +220,46 @@ class Fuser {
       }
     }
     this.fusePost(i);
+    if (this.fuseOutputAffine(i)) this.fusePost(i);
+  }
+
+  /**
+   * Per-channel constant multiply/add ops after conv i's activation (a batch norm placed after the
+   * ReLU) become post-ops instead of an `affine` step of their own. A positive scale after ReLU or
+   * leaky ReLU goes into the weights and bias instead (s·relu(y) = relu(s·y) for s > 0), so that
+   * mostly one binary add remains. The add costs about what the separate pass did (less in brgconv
+   * at n = 1, up to twice in the AVX2 kernels), but the step and its thread barrier go away.
+   */
+  fuseOutputAffine(i: number): boolean {
+    const conv = this.ops[i]!;
+    const items = this.postItems(conv);
+    if (!items.length) return false;
+    let scale: Float64Array | undefined;
+    let shift: Float64Array | undefined;
+    for (;;) {
+      const j = this.soleConsumer(conv.outputs[0]);
+      const step = j === undefined ? undefined : this.affineOf(this.ops[j]!, conv.outputs[0]);
+      if (!step) break;
+      scale ??= new Float64Array(step.s.length).fill(1);
+      shift ??= new Float64Array(step.s.length);
+      for (let c = 0; c < scale.length; c++) {
+        scale[c] *= step.s[c];
+        shift[c] = shift[c] * step.s[c] + step.t[c];
+      }
+      this.absorb(i, j!);
+    }
+    if (!scale || !shift) return false;
+    const rank = this.shape(conv.outputs[0]).length;
+    const homogeneous = items.every((it) => it === "relu" || it.startsWith("leakyrelu:"));
+    if (homogeneous && scale.every((v) => v > 0)) this.scaleConv(i, Float32Array.from(scale));
+    else if (scale.some((v) => v !== 1)) this.addPost(conv, "mul", this.channelConst(Float32Array.from(scale), rank));
+    if (shift.some((v) => v !== 0)) this.addPost(conv, "add", this.channelConst(Float32Array.from(shift), rank));
+    return true;
   }
 
   /**
    * Activations after op i become its post-ops; after a 2-D matmul, per-channel constant binary
-   * ops too. (oneDNN 2.6's binary post-ops slow a jit convolution down by up to 3x and a binary or
+   * ops too (a conv takes them in fuseOutputAffine). (oneDNN 2.6's binary post-ops slow a binary or
    * pooling primitive by 5-10x; gemm applies them in a cheap pass of its own.)
    */
   fusePost(i: number): void {
