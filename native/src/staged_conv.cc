@@ -1,5 +1,7 @@
 #include "staged_conv.h"
 
+#include <algorithm>
+
 namespace dynbatch {
 
 void StagedConv::adopt(const dnnl::convolution_forward::primitive_desc& pd, bool sum) {
@@ -20,6 +22,43 @@ void StagedConv::adopt(const dnnl::convolution_forward::primitive_desc& pd, bool
 void StagedConv::stageSum(RunContext& ctx, const Tensor& sum, Layout dstLayout, const Tensor& out, void* d) const {
   if (sumReorder) runPrimitive(ctx, *sumReorder, {{DNNL_ARG_FROM, dst, sum.data}, {DNNL_ARG_TO, innerDst, d}});
   else if (sum.data != out.data) copyBytes(out.data, sum.data, layoutBytes(out.shape, dstLayout));
+}
+
+}  // namespace dynbatch
+
+namespace dynbatch {
+
+void packInput(const float* x, const Shape& s, Layout layout, const std::vector<float>& scale, const std::vector<float>& shift,
+               float* y) {
+  const int64_t N = s[0], C = s[1], HW = s[2] * s[3];
+  std::vector<float> a(static_cast<size_t>(C), 1.f), b(static_cast<size_t>(C), 0.f);
+  if (!scale.empty()) a = scale, b = shift;
+  const bool parallel = N * C * HW > kParallelMin;
+  if (layout == Layout::Plain) {
+#pragma omp parallel for if (parallel)
+    for (int64_t nc = 0; nc < N * C; ++nc) {
+      const float sa = a[nc % C], sb = b[nc % C];
+#pragma omp simd
+      for (int64_t p = 0; p < HW; ++p) y[nc * HW + p] = x[nc * HW + p] * sa + sb;
+    }
+    return;
+  }
+  // nhwc is one block of all C channels; nChw8c/16c blocks of 8 or 16, the last one zero-padded.
+  // Work items are runs of kRun pixels of one block, so that a single image splits over threads.
+  constexpr int64_t kRun = 512;
+  const int64_t block = layout == Layout::Nhwc ? C : layout == Layout::NChw8c ? 8 : 16;
+  const int64_t blocks = (C + block - 1) / block, runs = (HW + kRun - 1) / kRun;
+#pragma omp parallel for if (parallel)
+  for (int64_t item = 0; item < N * blocks * runs; ++item) {
+    const int64_t n = item / (blocks * runs), cb = item / runs % blocks, r = item % runs;
+    const int64_t c0 = cb * block, count = std::min(block, C - c0);
+    const float* in = x + (n * C + c0) * HW;
+    float* out = y + (n * blocks + cb) * HW * block;
+    for (int64_t p = r * kRun; p < std::min(HW, (r + 1) * kRun); ++p) {
+      for (int64_t k = 0; k < count; ++k) out[p * block + k] = in[k * HW + p] * a[c0 + k] + b[c0 + k];
+      for (int64_t k = count; k < block; ++k) out[p * block + k] = 0.f;
+    }
+  }
 }
 
 }  // namespace dynbatch

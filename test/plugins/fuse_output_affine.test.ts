@@ -7,6 +7,7 @@ import { fuseProgram } from "../../kernel/plugins/cpu/fuse";
 import { LoweredProgram } from "../../kernel/plugins/lower";
 import { loadAddon, NativeOpSpec, NativeProgramSpec } from "../../kernel/plugins/native";
 import { numel, randomData } from "../helpers/models";
+import { refConv2d } from "../helpers/conv_ref";
 
 const addon = loadAddon();
 const [MAX, C, O, H] = [3, 4, 8, 6];
@@ -63,22 +64,12 @@ function program(act: Act, lo: number, hi: number): LoweredProgram {
 
 function reference(p: LoweredProgram, act: Act, x: Float32Array, n: number): Float64Array {
   const [w, b, s, t] = [1, 3, 7, 9].map((i) => p.spec.tensors[i].data!);
-  const y = new Float64Array(n * O * H * H);
-  for (let i = 0; i < n; i++)
-    for (let o = 0; o < O; o++)
-      for (let r = 0; r < H; r++)
-        for (let q = 0; q < H; q++) {
-          let acc = b[o];
-          for (let ci = 0; ci < C; ci++)
-            for (let kh = 0; kh < 3; kh++)
-              for (let kw = 0; kw < 3; kw++) {
-                const [ih, iw] = [r + kh - 1, q + kw - 1];
-                if (ih >= 0 && ih < H && iw >= 0 && iw < H)
-                  acc += x[((i * C + ci) * H + ih) * H + iw] * w[((o * C + ci) * 3 + kh) * 3 + kw];
-              }
-          y[((i * O + o) * H + r) * H + q] = act.f(acc) * s[o] + t[o];
-        }
-  return y;
+  const { y } = refConv2d(x, [n, C, H, H], w, [O, C, 3, 3], b, 1);
+  const plane = H * H;
+  return y.map((v, i) => {
+    const o = Math.floor(i / plane) % O;
+    return act.f(v) * s[o] + t[o];
+  });
 }
 
 const CASES: [string, number, number, string][] = [
