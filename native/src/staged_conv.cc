@@ -52,11 +52,14 @@ void packInput(const float* x, const Shape& s, Layout layout, const std::vector<
   for (int64_t item = 0; item < N * blocks * runs; ++item) {
     const int64_t n = item / (blocks * runs), cb = item / runs % blocks, r = item % runs;
     const int64_t c0 = cb * block, count = std::min(block, C - c0);
-    const float* in = x + (n * C + c0) * HW;
+    const int64_t p0 = r * kRun, p1 = std::min(HW, p0 + kRun);
     float* out = y + (n * blocks + cb) * HW * block;
-    for (int64_t p = r * kRun; p < std::min(HW, (r + 1) * kRun); ++p) {
-      for (int64_t k = 0; k < count; ++k) out[p * block + k] = in[k * HW + p] * a[c0 + k] + b[c0 + k];
-      for (int64_t k = count; k < block; ++k) out[p * block + k] = 0.f;
+    if (count < block) std::fill(out + p0 * block, out + p1 * block, 0.f);
+    // Channel by channel: contiguous reads, one strided store each (a few channels: no transpose kernel pays).
+    for (int64_t k = 0; k < count; ++k) {
+      const float* in = x + (n * C + c0 + k) * HW;
+      const float sa = a[c0 + k], sb = b[c0 + k];
+      for (int64_t p = p0; p < p1; ++p) out[p * block + k] = in[p] * sa + sb;
     }
   }
 }
