@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "step_memory.h"
 
@@ -43,5 +44,11 @@ struct StagedConv {
   // into `out` unless it already is that buffer.
   void stageSum(RunContext& ctx, const Tensor& sum, Layout dstLayout, const Tensor& out, void* d) const;
 };
+
+// Writes plain NCHW `x` of shape `s` into `y` in `layout`, each channel c as x·scale[c] + shift[c]
+// (copied as is when `scale` is empty), the channels a block pads past C as zeros: a conv reads a
+// program input this way in one pass, instead of an affine step and a reorder step before it.
+void packInput(const float* x, const Shape& s, Layout layout, const std::vector<float>& scale, const std::vector<float>& shift,
+               float* y);
 
 }  // namespace dynbatch

@@ -113,7 +113,7 @@ test("fuseProgram folds bias and batchnorm into conv, fuses activations and the 
     ["conv:conv", "pool:pool", "shift:affine", "conv2:conv"],
   );
   const [conv, pool, affine, conv2] = f.spec.ops;
-  assert.equal(conv.attrs.post, "relu", "no binary post-ops on a conv");
+  assert.equal(conv.attrs.post, "relu", "the affine after the pool stays an op of its own");
   assert.equal(conv.inputs.length, 3, "x, weights and the folded bias");
   assert.equal(pool.attrs.post, undefined);
   assert.deepEqual(affine.inputs[0], pool.outputs[0]);
@@ -171,7 +171,8 @@ test("nothing fuses across a tensor that is a program output or read twice", () 
 
 /**
  * x → mul s → add t → grouped 1x1 conv (no padding): both fold into it. x → mul → add → 3x3 conv
- * (padding 1): the add cannot fold (padding would see the shift), so neither does the mul.
+ * (padding 1): the add cannot fold (padding would see the shift); the conv applies both to the
+ * program input x itself (preScale, preShift).
  * x → mul → 3x3 depthwise conv: the mul folds (padding stays zero).
  */
 function inputAffine(): LoweredProgram {
@@ -221,12 +222,13 @@ test("per-channel multiplies fold into the next conv's weights, adds only into a
   const f = fuseProgram(p);
   assert.deepEqual(
     f.spec.ops.map((o) => o.name),
-    ["g1x1", "m2", "c3x3", "dw"],
+    ["g1x1", "c3x3", "dw"],
   );
   assert.deepEqual(f.spec.ops[0].inputs[0], 0);
   assert.equal(f.spec.ops[0].inputs.length, 3, "the add became a bias");
-  assert.equal(f.spec.ops[1].type, "affine", "the padded conv's input keeps its multiply-add, as one op");
-  assert.deepEqual(f.spec.ops[3].inputs[0], 0);
+  assert.deepEqual(f.spec.ops[1].inputs[0], 0, "the padded conv reads x and applies the multiply-add itself");
+  assert.deepEqual(f.spec.ops[1].attrs.preScale, Array.from(p.spec.tensors[1].data!));
+  assert.deepEqual(f.spec.ops[2].inputs[0], 0);
   assert.deepEqual(
     f.fused[0].map((l) => l.name),
     ["a1", "m1"],

@@ -60,12 +60,18 @@ class ConvOp : public Op {
     direct_ = matchLayout(pd.src_desc(), src_) && matchLayout(pd.dst_desc(), dst_);
     if (!direct_) src_ = dst_ = Layout::Plain;
     if (x.size() == 4 && halfWidthFmaPeak()) preferEightChannelBlocks(x, w, y);
+    preScale_ = spec.attrs.floats("preScale", {});
+    preShift_ = spec.attrs.floats("preShift", {});
+    if (preScale_.size() != preShift_.size() ||
+        (!preScale_.empty() && (x.size() != 4 || preScale_.size() != static_cast<size_t>(x[1]))))
+      throw OpError(name_, "conv preScale and preShift need one value per input channel of a 4-D input");
+    packs_ = !preScale_.empty();
     impl_ = cache_.get(spec.maxBatch, [&] { return build(x, y); }).impl;
   }
 
   void negotiate(std::vector<Layout>& in, std::vector<Layout>& out) override {
     for (auto& l : in) l = Layout::Plain;
-    in[0] = src_;
+    if (!packs_) in[0] = src_;
     if (post_.sumInput() >= 0) in[post_.sumInput()] = dst_;
     out[0] = dst_;
   }
@@ -81,7 +87,12 @@ class ConvOp : public Op {
     if (out[0].size() == 0) return;
     const StagedConv& e = cache_.get(ctx.batch, [&] { return build(in[0].shape, out[0].shape); });
     const int sum = post_.sumInput();
-    e.run(ctx, in[0].data, sum >= 0 ? &in[sum] : nullptr, dst_, out[0], [&](MemoryArgs& args) {
+    void* x = in[0].data;
+    if (packs_) {
+      x = threadBuffer(3, layoutBytes(in[0].shape, src_));
+      packInput(in[0].data, in[0].shape, src_, preScale_, preShift_, static_cast<float*>(x));
+    }
+    e.run(ctx, x, sum >= 0 ? &in[sum] : nullptr, dst_, out[0], [&](MemoryArgs& args) {
       args[DNNL_ARG_WEIGHTS] = e.weights;
       if (bias_) args[DNNL_ARG_BIAS] = e.bias;
       post_.addArgs(args, e.innerDst);
@@ -160,6 +171,11 @@ class ConvOp : public Op {
   static constexpr int64_t kMinMap = 49, kMinFirstMap = 10000;
 
   std::string name_;
+  // Per input channel, applied before the conv (and its zero padding): a network's input
+  // normalization, which the conv applies while it converts the plain input (packs_). Without one,
+  // oneDNN's reorder step converts a plain input faster than packInput (eye's 3x32x32: 0.9 vs ~2 µs).
+  std::vector<float> preScale_, preShift_;
+  bool packs_ = false;
   int64_t group_ = 1;
   dims strides_, dilations_, padL_, padR_;
   const float* weights_ = nullptr;
