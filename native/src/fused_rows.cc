@@ -85,6 +85,16 @@ void depthwiseRow(const float* const rows[3], int64_t inBlockStride, int64_t wid
 
 namespace dynbatch {
 
+namespace {
+
+// Asks for `floats` floats from each of `blocks` blocks `blockStride` apart, into L2.
+void prefetchRow(const float* row, int64_t blocks, int64_t blockStride, int64_t floats) {
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t i = 0; i < floats; i += 16) __builtin_prefetch(row + b * blockStride + i, 0, 2);
+}
+
+}  // namespace
+
 int64_t SepChain::scratchFloats() const {
   const int64_t mid = depthW.blocks * 8;
   return (expand ? 3 * mid * width : 0) + (project ? mid * outWidth : 0);
@@ -97,6 +107,13 @@ void SepChain::rows(const float* in, const float* sum, float* out, int64_t y0, i
   int64_t held[3] = {-1, -1, -1};  // the input row each ring slot holds
   const int64_t inPlane = height * width * 8, outPlane = outHeight * outWidth * 8;
   for (int64_t y = y0; y < y1; ++y) {
+    // The input rows the next output row reads first: the hardware prefetchers do not follow
+    // a row spread over many block planes (one short stream per block), and the loads would wait
+    // on memory.
+    for (int64_t iy = (y + 1) * stride; iy <= (y + 1) * stride + 1 && y + 1 < y1 && iy < height; ++iy) {
+      if (iy <= y * stride + 1) continue;
+      prefetchRow(in + iy * width * 8, inBlocks(), inPlane, width * 8);
+    }
     const float* src[3];
     for (int ky = 0; ky < 3; ++ky) {
       const int64_t iy = y * stride - 1 + ky;

@@ -2,7 +2,7 @@
  * Depthwise-separable chains become one `sepconv` op (native/src/ops/fused_sepconv.cc), which
  * computes them row by row and keeps the intermediate tensors in per-thread row buffers:
  * - 1×1 expand → depthwise 3×3 → 1×1 project (MobileNetV2's inverted residual, with the project's
- *   residual `sum`), or expand → depthwise, or depthwise → a narrowing 1×1 project.
+ *   residual `sum`), or expand → depthwise, or depthwise (≤ 64 channels) → a narrowing 1×1.
  * Runs after fuse.ts, on its convs with their bias and eltwise/sum post-ops folded in; a stage's
  * activation must be none, ReLU or a clamp around 0, and every intermediate tensor must have the
  * next stage as its only reader.
@@ -15,6 +15,13 @@ import { loadAddon, NativeOpSpec } from "../native";
 import { LoweredProgram } from "../lower";
 
 type Program = LoweredProgram & { fused: ExecutedLayer[][] };
+
+/**
+ * The widest depthwise conv whose pair with a narrowing 1×1 fuses: MobileNetV2's first block
+ * (112×112, 32 → 16) measured 0.52-0.68× the two convs' time, face detection's 24×42, 328 → 304
+ * 1.02-1.10× (its 1×1 dominates, and oneDNN's runs near the peak).
+ */
+const PAIR_MAX_CHANNELS = 64;
 
 /** A clamp [lo, hi] that the fused kernels apply after a stage. */
 type Clamp = [number, number];
@@ -130,8 +137,9 @@ class SepFuser {
     const q = this.soleConsumer(dw.outputs[0]);
     const projectStage = q === undefined ? undefined : this.stage(q, true);
     const project = projectStage && this.ops[q!]!.inputs[0] === dw.outputs[0] && this.pointwise(q!) ? projectStage : undefined;
-    const narrowing = project !== undefined && this.shape(this.ops[project.op]!.outputs[0])[1] < this.shape(dw.outputs[0])[1];
-    if (!expand && !narrowing) return undefined;
+    const channels = this.shape(dw.outputs[0])[1];
+    const narrowing = project !== undefined && this.shape(this.ops[project.op]!.outputs[0])[1] < channels;
+    if (!expand && !(narrowing && channels <= PAIR_MAX_CHANNELS)) return undefined;
     return { expand, depth, project, stride: stride! };
   }
 
