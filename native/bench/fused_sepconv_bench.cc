@@ -141,6 +141,11 @@ int main(int argc, char** argv) {
   bench("mv2 14x14 64->384 +dw +proj64", n, 14, 14, 64, 384, 1, 64, reps);
   bench("mv2 14x14 96->576 +dw +proj96", n, 14, 14, 96, 576, 1, 96, reps);
   bench("mv2 7x7 160->960 +dw +proj160", n, 7, 7, 160, 960, 1, 160, reps);
+  // Face detection: 1x1 -> dw -> 1x1 chains (MobileNet-v1's pointwise layers around a depthwise).
+  bench("fd 192x336 24->56 +dw s2 +proj104", n, 192, 336, 24, 56, 2, 104, reps / 4);
+  bench("fd 96x168 104->120 +dw s2 +proj232", n, 96, 168, 104, 120, 2, 232, reps / 4);
+  bench("fd 48x84 232->232 +dw s2 +proj360", n, 48, 84, 232, 232, 2, 360, reps / 4);
+  bench("fd 24x42 360->328 +dw +proj304", n, 24, 42, 360, 328, 1, 304, reps / 4);
   // Face detection: dw + 1x1 pairs.
   bench("fd 192x336 dw24 + 24->56", n, 192, 336, 24, 24, 1, 56, reps / 4);
   bench("fd 96x168 dw104 + 104->120", n, 96, 168, 104, 104, 1, 120, reps / 4);

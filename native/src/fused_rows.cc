@@ -33,7 +33,7 @@ DepthwiseWeights::DepthwiseWeights(const float* wt, const float* b, int64_t c)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace dynbatch::avx2 {
-constexpr int kTilePixels = 4;
+constexpr int kTilePixels = 6, kTileBlocks = 2, kDepthPixels = 4;
 #include "fused_rows_isa.h"
 }  // namespace dynbatch::avx2
 #pragma GCC pop_options
@@ -41,7 +41,7 @@ constexpr int kTilePixels = 4;
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f,avx512vl")
 namespace dynbatch::avx512 {
-constexpr int kTilePixels = 8;
+constexpr int kTilePixels = 8, kTileBlocks = 3, kDepthPixels = 8;
 #include "fused_rows_isa.h"
 }  // namespace dynbatch::avx512
 #pragma GCC pop_options
@@ -95,49 +95,60 @@ void prefetchRow(const float* row, int64_t blocks, int64_t blockStride, int64_t 
 
 }  // namespace
 
+int64_t SepChain::groupRows() const {
+  return std::min<int64_t>(outHeight, std::max<int64_t>(1, (kGroupPixels + outWidth - 1) / outWidth));
+}
+
 int64_t SepChain::scratchFloats() const {
-  const int64_t mid = depthW.blocks * 8;
-  return (expand ? 3 * mid * width : 0) + (project ? mid * outWidth : 0);
+  const int64_t mid = depthW.blocks * 8, k = groupRows();
+  return (expand ? (k * stride + 2) * mid * width : 0) + (project ? k * mid * outWidth : 0);
 }
 
 void SepChain::rows(const float* in, const float* sum, float* out, int64_t y0, int64_t y1, float* scratch) const {
-  const int64_t mid = depthW.blocks * 8;
-  float* ring = scratch;
-  float* dwRow = scratch + (expand ? 3 * mid * width : 0);
-  int64_t held[3] = {-1, -1, -1};  // the input row each ring slot holds
-  const int64_t inPlane = height * width * 8, outPlane = outHeight * outWidth * 8;
-  for (int64_t y = y0; y < y1; ++y) {
-    // The input rows the next output row reads first: the hardware prefetchers do not follow
-    // a row spread over many block planes (one short stream per block), and the loads would wait
-    // on memory.
-    for (int64_t iy = (y + 1) * stride; iy <= (y + 1) * stride + 1 && y + 1 < y1 && iy < height; ++iy) {
-      if (iy <= y * stride + 1) continue;
-      prefetchRow(in + iy * width * 8, inBlocks(), inPlane, width * 8);
-    }
-    const float* src[3];
-    for (int ky = 0; ky < 3; ++ky) {
-      const int64_t iy = y * stride - 1 + ky;
-      if (iy < 0 || iy >= height) {
-        src[ky] = nullptr;
-      } else if (!expand) {
-        src[ky] = in + iy * width * 8;
-      } else {
-        float* slot = ring + (iy % 3) * mid * width;
-        if (held[iy % 3] != iy) {
-          pointwiseRow(in + iy * width * 8, inPlane, width, expandW, expandClamp, nullptr, slot, width * 8);
-          held[iy % 3] = iy;
-        }
-        src[ky] = slot;
+  const int64_t mid = depthW.blocks * 8, k = groupRows();
+  const int64_t window = k * stride + 2;                          // expanded rows one group of output rows reads
+  float* expanded = scratch;                                      // [blocks][window][width][8], row r is input row lo + r
+  float* dwRows = scratch + (expand ? window * mid * width : 0);  // [blocks][k][outWidth][8]
+  const int64_t inPlane = height * width * 8, outPlane = outHeight * outWidth * 8, rowFloats = width * 8;
+  const int64_t expandedPlane = window * rowFloats;
+  int64_t heldHi = -1;  // the last input row expanded
+  for (int64_t g0 = y0; g0 < y1; g0 += k) {
+    const int64_t g1 = std::min(g0 + k, y1);
+    const int64_t lo = g0 * stride - 1, hi = (g1 - 1) * stride + 1;  // input rows the group reads
+    // The input rows the next group reads first: the hardware prefetchers do not follow a row
+    // spread over many block planes (one short stream per block), and the loads would wait on
+    // memory.
+    for (int64_t iy = hi + 1; iy <= std::min((g1 + k - 1) * stride + 1, height - 1) && g1 < y1; ++iy)
+      prefetchRow(in + iy * rowFloats, inBlocks(), inPlane, rowFloats);
+    if (expand) {
+      // Rows the group before expanded are still in the ring (it holds `window` rows, more than a
+      // group reads); the rest are expanded in one pass over their pixels, or two where they wrap
+      // around the ring's end (a block's rows are contiguous in the input and in the ring).
+      const int64_t to = std::min(hi, height - 1);
+      for (int64_t r = std::max({lo, heldHi + 1, int64_t{0}}); r <= to;) {
+        const int64_t at = r % window, run = std::min(to - r + 1, window - at);
+        pointwiseRow(in + r * rowFloats, inPlane, run * width, expandW, expandClamp, nullptr, expanded + at * rowFloats,
+                     expandedPlane);
+        r += run;
       }
+      heldHi = std::max(heldHi, to);
     }
-    const int64_t srcStride = expand ? width * 8 : inPlane;
-    if (project) {
-      depthwiseRow(src, srcStride, width, stride, outWidth, depthW, depthClamp, dwRow, outWidth * 8);
-      pointwiseRow(dwRow, outWidth * 8, outWidth, projectW, projectClamp, sum ? sum + y * outWidth * 8 : nullptr,
-                   out + y * outWidth * 8, outPlane);
-    } else {
-      depthwiseRow(src, srcStride, width, stride, outWidth, depthW, depthClamp, out + y * outWidth * 8, outPlane);
+    for (int64_t y = g0; y < g1; ++y) {
+      const float* src[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = y * stride - 1 + ky;
+        src[ky] = iy < 0 || iy >= height ? nullptr : expand ? expanded + (iy % window) * rowFloats : in + iy * rowFloats;
+      }
+      const int64_t srcStride = expand ? expandedPlane : inPlane;
+      if (project)
+        depthwiseRow(src, srcStride, width, stride, outWidth, depthW, depthClamp, dwRows + (y - g0) * outWidth * 8,
+                     k * outWidth * 8);
+      else depthwiseRow(src, srcStride, width, stride, outWidth, depthW, depthClamp, out + y * outWidth * 8, outPlane);
     }
+    // The group's rows are contiguous in each block of the output too: one 1x1 over all of them.
+    if (project)
+      pointwiseRow(dwRows, k * outWidth * 8, (g1 - g0) * outWidth, projectW, projectClamp,
+                   sum ? sum + g0 * outWidth * 8 : nullptr, out + g0 * outWidth * 8, outPlane);
   }
 }
 
@@ -146,8 +157,8 @@ void SepChain::run(const float* in, const float* sum, float* out, int64_t n, int
   const int64_t items = n * stripes;
   const int64_t inSample = inBlocks() * height * width * 8, outSample = outBlocks() * outHeight * outWidth * 8;
   const size_t scratch = static_cast<size_t>(scratchFloats()) * sizeof(float);
-  // Each thread a contiguous range of (sample, stripe) items: neighbouring stripes of one thread
-  // share no ring, but a thread's whole samples need no recomputed rows at all.
+  // Each thread a contiguous range of (sample, stripe) items: a stripe recomputes the expanded
+  // rows at its edges, a thread's whole samples none.
   auto part = [&](int t, int team) {
     float* buffer = static_cast<float*>(threadBuffer(kScratchSlot, scratch));
     for (int64_t i = items * t / team; i < items * (t + 1) / team; ++i) {

@@ -57,9 +57,10 @@ const char* rowKernelIsa();
 bool sepconvFusionPays();
 
 // A depthwise-separable chain computed row by row: an optional 1x1 "expand", a depthwise 3x3
-// (padding 1, stride 1 or 2), an optional 1x1 "project", each with bias and clamp. The expanded
-// rows the depthwise reads live in a ring of three row buffers; the depthwise row the project
-// reads in one more: neither intermediate tensor is ever written whole.
+// (padding 1, stride 1 or 2), an optional 1x1 "project", each with bias and clamp, computed for a
+// few output rows at a time: the expanded rows the depthwise reads (with the two or one it shares
+// with the group before) and the depthwise rows the project reads live in row buffers of the
+// thread: neither intermediate tensor is ever written whole.
 class SepChain {
  public:
   int64_t height = 0, width = 0, outHeight = 0, outWidth = 0;
@@ -81,6 +82,10 @@ class SepChain {
   void run(const float* in, const float* sum, float* out, int64_t n, int threads) const;
 
  private:
+  // Output rows computed together: at least kGroupPixels pixels, so that the 1x1s of narrow maps
+  // (7x7, 14x14) run over whole register tiles rather than a row's leftover pixels.
+  int64_t groupRows() const;
+  static constexpr int64_t kGroupPixels = 32;
   // threadBuffer slot of the row buffers (slots 1 and 2 are StagedConv's reorders).
   static constexpr int kScratchSlot = 3;
 };

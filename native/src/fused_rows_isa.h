@@ -1,9 +1,12 @@
 // The row kernels of fused_rows.cc, compiled twice there under different `#pragma GCC target`s
 // (AVX2 + FMA with 16 vector registers; AVX-512VL with 32): included inside a namespace per ISA,
-// with kTilePixels (pixels per register tile) defined before. No include guard on purpose.
+// with kTilePixels and kTileBlocks (pixels and output blocks of a 1x1's register tile) and
+// kDepthPixels (a depthwise's: its 9 weights stay in registers too) defined before. No include guard on purpose.
 
 // P pixels x OB output blocks of accumulators, plus OB weight vectors of one input channel and a
-// broadcast pixel value: 4 x 3 fills AVX2's 16 registers, 8 x 3 AVX-512VL's 32.
+// broadcast pixel value: 6 x 2 leaves one of AVX2's 16 registers spare (4 x 3 filled all 16 and
+// GCC spilled: 77-81 instead of 103-112 GFLOP/s per core at K = 16-24), 8 x 3 uses 28 of
+// AVX-512VL's 32.
 template <int P, int OB>
 inline void pointwiseTile(const float* in, int64_t inBlockStride, int64_t inBlocks, const float* w, int64_t wBlockStride,
                           const float* bias, __m256 lo, __m256 hi, const float* sum, float* out, int64_t outBlockStride) {
@@ -76,7 +79,8 @@ void pointwiseRow(const float* in, int64_t inBlockStride, int64_t width, const P
                   float* out, int64_t outBlockStride) {
   const __m256 lo = _mm256_set1_ps(clamp.lo), hi = _mm256_set1_ps(clamp.hi);
   int64_t ob = 0;
-  for (; ob + 3 <= p.outBlocks; ob += 3) pointwiseBlocks<3>(in, inBlockStride, width, p, ob, lo, hi, sum, out, outBlockStride);
+  for (; ob + kTileBlocks <= p.outBlocks; ob += kTileBlocks)
+    pointwiseBlocks<kTileBlocks>(in, inBlockStride, width, p, ob, lo, hi, sum, out, outBlockStride);
   if (p.outBlocks - ob == 2) pointwiseBlocks<2>(in, inBlockStride, width, p, ob, lo, hi, sum, out, outBlockStride);
   if (p.outBlocks - ob == 1) pointwiseBlocks<1>(in, inBlockStride, width, p, ob, lo, hi, sum, out, outBlockStride);
 }
@@ -141,11 +145,11 @@ void depthwiseRow(const float* const rows[3], int64_t inBlockStride, int64_t wid
     auto put = [&](__m256 v) { _mm256_storeu_ps(o + xo * 8, _mm256_min_ps(_mm256_max_ps(v, lo), hi)); };
     for (; xo < std::min<int64_t>(1, outWidth); ++xo) put(depthwisePixel<true>(base, xo * stride - 1, width, wv, bias));
     if (stride == 1)
-      for (; xo + kTilePixels - 1 <= last; xo += kTilePixels)
-        depthwiseTile<kTilePixels, 1>(base, xo - 1, wv, bias, lo, hi, o + xo * 8);
+      for (; xo + kDepthPixels - 1 <= last; xo += kDepthPixels)
+        depthwiseTile<kDepthPixels, 1>(base, xo - 1, wv, bias, lo, hi, o + xo * 8);
     else
-      for (; xo + kTilePixels - 1 <= last; xo += kTilePixels)
-        depthwiseTile<kTilePixels, 2>(base, xo * 2 - 1, wv, bias, lo, hi, o + xo * 8);
+      for (; xo + kDepthPixels - 1 <= last; xo += kDepthPixels)
+        depthwiseTile<kDepthPixels, 2>(base, xo * 2 - 1, wv, bias, lo, hi, o + xo * 8);
     for (; xo <= last; ++xo) put(depthwisePixel<false>(base, xo * stride - 1, width, wv, bias));
     for (; xo < outWidth; ++xo) put(depthwisePixel<true>(base, xo * stride - 1, width, wv, bias));
   }
