@@ -48,14 +48,18 @@ function network(cin: number, h: number, w: number): { file: string; out: string
   return { file: b.save(fs.mkdtempSync(path.join(os.tmpdir(), "dynbatch-sepconv-"))), out };
 }
 
-async function load(file: string, fuse: "0" | "1", maxBatch: number) {
+async function load(file: string, fuse: "0" | "1", maxBatch: number, threads: number, parallel: string) {
   const previous = process.env.DYNBATCH_FUSE_SEPCONV;
   process.env.DYNBATCH_FUSE_SEPCONV = fuse;
   try {
     const ie = new IECore();
     const net = await ie.readNetwork(file);
     net.batchSize = maxBatch;
-    const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES", CPU_THREADS_NUM: "2" });
+    const exec = await ie.loadNetwork(net, "CPU", {
+      DYN_BATCH_ENABLED: "YES",
+      CPU_THREADS_NUM: String(threads),
+      CPU_PARALLEL: parallel,
+    });
     return exec.createInferRequest();
   } finally {
     if (previous === undefined) delete process.env.DYNBATCH_FUSE_SEPCONV;
@@ -63,17 +67,22 @@ async function load(file: string, fuse: "0" | "1", maxBatch: number) {
   }
 }
 
-for (const [cin, h, w] of [
-  [12, 9, 7],
-  [8, 30, 23],
-  [16, 5, 1],
-]) {
-  test(`fused chains equal the unfused network and onnxruntime, every n after every other (x ${cin}×${h}×${w})`, async () => {
+// LAYERS: each op on all threads (the 30×23 chains are large enough to get them): stripes of
+// rows at n = 1, with 4 threads on 3 samples two stripes per sample and a thread's items spanning
+// samples; SAMPLES: each thread whole samples, the op on one thread.
+for (const [cin, h, w, threads, parallel] of [
+  [12, 9, 7, 2, "AUTO"],
+  [16, 5, 1, 2, "AUTO"],
+  [8, 30, 23, 2, "LAYERS"],
+  [8, 30, 23, 4, "LAYERS"],
+  [8, 30, 23, 2, "SAMPLES"],
+] as const) {
+  test(`fused chains equal the unfused network and onnxruntime, every n after every other (x ${cin}×${h}×${w}, ${threads} threads, ${parallel})`, async () => {
     const { file, out } = network(cin, h, w);
     const session = await ort.InferenceSession.create(file);
     const N = 3;
-    const fused = await load(file, "1", N);
-    const plain = await load(file, "0", N);
+    const fused = await load(file, "1", N, threads, parallel);
+    const plain = await load(file, "0", N, threads, parallel);
     const sample = cin * h * w;
     let runs = 0;
     for (let a = 1; a <= N; a++) {
