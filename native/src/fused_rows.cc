@@ -50,12 +50,14 @@ namespace dynbatch {
 
 namespace {
 
+// Whether oneDNN dispatches to `isa` or above (ISA values are sets of feature bits): its cap
+// ONEDNN_MAX_CPU_ISA then holds for these kernels too, so one machine can test every path.
+bool dispatchesTo(dnnl_cpu_isa_t isa) {
+  return (static_cast<int>(dnnl::get_effective_cpu_isa()) & static_cast<int>(isa)) == static_cast<int>(isa);
+}
+
 bool useAvx512() {
-  static const bool use = [] {
-    const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
-    if (cap && std::string(cap).rfind("AVX2", 0) == 0) return false;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  }();
+  static const bool use = dispatchesTo(dnnl_cpu_isa_avx512_core) && __builtin_cpu_supports("avx512vl");
   return use;
 }
 
@@ -63,10 +65,15 @@ bool useAvx512() {
 
 const char* rowKernelIsa() { return useAvx512() ? "avx512" : "avx2"; }
 
+bool rowKernelsRun() {
+  static const bool run = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && dispatchesTo(dnnl_cpu_isa_avx2);
+  return run;
+}
+
 bool sepconvFusionPays() {
+  if (!rowKernelsRun()) return false;
   if (const char* env = std::getenv("DYNBATCH_FUSE_SEPCONV")) return std::string(env) == "1";
-  const int avx512 = dnnl_cpu_isa_avx512_core;
-  return halfWidthFmaPeak() || (static_cast<int>(dnnl::get_effective_cpu_isa()) & avx512) != avx512;
+  return halfWidthFmaPeak() || !dispatchesTo(dnnl_cpu_isa_avx512_core);
 }
 
 void pointwiseRow(const float* in, int64_t inBlockStride, int64_t width, const PointwiseWeights& p, Clamp clamp, const float* sum,

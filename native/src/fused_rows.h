@@ -48,12 +48,17 @@ void depthwiseRow(const float* const rows[3], int64_t inBlockStride, int64_t wid
                   const DepthwiseWeights& d, Clamp clamp, float* out, int64_t outBlockStride);
 
 // The vector ISA the row kernels run with: "avx512" (AVX-512VL, 32 registers: bigger tiles) or
-// "avx2". Follows oneDNN's cap ONEDNN_MAX_CPU_ISA=AVX2, so one machine can test both.
+// "avx2". Follows oneDNN's cap ONEDNN_MAX_CPU_ISA, so one machine can test both.
 const char* rowKernelIsa();
+
+// Whether the row kernels can run here: the addon's baseline is SSE2, they need AVX2 and FMA, and
+// oneDNN must not be capped below AVX2 (ONEDNN_MAX_CPU_ISA=SSE41 stands in for such a CPU).
+bool rowKernelsRun();
 
 // Whether fusing a separable chain into these kernels pays on this CPU: where 256-bit FMAs reach
 // the FP32 peak (AVX2 machines; Zen 4, which splits 512-bit FMAs), not where oneDNN's 512-bit
-// kernels run at twice their rate. DYNBATCH_FUSE_SEPCONV=1 or 0 forces the answer.
+// kernels run at twice their rate. DYNBATCH_FUSE_SEPCONV=1 or 0 forces the answer where the
+// kernels run; where they cannot it is always false.
 bool sepconvFusionPays();
 
 // A depthwise-separable chain computed row by row: an optional 1x1 "expand", a depthwise 3x3

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import * as ort from "onnxruntime-node";
 import { IECore } from "../../kernel";
 import { fuseSeparable } from "../../kernel/plugins/cpu/fuse_sepconv";
@@ -230,4 +231,46 @@ test("a sepconv op with inputs that do not match its stages fails at load, namin
   assert.throws(() => new (loadAddon().Program)(spec), /layer 'project': sepconv stride must be 1 or 2/);
   const short = { ...f.spec, ops: [{ ...f.spec.ops[0], inputs: f.spec.ops[0].inputs.slice(0, 7) }] };
   assert.throws(() => new (loadAddon().Program)(short), /layer 'project': sepconv needs x, a weights and bias pair per stage/);
+  // x without a batch axis: run() would read n samples of it.
+  const tensors = f.spec.tensors.map((t, i) => (i === 0 ? { ...t, batched: false } : t));
+  assert.throws(
+    () => new (loadAddon().Program)({ ...f.spec, tensors }),
+    (e: Error & { code?: string }) =>
+      e.code === "NATIVE" && /layer 'project': sepconv input and output must have the same batch/.test(e.message),
+  );
+});
+
+/**
+ * What a process with ONEDNN_MAX_CPU_ISA=SSE41 (standing in for a CPU without AVX2: the addon's
+ * baseline is SSE2) says: its ISA, whether the fusion pays, and the error a sepconv spec gets.
+ */
+function belowAvx2(spec: NativeProgramSpec, force: string | undefined) {
+  // JSON has neither Float32Array nor Infinity (a clamp without upper bound).
+  const json = JSON.stringify(spec, (_, v) =>
+    v === Infinity ? "Infinity" : ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+  );
+  const script = `
+    const addon = require(${JSON.stringify(require.resolve("../../kernel/plugins/native"))}).loadAddon();
+    const spec = JSON.parse(process.argv[1], (_, v) => (v === "Infinity" ? Infinity : v));
+    for (const t of spec.tensors) if (t.data) t.data = Float32Array.from(t.data);
+    let error;
+    try { new addon.Program(spec); } catch (e) { error = { code: e.code, message: e.message }; }
+    console.log(JSON.stringify({ isa: addon.cpuIsa(), pays: addon.sepconvFusionPays(), error }));`;
+  const env: NodeJS.ProcessEnv = { ...process.env, ONEDNN_MAX_CPU_ISA: "SSE41" };
+  if (force === undefined) delete env.DYNBATCH_FUSE_SEPCONV;
+  else env.DYNBATCH_FUSE_SEPCONV = force;
+  const child = spawnSync(process.execPath, ["-e", script, json], { env, encoding: "utf8" });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as { isa: string; pays: boolean; error?: { code: string; message: string } };
+}
+
+test("below AVX2 nothing fuses, not even with DYNBATCH_FUSE_SEPCONV=1, and a sepconv op is refused naming its layer", () => {
+  const spec = fuseSeparable(unfusedProgram(), true).spec;
+  for (const force of [undefined, "1"]) {
+    const got = belowAvx2(spec, force);
+    assert.match(got.isa, /^sse/, "oneDNN took the cap");
+    assert.equal(got.pays, false, `DYNBATCH_FUSE_SEPCONV=${force}`);
+    assert.equal(got.error?.code, "NATIVE");
+    assert.match(got.error?.message ?? "", /layer 'project': sepconv needs AVX2 and FMA/);
+  }
 });

@@ -14,6 +14,8 @@ namespace {
 class SepConvOp : public Op {
  public:
   explicit SepConvOp(const OpSpec& spec) : name_(spec.name) {
+    // fuse_sepconv.ts emits none where they cannot run; a hand-written spec must not crash there.
+    if (!rowKernelsRun()) throw OpError(name_, "sepconv needs AVX2 and FMA, which this CPU (or ONEDNN_MAX_CPU_ISA) lacks");
     chain_.expand = spec.attrs.integer("expand", 0) != 0;
     chain_.project = spec.attrs.integer("project", 0) != 0;
     sum_ = spec.attrs.integer("sum", 0) != 0;
@@ -25,6 +27,9 @@ class SepConvOp : public Op {
     const Shape& x = spec.inputs[0]->maxShape;
     const Shape& y = spec.outputs[0]->maxShape;
     if (x.size() != 4 || y.size() != 4) throw OpError(name_, "sepconv input and output must have rank 4");
+    // run() steps through x and the residual by the output's samples.
+    if (x[0] != y[0] || spec.inputs[0]->batched != spec.outputs[0]->batched)
+      throw OpError(name_, "sepconv input and output must have the same batch");
     chain_.stride = static_cast<int>(spec.attrs.integer("stride", 1));
     if (chain_.stride != 1 && chain_.stride != 2) throw OpError(name_, "sepconv stride must be 1 or 2");
     chain_.height = x[2];
@@ -54,7 +59,8 @@ class SepConvOp : public Op {
       k += 2;
     }
     if (y[1] != channels) throw OpError(name_, "sepconv output must have " + std::to_string(channels) + " channels");
-    if (sum_ && spec.inputs[k]->maxShape != y) throw OpError(name_, "sepconv residual must have the output's shape");
+    if (sum_ && (spec.inputs[k]->maxShape != y || spec.inputs[k]->batched != spec.outputs[0]->batched))
+      throw OpError(name_, "sepconv residual must have the output's shape and batch");
     const double hw = static_cast<double>(x[2] * x[3]), ohw = static_cast<double>(y[2] * y[3]);
     const double mid = static_cast<double>(chain_.depthW.blocks * 8);
     flopsPerSample_ = 18.0 * ohw * mid + (chain_.expand ? 2.0 * hw * static_cast<double>(x[1]) * mid : 0) +
