@@ -88,10 +88,6 @@ void depthwiseRow(const float* const rows[3], int64_t inBlockStride, int64_t wid
   else avx2::depthwiseRow(rows, inBlockStride, width, stride, outWidth, d, clamp, out, outBlockStride);
 }
 
-}  // namespace dynbatch
-
-namespace dynbatch {
-
 namespace {
 
 // Asks for `floats` floats from each of `blocks` blocks `blockStride` apart, into L2.

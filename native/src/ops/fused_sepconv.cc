@@ -41,10 +41,7 @@ class SepConvOp : public Op {
     size_t k = 1;
     int64_t channels = x[1];
     if (chain_.expand) {
-      const int64_t mid = stage(spec, k, "expand", {-1, channels, 1, 1});
-      chain_.expandW = PointwiseWeights(spec.inputs[k]->data.data(), spec.inputs[k + 1]->data.data(), mid, channels);
-      chain_.expandClamp = clamp(spec, "expandClamp");
-      channels = mid;
+      channels = pointwise(spec, k, "expand", channels, chain_.expandW, chain_.expandClamp);
       k += 2;
     }
     stage(spec, k, "depthwise", {channels, 1, 3, 3});
@@ -52,10 +49,7 @@ class SepConvOp : public Op {
     chain_.depthClamp = clamp(spec, "depthClamp");
     k += 2;
     if (chain_.project) {
-      const int64_t out = stage(spec, k, "project", {-1, channels, 1, 1});
-      chain_.projectW = PointwiseWeights(spec.inputs[k]->data.data(), spec.inputs[k + 1]->data.data(), out, channels);
-      chain_.projectClamp = clamp(spec, "projectClamp");
-      channels = out;
+      channels = pointwise(spec, k, "project", channels, chain_.projectW, chain_.projectClamp);
       k += 2;
     }
     if (y[1] != channels) throw OpError(name_, "sepconv output must have " + std::to_string(channels) + " channels");
@@ -72,6 +66,9 @@ class SepConvOp : public Op {
     in[0] = out[0] = Layout::NChw8c;
     if (sum_) in.back() = Layout::NChw8c;
   }
+
+  // No inplaceInput() for the residual: it is often x itself, and a stripe reads the input rows
+  // just outside its own, which the neighbouring stripes' threads write.
 
   std::string impl() const override { return std::string("fused_rows:") + rowKernelIsa(); }
 
@@ -95,6 +92,16 @@ class SepConvOp : public Op {
     if (!b->constant || numel(b->maxShape) != w->maxShape[0])
       throw OpError(name_, "sepconv " + what + " bias must be a constant with " + std::to_string(w->maxShape[0]) + " values");
     return w->maxShape[0];
+  }
+
+  // The 1x1 stage `what` at inputs k, k+1 over `channels` input channels, with its clamp
+  // attribute `what`Clamp; returns its output channels.
+  int64_t pointwise(const OpSpec& spec, size_t k, const std::string& what, int64_t channels, PointwiseWeights& w,
+                    Clamp& c) const {
+    const int64_t out = stage(spec, k, what, {-1, channels, 1, 1});
+    w = PointwiseWeights(spec.inputs[k]->data.data(), spec.inputs[k + 1]->data.data(), out, channels);
+    c = clamp(spec, what + "Clamp");
+    return out;
   }
 
   // [lo, hi] of attribute `key` (absent: none). Zero must pass unchanged: the padding lanes of
