@@ -1,8 +1,11 @@
 // Prototype measurement for issue 12: a stripe-fused depthwise-separable chain (fused_rows.h)
 // against the separate oneDNN primitives the plugin runs on Zen 4 (nChw8c, jit_1x1_avx2 and
 // jit_dw_avx2 with bias and clamp post-ops), interleaved; arguments: repetitions, batch, threads.
-// Build: g++ -O3 -fopenmp -std=c++17 -Wno-psabi -Inative/src native/bench/fused_sepconv_bench.cc
-//        native/src/fused_rows.cc native/src/dnnl_common.cc native/src/op.cc -ldnnl -o /tmp/fsb
+// A standalone program around SepChain (no kernels of its own), built by neither binding.gyp nor
+// CI; build and run it from the repository root:
+//   g++ -O3 -fopenmp -std=c++17 -Wno-psabi -Inative/src native/bench/fused_sepconv_bench.cc
+//     native/src/fused_rows.cc native/src/dnnl_common.cc native/src/op.cc -ldnnl -o /tmp/fsb
+//   /tmp/fsb 200 1 2
 #include <omp.h>
 
 #include <algorithm>
@@ -69,7 +72,7 @@ static double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// cin -> (expand to mid) -> dw stride s -> (project to cout); expand/project skipped when 0.
+// One Case: expand skipped when mid == cin, project when cout is 0.
 static void bench(const char* label, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t mid, int s, int64_t cout, int reps) {
   std::mt19937 g(7);
   const bool expand = mid != cin, project = cout > 0;
@@ -124,32 +127,47 @@ static void bench(const char* label, int64_t n, int64_t h, int64_t w, int64_t ci
   std::printf(")  fused %7.1f us  fused/sep median %.3f min %.3f  maxerr %.2g/%.2g\n", fu, fu / sep, fuMin / sepMin, err, mx);
 }
 
+// A chain to measure: cin -> (expand to mid) -> dw stride s -> (project to cout); `div` divides
+// the repetitions of the big face-detection maps.
+struct Case {
+  const char* label;
+  int64_t h, w, cin, mid;
+  int s;
+  int64_t cout;
+  int div;
+};
+
+// MobileNetV2 (224x224): expand + dw pairs, then the full blocks with project; face detection's
+// 1x1 -> dw -> 1x1 chains (MobileNet-v1's pointwise layers around a depthwise), then its dw + 1x1
+// pairs.
+const Case kCases[] = {
+    {"mv2 112x112 32 dw (t=1)+proj16", 112, 112, 32, 32, 1, 16, 1},
+    {"mv2 112x112 16->96 +dw s2", 112, 112, 16, 96, 2, 0, 1},
+    {"mv2 112x112 16->96 +dw s2 +proj24", 112, 112, 16, 96, 2, 24, 1},
+    {"mv2 56x56 24->144 +dw", 56, 56, 24, 144, 1, 0, 1},
+    {"mv2 56x56 24->144 +dw +proj24", 56, 56, 24, 144, 1, 24, 1},
+    {"mv2 56x56 24->144 +dw s2 +proj32", 56, 56, 24, 144, 2, 32, 1},
+    {"mv2 28x28 32->192 +dw", 28, 28, 32, 192, 1, 0, 1},
+    {"mv2 28x28 32->192 +dw +proj32", 28, 28, 32, 192, 1, 32, 1},
+    {"mv2 14x14 64->384 +dw", 14, 14, 64, 384, 1, 0, 1},
+    {"mv2 14x14 64->384 +dw +proj64", 14, 14, 64, 384, 1, 64, 1},
+    {"mv2 14x14 96->576 +dw +proj96", 14, 14, 96, 576, 1, 96, 1},
+    {"mv2 7x7 160->960 +dw +proj160", 7, 7, 160, 960, 1, 160, 1},
+    {"fd 192x336 24->56 +dw s2 +proj104", 192, 336, 24, 56, 2, 104, 4},
+    {"fd 96x168 104->120 +dw s2 +proj232", 96, 168, 104, 120, 2, 232, 4},
+    {"fd 48x84 232->232 +dw s2 +proj360", 48, 84, 232, 232, 2, 360, 4},
+    {"fd 24x42 360->328 +dw +proj304", 24, 42, 360, 328, 1, 304, 4},
+    {"fd 192x336 dw24 + 24->56", 192, 336, 24, 24, 1, 56, 4},
+    {"fd 96x168 dw104 + 104->120", 96, 168, 104, 104, 1, 120, 4},
+    {"fd 48x84 dw232 + 232->232", 48, 84, 232, 232, 1, 232, 4},
+    {"fd 24x42 dw328 + 328->304", 24, 42, 328, 328, 1, 304, 2},
+};
+
 int main(int argc, char** argv) {
-  const int reps = argc > 1 ? std::atoi(argv[1]) : 200;
+  // At least 4, so that every case runs at least once.
+  const int reps = std::max(4, argc > 1 ? std::atoi(argv[1]) : 200);
   const int64_t n = argc > 2 ? std::atoi(argv[2]) : 1;
   omp_set_num_threads(argc > 3 ? std::atoi(argv[3]) : 2);
-  // MobileNetV2 (224x224): expand + dw pairs, then the full blocks with project.
-  bench("mv2 112x112 32 dw (t=1)+proj16", n, 112, 112, 32, 32, 1, 16, reps);
-  bench("mv2 112x112 16->96 +dw s2", n, 112, 112, 16, 96, 2, 0, reps);
-  bench("mv2 112x112 16->96 +dw s2 +proj24", n, 112, 112, 16, 96, 2, 24, reps);
-  bench("mv2 56x56 24->144 +dw", n, 56, 56, 24, 144, 1, 0, reps);
-  bench("mv2 56x56 24->144 +dw +proj24", n, 56, 56, 24, 144, 1, 24, reps);
-  bench("mv2 56x56 24->144 +dw s2 +proj32", n, 56, 56, 24, 144, 2, 32, reps);
-  bench("mv2 28x28 32->192 +dw", n, 28, 28, 32, 192, 1, 0, reps);
-  bench("mv2 28x28 32->192 +dw +proj32", n, 28, 28, 32, 192, 1, 32, reps);
-  bench("mv2 14x14 64->384 +dw", n, 14, 14, 64, 384, 1, 0, reps);
-  bench("mv2 14x14 64->384 +dw +proj64", n, 14, 14, 64, 384, 1, 64, reps);
-  bench("mv2 14x14 96->576 +dw +proj96", n, 14, 14, 96, 576, 1, 96, reps);
-  bench("mv2 7x7 160->960 +dw +proj160", n, 7, 7, 160, 960, 1, 160, reps);
-  // Face detection: 1x1 -> dw -> 1x1 chains (MobileNet-v1's pointwise layers around a depthwise).
-  bench("fd 192x336 24->56 +dw s2 +proj104", n, 192, 336, 24, 56, 2, 104, reps / 4);
-  bench("fd 96x168 104->120 +dw s2 +proj232", n, 96, 168, 104, 120, 2, 232, reps / 4);
-  bench("fd 48x84 232->232 +dw s2 +proj360", n, 48, 84, 232, 232, 2, 360, reps / 4);
-  bench("fd 24x42 360->328 +dw +proj304", n, 24, 42, 360, 328, 1, 304, reps / 4);
-  // Face detection: dw + 1x1 pairs.
-  bench("fd 192x336 dw24 + 24->56", n, 192, 336, 24, 24, 1, 56, reps / 4);
-  bench("fd 96x168 dw104 + 104->120", n, 96, 168, 104, 104, 1, 120, reps / 4);
-  bench("fd 48x84 dw232 + 232->232", n, 48, 84, 232, 232, 1, 232, reps / 4);
-  bench("fd 24x42 dw328 + 328->304", n, 24, 42, 328, 328, 1, 304, reps / 2);
+  for (const Case& c : kCases) bench(c.label, n, c.h, c.w, c.cin, c.mid, c.s, c.cout, reps / c.div);
   return 0;
 }
