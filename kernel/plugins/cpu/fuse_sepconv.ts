@@ -130,10 +130,8 @@ class SepFuser {
     if (!depth) return undefined;
     const dw = this.ops[d]!;
     const e = this.producer(dw.inputs[0]);
-    const expand =
-      e >= 0 && this.soleConsumer(dw.inputs[0]) === d && this.stage(e, false) && this.pointwise(e)
-        ? this.stage(e, false)
-        : undefined;
+    const expandStage = e >= 0 && this.soleConsumer(dw.inputs[0]) === d ? this.stage(e, false) : undefined;
+    const expand = expandStage && this.pointwise(e) ? expandStage : undefined;
     const q = this.soleConsumer(dw.outputs[0]);
     const projectStage = q === undefined ? undefined : this.stage(q, true);
     const project = projectStage && this.ops[q!]!.inputs[0] === dw.outputs[0] && this.pointwise(q!) ? projectStage : undefined;
