@@ -91,7 +91,9 @@ class SepChain {
   // (7x7, 14x14) run over whole register tiles rather than a row's leftover pixels.
   int64_t groupRows() const;
   static constexpr int64_t kGroupPixels = 32;
-  // threadBuffer slot of the row buffers (slots 1 and 2 are StagedConv's reorders).
+  // threadBuffer slot of the row buffers. Ops use a slot only during their own run, so sharing
+  // is safe; 3 (also qconv's and qmatmul's quantized input) is the one no FP32 conv uses: 0 is
+  // oneDNN's scratchpad, 1 and 2 StagedConv's reorders.
   static constexpr int kScratchSlot = 3;
 };
 
