@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "dnnl_common.h"
@@ -174,8 +175,17 @@ void SepChain::run(const float* in, const float* sum, float* out, int64_t n, int
     part(0, 1);
     return;
   }
+  // An exception leaving an OpenMP region terminates the process: a thread's failed buffer
+  // allocation is carried out of it and thrown from here.
+  std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
-  part(omp_get_thread_num(), omp_get_num_threads());
+  try {
+    part(omp_get_thread_num(), omp_get_num_threads());
+  } catch (...) {
+#pragma omp critical(sepchain_error)
+    error = std::current_exception();
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace dynbatch
