@@ -241,10 +241,10 @@ test("a sepconv op with inputs that do not match its stages fails at load, namin
 });
 
 /**
- * What a process with ONEDNN_MAX_CPU_ISA=SSE41 (standing in for a CPU without AVX2: the addon's
- * baseline is SSE2) says: its ISA, whether the fusion pays, and the error a sepconv spec gets.
+ * What a process with the environment variables `vars` (undefined: unset) says: oneDNN's ISA,
+ * whether the fusion pays, and the error a sepconv `spec` gets at load, if any.
  */
-function belowAvx2(spec: NativeProgramSpec, force: string | undefined) {
+function inChild(vars: Record<string, string | undefined>, spec: NativeProgramSpec) {
   // JSON has neither Float32Array nor Infinity (a clamp without upper bound).
   const json = JSON.stringify(spec, (_, v) =>
     v === Infinity ? "Infinity" : ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
@@ -256,9 +256,11 @@ function belowAvx2(spec: NativeProgramSpec, force: string | undefined) {
     let error;
     try { new addon.Program(spec); } catch (e) { error = { code: e.code, message: e.message }; }
     console.log(JSON.stringify({ isa: addon.cpuIsa(), pays: addon.sepconvFusionPays(), error }));`;
-  const env: NodeJS.ProcessEnv = { ...process.env, ONEDNN_MAX_CPU_ISA: "SSE41" };
-  if (force === undefined) delete env.DYNBATCH_FUSE_SEPCONV;
-  else env.DYNBATCH_FUSE_SEPCONV = force;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const child = spawnSync(process.execPath, ["-e", script, json], { env, encoding: "utf8" });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout) as { isa: string; pays: boolean; error?: { code: string; message: string } };
@@ -267,10 +269,23 @@ function belowAvx2(spec: NativeProgramSpec, force: string | undefined) {
 test("below AVX2 nothing fuses, not even with DYNBATCH_FUSE_SEPCONV=1, and a sepconv op is refused naming its layer", () => {
   const spec = fuseSeparable(unfusedProgram(), true).spec;
   for (const force of [undefined, "1"]) {
-    const got = belowAvx2(spec, force);
+    // The cap stands in for a CPU without AVX2 (the addon's baseline is SSE2).
+    const got = inChild({ ONEDNN_MAX_CPU_ISA: "SSE41", DYNBATCH_FUSE_SEPCONV: force }, spec);
     assert.match(got.isa, /^sse/, "oneDNN took the cap");
     assert.equal(got.pays, false, `DYNBATCH_FUSE_SEPCONV=${force}`);
     assert.equal(got.error?.code, "NATIVE");
     assert.match(got.error?.message ?? "", /layer 'project': sepconv needs AVX2 and FMA/);
   }
+});
+
+test("where oneDNN's 512-bit convs run at full width the fusion is off unless forced; with half-width FMAs or AVX2 it is on", () => {
+  const spec = fuseSeparable(unfusedProgram(), true).spec;
+  // DYNBATCH_CONV_BLOCKS=16 makes this CPU count as one with full-width AVX-512 FMAs (Intel, Zen 5),
+  // =8 as Zen 4; either way an AVX2 CPU (or the CI's AVX2 cap) fuses.
+  const full = inChild({ DYNBATCH_CONV_BLOCKS: "16", DYNBATCH_FUSE_SEPCONV: undefined }, spec);
+  assert.equal(full.pays, !/^avx512/.test(full.isa), full.isa);
+  assert.equal(full.error, undefined, "the op itself runs wherever AVX2 does");
+  assert.equal(inChild({ DYNBATCH_CONV_BLOCKS: "16", DYNBATCH_FUSE_SEPCONV: "1" }, spec).pays, true);
+  assert.equal(inChild({ DYNBATCH_CONV_BLOCKS: "8", DYNBATCH_FUSE_SEPCONV: undefined }, spec).pays, true);
+  assert.equal(inChild({ DYNBATCH_CONV_BLOCKS: "8", DYNBATCH_FUSE_SEPCONV: "0" }, spec).pays, false);
 });
