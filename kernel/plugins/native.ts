@@ -121,6 +121,8 @@ export interface NativeAddon {
   fmaPeakGflops(threads: number, ms: number): number;
   /** The instruction set oneDNN dispatches to, after ONEDNN_MAX_CPU_ISA: "avx2", "avx512_core_bf16", ... */
   cpuIsa(): string;
+  /** Whether the CPU plugin fuses depthwise-separable chains into `sepconv` here (native/src/fused_rows.h). */
+  sepconvFusionPays(): boolean;
   /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`

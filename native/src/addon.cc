@@ -11,6 +11,7 @@
 
 #include "buffer_views.h"
 #include "dnnl_common.h"
+#include "fused_rows.h"
 #include "gpu/gpu_addon.h"
 #include "js_error.h"
 #include "peak.h"
@@ -413,6 +414,8 @@ Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), std::max(1u, std::thread::hardware_concurrency()));
 }
 
+Napi::Value SepconvFusionPays(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sepconvFusionPays()); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
@@ -426,6 +429,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hardwareConcurrency", Napi::Function::New(env, HardwareConcurrency));
   exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
+  exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;

@@ -22,6 +22,7 @@ import { numel } from "../../graph/ops/util";
 import { ExecutedLayer } from "../plugin";
 import { NativeAttr, NativeOpSpec, NativeTensorSpec } from "../native";
 import { LoweredProgram } from "../lower";
+import { fuseSeparable } from "./fuse_sepconv";
 
 export interface FusedProgram extends LoweredProgram {
   /** Per op of spec.ops: the layers fused into it (layers[i] stays the op's own layer). */
@@ -539,5 +540,5 @@ function globalPools(p: LoweredProgram): LoweredProgram {
 export function fuseProgram(p: LoweredProgram): FusedProgram {
   const copy = globalPools(p);
   copy.spec.ops = copy.spec.ops.map((o) => ({ ...o, inputs: [...o.inputs], outputs: [...o.outputs] }));
-  return new Fuser(copy).run();
+  return fuseSeparable(new Fuser(copy).run());
 }
