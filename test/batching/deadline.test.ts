@@ -7,34 +7,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Blob, ExecutableNetwork, IECore, InferRequest, RequestTimeoutError } from "../../kernel";
-import { irPath, maxRelDiff, numel, randomData } from "../helpers/models";
+import { Blob, InferRequest, RequestTimeoutError } from "../../kernel";
+import { randomData } from "../helpers/models";
 import { ManualClock } from "../helpers/manual_clock";
+import { checkAgainstBatch1, landmarks } from "../helpers/batch1_check";
 
 const LIMIT = 4;
 
-async function landmarks(): Promise<{ exec: ExecutableNetwork; input: string; size: number }> {
-  const ie = new IECore();
-  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
-  net.batchSize = LIMIT;
-  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
-  const input = Object.keys(exec.inputs)[0];
-  return { exec, input, size: numel(exec.inputs[input].shape.slice(1)) };
-}
-
-async function checkAgainstBatch1(exec: ExecutableNetwork, input: string, sample: Float32Array, got: Record<string, Blob>) {
-  const req = exec.createInferRequest();
-  req.setBatch(1);
-  req.setInput(input, sample);
-  await req.infer();
-  for (const name of Object.keys(exec.outputs)) {
-    const err = maxRelDiff(got[name].data, req.getBlob(name).data);
-    assert.ok(err <= 1e-5, `${name}: error ${err} against a batch-1 run`);
-  }
-}
-
 test("a batch leaves at its deadline, not a microsecond before or after; its timer polls only while no batch computes", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const clock = new ManualClock();
   const batcher = exec.createBatcher({ maxDelayUs: 1000, requests: 2, clock });
   const [a, b] = [randomData(size, 1), randomData(size, 2)];
@@ -59,7 +40,7 @@ test("a batch leaves at its deadline, not a microsecond before or after; its tim
 });
 
 test("a deadline that passes while the only request computes sends the batch as that batch ends", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const clock = new ManualClock();
   const batcher = exec.createBatcher({ maxDelayUs: 100, clock });
   const [a, b] = [randomData(size, 3), randomData(size, 4)];
@@ -76,7 +57,7 @@ test("a deadline that passes while the only request computes sends the batch as 
 });
 
 test("a timeout armed while a batch computes does not poll, and rejects at the timeout, not before", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const clock = new ManualClock();
   const batcher = exec.createBatcher({ maxDelayUs: 0, timeoutUs: 3000, clock });
   const first = batcher.infer({ [input]: randomData(size, 5) });
@@ -95,7 +76,7 @@ test("a timeout armed while a batch computes does not poll, and rejects at the t
 });
 
 test("on the real clock a lone sample is sent once its maxDelay has passed, not before, and gets its own outputs", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const batcher = exec.createBatcher({ maxDelayUs: 1500 });
   for (let i = 0; i < 3; i++) {
     const sample = randomData(size, 10 + i);
@@ -108,7 +89,7 @@ test("on the real clock a lone sample is sent once its maxDelay has passed, not 
 });
 
 test("warmUp runs every batch size on each request, holds samples meanwhile, then serves them", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const batcher = exec.createBatcher({ maxDelayUs: 0 });
   const sizes: number[] = [];
   const infer = InferRequest.prototype.infer;

@@ -6,10 +6,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Blob, ConfigError, ExecutableNetwork, IECore, LatencyPoint, LatencyReport, simulateBatching } from "../../kernel";
+import { ConfigError, LatencyPoint, LatencyReport, simulateBatching } from "../../kernel";
 import { ArrivalRate, dueAt } from "../../kernel/batching/dispatch";
-import { irPath, maxRelDiff, numel, randomData } from "../helpers/models";
+import { randomData } from "../helpers/models";
 import { ManualClock } from "../helpers/manual_clock";
+import { checkAgainstBatch1, landmarks } from "../helpers/batch1_check";
 
 test("ArrivalRate.leaveFrom: no rate before two arrivals; then when rate × time left reaches one sample", () => {
   const rate = new ArrivalRate();
@@ -31,28 +32,8 @@ test("ArrivalRate.leaveFrom: no rate before two arrivals; then when rate × time
 
 const LIMIT = 8;
 
-async function landmarks(): Promise<{ exec: ExecutableNetwork; input: string; size: number }> {
-  const ie = new IECore();
-  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
-  net.batchSize = LIMIT;
-  const exec = await ie.loadNetwork(net, "CPU", { DYN_BATCH_ENABLED: "YES" });
-  const input = Object.keys(exec.inputs)[0];
-  return { exec, input, size: numel(exec.inputs[input].shape.slice(1)) };
-}
-
-async function checkAgainstBatch1(exec: ExecutableNetwork, input: string, sample: Float32Array, got: Record<string, Blob>) {
-  const req = exec.createInferRequest();
-  req.setBatch(1);
-  req.setInput(input, sample);
-  await req.infer();
-  for (const name of Object.keys(exec.outputs)) {
-    const err = maxRelDiff(got[name].data, req.getBlob(name).data);
-    assert.ok(err <= 1e-5, `${name}: error ${err} against a batch-1 run`);
-  }
-}
-
 test("work-conserving: a lone sample after a silence leaves at once, where the deadline policy holds it maxDelay", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   for (const dispatch of ["deadline", "work-conserving"] as const) {
     const clock = new ManualClock();
     const batcher = exec.createBatcher({ maxDelayUs: 1000, dispatch, clock });
@@ -74,7 +55,7 @@ test("work-conserving: a lone sample after a silence leaves at once, where the d
 });
 
 test("work-conserving: dense arrivals wait for more samples, but leave before the deadline once the rate says few will come; a batch computing keeps the deadline rule", async () => {
-  const { exec, input, size } = await landmarks();
+  const { exec, input, size } = await landmarks(LIMIT);
   const clock = new ManualClock();
   const batcher = exec.createBatcher({ maxDelayUs: 1000, dispatch: "work-conserving", clock });
   const samples = Array.from({ length: 8 }, (_, k) => randomData(size, 10 + k));
@@ -98,7 +79,7 @@ test("work-conserving: dense arrivals wait for more samples, but leave before th
 });
 
 test("createBatcher refuses an unknown dispatch policy", async () => {
-  const { exec } = await landmarks();
+  const { exec } = await landmarks(LIMIT);
   assert.throws(() => exec.createBatcher({ dispatch: "eager" as "deadline" }), ConfigError);
 });
 

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAddon } from "../../kernel/plugins/native";
 import { numel } from "../../kernel/graph/ops/util";
+import { refConv2d } from "../helpers/conv_ref";
 
 const addon = loadAddon();
 
@@ -25,29 +26,8 @@ interface Layer {
 }
 
 function refConv(x: Float64Array, xs: number[], w: Float32Array, b: Float32Array, l: Layer): [Float64Array, number[]] {
-  const [N, C, H, W] = xs;
-  const [O, Cg, K] = l.w;
-  const OH = Math.floor((H + 2 * l.pad - K) / l.stride) + 1;
-  const OW = Math.floor((W + 2 * l.pad - K) / l.stride) + 1;
-  const Og = O / l.group;
-  const y = new Float64Array(N * O * OH * OW);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          let acc = b[o];
-          for (let c = 0; c < Cg; c++)
-            for (let kh = 0; kh < K; kh++)
-              for (let kw = 0; kw < K; kw++) {
-                const ih = oh * l.stride - l.pad + kh;
-                const iw = ow * l.stride - l.pad + kw;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                const ci = Math.floor(o / Og) * Cg + c;
-                acc += x[((n * C + ci) * H + ih) * W + iw] * w[((o * Cg + c) * K + kh) * K + kw];
-              }
-          y[((n * O + o) * OH + oh) * OW + ow] = Math.max(acc, 0);
-        }
-  return [y, [N, O, OH, OW]];
+  const { y, shape } = refConv2d(x, xs, w, l.w, b, l.pad, { stride: l.stride, group: l.group });
+  return [y.map((v) => Math.max(v, 0)), shape];
 }
 
 const LAYERS: Layer[] = [
