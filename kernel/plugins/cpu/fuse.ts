@@ -235,21 +235,9 @@ class Fuser {
     const conv = this.ops[i]!;
     const items = this.postItems(conv);
     if (!items.length || this.quantizedInput(i)) return false;
-    let scale: Float64Array | undefined;
-    let shift: Float64Array | undefined;
-    for (;;) {
-      const j = this.soleConsumer(conv.outputs[0]);
-      const step = j === undefined ? undefined : this.affineOf(this.ops[j]!, conv.outputs[0]);
-      if (!step) break;
-      scale ??= new Float64Array(step.s.length).fill(1);
-      shift ??= new Float64Array(step.s.length);
-      for (let c = 0; c < scale.length; c++) {
-        scale[c] *= step.s[c];
-        shift[c] = shift[c] * step.s[c] + step.t[c];
-      }
-      this.absorb(i, j!);
-    }
-    if (!scale || !shift) return false;
+    const affine = this.absorbAffineAfter(i);
+    if (!affine) return false;
+    const { scale, shift } = affine;
     const rank = this.shape(conv.outputs[0]).length;
     const homogeneous = items.every((it) => it === "relu" || it.startsWith("leakyrelu:"));
     if (homogeneous && scale.every((v) => v > 0)) this.scaleConv(i, Float32Array.from(scale));
@@ -348,22 +336,28 @@ class Fuser {
     return op.inputs.slice(0, 2).find((x) => !this.tensors[x].data && this.affineOf(op, x));
   }
 
+  /**
+   * The per-channel affine ops after op i, each the sole reader of the one before, absorbed into
+   * op i: `start` (if given) followed by their composition, or undefined if there is nothing.
+   */
+  absorbAffineAfter(i: number, start?: Affine): Affine | undefined {
+    const op = this.ops[i]!;
+    let affine = start;
+    for (;;) {
+      const j = this.soleConsumer(op.outputs[0]);
+      const step = j === undefined ? undefined : this.affineOf(this.ops[j]!, op.outputs[0]);
+      if (!step) return affine;
+      affine ??= { scale: new Float64Array(step.s.length).fill(1), shift: new Float64Array(step.s.length) };
+      thenAffine(affine, step);
+      this.absorb(i, j!);
+    }
+  }
+
   /** Op i and the per-channel affine ops after it become one affine op of x: x·s + t. */
   collapseAffine(i: number, x: number): void {
     const op = this.ops[i]!;
     const { s, t } = this.affineOf(op, x)!;
-    const scale = Float64Array.from(s);
-    const shift = Float64Array.from(t);
-    for (;;) {
-      const j = this.soleConsumer(op.outputs[0]);
-      const step = j === undefined ? undefined : this.affineOf(this.ops[j]!, op.outputs[0]);
-      if (!step) break;
-      for (let c = 0; c < scale.length; c++) {
-        scale[c] *= step.s[c];
-        shift[c] = shift[c] * step.s[c] + step.t[c];
-      }
-      this.absorb(i, j!);
-    }
+    const { scale, shift } = this.absorbAffineAfter(i, { scale: Float64Array.from(s), shift: Float64Array.from(t) })!;
     const C = scale.length;
     op.type = "affine";
     op.inputs = [x, this.addConst([C], Float32Array.from(scale)), this.addConst([C], Float32Array.from(shift))];
@@ -415,19 +409,18 @@ class Fuser {
     }
     if (!chain.length || !this.p.spec.inputs.includes(x)) return;
     const C = this.shape(x)[1];
-    const scale = new Float64Array(C).fill(1);
-    const shift = new Float64Array(C);
+    const affine: Affine = { scale: new Float64Array(C).fill(1), shift: new Float64Array(C) };
     for (const j of chain.reverse()) {
       const op = this.ops[j]!;
-      const step = this.affineOf(op, this.affineInput(op)!)!;
-      for (let c = 0; c < C; c++) {
-        scale[c] *= step.s[c];
-        shift[c] = shift[c] * step.s[c] + step.t[c];
-      }
+      thenAffine(affine, this.affineOf(op, this.affineInput(op)!)!);
       this.moveLayers(i, j);
     }
     conv.inputs = [x, ...conv.inputs.slice(1)];
-    conv.attrs = { ...conv.attrs, preScale: Array.from(scale, Math.fround), preShift: Array.from(shift, Math.fround) };
+    conv.attrs = {
+      ...conv.attrs,
+      preScale: Array.from(affine.scale, Math.fround),
+      preShift: Array.from(affine.shift, Math.fround),
+    };
   }
 
   /** For each weight of conv i: its input channel (groups split the input channels evenly). */
@@ -489,6 +482,20 @@ class Fuser {
 }
 
 /** A Transpose [0, 2, 3, 1] becomes a reorder writing its input as nhwc (native/src/ops/dnnl_reorder.cc). */
+/** A per-channel x·scale + shift, composed in float64. */
+interface Affine {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/** a becomes a followed by step: (x·a.scale + a.shift)·s + t. */
+function thenAffine(a: Affine, step: { s: Float32Array; t: Float32Array }): void {
+  for (let c = 0; c < a.scale.length; c++) {
+    a.scale[c] *= step.s[c];
+    a.shift[c] = a.shift[c] * step.s[c] + step.t[c];
+  }
+}
+
 function toNhwc(op: NativeOpSpec): void {
   op.type = "reorder";
   op.attrs = { from: "any", to: "nhwc", permuted: 1 };
