@@ -20,14 +20,12 @@
  */
 import { numel } from "../../graph/ops/util";
 import { ExecutedLayer } from "../plugin";
-import { NativeAttr, NativeOpSpec, NativeTensorSpec } from "../native";
+import { NativeAttr, NativeOpSpec } from "../native";
 import { LoweredProgram } from "../lower";
 import { fuseSeparable } from "./fuse_sepconv";
+import { FusedProgram, ProgramEdit, same } from "./program_edit";
 
-export interface FusedProgram extends LoweredProgram {
-  /** Per op of spec.ops: the layers fused into it (layers[i] stays the op's own layer). */
-  fused: ExecutedLayer[][];
-}
+export type { FusedProgram } from "./program_edit";
 
 /** Unary ops oneDNN applies as eltwise post-ops, and the post item for their attributes. */
 function eltwiseItem(attrs: Record<string, NativeAttr>): string | undefined {
@@ -61,43 +59,7 @@ function eltwiseItem(attrs: Record<string, NativeAttr>): string | undefined {
 
 const BINARY_POST = new Set(["add", "sub", "mul", "div", "max", "min"]);
 
-class Fuser {
-  readonly ops: (NativeOpSpec | null)[];
-  readonly layers: ExecutedLayer[];
-  readonly fused: ExecutedLayer[][];
-  readonly outputs: Set<number>;
-
-  constructor(private readonly p: LoweredProgram) {
-    this.ops = [...p.spec.ops];
-    this.layers = [...p.layers];
-    this.fused = p.spec.ops.map(() => []);
-    this.outputs = new Set(p.spec.outputs);
-  }
-
-  get tensors(): NativeTensorSpec[] {
-    return this.p.spec.tensors;
-  }
-
-  /** Ops reading tensor t (each reading op once). */
-  consumers(t: number): number[] {
-    const out: number[] = [];
-    this.ops.forEach((op, i) => op && op.inputs.includes(t) && out.push(i));
-    return out;
-  }
-
-  producer(t: number): number {
-    return this.ops.findIndex((op) => op !== null && op.outputs.includes(t));
-  }
-
-  /** The single op that reads t, when t is not a program output and nothing else reads it. */
-  soleConsumer(t: number): number | undefined {
-    if (this.outputs.has(t)) return undefined;
-    const c = this.consumers(t);
-    if (c.length !== 1) return undefined;
-    const op = this.ops[c[0]]!;
-    return op.inputs.filter((x) => x === t).length === 1 ? c[0] : undefined;
-  }
-
+class Fuser extends ProgramEdit {
   /**
    * Values per channel of a constant operand broadcast against an output of `shape` along axis 1
    * (numpy: right-aligned shapes), or undefined when it varies along another axis.
@@ -140,13 +102,6 @@ class Fuser {
     this.moveLayers(i, j);
   }
 
-  /** Drops op j, listing its layers (and those fused into it) as run inside op i. */
-  moveLayers(i: number, j: number): void {
-    const into = this.layers[i].name;
-    this.fused[i].push({ ...this.layers[j], fusedInto: into }, ...this.fused[j].map((l) => ({ ...l, fusedInto: into })));
-    this.ops[j] = null;
-  }
-
   postItems(op: NativeOpSpec): string[] {
     const post = op.attrs.post as string | undefined;
     return post ? post.split(";") : [];
@@ -176,17 +131,7 @@ class Fuser {
       else if (op.type === "binary" && this.binaryHost(op)) this.fusePost(i);
       else if (op.type === "transpose" && (op.attrs.perm as number[]).join() === "0,2,3,1") toNhwc(op);
     }
-    const keep = this.ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
-    return {
-      ...this.p,
-      spec: { ...this.p.spec, ops: keep.map((i) => this.ops[i]!) },
-      layers: keep.map((i) => this.layers[i]),
-      fused: keep.map((i) => this.fused[i]),
-    };
-  }
-
-  shape(t: number): number[] {
-    return this.tensors[t].shape;
+    return this.result();
   }
 
   /** oneDNN binary (which takes post-ops) runs when a has the output's shape. */
@@ -499,10 +444,6 @@ function thenAffine(a: Affine, step: { s: Float32Array; t: Float32Array }): void
 function toNhwc(op: NativeOpSpec): void {
   op.type = "reorder";
   op.attrs = { from: "any", to: "nhwc", permuted: 1 };
-}
-
-function same(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**

@@ -10,11 +10,8 @@
  * A depthwise → widening 1×1 pair (MobileNet-v1, SSD, face detection) stays two oneDNN convs: its
  * 1×1 already runs at ~93% of the FP32 peak and the fused pair measured 0.98-1.04× their time.
  */
-import { ExecutedLayer } from "../plugin";
-import { loadAddon, NativeOpSpec } from "../native";
-import { LoweredProgram } from "../lower";
-
-type Program = LoweredProgram & { fused: ExecutedLayer[][] };
+import { loadAddon } from "../native";
+import { FusedProgram, ProgramEdit, same } from "./program_edit";
 
 /**
  * The widest depthwise conv whose pair with a narrowing 1×1 fuses: MobileNetV2's first block
@@ -35,38 +32,7 @@ interface Stage {
   sum?: number;
 }
 
-function same(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-class SepFuser {
-  readonly ops: (NativeOpSpec | null)[];
-
-  constructor(private readonly p: Program) {
-    this.ops = [...p.spec.ops];
-  }
-
-  shape(t: number): number[] {
-    return this.p.spec.tensors[t].shape;
-  }
-
-  /** The op reading t once, when t is not a program output and nothing else reads it. */
-  soleConsumer(t: number): number | undefined {
-    if (this.p.spec.outputs.includes(t)) return undefined;
-    let found: number | undefined;
-    for (let i = 0; i < this.ops.length; i++) {
-      const n = this.ops[i]?.inputs.filter((x) => x === t).length ?? 0;
-      if (n === 0) continue;
-      if (n > 1 || found !== undefined) return undefined;
-      found = i;
-    }
-    return found;
-  }
-
-  producer(t: number): number {
-    return this.ops.findIndex((op) => op !== null && op.outputs.includes(t));
-  }
-
+class SepFuser extends ProgramEdit {
   /**
    * Conv op i as a stage: its post-ops ("sum" first when `sum` is allowed, then at most one
    * ReLU or clamp that keeps 0) and its constant weights and bias; undefined when it has others.
@@ -87,7 +53,7 @@ class SepFuser {
     const regular = op.inputs.length - sums;
     if (regular < 2 || regular > 3) return undefined;
     const [weights, bias] = op.inputs.slice(1, regular);
-    if (!this.p.spec.tensors[weights].data || (bias !== undefined && !this.p.spec.tensors[bias].data)) return undefined;
+    if (!this.tensors[weights].data || (bias !== undefined && !this.tensors[bias].data)) return undefined;
     return { op: i, weights, bias, clamp, sum: sums ? op.inputs[regular] : undefined };
   }
 
@@ -143,13 +109,11 @@ class SepFuser {
 
   /** A bias of `channels` zeros for a stage without one. */
   zeros(channels: number): number {
-    this.p.spec.tensors.push({ shape: [channels], batched: false, data: new Float32Array(channels) });
-    return this.p.spec.tensors.length - 1;
+    this.tensors.push({ shape: [channels], batched: false, data: new Float32Array(channels) });
+    return this.tensors.length - 1;
   }
 
-  run(): Program {
-    const layers = [...this.p.layers];
-    const fused = this.p.fused.map((f) => [...f]);
+  run(): FusedProgram {
     for (let d = 0; d < this.ops.length; d++) {
       const dw = this.ops[d];
       if (dw?.type !== "conv") continue;
@@ -175,19 +139,9 @@ class SepFuser {
       }
       // At the last stage's place: every input (x, a residual) is computed by then.
       this.ops[last] = { type: "sepconv", name: this.ops[last]!.name, inputs, outputs: [...this.ops[last]!.outputs], attrs };
-      for (const s of stages.slice(0, -1)) {
-        const into = layers[last].name;
-        fused[last].push({ ...layers[s.op], fusedInto: into }, ...fused[s.op].map((l) => ({ ...l, fusedInto: into })));
-        this.ops[s.op] = null;
-      }
+      for (const s of stages.slice(0, -1)) this.moveLayers(last, s.op);
     }
-    const keep = this.ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
-    return {
-      ...this.p,
-      spec: { ...this.p.spec, ops: keep.map((i) => this.ops[i]!) },
-      layers: keep.map((i) => layers[i]),
-      fused: keep.map((i) => fused[i]),
-    };
+    return this.result();
   }
 }
 
@@ -195,6 +149,6 @@ class SepFuser {
  * Fuses the depthwise-separable chains of a fused program into `sepconv` ops where that pays on
  * this CPU (`pays`: the native addon's answer by default, see native/src/fused_rows.h).
  */
-export function fuseSeparable(p: Program, pays = loadAddon().sepconvFusionPays()): Program {
+export function fuseSeparable(p: FusedProgram, pays = loadAddon().sepconvFusionPays()): FusedProgram {
   return pays ? new SepFuser({ ...p, spec: { ...p.spec, tensors: [...p.spec.tensors] } }).run() : p;
 }

@@ -10,7 +10,7 @@
  * performance counters say which (precision "U8" or "FP32").
  */
 import { NativeOpSpec } from "../native";
-import { FusedProgram } from "./fuse";
+import { FusedProgram, ProgramEdit } from "./program_edit";
 
 /** How far (in grid steps) a value may sit from its grid point and still count as on it (float rounding of folded weights). */
 const ON_GRID = 1e-3;
@@ -119,8 +119,8 @@ function qmatmulAttrs(p: FusedProgram, op: NativeOpSpec, fq: NativeOpSpec): Nati
  * left with no reader is listed as fused into the first qconv that absorbed it.
  */
 export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new Set()): FusedProgram {
-  const ops: (NativeOpSpec | null)[] = p.spec.ops.map((o) => ({ ...o }));
-  const fused = p.fused.map((f) => [...f]);
+  const edit = new ProgramEdit({ ...p, spec: { ...p.spec, ops: p.spec.ops.map((o) => ({ ...o })) } });
+  const ops = edit.ops;
   const producer = new Map<number, number>();
   ops.forEach((o, i) => o!.outputs.forEach((t) => producer.set(t, i)));
   const absorbedBy = new Map<number, number>();
@@ -143,23 +143,13 @@ export function int8Program(p: FusedProgram, exclude: ReadonlySet<string> = new 
     ops[i] = { ...op!, type: "qconv", inputs: [fq.inputs[0], ...op!.inputs.slice(1)], attrs };
     absorb(j!, i);
   });
-  const outputs = new Set(p.spec.outputs);
   // Latest first: a reshape between a FakeQuantize and a qmatmul goes before the FakeQuantize it reads.
   for (const [j, i] of [...absorbedBy].sort((a, b) => b[0] - a[0])) {
     const t = ops[j]!.outputs[0];
-    if (outputs.has(t) || ops.some((o) => o !== null && o.inputs.includes(t))) continue;
-    const into = p.layers[i].name;
-    fused[i].push({ ...p.layers[j], fusedInto: into }, ...fused[j].map((l) => ({ ...l, fusedInto: into })));
-    ops[j] = null;
+    if (!edit.outputs.has(t) && !edit.consumers(t).length) edit.moveLayers(i, j);
   }
-  chain(ops, outputs);
-  const keep = ops.map((o, i) => (o ? i : -1)).filter((i) => i >= 0);
-  return {
-    ...p,
-    spec: { ...p.spec, ops: keep.map((i) => ops[i]!) },
-    layers: keep.map((i) => p.layers[i]),
-    fused: keep.map((i) => fused[i]),
-  };
+  chain(ops, edit.outputs);
+  return edit.result();
 }
 
 /**
