@@ -24,15 +24,11 @@ void StagedConv::stageSum(RunContext& ctx, const Tensor& sum, Layout dstLayout, 
   else if (sum.data != out.data) copyBytes(out.data, sum.data, layoutBytes(out.shape, dstLayout));
 }
 
-}  // namespace dynbatch
-
-namespace dynbatch {
-
 void packInput(const float* x, const Shape& s, Layout layout, const std::vector<float>& scale, const std::vector<float>& shift,
                float* y) {
   const int64_t N = s[0], C = s[1], HW = s[2] * s[3];
-  std::vector<float> a(static_cast<size_t>(C), 1.f), b(static_cast<size_t>(C), 0.f);
-  if (!scale.empty()) a = scale, b = shift;
+  const float* a = scale.data();
+  const float* b = shift.data();
   const bool parallel = N * C * HW > kParallelMin;
   if (layout == Layout::Plain) {
 #pragma omp parallel for if (parallel)

@@ -46,7 +46,7 @@ struct StagedConv {
 };
 
 // Writes plain NCHW `x` of shape `s` into `y` in `layout`, each channel c as x·scale[c] + shift[c]
-// (copied as is when `scale` is empty), the channels a block pads past C as zeros: a conv reads a
+// (one value per channel in each), the channels a block pads past C as zeros: a conv reads a
 // program input this way in one pass, instead of an affine step and a reorder step before it.
 void packInput(const float* x, const Shape& s, Layout layout, const std::vector<float>& scale, const std::vector<float>& shift,
                float* y);
