@@ -48,9 +48,11 @@ export function logTicks(lo: number, hi: number): number[] {
   return ticks.length >= 2 ? ticks : [lo, hi];
 }
 
-const W = 640;
+const W = 690;
 const H = 340;
-const M = { left: 64, right: 170, top: 26, bottom: 40 };
+// The right margin holds the legend, wide enough for the longest default label at font size 10
+// ("maxDelay 1 ms, work-conserving").
+const M = { left: 64, right: 220, top: 26, bottom: 40 };
 
 function tip(r: FrontierReport, policy: string, p: FrontierPoint): string {
   const sim = p.simulated
