@@ -123,6 +123,8 @@ export interface NativeAddon {
   cpuIsa(): string;
   /** Whether the CPU plugin fuses depthwise-separable chains into `sepconv` here (native/src/fused_rows.h). */
   sepconvFusionPays(): boolean;
+  /** Reordered weight copies alive in the process: programs of the same model share them (native/src/dnnl_common.h). */
+  sharedWeightsCount(): number;
   /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`

@@ -416,6 +416,10 @@ Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {
 
 Napi::Value SepconvFusionPays(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sepconvFusionPays()); }
 
+Napi::Value SharedWeightsCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(sharedWeightsCount()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
@@ -430,6 +434,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
+  exports.Set("sharedWeightsCount", Napi::Function::New(env, SharedWeightsCount));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;
