@@ -123,8 +123,8 @@ export interface NativeAddon {
   cpuIsa(): string;
   /** Whether the CPU plugin fuses depthwise-separable chains into `sepconv` here (native/src/fused_rows.h). */
   sepconvFusionPays(): boolean;
-  /** Reordered weight copies alive in the process: programs of the same model share them (native/src/dnnl_common.h). */
-  sharedWeightsCount(): number;
+  /** Prepared constants (reordered or packed weights) made so far in the process; programs of the same model share them instead of making them again (native/src/shared_constants.h). */
+  sharedConstantsMade(): number;
   /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`

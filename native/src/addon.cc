@@ -18,6 +18,7 @@
 #include "preprocess.h"
 #include "program.h"
 #include "runner.h"
+#include "shared_constants.h"
 
 using namespace dynbatch;
 
@@ -416,8 +417,8 @@ Napi::Value HardwareConcurrency(const Napi::CallbackInfo& info) {
 
 Napi::Value SepconvFusionPays(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), sepconvFusionPays()); }
 
-Napi::Value SharedWeightsCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(sharedWeightsCount()));
+Napi::Value SharedConstantsMade(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(sharedConstantsMade()));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -434,7 +435,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fmaPeakGflops", Napi::Function::New(env, FmaPeakGflops));
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
-  exports.Set("sharedWeightsCount", Napi::Function::New(env, SharedWeightsCount));
+  exports.Set("sharedConstantsMade", Napi::Function::New(env, SharedConstantsMade));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;

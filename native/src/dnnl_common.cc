@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fq_math.h"
+#include "shared_constants.h"
 
 namespace dynbatch {
 
@@ -271,91 +272,33 @@ std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, siz
 namespace {
 
 struct WeightsKey {
-  uint64_t hash[2];
+  ContentHash content;
   dnnl::memory::desc plain, wanted;
-  bool operator==(const WeightsKey& o) const {
-    return hash[0] == o.hash[0] && hash[1] == o.hash[1] && plain == o.plain && wanted == o.wanted;
-  }
+  bool operator==(const WeightsKey& o) const { return content == o.content && plain == o.plain && wanted == o.wanted; }
 };
-
-// Two 64-bit lanes over 8-byte words, mixed differently (multiply-rotate and multiply-xorshift),
-// finished with the byte count; a tail shorter than a word is zero-padded.
-void contentHash(const void* data, size_t bytes, uint64_t out[2]) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  uint64_t a = 0x9e3779b97f4a7c15ULL, b = 0xc2b2ae3d27d4eb4fULL;
-  auto step = [&](uint64_t w) {
-    a = (a ^ w) * 0x87c37b91114253d5ULL;
-    a = (a << 31) | (a >> 33);
-    b = (b + w) * 0x4cf5ad432745937fULL;
-    b ^= b >> 29;
-  };
-  size_t i = 0;
-  for (uint64_t w; i + 8 <= bytes; i += 8) {
-    std::memcpy(&w, p + i, 8);
-    step(w);
-  }
-  if (i < bytes) {
-    uint64_t w = 0;
-    std::memcpy(&w, p + i, bytes - i);
-    step(w);
-  }
-  auto fmix = [](uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-  };
-  out[0] = fmix(a ^ bytes);
-  out[1] = fmix(b + bytes);
-}
-
-struct WeightsRegistry {
-  std::mutex mutex;
-  std::vector<std::pair<WeightsKey, std::weak_ptr<const dnnl::memory>>> entries;
-  void prune() {
-    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.second.expired(); }),
-                  entries.end());
-  }
-};
-
-WeightsRegistry& registry() {
-  // Never destroyed: ops of programs alive at exit still release into it.
-  static WeightsRegistry* r = new WeightsRegistry();
-  return *r;
-}
 
 }  // namespace
 
 std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plain, const void* data,
                                                   const dnnl::memory::desc& wanted) {
-  WeightsKey key{{0, 0}, plain, wanted};
-  contentHash(data, plain.get_size(), key.hash);
-  WeightsRegistry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (auto& e : r.entries)
-    if (e.first == key)
-      if (auto held = e.second.lock()) return held;
-  r.prune();
-  auto dst = std::make_shared<const dnnl::memory>(wanted, cpuEngine());
-  dnnl::memory src(plain, cpuEngine(), const_cast<void*>(data));
-  dnnl::stream s(cpuEngine());
-  // On one thread: this runs while a program compiles, on the JS thread, which must never open an
-  // OpenMP team (see sample_team.h). The reorder runs once per weight.
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  dnnl::reorder(src, *dst).execute(s, src, const_cast<dnnl::memory&>(*dst));
-  s.wait();
-  omp_set_num_threads(threads);
-  r.entries.emplace_back(key, dst);
-  return dst;
-}
-
-size_t sharedWeightsCount() {
-  WeightsRegistry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.prune();
-  return r.entries.size();
+  // Never destroyed: ops of programs alive at exit still release into it.
+  static auto* registry = new SharedConstants<WeightsKey, dnnl::memory>();
+  return registry->get(
+      WeightsKey{contentHash(data, plain.get_size()), plain, wanted},
+      [&] {
+        dnnl::memory dst(wanted, cpuEngine());
+        dnnl::memory src(plain, cpuEngine(), const_cast<void*>(data));
+        dnnl::stream s(cpuEngine());
+        // On one thread: this runs while a program compiles, on the JS thread, which must never open
+        // an OpenMP team (see sample_team.h). The reorder runs once per weight.
+        const int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        dnnl::reorder(src, dst).execute(s, src, dst);
+        s.wait();
+        omp_set_num_threads(threads);
+        return dst;
+      },
+      [](const dnnl::memory&) { return true; });
 }
 
 dnnl::memory WeightsCache::get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted) {

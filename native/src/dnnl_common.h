@@ -134,8 +134,8 @@ namespace dynbatch {
 // A per-spatial-axis attribute (strides, pads, ...) with exactly `rank` values.
 std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, size_t rank, int64_t def);
 
-// Reorders constant weights into the layout a primitive chose, once per distinct layout. The
-// reordered copies are shared by content across ops and programs (see sharedWeights).
+// Reorders constant weights into the layout a primitive chose, once per distinct layout; the
+// copies are shared by content across ops and programs (sharedWeights).
 class WeightsCache {
  public:
   // `plain` describes `data` as given; the result lives as long as this cache.
@@ -148,14 +148,10 @@ class WeightsCache {
   std::vector<std::pair<dnnl::memory::desc, std::shared_ptr<const dnnl::memory>>> entries_;
 };
 
-// Weights of the same content reordered into the same layout, shared by every op of the process
-// that holds them: one model loaded for several batches (the dynamic network, a static one per
-// batch, a batch-1 one) keeps one copy of each, so they run from the same cached bytes. Content
-// is identified by two independent 64-bit hashes of the bytes; freed with its last holder.
+// `data` (described by `plain`) reordered into `wanted`, shared with every op of the process that
+// asks for the same content in the same layout (shared_constants.h).
 std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plain, const void* data,
                                                   const dnnl::memory::desc& wanted);
-// Reordered weight copies alive in the process (for tests).
-size_t sharedWeightsCount();
 
 }  // namespace dynbatch
 

@@ -9,23 +9,42 @@
 #include <string>
 
 #include "dnnl_common.h"
+#include "shared_constants.h"
 
 namespace dynbatch {
 
-PointwiseWeights::PointwiseWeights(const float* wt, const float* b, int64_t cout, int64_t cin)
-    : inBlocks((cin + 7) / 8), outBlocks((cout + 7) / 8), w(outBlocks * inBlocks * 64, 0.f), bias(outBlocks * 8, 0.f) {
-  for (int64_t o = 0; o < cout; ++o) {
-    for (int64_t i = 0; i < cin; ++i) w[((o / 8) * inBlocks * 8 + i) * 8 + o % 8] = wt[o * cin + i];
-    if (b) bias[o] = b[o];
-  }
+namespace {
+
+// Packed values shared by content: equal vectors are one copy, compared whole.
+std::shared_ptr<const std::vector<float>> shared(std::vector<float>&& v) {
+  // Never destroyed: ops of programs alive at exit still release into it.
+  static auto* registry = new SharedConstants<ContentHash, std::vector<float>>();
+  return registry->get(
+      contentHash(v.data(), v.size() * sizeof(float)), [&] { return std::move(v); },
+      [&](const std::vector<float>& kept) { return kept == v; });
 }
 
-DepthwiseWeights::DepthwiseWeights(const float* wt, const float* b, int64_t c)
-    : blocks((c + 7) / 8), w(blocks * 72, 0.f), bias(blocks * 8, 0.f) {
-  for (int64_t ch = 0; ch < c; ++ch) {
-    for (int k = 0; k < 9; ++k) w[((ch / 8) * 9 + k) * 8 + ch % 8] = wt[ch * 9 + k];
-    if (b) bias[ch] = b[ch];
+}  // namespace
+
+PointwiseWeights::PointwiseWeights(const float* wt, const float* b, int64_t cout, int64_t cin)
+    : inBlocks((cin + 7) / 8), outBlocks((cout + 7) / 8) {
+  std::vector<float> packed(outBlocks * inBlocks * 64, 0.f), biases(outBlocks * 8, 0.f);
+  for (int64_t o = 0; o < cout; ++o) {
+    for (int64_t i = 0; i < cin; ++i) packed[((o / 8) * inBlocks * 8 + i) * 8 + o % 8] = wt[o * cin + i];
+    if (b) biases[o] = b[o];
   }
+  w = shared(std::move(packed));
+  bias = shared(std::move(biases));
+}
+
+DepthwiseWeights::DepthwiseWeights(const float* wt, const float* b, int64_t c) : blocks((c + 7) / 8) {
+  std::vector<float> packed(blocks * 72, 0.f), biases(blocks * 8, 0.f);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    for (int k = 0; k < 9; ++k) packed[((ch / 8) * 9 + k) * 8 + ch % 8] = wt[ch * 9 + k];
+    if (b) biases[ch] = b[ch];
+  }
+  w = shared(std::move(packed));
+  bias = shared(std::move(biases));
 }
 
 }  // namespace dynbatch

@@ -7,6 +7,7 @@
 // reaches the FP32 peak.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace dynbatch {
@@ -20,7 +21,8 @@ struct Clamp {
 // to 8][8], bias [outBlocks][8]; padded lanes are zero.
 struct PointwiseWeights {
   int64_t inBlocks = 0, outBlocks = 0;
-  std::vector<float> w, bias;
+  // Shared by content with every op of the process that packs the same values (shared_constants.h).
+  std::shared_ptr<const std::vector<float>> w, bias;
   // `w`: [cout][cin] (OpenVINO's [cout, cin, 1, 1]); `bias` cout values or empty.
   PointwiseWeights(const float* w, const float* bias, int64_t cout, int64_t cin);
   PointwiseWeights() = default;
@@ -29,7 +31,7 @@ struct PointwiseWeights {
 // A depthwise 3x3's constants: weights [blocks][9][8], bias [blocks][8].
 struct DepthwiseWeights {
   int64_t blocks = 0;
-  std::vector<float> w, bias;
+  std::shared_ptr<const std::vector<float>> w, bias;
   // `w`: [c][3][3] (OpenVINO's [c, 1, 1, 3, 3]); `bias` c values or empty.
   DepthwiseWeights(const float* w, const float* bias, int64_t c);
   DepthwiseWeights() = default;

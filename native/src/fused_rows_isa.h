@@ -62,8 +62,8 @@ template <int OB>
 void pointwiseBlocks(const float* in, int64_t inBlockStride, int64_t width, const PointwiseWeights& pw, int64_t ob, __m256 lo,
                      __m256 hi, const float* sum, float* out, int64_t outBlockStride) {
   const int64_t wStride = pw.inBlocks * 64;
-  const float* w = pw.w.data() + ob * wStride;
-  const float* b = pw.bias.data() + ob * 8;
+  const float* w = pw.w->data() + ob * wStride;
+  const float* b = pw.bias->data() + ob * 8;
   float* o = out + ob * outBlockStride;
   const float* r = sum ? sum + ob * outBlockStride : nullptr;
   int64_t x = 0;
@@ -136,8 +136,8 @@ void depthwiseRow(const float* const rows[3], int64_t inBlockStride, int64_t wid
   const int64_t last = std::min<int64_t>(outWidth - 1, (width - 2) / stride);
   for (int64_t b = 0; b < d.blocks; ++b) {
     __m256 wv[9];
-    for (int k = 0; k < 9; ++k) wv[k] = _mm256_loadu_ps(d.w.data() + (b * 9 + k) * 8);
-    const __m256 bias = _mm256_loadu_ps(d.bias.data() + b * 8);
+    for (int k = 0; k < 9; ++k) wv[k] = _mm256_loadu_ps(d.w->data() + (b * 9 + k) * 8);
+    const __m256 bias = _mm256_loadu_ps(d.bias->data() + b * 8);
     const float* base[3];
     for (int ky = 0; ky < 3; ++ky) base[ky] = rows[ky] ? rows[ky] + b * inBlockStride : nullptr;
     float* o = out + b * outBlockStride;

@@ -1,6 +1,6 @@
-// Reordered weights are shared by content across programs (native/src/dnnl_common.h,
-// sharedWeights): programs of the same weights keep one copy, any other weights get their own, and
-// every program still computes its own network (checked against a float64 reference).
+// Reordered weights are shared by content across programs (native/src/shared_constants.h,
+// sharedWeights in dnnl_common.h): programs of the same weights keep one copy, any other weights
+// get their own, and every program still computes its own network (against a float64 reference).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/native";
@@ -52,10 +52,10 @@ function assertMatches(y: Float32Array, x: Float32Array, n: number, w: Float32Ar
 test("programs of the same weights share one reordered copy; other weights get their own", async () => {
   const x = values(4 * C * H * H, 1), w = values(O * C * 9, 2), b = values(O, 3);
   const kept = [];
-  const before = addon.sharedWeightsCount();
+  const before = addon.sharedConstantsMade();
   const first = await run(convSpec(4, w, b), 4, x);
   kept.push(first.req);
-  const own = addon.sharedWeightsCount() - before;
+  const own = addon.sharedConstantsMade() - before;
   assert.ok(own >= 1, "the first program reorders its weights into the shared copies");
   assertMatches(first.y, x, 4, w, b, "first");
 
@@ -65,14 +65,14 @@ test("programs of the same weights share one reordered copy; other weights get t
     kept.push(again.req);
     assertMatches(again.y, x, n, w, b, `max ${max} n ${n}`);
   }
-  assert.equal(addon.sharedWeightsCount() - before, own, "equal weights were reordered again");
+  assert.equal(addon.sharedConstantsMade() - before, own, "equal weights were reordered again");
 
   // One weight changed by one ulp: a copy of its own, and its own results.
   const w2 = w.slice();
   w2[w2.length - 1] = Math.fround(w2[w2.length - 1] * (1 + 2 ** -20));
   const other = await run(convSpec(4, w2, b), 4, x);
   kept.push(other.req);
-  assert.ok(addon.sharedWeightsCount() - before > own, "different weights shared a copy");
+  assert.ok(addon.sharedConstantsMade() - before > own, "different weights shared a copy");
   assertMatches(other.y, x, 4, w2, b, "changed");
   assert.notDeepEqual(other.y, first.y);
   assert.equal(kept.length, 5);
@@ -83,7 +83,7 @@ test("equal bytes of another shape are not shared", async () => {
   // tensor must be reordered for that tensor.
   const w = values(O * C * 9, 4), x = values(2 * C * H * H, 5);
   const a = await run(convSpec(2, w, new Float32Array(O)), 2, x);
-  const before = addon.sharedWeightsCount();
+  const before = addon.sharedConstantsMade();
   const spec: NativeProgramSpec = {
     maxBatch: 2,
     threads: 1,
@@ -100,7 +100,7 @@ test("equal bytes of another shape are not shared", async () => {
   const x2 = values(2 * 2 * C * H * H, 6);
   new Float32Array(req.buffer(0)).set(x2);
   await req.run(2);
-  assert.ok(addon.sharedWeightsCount() > before);
+  assert.ok(addon.sharedConstantsMade() > before);
   const y = new Float32Array(req.buffer(2)).slice(0, 2 * (O / 2) * H * H);
   const ref = refConv2d(x2, [2, 2 * C, H, H], w, [O / 2, 2 * C, 3], new Float32Array(O / 2), 1).y;
   for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(y[i] - ref[i]) <= 1e-4 * Math.max(1, Math.abs(ref[i])), `[${i}]`);

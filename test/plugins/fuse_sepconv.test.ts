@@ -110,6 +110,27 @@ for (const [cin, h, w, threads, parallel] of [
   });
 }
 
+test("a fused network loaded again for another batch shares its packed weights and computes the same", async (t) => {
+  const { file, out } = network(12, 9, 7);
+  const addon = loadAddon();
+  const first = await load(file, "1", 3, 2, "AUTO");
+  const x = randomData(2 * 12 * 9 * 7, 7, -1, 1);
+  first.setBatch(2);
+  first.setInput("x", x);
+  await first.infer();
+  if (!Object.values(first.getPerformanceCounts()).some((p) => p.execType.startsWith("fused_rows"))) {
+    t.skip("no AVX2 and FMA here: nothing fuses");
+    return;
+  }
+  const before = addon.sharedConstantsMade();
+  const second = await load(file, "1", 2, 2, "AUTO");
+  second.setBatch(2);
+  second.setInput("x", x);
+  await second.infer();
+  assert.equal(addon.sharedConstantsMade(), before, "the second load packed or reordered its weights again");
+  assert.deepEqual(second.getBlob(out).data, first.getBlob(out).data);
+});
+
 /** x → 1×1 conv (ReLU) → t1 → depthwise 3×3 (clamp 0..6) → t2 → 1×1 conv (`sum` x) → y, at batch 2. */
 function chainProgram(): LoweredProgram {
   const c = (shape: number[], seed: number) => ({ shape, batched: false, data: randomData(numel(shape), seed, -0.5, 0.5) });
