@@ -279,26 +279,39 @@ struct WeightsKey {
 
 }  // namespace
 
+namespace {
+
+// `data` (described by `plain`) reordered into a new memory of `wanted`.
+dnnl::memory reordered(const dnnl::memory::desc& plain, const void* data, const dnnl::memory::desc& wanted) {
+  dnnl::memory dst(wanted, cpuEngine());
+  dnnl::memory src(plain, cpuEngine(), const_cast<void*>(data));
+  dnnl::stream s(cpuEngine());
+  // On one thread: this runs while a program compiles, on the JS thread, which must never open an
+  // OpenMP team (see sample_team.h). The reorder runs once per weight.
+  struct OneThread {
+    const int threads = omp_get_max_threads();
+    OneThread() { omp_set_num_threads(1); }
+    ~OneThread() { omp_set_num_threads(threads); }
+  } one;
+  dnnl::reorder(src, dst).execute(s, src, dst);
+  s.wait();
+  return dst;
+}
+
+}  // namespace
+
 std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plain, const void* data,
                                                   const dnnl::memory::desc& wanted) {
-  // Never destroyed: ops of programs alive at exit still release into it.
+  // Never destroyed (a value's release never touches it).
   static auto* registry = new SharedConstants<WeightsKey, dnnl::memory>();
   return registry->get(
-      WeightsKey{contentHash(data, plain.get_size()), plain, wanted},
-      [&] {
-        dnnl::memory dst(wanted, cpuEngine());
-        dnnl::memory src(plain, cpuEngine(), const_cast<void*>(data));
-        dnnl::stream s(cpuEngine());
-        // On one thread: this runs while a program compiles, on the JS thread, which must never open
-        // an OpenMP team (see sample_team.h). The reorder runs once per weight.
-        const int threads = omp_get_max_threads();
-        omp_set_num_threads(1);
-        dnnl::reorder(src, dst).execute(s, src, dst);
-        s.wait();
-        omp_set_num_threads(threads);
-        return dst;
-      },
-      [](const dnnl::memory&) { return true; });
+      WeightsKey{contentHash(data, plain.get_size()), plain, wanted}, [&] { return reordered(plain, data, wanted); },
+      // The hash is no proof: a match is reordered again and compared byte for byte (a reorder is
+      // deterministic, padding included), which is what loading cost before the sharing.
+      [&](const dnnl::memory& kept) {
+        const dnnl::memory mine = reordered(plain, data, wanted);
+        return std::memcmp(mine.get_data_handle(), kept.get_data_handle(), wanted.get_size()) == 0;
+      });
 }
 
 dnnl::memory WeightsCache::get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted) {

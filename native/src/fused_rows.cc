@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -15,13 +16,14 @@ namespace dynbatch {
 
 namespace {
 
-// Packed values shared by content: equal vectors are one copy, compared whole.
+// Packed values shared by content: equal vectors (byte for byte, NaNs included) are one copy.
 std::shared_ptr<const std::vector<float>> shared(std::vector<float>&& v) {
-  // Never destroyed: ops of programs alive at exit still release into it.
+  // Never destroyed (a value's release never touches it).
   static auto* registry = new SharedConstants<ContentHash, std::vector<float>>();
+  const size_t bytes = v.size() * sizeof(float);
   return registry->get(
-      contentHash(v.data(), v.size() * sizeof(float)), [&] { return std::move(v); },
-      [&](const std::vector<float>& kept) { return kept == v; });
+      contentHash(v.data(), bytes), [&] { return std::move(v); },
+      [&](const std::vector<float>& kept) { return kept.size() == v.size() && std::memcmp(kept.data(), v.data(), bytes) == 0; });
 }
 
 }  // namespace

@@ -55,9 +55,11 @@ test("programs of the same weights share one reordered copy; other weights get t
   const before = addon.sharedConstantsMade();
   const first = await run(convSpec(4, w, b), 4, x);
   kept.push(first.req);
-  const own = addon.sharedConstantsMade() - before;
-  assert.ok(own >= 1, "the first program reorders its weights into the shared copies");
+  assert.ok(addon.sharedConstantsMade() > before, "the first program reorders its weights into the shared copies");
   assertMatches(first.y, x, 4, w, b, "first");
+  // oneDNN may choose another weights layout per batch: the first program makes each batch's.
+  for (const n of [1, 3]) await first.req.run(n);
+  const made = addon.sharedConstantsMade();
 
   // The same values in other arrays, another maximum batch and batch: no new copy.
   for (const [max, n] of [[4, 1], [1, 1], [4, 3]]) {
@@ -65,14 +67,14 @@ test("programs of the same weights share one reordered copy; other weights get t
     kept.push(again.req);
     assertMatches(again.y, x, n, w, b, `max ${max} n ${n}`);
   }
-  assert.equal(addon.sharedConstantsMade() - before, own, "equal weights were reordered again");
+  assert.equal(addon.sharedConstantsMade(), made, "equal weights were reordered again");
 
-  // One weight changed by one ulp: a copy of its own, and its own results.
+  // One weight changed in its last bits: a copy of its own, and its own results.
   const w2 = w.slice();
   w2[w2.length - 1] = Math.fround(w2[w2.length - 1] * (1 + 2 ** -20));
   const other = await run(convSpec(4, w2, b), 4, x);
   kept.push(other.req);
-  assert.ok(addon.sharedConstantsMade() - before > own, "different weights shared a copy");
+  assert.ok(addon.sharedConstantsMade() > made, "different weights shared a copy");
   assertMatches(other.y, x, 4, w2, b, "changed");
   assert.notDeepEqual(other.y, first.y);
   assert.equal(kept.length, 5);
