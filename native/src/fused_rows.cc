@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <string>
 
@@ -14,20 +13,6 @@
 
 namespace dynbatch {
 
-namespace {
-
-// Packed values shared by content: equal vectors (byte for byte, NaNs included) are one copy.
-std::shared_ptr<const std::vector<float>> shared(std::vector<float>&& v) {
-  // Never destroyed (a value's release never touches it).
-  static auto* registry = new SharedConstants<ContentHash, std::vector<float>>();
-  const size_t bytes = v.size() * sizeof(float);
-  return registry->get(
-      contentHash(v.data(), bytes), [&] { return std::move(v); },
-      [&](const std::vector<float>& kept) { return kept.size() == v.size() && std::memcmp(kept.data(), v.data(), bytes) == 0; });
-}
-
-}  // namespace
-
 PointwiseWeights::PointwiseWeights(const float* wt, const float* b, int64_t cout, int64_t cin)
     : inBlocks((cin + 7) / 8), outBlocks((cout + 7) / 8) {
   std::vector<float> packed(outBlocks * inBlocks * 64, 0.f), biases(outBlocks * 8, 0.f);
@@ -35,8 +20,8 @@ PointwiseWeights::PointwiseWeights(const float* wt, const float* b, int64_t cout
     for (int64_t i = 0; i < cin; ++i) packed[((o / 8) * inBlocks * 8 + i) * 8 + o % 8] = wt[o * cin + i];
     if (b) biases[o] = b[o];
   }
-  w = shared(std::move(packed));
-  bias = shared(std::move(biases));
+  w = sharedFloats(std::move(packed));
+  bias = sharedFloats(std::move(biases));
 }
 
 DepthwiseWeights::DepthwiseWeights(const float* wt, const float* b, int64_t c) : blocks((c + 7) / 8) {
@@ -45,8 +30,8 @@ DepthwiseWeights::DepthwiseWeights(const float* wt, const float* b, int64_t c) :
     for (int k = 0; k < 9; ++k) packed[((ch / 8) * 9 + k) * 8 + ch % 8] = wt[ch * 9 + k];
     if (b) biases[ch] = b[ch];
   }
-  w = shared(std::move(packed));
-  bias = shared(std::move(biases));
+  w = sharedFloats(std::move(packed));
+  bias = sharedFloats(std::move(biases));
 }
 
 }  // namespace dynbatch

@@ -42,4 +42,13 @@ std::atomic<size_t>& sharedConstantsCounter() {
 
 size_t sharedConstantsMade() { return sharedConstantsCounter().load(); }
 
+std::shared_ptr<const std::vector<float>> sharedFloats(std::vector<float>&& v) {
+  // Never destroyed (a value's release never touches it).
+  static auto* registry = new SharedConstants<ContentHash, std::vector<float>>();
+  const size_t bytes = v.size() * sizeof(float);
+  return registry->get(
+      contentHash(v.data(), bytes), [&] { return std::move(v); },
+      [&](const std::vector<float>& kept) { return kept.size() == v.size() && std::memcmp(kept.data(), v.data(), bytes) == 0; });
+}
+
 }  // namespace dynbatch

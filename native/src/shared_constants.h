@@ -54,4 +54,7 @@ class SharedConstants {
   std::vector<std::pair<K, std::weak_ptr<const V>>> entries_;
 };
 
+// `v` shared by content: the live vector of the same bytes (NaNs included), or `v` itself, kept.
+std::shared_ptr<const std::vector<float>> sharedFloats(std::vector<float>&& v);
+
 }  // namespace dynbatch
