@@ -15,7 +15,7 @@
  *          sparse arrivals minus the curve at 1 and `plain`.
  */
 import { ExecutableNetwork } from "../runtime/executable";
-import { percentile } from "../bench/stats";
+import { median } from "../bench/stats";
 import { loadTest } from "./loadtest";
 
 /** Runs each estimate is the median of. */
@@ -36,14 +36,9 @@ export interface Overheads {
   plainWake: number;
 }
 
-function median(xs: number[]): number {
-  return Math.max(
-    0,
-    percentile(
-      [...xs].sort((a, b) => a - b),
-      50,
-    ),
-  );
+/** An overhead: the median of its runs, never below zero. */
+function overhead(xs: number[]): number {
+  return Math.max(0, median(xs));
 }
 
 /** The overheads above (ms) for `exec`, whose curve is `cost`; see the file comment. */
@@ -75,11 +70,11 @@ export async function measureOverheads(
       plainWake.push(idlePlain.latencyMs.p50 - one - (plain ?? 0));
     }
     return {
-      full: median(full),
-      lone: median(lone),
-      wake: median(wake),
+      full: overhead(full),
+      lone: overhead(lone),
+      wake: overhead(wake),
       ...(plain !== undefined ? { plain } : {}),
-      plainWake: median(plainWake),
+      plainWake: overhead(plainWake),
     };
   } finally {
     await batcher.close();

@@ -10,6 +10,14 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
+/** The median of `xs` (the mean of the middle two for an even count; NaN when empty). */
+export function median(xs: readonly number[]): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+}
+
 /** p50, p90, min and max of `samples` (milliseconds). */
 export function summarize(samples: readonly number[]): LatencyStats {
   const s = [...samples].sort((a, b) => a - b);
@@ -22,12 +30,7 @@ export function summarize(samples: readonly number[]): LatencyStats {
  */
 export function medianStable(samples: readonly number[], tolerance = 0.01, minSamples = 10): boolean {
   if (samples.length < minSamples) return false;
-  const med = (xs: readonly number[]) =>
-    percentile(
-      [...xs].sort((a, b) => a - b),
-      50,
-    );
-  const all = med(samples);
-  const early = med(samples.slice(0, Math.ceil(samples.length * 0.8)));
+  const all = median(samples);
+  const early = median(samples.slice(0, Math.ceil(samples.length * 0.8)));
   return Math.abs(all - early) <= tolerance * all;
 }

@@ -7,6 +7,7 @@ import { IECore } from "../runtime/core";
 import { CNNNetwork } from "../runtime/network";
 import { InputError } from "../errors";
 import { InferRequest } from "../runtime/request";
+import { median } from "../bench/stats";
 
 export interface SpeedPoint {
   batch: number;
@@ -14,11 +15,6 @@ export interface SpeedPoint {
   int8Ms: number;
   /** fp32Ms / int8Ms: above 1, INT8 is faster. */
   speedup: number;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function load(ie: IECore, net: CNNNetwork, limit: number, dynamic: boolean): Promise<InferRequest> {

@@ -5,16 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAddon, NativeProgramSpec } from "../../kernel/plugins/native";
 import { refConv2d } from "../helpers/conv_ref";
+import { randomData } from "../helpers/models";
 
 const addon = loadAddon();
 
-function values(count: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  });
-}
+const values = (count: number, seed: number) => randomData(count, seed, -0.5, 0.5);
 
 const C = 16, O = 32, H = 10;
 const CONV = { strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], group: 1 };
