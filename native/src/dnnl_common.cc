@@ -277,10 +277,6 @@ struct WeightsKey {
   bool operator==(const WeightsKey& o) const { return content == o.content && plain == o.plain && wanted == o.wanted; }
 };
 
-}  // namespace
-
-namespace {
-
 // `data` (described by `plain`) reordered into a new memory of `wanted`.
 dnnl::memory reordered(const dnnl::memory::desc& plain, const void* data, const dnnl::memory::desc& wanted) {
   dnnl::memory dst(wanted, cpuEngine());
@@ -298,8 +294,8 @@ dnnl::memory reordered(const dnnl::memory::desc& plain, const void* data, const 
   return dst;
 }
 
-}  // namespace
-
+// `data` (described by `plain`) reordered into `wanted`, shared with every op of the process that
+// asks for the same content in the same layout (shared_constants.h).
 std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plain, const void* data,
                                                   const dnnl::memory::desc& wanted) {
   // Never destroyed (a value's release never touches it).
@@ -313,6 +309,8 @@ std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plai
         return std::memcmp(mine.get_data_handle(), kept.get_data_handle(), wanted.get_size()) == 0;
       });
 }
+
+}  // namespace
 
 dnnl::memory WeightsCache::get(const dnnl::memory::desc& plain, const float* data, const dnnl::memory::desc& wanted) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -135,7 +135,7 @@ namespace dynbatch {
 std::vector<int64_t> spatialAttr(const OpSpec& spec, const std::string& key, size_t rank, int64_t def);
 
 // Reorders constant weights into the layout a primitive chose, once per distinct layout; the
-// copies are shared by content across ops and programs (sharedWeights).
+// copies are shared by content across ops and programs (shared_constants.h).
 class WeightsCache {
  public:
   // `plain` describes `data` as given; the result lives as long as this cache.
@@ -147,11 +147,6 @@ class WeightsCache {
   std::mutex mutex_;
   std::vector<std::pair<dnnl::memory::desc, std::shared_ptr<const dnnl::memory>>> entries_;
 };
-
-// `data` (described by `plain`) reordered into `wanted`, shared with every op of the process that
-// asks for the same content in the same layout (shared_constants.h).
-std::shared_ptr<const dnnl::memory> sharedWeights(const dnnl::memory::desc& plain, const void* data,
-                                                  const dnnl::memory::desc& wanted);
 
 }  // namespace dynbatch
 

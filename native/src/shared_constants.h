@@ -23,6 +23,7 @@ ContentHash contentHash(const void* data, size_t bytes);
 // Shared constants made so far in the process, over every registry: a load that finds all its
 // constants shared leaves it unchanged (for tests; garbage collection does not lower it).
 size_t sharedConstantsMade();
+// The count sharedConstantsMade reads; every registry adds what it makes.
 std::atomic<size_t>& sharedConstantsCounter();
 
 // Values of type V by key K (K has ==): get() returns the live value of an equal key that `same`
