@@ -68,6 +68,17 @@ void copyBytes(void* dst, const void* src, size_t bytes) {
   }
 }
 
+void channelAffinePlain(const float* x, float* y, int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift) {
+#pragma omp parallel for if (n * c * inner > kParallelMin)
+  for (int64_t nc = 0; nc < n * c; ++nc) {
+    const float sa = scale[nc % c], sb = shift[nc % c];
+    const float* px = x + nc * inner;
+    float* py = y + nc * inner;
+#pragma omp simd
+    for (int64_t i = 0; i < inner; ++i) py[i] = px[i] * sa + sb;
+  }
+}
+
 dnnl::memory::desc layoutDesc(const Shape& s, Layout layout, dnnl::memory::data_type type) {
   using tag = dnnl::memory::format_tag;
   if (layout == Layout::Plain) return plainDesc(s, type);

@@ -18,6 +18,10 @@ dnnl::engine& cpuEngine();
 // memcpy on the run's threads when it is large enough to be worth waking them.
 void copyBytes(void* dst, const void* src, size_t bytes);
 
+// y = x·scale[c] + shift[c] over plain data of n·c planes of `inner` values each (y may be x), on
+// the run's threads above kParallelMin values.
+void channelAffinePlain(const float* x, float* y, int64_t n, int64_t c, int64_t inner, const float* scale, const float* shift);
+
 inline dnnl::stream& runStream(RunContext& ctx) { return *static_cast<dnnl::stream*>(ctx.engineStream); }
 
 inline dnnl::memory::dims toDims(const Shape& s) { return dnnl::memory::dims(s.begin(), s.end()); }

@@ -29,16 +29,8 @@ void packInput(const float* x, const Shape& s, Layout layout, const std::vector<
   const int64_t N = s[0], C = s[1], HW = s[2] * s[3];
   const float* a = scale.data();
   const float* b = shift.data();
+  if (layout == Layout::Plain) return channelAffinePlain(x, y, N, C, HW, a, b);
   const bool parallel = N * C * HW > kParallelMin;
-  if (layout == Layout::Plain) {
-#pragma omp parallel for if (parallel)
-    for (int64_t nc = 0; nc < N * C; ++nc) {
-      const float sa = a[nc % C], sb = b[nc % C];
-#pragma omp simd
-      for (int64_t p = 0; p < HW; ++p) y[nc * HW + p] = x[nc * HW + p] * sa + sb;
-    }
-    return;
-  }
   // nhwc is one block of all C channels; nChw8c/16c blocks of 8 or 16, the last one zero-padded.
   // Work items are runs of kRun pixels of one block, so that a single image splits over threads.
   constexpr int64_t kRun = 512;

@@ -48,14 +48,7 @@ class AffineOp : public Op {
     const float* b = shift_.data();
     const bool parallel = N * C * inner > kParallelMin;
     if (layout_ == Layout::Plain) {
-#pragma omp parallel for if (parallel)
-      for (int64_t nc = 0; nc < N * C; ++nc) {
-        const float sa = a[nc % C], sb = b[nc % C];
-        const float* px = x + nc * inner;
-        float* py = y + nc * inner;
-#pragma omp simd
-        for (int64_t i = 0; i < inner; ++i) py[i] = px[i] * sa + sb;
-      }
+      channelAffinePlain(x, y, N, C, inner, a, b);
     } else if (layout_ == Layout::Nhwc) {
 #pragma omp parallel for if (parallel)
       for (int64_t p = 0; p < N * inner; ++p) {
