@@ -15,7 +15,9 @@
  * - conv, pool, matmul (2-D) or binary → activation (PReLU with one slope as leaky ReLU): eltwise
  *   post-ops; a 2-D matmul also takes per-channel constant binary ops as post-ops;
  * - Transpose [0, 2, 3, 1] of a 4-D tensor: a reorder into nhwc from whatever layout its producer
- *   writes (one pass instead of a reorder to plain and a transpose).
+ *   writes (one pass instead of a reorder to plain and a transpose);
+ * - exp(x) / ReduceSum(exp(x)) along one axis, after an optional x − ReduceMax(x): one softmax
+ *   (fuse_softmax.ts), before the passes above.
  * Every fused layer stays listed: it is reported as run inside the op that absorbed it.
  */
 import { numel } from "../../graph/ops/util";
@@ -23,6 +25,7 @@ import { ExecutedLayer } from "../plugin";
 import { NativeAttr, NativeOpSpec } from "../native";
 import { LoweredProgram } from "../lower";
 import { fuseSeparable } from "./fuse_sepconv";
+import { fuseSoftmax } from "./fuse_softmax";
 import { FusedProgram, ProgramEdit, same } from "./program_edit";
 
 export type { FusedProgram } from "./program_edit";
@@ -488,5 +491,5 @@ function globalPools(p: LoweredProgram): LoweredProgram {
 export function fuseProgram(p: LoweredProgram): FusedProgram {
   const copy = globalPools(p);
   copy.spec.ops = copy.spec.ops.map((o) => ({ ...o, inputs: [...o.inputs], outputs: [...o.outputs] }));
-  return fuseSeparable(new Fuser(copy).run());
+  return fuseSeparable(new Fuser(fuseSoftmax(copy)).run());
 }
