@@ -126,6 +126,11 @@ export interface NativeAddon {
   /** Prepared constants (reordered or packed weights) made so far in the process; programs of the same model share them instead of making them again (native/src/shared_constants.h). */
   sharedConstantsMade(): number;
   /**
+   * The CPUs the helper threads of runs split by samples may use (empty before the first such run)
+   * and the CPU they are kept off: the caller's at the last run, -1 where none was (one CPU only).
+   */
+  sampleTeamCpus(): { helpers: number[]; keptOff: number };
+  /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`
    * (native/src/preprocess.h). Throws TypeError/RangeError for arguments that do not fit.

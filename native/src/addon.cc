@@ -18,6 +18,7 @@
 #include "preprocess.h"
 #include "program.h"
 #include "runner.h"
+#include "sample_team.h"
 #include "shared_constants.h"
 
 using namespace dynbatch;
@@ -421,6 +422,18 @@ Napi::Value SharedConstantsMade(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sharedConstantsMade()));
 }
 
+Napi::Value SampleTeamCpus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int keptOff = -1;
+  const std::vector<int> cpus = SampleTeam::instance().helperCpus(&keptOff);
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array list = Napi::Array::New(env, cpus.size());
+  for (size_t i = 0; i < cpus.size(); ++i) list.Set(static_cast<uint32_t>(i), cpus[i]);
+  out.Set("helpers", list);
+  out.Set("keptOff", keptOff);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
@@ -436,6 +449,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
   exports.Set("sharedConstantsMade", Napi::Function::New(env, SharedConstantsMade));
+  exports.Set("sampleTeamCpus", Napi::Function::New(env, SampleTeamCpus));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;

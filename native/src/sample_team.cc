@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sched.h>
 
 namespace dynbatch {
 
@@ -26,7 +27,9 @@ void SampleTeam::grow(int helpers) {
   while (static_cast<int>(threads_.size()) < helpers) {
     const int index = static_cast<int>(threads_.size()) + 1;
     threads_.emplace_back([this, index] { loop(index); });
+    handles_.push_back(threads_.back().native_handle());
     threads_.back().detach();
+    keptOff_ = -1;
   }
 }
 
@@ -42,12 +45,34 @@ bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
     open_.store(parts - 1);
     generation_.fetch_add(1, std::memory_order_release);
   }
+  keepOff(sched_getcpu());
   wake_.notify_all();
   fn(0);
   // Places still open are closed: their helpers skip this run. The others ran or are running fn.
   const int started = parts - 1 - std::max(0, open_.exchange(0));
   while (done_.load(std::memory_order_acquire) < started) _mm_pause();
   return true;
+}
+
+void SampleTeam::keepOff(int cpu) {
+  if (cpu < 0 || cpu == keptOff_) return;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  CPU_CLR(cpu, &allowed);
+  if (CPU_COUNT(&allowed) == 0) return;
+  for (pthread_t h : handles_) pthread_setaffinity_np(h, sizeof(allowed), &allowed);
+  keptOff_ = cpu;
+}
+
+std::vector<int> SampleTeam::helperCpus(int* keptOff) {
+  std::unique_lock<std::mutex> hold(busy_);
+  *keptOff = keptOff_;
+  std::vector<int> cpus;
+  cpu_set_t set;
+  if (handles_.empty() || pthread_getaffinity_np(handles_[0], sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
 }
 
 void SampleTeam::loop(int index) {

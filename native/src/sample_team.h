@@ -4,11 +4,16 @@
 // region pays a futex wake-up (tens of µs on a virtual machine). Only the Runner's worker opens
 // OpenMP regions; runs on the JS thread and these helpers call oneDNN with one thread each.
 // Helpers spin briefly after each run, so back-to-back requests find them awake, then sleep.
+// Helpers are kept off the CPU the caller runs on: woken from sleep, the kernel tends to place a
+// helper on the waker's CPU, where it waits behind the caller's own share of the run, which by
+// then has taken the helper's share too (eye at n = 8, each run after an onnxruntime run, four
+// A/B runs: the helper joined 69-81% of runs instead of 65-76%, p50 175-178 µs instead of 180-219).
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -24,16 +29,22 @@ class SampleTeam {
   // takes tens of µs to wake on a virtual machine, and far longer while another process holds its
   // core. False (nothing run) when another run holds the team. fn must not throw.
   bool run(int parts, const std::function<void(int)>& fn);
+  // The CPUs the helpers may run on and the one they are kept off (-1: none yet), for tests.
+  std::vector<int> helperCpus(int* keptOff);
 
  private:
   SampleTeam() = default;
   void grow(int helpers);
+  // Restricts the helpers to the process's CPUs other than `cpu` (where there are others).
+  void keepOff(int cpu);
   void loop(int index);
 
   std::mutex busy_;  // held by the run using the team
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::thread> threads_;
+  std::vector<pthread_t> handles_;
+  int keptOff_ = -1;
   const std::function<void(int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> parts_{0};

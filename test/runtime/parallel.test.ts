@@ -5,8 +5,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError, IECore, InferRequest } from "../../kernel";
 import { DYNAMIC_MODELS, irPath, maxRelDiff, numel, randomData } from "../helpers/models";
+import { samplesAgainstLayers } from "../helpers/samples_vs_layers";
 
 const LIMIT = 6;
 const MODES = ["LAYERS", "SAMPLES", "AUTO"] as const;
@@ -68,6 +73,26 @@ test("a static batch proven sample-independent splits by samples with the same o
   assert.ok(maxRelDiff(samples, layers) <= 1e-6);
   // Not a copy of one sample: the five samples differ.
   assert.notDeepEqual(Array.from(samples.subarray(0, 10)), Array.from(samples.subarray(10, 20)));
+});
+
+test("the helpers of a run split by samples are kept off the CPU its caller runs on", async (t) => {
+  if (os.availableParallelism() < 2) return t.skip("one CPU: nothing to keep the helpers off");
+  const { err, helpers, keptOff } = await samplesAgainstLayers();
+  assert.ok(err <= 1e-6, `samples vs layers ${err}`);
+  assert.ok(keptOff >= 0, "the caller's CPU is known");
+  assert.ok(helpers.length >= 1 && !helpers.includes(keptOff), `helpers on ${helpers}, kept off ${keptOff}`);
+});
+
+test("on a single CPU a run split by samples computes the same and leaves its helpers on that CPU", () => {
+  // The first CPU this process may use; the child runs on it alone.
+  const allowed = /Cpus_allowed_list:\s*(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))![1];
+  const helper = path.resolve(__dirname, "../helpers/samples_vs_layers.js");
+  const script = `require(${JSON.stringify(helper)}).samplesAgainstLayers().then((r) => console.log(JSON.stringify(r)))`;
+  const out = execFileSync("taskset", ["-c", allowed, process.execPath, "-e", script], { encoding: "utf8" });
+  const { err, helpers, keptOff } = JSON.parse(out.trim().split("\n").pop()!);
+  assert.ok(err <= 1e-6, `samples vs layers on one CPU: ${err}`);
+  assert.equal(keptOff, -1);
+  assert.deepEqual(helpers, [Number(allowed)]);
 });
 
 test("CPU_PARALLEL accepts AUTO, LAYERS and SAMPLES (any case) and refuses anything else", async () => {
