@@ -2,10 +2,10 @@
 
 #include <immintrin.h>
 #include <omp.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
-#include <sched.h>
 
 namespace dynbatch {
 

@@ -9,11 +9,12 @@
 // then has taken the helper's share too (eye at n = 8, each run after an onnxruntime run, four
 // A/B runs: the helper joined 69-81% of runs instead of 65-76%, p50 175-178 µs instead of 180-219).
 #pragma once
+#include <pthread.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <pthread.h>
 #include <thread>
 #include <vector>
 
