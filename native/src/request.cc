@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "cpu_affinity.h"
 #include "dnnl_common.h"
 #include "program.h"
 #include "sample_team.h"
@@ -192,6 +193,7 @@ void Request::runWhole(int64_t n, Strategy strategy, std::vector<double>& times)
   ctx.threads = strategy == Strategy::Single ? 1 : program_->spec().threads;
   ctx.engineStream = streams_[0].get();
   omp_set_num_threads(ctx.threads);
+  keepTeamOffCaller(ctx.threads);
   runSteps(args_[0], ctx, 0, n, strategy, &times);
   streams_[0]->wait();
 }

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cpu_affinity.h"
+
 namespace dynbatch {
 
 namespace {
@@ -55,12 +57,9 @@ bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
 }
 
 void SampleTeam::keepOff(int cpu) {
-  if (cpu < 0 || cpu == keptOff_) return;
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
-  CPU_CLR(cpu, &allowed);
-  if (CPU_COUNT(&allowed) == 0) return;
-  for (pthread_t h : handles_) pthread_setaffinity_np(h, sizeof(allowed), &allowed);
+  cpu_set_t others;
+  if (cpu == keptOff_ || !cpusOtherThan(cpu, &others)) return;
+  for (pthread_t h : handles_) pthread_setaffinity_np(h, sizeof(others), &others);
   keptOff_ = cpu;
 }
 

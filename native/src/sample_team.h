@@ -4,10 +4,10 @@
 // region pays a futex wake-up (tens of µs on a virtual machine). Only the Runner's worker opens
 // OpenMP regions; runs on the JS thread and these helpers call oneDNN with one thread each.
 // Helpers spin briefly after each run, so back-to-back requests find them awake, then sleep.
-// Helpers are kept off the CPU the caller runs on: woken from sleep, the kernel tends to place a
-// helper on the waker's CPU, where it waits behind the caller's own share of the run, which by
-// then has taken the helper's share too (eye at n = 8, each run after an onnxruntime run, four
-// A/B runs: the helper joined 69-81% of runs instead of 65-76%, p50 175-178 µs instead of 180-219).
+// Helpers are kept off the CPU the caller runs on (cpu_affinity.h): one placed on the caller's CPU
+// waits behind the caller's own share of the run, which by then has taken the helper's share too
+// (eye at n = 8, each run after an onnxruntime run, four A/B runs: the helper joined 69-81% of
+// runs instead of 65-76%, p50 175-178 µs instead of 180-219).
 #pragma once
 #include <pthread.h>
 
