@@ -57,6 +57,8 @@ export interface NativeRequest {
   run(n: number): Promise<Float64Array>;
   /** The strategy runs at batch n use: "layers", "single" or "samples" (the one being tried while the request still measures). */
   strategy(n: number): string;
+  /** A run at batch n follows (its inputs are being written): wakes the threads a run split by samples will use. */
+  prepare(n: number): void;
 }
 
 /**
@@ -126,10 +128,11 @@ export interface NativeAddon {
   /** Prepared constants (reordered or packed weights) made so far in the process; programs of the same model share them instead of making them again (native/src/shared_constants.h). */
   sharedConstantsMade(): number;
   /**
-   * The CPUs the helper threads of runs split by samples may use (empty before the first such run)
-   * and the CPU they are kept off: the caller's at the last run, -1 where none was (one CPU only).
+   * The helper threads of runs split by samples (native/src/sample_team.h): the CPUs they may use
+   * (empty before the first such run), the CPU they are kept off (the caller's at the last run, -1
+   * where none was: one CPU only), and how many `prepare` calls found one asleep and woke it.
    */
-  sampleTeamCpus(): { helpers: number[]; keptOff: number };
+  sampleTeamState(): { helpers: number[]; keptOff: number; prewakes: number };
   /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`

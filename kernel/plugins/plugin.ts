@@ -56,6 +56,11 @@ export interface DeviceRequest {
   run(n: number): Promise<Float64Array>;
   /** How runs at batch n spread over the threads ("layers", "single", "samples"), where the device chooses. */
   strategy?(n: number): string;
+  /**
+   * Called as the inputs of a run at batch n are written: the device may start what the run will
+   * need (the CPU plugin wakes the threads of a run split by samples), so that it overlaps the copy.
+   */
+  prepare?(n: number): void;
 }
 
 /**

@@ -84,6 +84,7 @@ export class InferRequest {
       throw new InputError(
         `setInput('${name}'): got ${data.length} values, expected ${size} for shape [${shape.join(",")}] at batch ${this.batch}`,
       );
+    this.device.prepare?.(this.batch);
     this.device.buffer(io.tensor).set(data);
   }
 

@@ -219,7 +219,7 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "Request",
                        {InstanceMethod("buffer", &RequestWrap::Buffer), InstanceMethod("run", &RequestWrap::Run),
-                        InstanceMethod("strategy", &RequestWrap::Strategy)});
+                        InstanceMethod("strategy", &RequestWrap::Strategy), InstanceMethod("prepare", &RequestWrap::Prepare)});
   }
 
   explicit RequestWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RequestWrap>(info) {
@@ -270,6 +270,11 @@ class RequestWrap : public Napi::ObjectWrap<RequestWrap> {
 
   Napi::Value Strategy(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), strategyName(req_->strategy(integer(info[0], "batch"))));
+  }
+
+  Napi::Value Prepare(const Napi::CallbackInfo& info) {
+    req_->prepare(integer(info[0], "batch"));
+    return info.Env().Undefined();
   }
 
   std::shared_ptr<Request> req_;
@@ -422,15 +427,17 @@ Napi::Value SharedConstantsMade(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sharedConstantsMade()));
 }
 
-Napi::Value SampleTeamCpus(const Napi::CallbackInfo& info) {
+Napi::Value SampleTeamState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int keptOff = -1;
-  const std::vector<int> cpus = SampleTeam::instance().helperCpus(&keptOff);
+  uint64_t prewakes = 0;
+  const std::vector<int> cpus = SampleTeam::instance().helperCpus(&keptOff, &prewakes);
   Napi::Object out = Napi::Object::New(env);
   Napi::Array list = Napi::Array::New(env, cpus.size());
   for (size_t i = 0; i < cpus.size(); ++i) list.Set(static_cast<uint32_t>(i), cpus[i]);
   out.Set("helpers", list);
   out.Set("keptOff", keptOff);
+  out.Set("prewakes", static_cast<double>(prewakes));
   return out;
 }
 
@@ -449,7 +456,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
   exports.Set("sharedConstantsMade", Napi::Function::New(env, SharedConstantsMade));
-  exports.Set("sampleTeamCpus", Napi::Function::New(env, SampleTeamCpus));
+  exports.Set("sampleTeamState", Napi::Function::New(env, SampleTeamState));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;

@@ -157,6 +157,11 @@ double Request::lastMicros(int64_t n) const {
   return it == tuners_.end() ? -1 : it->second.lastMicros();
 }
 
+void Request::prepare(int64_t n) const {
+  if (n >= 1 && n <= program_->spec().maxBatch && canSplit(n) && strategy(n) == Strategy::Samples)
+    SampleTeam::instance().prewake();
+}
+
 bool Request::runsInline(int64_t n) const { return !viaRunner(strategy(n), lastMicros(n)); }
 
 void Request::noteHandoff(double micros) {

@@ -45,6 +45,7 @@ bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
     parts_.store(parts);
     done_.store(0);
     open_.store(parts - 1);
+    sleeping_.store(0);
     generation_.fetch_add(1, std::memory_order_release);
   }
   keepOff(sched_getcpu());
@@ -56,6 +57,16 @@ bool SampleTeam::run(int parts, const std::function<void(int)>& fn) {
   return true;
 }
 
+void SampleTeam::prewake() {
+  if (sleeping_.load() == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sleeping_.exchange(0) == 0) return;
+    nudges_.fetch_add(1);
+  }
+  wake_.notify_all();
+}
+
 void SampleTeam::keepOff(int cpu) {
   cpu_set_t others;
   if (cpu == keptOff_ || !cpusOtherThan(cpu, &others)) return;
@@ -63,9 +74,10 @@ void SampleTeam::keepOff(int cpu) {
   keptOff_ = cpu;
 }
 
-std::vector<int> SampleTeam::helperCpus(int* keptOff) {
+std::vector<int> SampleTeam::helperCpus(int* keptOff, uint64_t* prewakes) {
   std::unique_lock<std::mutex> hold(busy_);
   *keptOff = keptOff_;
+  *prewakes = nudges_.load();
   std::vector<int> cpus;
   cpu_set_t set;
   if (handles_.empty() || pthread_getaffinity_np(handles_[0], sizeof(set), &set) != 0) return cpus;
@@ -83,7 +95,10 @@ void SampleTeam::loop(int index) {
     while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) _mm_pause();
     if (generation_.load(std::memory_order_acquire) == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load() != seen; });
+      const uint64_t nudged = nudges_.load();
+      sleeping_.fetch_add(1);  // the waker (run or prewake) counts it awake again
+      wake_.wait(lock, [&] { return generation_.load() != seen || nudges_.load() != nudged; });
+      if (generation_.load() == seen) continue;  // woken ahead of a run: spin for it
     }
     seen = generation_.load(std::memory_order_acquire);
     // A place taken keeps the run (and job_) from ending until done_ counts this helper.

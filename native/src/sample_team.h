@@ -30,8 +30,14 @@ class SampleTeam {
   // takes tens of µs to wake on a virtual machine, and far longer while another process holds its
   // core. False (nothing run) when another run holds the team. fn must not throw.
   bool run(int parts, const std::function<void(int)>& fn);
-  // The CPUs the helpers may run on and the one they are kept off (-1: none yet), for tests.
-  std::vector<int> helperCpus(int* keptOff);
+  // Wakes the helpers that sleep, to spin for a run about to start (kSpin), so that their wake-up
+  // overlaps what the caller does before the run (writing its inputs) instead of delaying the run.
+  // Each run right after an onnxruntime run, in-process A/B over two runs: eye n = 8 124-133 µs
+  // instead of 146, n = 16 225-273 instead of 247-287, landmarks n = 8 837-940 instead of 875-986.
+  void prewake();
+  // For tests: the CPUs the helpers may run on, the one they are kept off (-1: none yet), and how
+  // many prewake() calls found a helper asleep.
+  std::vector<int> helperCpus(int* keptOff, uint64_t* prewakes);
 
  private:
   SampleTeam() = default;
@@ -49,8 +55,10 @@ class SampleTeam {
   const std::function<void(int)>* job_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> parts_{0};
-  std::atomic<int> open_{0};  // helper places of the current run not yet taken; <= 0 once closed
-  std::atomic<int> done_{0};  // helpers of the current run that have finished fn
+  std::atomic<int> open_{0};         // helper places of the current run not yet taken; <= 0 once closed
+  std::atomic<int> done_{0};         // helpers of the current run that have finished fn
+  std::atomic<int> sleeping_{0};     // helpers gone to sleep since the last wake-up (changed under mutex_)
+  std::atomic<uint64_t> nudges_{0};  // prewake() calls that found a helper asleep
 };
 
 }  // namespace dynbatch

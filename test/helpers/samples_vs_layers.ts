@@ -1,6 +1,6 @@
 /**
  * Landmarks at a static batch of 5, run split by samples and by layers on two threads: how far
- * apart the outputs are, and the CPUs the sample helpers may use after (native sampleTeamCpus).
+ * apart the outputs are, and the CPUs the sample helpers may use after (native sampleTeamState).
  * A helper of its own so that a child process (pinned to one CPU) can run it without the tests.
  */
 import { IECore } from "../../kernel";
@@ -19,5 +19,6 @@ export async function samplesAgainstLayers(): Promise<{ err: number; helpers: nu
     return Float32Array.from(req.getBlob("95").data);
   };
   const [layers, samples] = [await run("LAYERS"), await run("SAMPLES")];
-  return { err: maxRelDiff(samples, layers), ...loadAddon().sampleTeamCpus() };
+  const { helpers, keptOff } = loadAddon().sampleTeamState();
+  return { err: maxRelDiff(samples, layers), helpers, keptOff };
 }

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, IECore, InferRequest } from "../../kernel";
+import { loadAddon } from "../../kernel/plugins/native";
 import { DYNAMIC_MODELS, irPath, maxRelDiff, numel, randomData } from "../helpers/models";
 import { samplesAgainstLayers } from "../helpers/samples_vs_layers";
 
@@ -93,6 +94,29 @@ test("on a single CPU a run split by samples computes the same and leaves its he
   assert.ok(err <= 1e-6, `samples vs layers on one CPU: ${err}`);
   assert.equal(keptOff, -1);
   assert.deepEqual(helpers, [Number(allowed)]);
+});
+
+test("setInput wakes sleeping sample helpers ahead of a run split by samples, not ahead of one split by layers", async (t) => {
+  if (os.availableParallelism() < 2) return t.skip("one CPU: runs split by samples have no helpers");
+  const addon = loadAddon();
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("landmarks-regression-retail-0009"));
+  net.batchSize = 4;
+  const data = randomData(4 * 3 * 48 * 48, 15);
+  const request = async (mode: string) =>
+    (await ie.loadNetwork(net, "CPU", { CPU_THREADS_NUM: 2, CPU_PARALLEL: mode })).createInferRequest();
+  const [samples, layers] = [await request("SAMPLES"), await request("LAYERS")];
+  const expected = (await outputsAt(layers, "0", data, ["95"]))[0];
+  await outputsAt(samples, "0", data, ["95"]);
+  const asleep = () => new Promise((resolve) => setTimeout(resolve, 50)); // helpers spin 50 µs after a run
+  await asleep();
+  const before = addon.sampleTeamState().prewakes;
+  layers.setInput("0", data);
+  assert.equal(addon.sampleTeamState().prewakes, before, "a layer-parallel run has no helpers to wake");
+  samples.setInput("0", data);
+  assert.equal(addon.sampleTeamState().prewakes, before + 1);
+  await samples.infer();
+  assert.ok(maxRelDiff(samples.getBlob("95").data, expected) <= 1e-6);
 });
 
 test("CPU_PARALLEL accepts AUTO, LAYERS and SAMPLES (any case) and refuses anything else", async () => {

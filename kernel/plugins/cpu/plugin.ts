@@ -56,6 +56,7 @@ export class CpuPlugin implements Plugin {
         return {
           buffer: bufferViews((tensor) => req.buffer(tensor)),
           strategy: (n: number) => req.strategy(n),
+          prepare: (n: number) => req.prepare(n),
           run: (n: number) =>
             req.run(n).then(
               (times) => {
