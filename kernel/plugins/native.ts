@@ -133,6 +133,8 @@ export interface NativeAddon {
    * where none was: one CPU only), and how many `prepare` calls found one asleep and woke it.
    */
   sampleTeamState(): { helpers: number[]; keptOff: number; prewakes: number };
+  /** How many `prepare` calls found the inference thread a run would go to asleep and woke it (native/src/runner.h). */
+  runnerWarmUps(): number;
   /**
    * Region (x, y, w, h) of a packed 8-bit frame (`bgr`: bytes B, G, R per pixel, else R, G, B)
    * resized bilinearly to width×height, written as planes B, G, R into `out` at `offset`

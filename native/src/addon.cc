@@ -441,6 +441,10 @@ Napi::Value SampleTeamState(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value RunnerWarmUps(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Runner::instance().warmUps()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->requestCtor = Napi::Persistent(RequestWrap::Init(env));
@@ -457,6 +461,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sepconvFusionPays", Napi::Function::New(env, SepconvFusionPays));
   exports.Set("sharedConstantsMade", Napi::Function::New(env, SharedConstantsMade));
   exports.Set("sampleTeamState", Napi::Function::New(env, SampleTeamState));
+  exports.Set("runnerWarmUps", Napi::Function::New(env, RunnerWarmUps));
   exports.Set("toPlanarBgr", Napi::Function::New(env, ToPlanarBgr));
   gpu::initExports(env, exports, parseSpec);  // GpuProgram, gpuDevices(), gpuOpTypes()
   return exports;

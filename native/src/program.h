@@ -116,8 +116,9 @@ class Request {
   void noteHandoff(double micros);
   // The strategy runs at n use now, or the one being tried while the request is still measuring.
   Strategy strategy(int64_t n) const;
-  // A run at n is about to start (its inputs are being written): where it will split by samples,
-  // the sample helpers are woken now. Does nothing for n out of range.
+  // A run at n is about to start (its inputs are being written): the threads it will use are woken
+  // now (the inference thread and its OpenMP team where it goes through the Runner, the sample
+  // helpers where it splits by samples). Does nothing for n out of range.
   void prepare(int64_t n) const;
 
  private:

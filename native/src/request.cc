@@ -12,6 +12,7 @@
 #include "cpu_affinity.h"
 #include "dnnl_common.h"
 #include "program.h"
+#include "runner.h"
 #include "sample_team.h"
 #include "step_memory.h"
 
@@ -158,8 +159,10 @@ double Request::lastMicros(int64_t n) const {
 }
 
 void Request::prepare(int64_t n) const {
-  if (n >= 1 && n <= program_->spec().maxBatch && canSplit(n) && strategy(n) == Strategy::Samples)
-    SampleTeam::instance().prewake();
+  if (n < 1 || n > program_->spec().maxBatch) return;
+  const Strategy s = strategy(n);
+  if (viaRunner(s, lastMicros(n))) Runner::instance().prewake(program_->spec().threads, s == Strategy::Layers);
+  if (s == Strategy::Samples && canSplit(n)) SampleTeam::instance().prewake();
 }
 
 bool Request::runsInline(int64_t n) const { return !viaRunner(strategy(n), lastMicros(n)); }

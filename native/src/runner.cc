@@ -1,8 +1,32 @@
 #include "runner.h"
 
+#include <immintrin.h>
+#include <omp.h>
+
 #include <algorithm>
+#include <chrono>
+
+#include "cpu_affinity.h"
 
 namespace dynbatch {
+
+namespace {
+
+// How long a worker woken ahead of a job polls for it before it sleeps again: longer than a caller
+// takes from prepare to submit (writing the inputs of a network the size of face detection).
+constexpr auto kWarmSpin = std::chrono::microseconds(200);
+
+// Wakes the calling thread's OpenMP team of `threads` threads (one empty parallel region): its
+// threads then spin for the next region (GOMP_SPINCOUNT, set by kernel/plugins/native.ts) instead
+// of sleeping.
+void openTeam(int threads) {
+  omp_set_num_threads(threads);
+  keepTeamOffCaller(threads);
+#pragma omp parallel num_threads(threads)
+  {}
+}
+
+}  // namespace
 
 Runner& Runner::instance() {
   // Never destroyed: its threads wait for work until the process exits.
@@ -16,6 +40,23 @@ void Runner::submit(int threads, std::function<void()> job) {
   std::lock_guard<std::mutex> lock(mutex_);
   queue_.emplace_back(std::max(1, threads), std::move(job));
   dispatch();
+}
+
+void Runner::prewake(int threads, bool team) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int need = std::min(std::max(1, threads), cores_);
+  if (!queue_.empty() || (busyThreads_ > 0 && busyThreads_ + need > cores_)) return;
+  for (auto& w : workers_) {
+    if (w->busy) continue;
+    // The worker dispatch() will give the job to: the lowest idle one.
+    if (w->sleeping) {
+      w->warm = team ? need : -1;
+      w->sleeping = false;
+      warmUps_.fetch_add(1);
+      w->wake.notify_one();
+    }
+    return;
+  }
 }
 
 void Runner::dispatch() {
@@ -37,6 +78,7 @@ void Runner::dispatch() {
     idle->busy = true;
     idle->threads = need;
     idle->job = std::move(queue_.front().second);
+    idle->hasJob.store(true, std::memory_order_release);
     queue_.pop_front();
     busyThreads_ += need;
     idle->wake.notify_one();
@@ -46,7 +88,21 @@ void Runner::dispatch() {
 void Runner::loop(Worker* w) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    w->wake.wait(lock, [w] { return static_cast<bool>(w->job); });
+    w->sleeping = true;
+    w->wake.wait(lock, [w] { return w->job || w->warm != 0; });
+    w->sleeping = false;
+    if (!w->job) {
+      const int warm = w->warm;
+      w->warm = 0;
+      lock.unlock();
+      if (warm > 1) openTeam(warm);
+      const auto until = std::chrono::steady_clock::now() + kWarmSpin;
+      while (!w->hasJob.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) _mm_pause();
+      lock.lock();
+      continue;
+    }
+    w->warm = 0;
+    w->hasJob.store(false, std::memory_order_relaxed);
     std::function<void()> job = std::move(w->job);
     w->job = nullptr;
     lock.unlock();

@@ -119,6 +119,48 @@ test("setInput wakes sleeping sample helpers ahead of a run split by samples, no
   assert.ok(maxRelDiff(samples.getBlob("95").data, expected) <= 1e-6);
 });
 
+test("setInput wakes the inference thread ahead of a layer-parallel run; runs after it, prepared or not, compute the same", async () => {
+  const addon = loadAddon();
+  const ie = new IECore();
+  const net = await ie.readNetwork(irPath("head-pose-estimation-adas-0001"));
+  net.batchSize = 3;
+  const data = randomData(3 * 3 * 60 * 60, 16);
+  const names = Object.keys(net.outputs);
+  const request = async (threads: number) =>
+    (await ie.loadNetwork(net, "CPU", { CPU_THREADS_NUM: threads, CPU_PARALLEL: "LAYERS" })).createInferRequest();
+  const expected = await outputsAt(await request(1), "data", data, names);
+  const [a, b] = [await request(2), await request(2)];
+  const same = (got: Float32Array[], what: string) =>
+    names.forEach((o, k) =>
+      assert.ok(maxRelDiff(got[k], expected[k]) <= 1e-5, `${what} ${o}: ${maxRelDiff(got[k], expected[k])}`),
+    );
+  same(await outputsAt(a, "data", data, names), "first run");
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await pause(50); // the inference thread sleeps between requests
+  const before = addon.runnerWarmUps();
+  a.setInput("data", data);
+  assert.equal(addon.runnerWarmUps(), before + 1);
+  // The run comes after the warmed thread has given up waiting for it...
+  await pause(20);
+  await a.infer();
+  same(
+    names.map((o) => Float32Array.from(a.getBlob(o).data)),
+    "late run",
+  );
+  // ...right away, and for two requests at once (the second waits for the cores).
+  b.setInput("data", data);
+  a.setInput("data", data);
+  await Promise.all([a.infer(), b.infer()]);
+  same(
+    names.map((o) => Float32Array.from(a.getBlob(o).data)),
+    "request a",
+  );
+  same(
+    names.map((o) => Float32Array.from(b.getBlob(o).data)),
+    "request b",
+  );
+});
+
 test("CPU_PARALLEL accepts AUTO, LAYERS and SAMPLES (any case) and refuses anything else", async () => {
   const ie = new IECore();
   assert.equal(ie.getConfig("CPU", "CPU_PARALLEL"), "AUTO");
