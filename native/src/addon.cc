@@ -429,15 +429,13 @@ Napi::Value SharedConstantsMade(const Napi::CallbackInfo& info) {
 
 Napi::Value SampleTeamState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int keptOff = -1;
-  uint64_t prewakes = 0;
-  const std::vector<int> cpus = SampleTeam::instance().helperCpus(&keptOff, &prewakes);
+  const SampleTeam::State st = SampleTeam::instance().state();
   Napi::Object out = Napi::Object::New(env);
-  Napi::Array list = Napi::Array::New(env, cpus.size());
-  for (size_t i = 0; i < cpus.size(); ++i) list.Set(static_cast<uint32_t>(i), cpus[i]);
+  Napi::Array list = Napi::Array::New(env, st.helperCpus.size());
+  for (size_t i = 0; i < st.helperCpus.size(); ++i) list.Set(static_cast<uint32_t>(i), st.helperCpus[i]);
   out.Set("helpers", list);
-  out.Set("keptOff", keptOff);
-  out.Set("prewakes", static_cast<double>(prewakes));
+  out.Set("keptOff", st.keptOff);
+  out.Set("prewakes", static_cast<double>(st.prewakes));
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "runner.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +19,6 @@ constexpr auto kWarmSpin = std::chrono::microseconds(200);
 // threads then spin for the next region (GOMP_SPINCOUNT, set by kernel/plugins/native.ts) instead
 // of sleeping.
 void openTeam(int threads) {
-  omp_set_num_threads(threads);
   keepTeamOffCaller(threads);
 #pragma omp parallel num_threads(threads)
   {}
@@ -45,30 +43,29 @@ void Runner::submit(int threads, std::function<void()> job) {
 void Runner::prewake(int threads, bool team) {
   std::lock_guard<std::mutex> lock(mutex_);
   const int need = std::min(std::max(1, threads), cores_);
-  if (!queue_.empty() || (busyThreads_ > 0 && busyThreads_ + need > cores_)) return;
-  for (auto& w : workers_) {
-    if (w->busy) continue;
-    // The worker dispatch() will give the job to: the lowest idle one.
-    if (w->sleeping) {
-      w->warm = team ? need : -1;
-      w->sleeping = false;
-      warmUps_.fetch_add(1);
-      w->wake.notify_one();
-    }
-    return;
-  }
+  if (!queue_.empty() || !fits(need)) return;
+  // The worker dispatch() will give the job to.
+  Worker* w = idleWorker();
+  if (!w || !w->sleeping) return;
+  w->warm = team ? need : -1;
+  w->sleeping = false;
+  warmUps_.fetch_add(1);
+  w->wake.notify_one();
+}
+
+bool Runner::fits(int need) const { return busyThreads_ == 0 || busyThreads_ + need <= cores_; }
+
+Runner::Worker* Runner::idleWorker() const {
+  for (auto& w : workers_)
+    if (!w->busy) return w.get();
+  return nullptr;
 }
 
 void Runner::dispatch() {
   while (!queue_.empty()) {
     const int need = std::min(queue_.front().first, cores_);
-    if (busyThreads_ > 0 && busyThreads_ + need > cores_) return;
-    Worker* idle = nullptr;
-    for (auto& w : workers_)
-      if (!w->busy) {
-        idle = w.get();
-        break;
-      }
+    if (!fits(need)) return;
+    Worker* idle = idleWorker();
     if (!idle) {
       workers_.push_back(std::make_unique<Worker>());
       idle = workers_.back().get();

@@ -42,6 +42,10 @@ class Runner {
     std::condition_variable wake;
   };
   void dispatch();  // with mutex_ held
+  // With mutex_ held: whether a job of `need` threads may start now (it waits while others run and
+  // it would take more cores than are free), and the lowest idle worker, which the next job goes to.
+  bool fits(int need) const;
+  Worker* idleWorker() const;
   void loop(Worker* w);
 
   const int cores_;

@@ -74,16 +74,16 @@ void SampleTeam::keepOff(int cpu) {
   keptOff_ = cpu;
 }
 
-std::vector<int> SampleTeam::helperCpus(int* keptOff, uint64_t* prewakes) {
+SampleTeam::State SampleTeam::state() {
   std::unique_lock<std::mutex> hold(busy_);
-  *keptOff = keptOff_;
-  *prewakes = nudges_.load();
-  std::vector<int> cpus;
+  State st;
+  st.keptOff = keptOff_;
+  st.prewakes = nudges_.load();
   cpu_set_t set;
-  if (handles_.empty() || pthread_getaffinity_np(handles_[0], sizeof(set), &set) != 0) return cpus;
+  if (handles_.empty() || pthread_getaffinity_np(handles_[0], sizeof(set), &set) != 0) return st;
   for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
+    if (CPU_ISSET(c, &set)) st.helperCpus.push_back(c);
+  return st;
 }
 
 void SampleTeam::loop(int index) {

@@ -37,7 +37,12 @@ class SampleTeam {
   void prewake();
   // For tests: the CPUs the helpers may run on, the one they are kept off (-1: none yet), and how
   // many prewake() calls found a helper asleep.
-  std::vector<int> helperCpus(int* keptOff, uint64_t* prewakes);
+  struct State {
+    std::vector<int> helperCpus;
+    int keptOff = -1;
+    uint64_t prewakes = 0;
+  };
+  State state();
 
  private:
   SampleTeam() = default;
