@@ -57,7 +57,7 @@ export interface NativeRequest {
   run(n: number): Promise<Float64Array>;
   /** The strategy runs at batch n use: "layers", "single" or "samples" (the one being tried while the request still measures). */
   strategy(n: number): string;
-  /** A run at batch n follows (its inputs are being written): wakes the threads a run split by samples will use. */
+  /** A run at batch n follows (its inputs are being written): wakes the threads it will use (the inference thread and its OpenMP team, or the sample helpers). */
   prepare(n: number): void;
 }
 

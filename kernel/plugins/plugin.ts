@@ -58,7 +58,7 @@ export interface DeviceRequest {
   strategy?(n: number): string;
   /**
    * Called as the inputs of a run at batch n are written: the device may start what the run will
-   * need (the CPU plugin wakes the threads of a run split by samples), so that it overlaps the copy.
+   * need (the CPU plugin wakes the threads the run will use), so that it overlaps the copy.
    */
   prepare?(n: number): void;
 }

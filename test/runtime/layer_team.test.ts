@@ -9,25 +9,14 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import { IECore } from "../../kernel";
+import { allowedCpus, cpuList } from "../helpers/cpus";
 import { irPath, maxRelDiff, randomData } from "../helpers/models";
-
-/** CPUs in a list such as "0-3,6". */
-function cpuList(text: string): number[] {
-  return text
-    .trim()
-    .split(",")
-    .flatMap((r) => {
-      const [a, b] = r.split("-").map(Number);
-      return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
-    });
-}
 
 /** Per thread of this process, the CPUs it may run on. */
 function threadCpus(): number[][] {
   return fs.readdirSync("/proc/self/task").flatMap((tid) => {
     try {
-      const status = fs.readFileSync(`/proc/self/task/${tid}/status`, "utf8");
-      return [cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(status)![1])];
+      return [allowedCpus(`/proc/self/task/${tid}/status`)];
     } catch {
       return []; // the thread ended meanwhile
     }
@@ -40,7 +29,7 @@ test("cpuList reads ranges and single CPUs", () => {
 });
 
 test("after a two-thread run split by layers, its team's other thread avoids one CPU and results are unchanged", async (t) => {
-  const all = cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))![1]);
+  const all = allowedCpus();
   if (os.availableParallelism() < 2 || all.length < 2) return t.skip("one CPU: nothing to keep the team off");
   const restricted = () => threadCpus().filter((c) => c.length < all.length);
   assert.deepEqual(restricted(), [], "no thread is restricted before the first run");

@@ -6,11 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, IECore, InferRequest } from "../../kernel";
 import { loadAddon } from "../../kernel/plugins/native";
+import { allowedCpus } from "../helpers/cpus";
 import { DYNAMIC_MODELS, irPath, maxRelDiff, numel, randomData } from "../helpers/models";
 import { samplesAgainstLayers } from "../helpers/samples_vs_layers";
 
@@ -78,7 +78,7 @@ test("the helpers of a run split by samples are kept off the CPU its caller runs
 
 test("on a single CPU a run split by samples computes the same and leaves its helpers on that CPU", () => {
   // The first CPU this process may use; the child runs on it alone.
-  const allowed = /Cpus_allowed_list:\s*(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))![1];
+  const allowed = String(allowedCpus()[0]);
   const helper = path.resolve(__dirname, "../helpers/samples_vs_layers.js");
   const script = `require(${JSON.stringify(helper)}).samplesAgainstLayers().then(({ err, helpers, keptOff }) => console.log(JSON.stringify({ err, helpers, keptOff })))`;
   const out = execFileSync("taskset", ["-c", allowed, process.execPath, "-e", script], { encoding: "utf8" });

@@ -33,14 +33,11 @@ class SoftmaxFuser extends ProgramEdit {
     return axes[0];
   }
 
-  /** Whether t's readers are exactly `readers` (each reading it once) and t is not an output. */
-  readBy(t: number, readers: number[]): boolean {
+  /** Whether t is not an output and exactly ops a and b read it, each once. */
+  readByBoth(t: number, a: number, b: number): boolean {
     if (this.outputs.has(t)) return false;
     const c = this.consumers(t);
-    return (
-      c.length === readers.length &&
-      readers.every((r) => c.includes(r) && this.ops[r]!.inputs.filter((x) => x === t).length === 1)
-    );
+    return c.length === 2 && [a, b].every((r) => c.includes(r) && this.ops[r]!.inputs.filter((x) => x === t).length === 1);
   }
 
   /** Division i = e / sum(e) with e = exp(x) along one axis → softmax(x), x before a max subtraction. */
@@ -53,7 +50,7 @@ class SoftmaxFuser extends ProgramEdit {
     if (exp === undefined || sum < 0) return;
     const axis = this.reduceAxis(sum, "sum", e);
     if (axis === undefined || !same(this.shape(div.outputs[0]), this.shape(e))) return;
-    if (!this.readBy(e, [sum, i]) || !this.readBy(s, [i])) return;
+    if (!this.readByBoth(e, sum, i) || this.soleConsumer(s) !== i) return;
     let x = this.ops[exp]!.inputs[0];
     const absorbed = [exp, sum];
     const shifted = this.maxShifted(x, exp, axis);
@@ -69,10 +66,10 @@ class SoftmaxFuser extends ProgramEdit {
   /** When t = x − ReduceMax(x) along `axis` and only op `reader` reads t: x and the two ops. */
   maxShifted(t: number, reader: number, axis: number): { x: number; ops: number[] } | undefined {
     const sub = this.producing(t, "binary", "sub");
-    if (sub === undefined || !this.readBy(t, [reader])) return undefined;
+    if (sub === undefined || this.soleConsumer(t) !== reader) return undefined;
     const [x, m] = this.ops[sub]!.inputs;
     const max = this.producer(m);
-    if (max < 0 || this.reduceAxis(max, "max", x) !== axis || !this.readBy(m, [sub])) return undefined;
+    if (max < 0 || this.reduceAxis(max, "max", x) !== axis || this.soleConsumer(m) !== sub) return undefined;
     return { x, ops: [sub, max] };
   }
 }
